@@ -1,0 +1,78 @@
+"""Readers: vendor files in, labelled series (:mod:`dendritemr.model`) out.
+
+:func:`open_dataset` recognises what a path is and calls the right reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import xarray as xr
+
+from dendritemr.errors import DataError
+
+
+def _kind(path: Path) -> str:
+    from dendritemr.io import bruker, jcamp, topspin_text, varian
+
+    if path.is_file() and path.suffix == ".nc":
+        return "netcdf"
+    if path.is_dir() and (path / "procs").is_file():
+        return "bruker-pdata"
+    if varian.is_varian(path):
+        return "varian"
+    raw = (path / "fid").is_file() or (path / "ser").is_file()
+    if path.is_dir() and (raw or (path / "acqus").is_file() or bruker.experiments_in(path)):
+        return "bruker"
+    if path.is_file() and topspin_text.is_topspin_text(path):
+        return "topspin-text"
+    if path.is_dir() and any(
+        topspin_text.is_topspin_text(f) for f in path.iterdir() if f.is_file()
+    ):
+        return "topspin-text"
+    if path.is_file() and jcamp.is_jcamp(path):
+        return "jcamp"
+    return "unknown"
+
+
+def open_dataset(
+    path: str | Path, nucleus: str | None = None, progress: Callable | None = None
+) -> xr.DataArray:
+    """Read any supported dataset as a ``(time, t2)`` FID or ``(time, ppm)`` spectrum series.
+
+    Supported: TopSpin experiment (fid or pseudo-2D ser), a folder of TopSpin experiments (one
+    in situ series), TopSpin ``pdata/N``, TopSpin text exports (ascii-spec, totxt), Varian /
+    Agilent ``.fid`` folders, JCAMP-DX, and NetCDF files written by dendritemr.
+
+    Raises
+    ------
+    DataError : the path does not exist or is not a dataset of a supported kind.
+    """
+    from dendritemr.io import bruker, jcamp, topspin_text, varian
+    from dendritemr.model import load
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "no such file or folder")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(path, "empty file")
+    kind = _kind(path)
+    if kind == "netcdf":
+        return load(path)
+    if kind == "bruker-pdata":
+        return bruker.read_pdata(path)
+    if kind == "bruker":
+        return bruker.read_path(path, nucleus, progress)
+    if kind == "varian":
+        return varian.read_varian(path)
+    if kind == "topspin-text":
+        name = path.name.lower()
+        return (
+            topspin_text.read_ascii_spec(path) if "ascii" in name else topspin_text.read_totxt(path)
+        )
+    if kind == "jcamp":
+        return jcamp.read_jcamp(path)
+    if path.is_dir() and not any(path.iterdir()):
+        raise DataError(path, "empty folder")
+    raise DataError(path, "not a recognised NMR dataset (TopSpin, Varian, JCAMP-DX, NetCDF)")

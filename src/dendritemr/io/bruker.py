@@ -1,0 +1,268 @@
+"""Bruker TopSpin experiments: 1D ``fid``, pseudo-2D ``ser``, series of expnos, ``pdata``.
+
+Everything returned is in the data model of :mod:`dendritemr.model`: FIDs as ``(time, t2)``,
+processed spectra as ``(time, ppm)``, one row per acquisition with its absolute time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nmrglue as ng
+import numpy as np
+import xarray as xr
+
+from dendritemr.errors import DataError
+from dendritemr.io.bruker_binary import fid_dtype, read_fid_rows
+from dendritemr.io.bruker_nucleus import checked_nucleus, field_tesla
+from dendritemr.io.bruker_params import (
+    read_count_list,
+    read_delay_list,
+    read_parameters,
+    require,
+    strip_brackets,
+)
+from dendritemr.io.bruker_time import row_midpoints, scan_durations
+from dendritemr.model import file_checksums, make_fid_series, make_spectrum_series
+
+#: acqus keys copied into attrs (lower-cased) for provenance and later steps.
+_KEPT = ("TD", "NS", "DS", "DECIM", "DSPFVS", "GRPDLY", "DIGMOD", "RG", "AQ_mod", "DE", "PULPROG")
+
+
+def is_experiment(path: str | Path) -> bool:
+    """True if ``path`` is a TopSpin experiment folder (acqus plus fid or ser)."""
+    p = Path(path)
+    return (p / "acqus").is_file() and ((p / "fid").exists() or (p / "ser").exists())
+
+
+def experiments_in(folder: str | Path) -> list[Path]:
+    """Numbered experiment folders inside a dataset folder, in expno order."""
+    folder = Path(folder)
+    found = [p for p in folder.iterdir() if p.is_dir() and p.name.isdigit() and is_experiment(p)]
+    return sorted(found, key=lambda p: int(p.name))
+
+
+def group_delay(acqus: dict[str, Any]) -> float:
+    """Digital-filter group delay in points: GRPDLY when set, else the DSPFVS/DECIM table."""
+    grpdly = float(acqus.get("GRPDLY", -1))
+    if grpdly > 0:
+        return grpdly
+    if int(acqus.get("DIGMOD", 1)) == 0:
+        return 0.0
+    dspfvs, decim = int(acqus.get("DSPFVS", 0)), int(float(acqus.get("DECIM", 1)))
+    table = ng.bruker.bruker_dsp_table.get(dspfvs, {})
+    return float(table.get(decim, 0.0))
+
+
+def _reference_frequency(exp: Path, bf1: float) -> float:
+    """SF (MHz, the frequency of 0 ppm) from pdata/1/procs if present, else BF1."""
+    procs = exp / "pdata" / "1" / "procs"
+    if procs.is_file():
+        try:
+            sf = float(read_parameters(procs).get("SF", 0.0))
+        except DataError:
+            sf = 0.0
+        if sf > 0:
+            return sf
+    return bf1
+
+
+def _acquisition_attrs(exp: Path, acqus: dict[str, Any], nucleus: str) -> dict[str, Any]:
+    acqus_path = exp / "acqus"
+    bf1 = float(require(acqus, "BF1", acqus_path))
+    sfo1 = float(require(acqus, "SFO1", acqus_path))
+    attrs: dict[str, Any] = {
+        "nucleus": nucleus,
+        "bf1_mhz": bf1,
+        "sfo1_mhz": sfo1,
+        "sf_mhz": _reference_frequency(exp, bf1),
+        "sw_hz": float(require(acqus, "SW_h", acqus_path)),
+        "o1_hz": float(acqus.get("O1", 0.0)),
+        "group_delay": group_delay(acqus),
+        "field_t": field_tesla(nucleus, bf1),
+        "d1_s": float(acqus.get("D", [0, 0])[1]),
+        "source": str(exp),
+    }
+    for key in _KEPT:
+        if key in acqus:
+            value = acqus[key]
+            attrs[key.lower()] = strip_brackets(value) if isinstance(value, str) else value
+    return attrs
+
+
+def _load_acqus(exp: Path) -> dict[str, Any]:
+    exp = Path(exp)
+    if not exp.is_dir():
+        raise DataError(exp, "no such experiment folder")
+    if not (exp / "acqus").is_file():
+        raise DataError(exp, "not a TopSpin experiment (no acqus file)")
+    acqus = read_parameters(exp / "acqus")
+    for key in ("TD", "SW_h", "BF1", "SFO1"):
+        require(acqus, key, exp / "acqus")
+    return acqus
+
+
+def read_experiment(path: str | Path, nucleus: str | None = None) -> xr.DataArray:
+    """Read one TopSpin experiment (``fid`` or pseudo-2D ``ser``) as a ``(time, t2)`` FID series.
+
+    Parameters
+    ----------
+    path : experiment folder (holding acqus and fid or ser).
+    nucleus : override NUC1 (e.g. when acqus names the wrong nucleus).
+    """
+    exp = Path(path)
+    acqus = _load_acqus(exp)
+    name = checked_nucleus(acqus, exp / "acqus", nucleus)
+    td = int(acqus["TD"])
+    try:
+        dtype = fid_dtype(int(acqus.get("DTYPA", 0)), int(acqus.get("BYTORDA", 0)))
+    except ValueError as exc:
+        raise DataError(exp / "acqus", str(exc)) from exc
+    row_coords: dict[str, Sequence[Any]] = {}
+    files = [exp / "acqus"]
+    if (exp / "ser").exists():
+        acqu2s = read_parameters(exp / "acqu2s")
+        n_rows = int(require(acqu2s, "TD", exp / "acqu2s"))
+        data = read_fid_rows(exp / "ser", td, dtype, n_rows=n_rows)
+        files += [exp / "acqu2s", exp / "ser"]
+        delays = None
+        if (exp / "vdlist").is_file():
+            delays = read_delay_list(exp / "vdlist")
+            row_coords["vd"] = _fit_list(delays, data.shape[0], exp / "vdlist")
+            delays = list(row_coords["vd"])
+            files.append(exp / "vdlist")
+        if (exp / "vclist").is_file():
+            row_coords["vc"] = _fit_list(read_count_list(exp / "vclist"), data.shape[0], exp)
+            files.append(exp / "vclist")
+        row_coords["row"] = np.arange(data.shape[0])
+    else:
+        data = read_fid_rows(exp / "fid", td, dtype)
+        files.append(exp / "fid")
+        delays = None
+    durations = scan_durations(acqus, delays)
+    if durations.size == 1 and data.shape[0] > 1:
+        durations = np.repeat(durations, data.shape[0])
+    times, timing = row_midpoints(exp, acqus, durations)
+    row_coords["expno"] = [int(exp.name) if exp.name.isdigit() else -1] * data.shape[0]
+    attrs = _acquisition_attrs(exp, acqus, name)
+    attrs["checksums"] = file_checksums(files)
+    attrs["utc_offset_minutes"] = int(times[0].utcoffset().total_seconds() // 60)
+    attrs["timing"] = json.dumps([timing])
+    attrs["durations_s"] = json.dumps([float(d) for d in durations])
+    return make_fid_series(data, 1.0 / attrs["sw_hz"], times, attrs, row_coords)
+
+
+def _fit_list(values: list, n: int, path: Path) -> list:
+    if len(values) < n:
+        raise DataError(path, f"list has {len(values)} entries but the ser holds {n} FIDs")
+    return values[:n]
+
+
+_SERIES_KEYS = ("nucleus", "sw_hz", "sfo1_mhz", "td")
+
+
+def read_series(
+    paths: Sequence[str | Path], nucleus: str | None = None, progress=None
+) -> xr.DataArray:
+    """Read several 1D experiments (e.g. consecutive expnos of an in situ run) as one series.
+
+    All must share nucleus, TD, SW and SFO1; rows are ordered by acquisition time.
+    ``progress`` is an optional callable wrapping the iterable (e.g. ``tqdm``).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise DataError("<series>", "no experiments given")
+    iterator = progress(paths) if progress else paths
+    parts = [read_experiment(p, nucleus) for p in iterator]
+    first = parts[0]
+    for part in parts[1:]:
+        for key in _SERIES_KEYS:
+            a, b = first.attrs.get(key), part.attrs.get(key)
+            same = np.isclose(a, b, rtol=1e-9) if isinstance(a, float) else a == b
+            if not same:
+                raise DataError(part.attrs["source"], f"{key}={b} differs from {paths[0]} ({a})")
+        if part.sizes["t2"] != first.sizes["t2"]:
+            raise DataError(
+                part.attrs["source"], "number of points differs from the first experiment"
+            )
+    combined = xr.concat(parts, dim="time", combine_attrs="override", coords="minimal")
+    combined = combined.sortby("time")
+    t0 = combined["time"].values[0]
+    combined["hours"] = ("time", (combined["time"].values - t0) / np.timedelta64(1, "s") / 3600.0)
+    combined["hours"].attrs = {"units": "h", "long_name": "time since first"}
+    combined.attrs["source"] = str(paths[0].parent)
+    combined.attrs["checksums"] = json.dumps(
+        {k: v for p in parts for k, v in json.loads(p.attrs["checksums"]).items()}
+    )
+    combined.attrs["timing"] = json.dumps([json.loads(p.attrs["timing"])[0] for p in parts])
+    combined.attrs["durations_s"] = json.dumps(
+        [d for p in parts for d in json.loads(p.attrs["durations_s"])]
+    )
+    return combined
+
+
+def read_path(path: str | Path, nucleus: str | None = None, progress=None) -> xr.DataArray:
+    """An experiment folder, or a dataset folder whose numbered experiments form a series."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "no such file or folder")
+    if is_experiment(path) or (path / "acqus").is_file() or (path / "fid").is_file():
+        return read_experiment(path, nucleus)
+    if path.is_dir():
+        exps = experiments_in(path)
+        if exps:
+            return read_series(exps, nucleus, progress)
+        if not any(path.iterdir()):
+            raise DataError(path, "empty folder")
+    raise DataError(path, "not a TopSpin experiment or a folder of experiments")
+
+
+def read_pdata(path: str | Path) -> xr.DataArray:
+    """TopSpin's processed 1D spectrum (``pdata/N`` with procs, 1r and optionally 1i).
+
+    Intensities are scaled by 2**NC_proc; the ppm axis comes from OFFSET, SW_p, SF and SI.
+    Returns a one-row complex ``(time, ppm)`` series (imaginary part zero without 1i).
+    """
+    pdir = Path(path)
+    procs = read_parameters(pdir / "procs")
+    si = int(require(procs, "SI", pdir / "procs"))
+    dtype = np.dtype(("<" if int(procs.get("BYTORDP", 0)) == 0 else ">") + "i4")
+    if int(procs.get("DTYPP", 0)) == 2:
+        dtype = np.dtype(dtype.str[0] + "f8")
+    scale = 2.0 ** float(procs.get("NC_proc", 0))
+    parts = []
+    for name in ("1r", "1i"):
+        f = pdir / name
+        if not f.is_file():
+            if name == "1r":
+                raise DataError(f, "missing processed spectrum")
+            parts.append(np.zeros(si))
+            continue
+        if f.stat().st_size != si * dtype.itemsize:
+            raise DataError(f, f"size {f.stat().st_size} bytes does not match SI={si}")
+        parts.append(np.fromfile(f, dtype=dtype).astype(float) * scale)
+    sf = float(require(procs, "SF", pdir / "procs"))
+    sw_p = float(require(procs, "SW_p", pdir / "procs"))
+    offset = float(require(procs, "OFFSET", pdir / "procs"))
+    ppm = offset - np.arange(si) * (sw_p / sf / si)
+    exp = pdir.parent.parent
+    times = None
+    attrs: dict[str, Any] = {"sf_mhz": sf, "sw_hz": sw_p, "source": str(pdir)}
+    if (exp / "acqus").is_file():
+        acqus = read_parameters(exp / "acqus")
+        attrs.update(_acquisition_attrs(exp, acqus, checked_nucleus(acqus, exp / "acqus")))
+        attrs.update({"sf_mhz": sf, "source": str(pdir)})
+        times, _ = row_midpoints(exp, acqus, scan_durations(acqus))
+        attrs["utc_offset_minutes"] = int(times[0].utcoffset().total_seconds() // 60)
+    attrs["group_delay"] = 0.0
+    attrs["checksums"] = file_checksums([pdir / "procs", pdir / "1r"])
+    da = make_spectrum_series(parts[0] + 1j * parts[1], ppm, times, attrs)
+    return da
+
+
+def procs_parameters(pdir: str | Path) -> dict[str, Any]:
+    """TopSpin processing parameters of ``pdata/N`` (for replaying TopSpin's processing)."""
+    return read_parameters(Path(pdir) / "procs")

@@ -1,0 +1,59 @@
+"""Cross-check of TopSpin's NUC1 against BF1 and the other channels' basic frequencies.
+
+NUC1 is only a label: a wrong one is common (e.g. 1H recorded as 15N on a low-field DNP
+console). NUC1 is consistent when the 1H frequency it implies (BF1 / Xi) also explains another
+channel's BF as some nucleus' Xi, or equals it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from dendritemr.errors import DataError
+from dendritemr.io.bruker_params import strip_brackets
+from dendritemr.physics.nuclei import NUCLEI, get_nucleus
+
+_REL_TOL = 2e-5
+
+
+def _explained(bf: float, proton_mhz: float) -> bool:
+    ratio = bf / proton_mhz * 100.0
+    return any(abs(n.xi_percent - ratio) <= _REL_TOL * n.xi_percent for n in NUCLEI.values())
+
+
+def checked_nucleus(acqus: dict[str, Any], path: Path, override: str | None = None) -> str:
+    """The nucleus name of an experiment (``override`` wins), warning if NUC1 disagrees with BF1.
+
+    Raises
+    ------
+    DataError : NUC1 (or the override) is not a known nucleus.
+    """
+    label = override or strip_brackets(acqus.get("NUC1", ""))
+    try:
+        nucleus = get_nucleus(label)
+    except ValueError as exc:
+        raise DataError(path, f"unknown nucleus {label!r} (NUC1)") from exc
+    if override:
+        return nucleus.name
+    bf1 = float(acqus.get("BF1", 0.0))
+    others = [float(acqus[f"BF{k}"]) for k in range(2, 9) if float(acqus.get(f"BF{k}", 0)) > 0]
+    if bf1 > 0 and others:
+        proton = bf1 / (nucleus.xi_percent / 100.0)
+        if not any(_explained(bf, proton) for bf in others):
+            warnings.warn(
+                f"{path}: NUC1 says {nucleus.name} but BF1 {bf1:g} MHz implies 1H at "
+                f"{proton:.2f} MHz,"
+                f" which no other channel ({', '.join(f'{b:g}' for b in others)} MHz) confirms;"
+                " NUC1 may be wrong (override the nucleus if so)",
+                stacklevel=2,
+            )
+    return nucleus.name
+
+
+def field_tesla(nucleus: str, bf1_mhz: float) -> float:
+    """B0 in T from the basic frequency of ``nucleus``."""
+    import math
+
+    return 2 * math.pi * bf1_mhz * 1e6 / get_nucleus(nucleus).gamma

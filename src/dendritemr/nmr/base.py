@@ -1,0 +1,75 @@
+"""The processing-step contract (style of mrsimulator's signal processors).
+
+A step is a dataclass whose fields are its parameters. ``step(da)`` checks the input (the named
+dimension exists, values are finite), computes a NEW DataArray (never mutating the input),
+and appends ``{"step": name, **parameters}`` to the result's history, so that a pipeline is an
+ordered list that round-trips through JSON. Steps act along one named dimension and broadcast
+over all others, so a series of spectra is processed as one array.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import xarray as xr
+
+from dendritemr.errors import ProcessingError
+from dendritemr.model import add_step, require_finite
+
+_REGISTRY: dict[str, type[ProcessingStep]] = {}
+
+
+@dataclasses.dataclass
+class ProcessingStep:
+    """Base class of all processing steps; subclasses implement :meth:`_apply`."""
+
+    #: registry name used in the history and in JSON pipelines
+    name: ClassVar[str] = "step"
+    #: dimension the step needs in its input
+    input_dim: ClassVar[str] = "t2"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.name] = cls
+
+    def __call__(self, da: xr.DataArray) -> xr.DataArray:
+        if self.input_dim not in da.dims:
+            raise ProcessingError(
+                f"{self.name}: needs dimension {self.input_dim!r}, data has {tuple(da.dims)}"
+            )
+        require_finite(da, f"input of {self.name}")
+        out = self._apply(da)
+        out.attrs = {**da.attrs, **out.attrs}
+        self._update_attrs(out)
+        add_step(out, self.to_dict())
+        return out
+
+    def _apply(self, da: xr.DataArray) -> xr.DataArray:
+        raise NotImplementedError
+
+    def _update_attrs(self, out: xr.DataArray) -> None:
+        """Hook for steps that change acquisition metadata (e.g. remaining group delay)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Name and parameters, JSON-serialisable."""
+        return {"step": self.name, **dataclasses.asdict(self)}
+
+
+def step_from_dict(spec: dict[str, Any]) -> ProcessingStep:
+    """Rebuild a step from :meth:`ProcessingStep.to_dict` output."""
+    spec = dict(spec)
+    name = spec.pop("step", None)
+    spec.pop("fitted", None)  # results of automatic steps, not parameters
+    if name not in _REGISTRY:
+        raise ProcessingError(f"unknown processing step {name!r}")
+    return _REGISTRY[name](**spec)
+
+
+def copy_with(da: xr.DataArray, values: Any, **coords: Any) -> xr.DataArray:
+    """A new DataArray like ``da`` holding ``values`` (same dims), attrs copied not shared."""
+    out = da.copy(data=values)
+    out.attrs = dict(da.attrs)
+    if coords:
+        out = out.assign_coords(coords)
+    return out

@@ -1,0 +1,285 @@
+"""Phase correction: manual zero/first order, and automatic for one spectrum or a whole series.
+
+phi(ppm) = p0 + p1 (pivot - ppm) / span, in degrees, applied as ``spectrum * exp(i phi)``;
+``span`` is the spectral width in ppm and the default pivot is the high-ppm edge, so that
+``p1`` is the phase change across the whole spectrum (nmrglue's ``ps`` convention).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import minimize
+
+from dendritemr.errors import ProcessingError
+from dendritemr.nmr.base import ProcessingStep, copy_with
+
+
+def _span_ppm(da: xr.DataArray) -> float:
+    ppm = da["ppm"].values
+    return abs(ppm[-1] - ppm[0]) * ppm.size / max(ppm.size - 1, 1)
+
+
+def phase_ramp(ppm: np.ndarray, p0: float, p1: float, pivot: float, span: float) -> np.ndarray:
+    """exp(i phi(ppm)) for the phase model of this module (degrees in, complex out)."""
+    return np.exp(1j * np.deg2rad(p0 + p1 * (pivot - ppm) / span))
+
+
+def _apply_phase(da: xr.DataArray, p0: float, p1: float, pivot: float | None) -> xr.DataArray:
+    ppm = da["ppm"].values
+    pivot = float(ppm.max()) if pivot is None else pivot
+    ramp = phase_ramp(ppm, p0, p1, pivot, _span_ppm(da))
+    shape = [1] * da.ndim
+    shape[da.get_axis_num("ppm")] = ppm.size
+    return copy_with(da, da.values * ramp.reshape(shape))
+
+
+@dataclasses.dataclass
+class Phase(ProcessingStep):
+    """Manual phase correction (degrees); ``pivot_ppm`` None means the high-ppm edge."""
+
+    name = "phase"
+    input_dim = "ppm"
+    p0_deg: float = 0.0
+    p1_deg: float = 0.0
+    pivot_ppm: float | None = None
+
+    def _apply(self, da: xr.DataArray) -> xr.DataArray:
+        return _apply_phase(da, self.p0_deg, self.p1_deg, self.pivot_ppm)
+
+
+def acme_score(real: np.ndarray, gamma: float = 1000.0) -> np.ndarray:
+    """ACME: entropy of the first derivative plus a negative-intensity penalty (last axis).
+
+    Chen, Weng, Goh & Garland, J. Magn. Reson. 158, 164 (2002). Vectorised: any leading
+    dimensions give one score each.
+    """
+    deriv = np.abs(np.diff(real, axis=-1))
+    p = deriv / np.maximum(deriv.sum(axis=-1, keepdims=True), 1e-300)
+    entropy = -np.sum(p * np.log(p + 1e-300), axis=-1)
+    return entropy + gamma * negative_area_score(real)
+
+
+def negative_area_score(real: np.ndarray) -> np.ndarray:
+    """Squared negative intensities relative to the total power (last axis; absorption > 0)."""
+    negative = np.minimum(real, 0.0)
+    return np.sum(negative**2, axis=-1) / np.maximum(np.sum(real**2, axis=-1), 1e-300)
+
+
+SCORES: dict[str, Callable[[np.ndarray], float]] = {
+    "acme": acme_score,
+    "negative_area": negative_area_score,
+}
+
+
+def autophase_spectrum(
+    spectrum: np.ndarray,
+    ppm: np.ndarray,
+    score: Callable[[np.ndarray], float],
+    first_order: bool = True,
+    region: tuple[float, float] | None = None,
+) -> tuple[float, float]:
+    """(p0, p1) in degrees minimising ``score`` of the real part (pivot: high-ppm edge).
+
+    A coarse search over p0 avoids the wrong (180 degree) minimum, then Nelder-Mead refines.
+    """
+    span = abs(ppm[-1] - ppm[0]) * ppm.size / max(ppm.size - 1, 1)
+    pivot = float(ppm.max())
+    mask = (
+        np.ones(ppm.size, bool) if region is None else ((ppm >= min(region)) & (ppm <= max(region)))
+    )
+    spec, x = spectrum[mask], ppm[mask]
+
+    def cost(p: np.ndarray) -> float:
+        p1 = p[1] if first_order else 0.0
+        return score((spec * phase_ramp(x, p[0], p1, pivot, span)).real)
+
+    starts = np.arange(0.0, 360.0, 15.0)
+    best = min(starts, key=lambda p0: cost(np.array([p0, 0.0])))
+    res = minimize(
+        cost,
+        np.array([best, 0.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-10, "maxiter": 4000},
+    )
+    p0, p1 = float(res.x[0]) % 360.0, float(res.x[1]) if first_order else 0.0
+    return p0, p1
+
+
+@dataclasses.dataclass
+class _PhaseFinder(ProcessingStep):
+    """A phase step whose angles are found from the data and recorded as ``fitted``."""
+
+    def __post_init__(self) -> None:
+        self._fitted: list = []
+
+    def to_dict(self) -> dict[str, Any]:
+        spec = super().to_dict()
+        if self._fitted:
+            spec["fitted"] = [list(map(float, a)) for a in self._fitted]
+        return spec
+
+
+@dataclasses.dataclass
+class AutoPhase(_PhaseFinder):
+    """Automatic phase correction.
+
+    ``mode="series"`` finds ONE (p0, p1) on the mean spectrum of the series (highest SNR; the
+    phase is an instrument property, constant over an in situ run) and applies it to every
+    row; ``mode="each"`` phases every spectrum on its own (a loop: for single spectra).
+    ``region`` (ppm) restricts the score to one line, e.g. the electrolyte, because bulk Li metal
+    carries an extra skin-depth phase (up to 45 degrees) and one phase cannot suit both.
+    The fitted angles are recorded in the history entry (``fitted``).
+    """
+
+    name = "autophase"
+    input_dim = "ppm"
+    score: str = "acme"
+    mode: str = "series"
+    first_order: bool = True
+    region: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.score not in SCORES:
+            raise ProcessingError(f"autophase: unknown score {self.score!r} ({sorted(SCORES)})")
+        if self.mode not in ("series", "each"):
+            raise ProcessingError(f"autophase: mode must be 'series' or 'each', not {self.mode!r}")
+        self.region = None if self.region is None else tuple(self.region)
+        super().__post_init__()
+
+    def _apply(self, da: xr.DataArray) -> xr.DataArray:
+        ppm = da["ppm"].values
+        score = SCORES[self.score]
+        other = [d for d in da.dims if d != "ppm"]
+        stacked = da.transpose(*other, "ppm").values.reshape(-1, ppm.size)
+        if self.mode == "series":
+            angles = [
+                autophase_spectrum(stacked.mean(axis=0), ppm, score, self.first_order, self.region)
+            ]
+            self._fitted = angles
+            return _apply_phase(da, *angles[0], None)
+        angles = [
+            autophase_spectrum(row, ppm, score, self.first_order, self.region) for row in stacked
+        ]
+        self._fitted = angles
+        pivot, span = float(ppm.max()), _span_ppm(da)
+        ramps = np.stack([phase_ramp(ppm, p0, p1, pivot, span) for p0, p1 in angles])
+        out = (stacked * ramps).reshape(da.transpose(*other, "ppm").shape)
+        result = da.transpose(*other, "ppm").copy(data=out).transpose(*da.dims)
+        result.attrs = dict(da.attrs)
+        return result
+
+
+def _peak_top_phase(seg: np.ndarray, top: float) -> np.ndarray:
+    """Correction (rad) from the angle of the sum over points above ``top`` x max magnitude."""
+    mag = np.abs(seg)
+    peak = mag >= top * mag.max(axis=1, keepdims=True)
+    return -np.angle(np.sum(seg * peak, axis=1))
+
+
+def _score_search_phase(
+    seg: np.ndarray, score: Callable[[np.ndarray], np.ndarray], chunk: int = 256
+) -> np.ndarray:
+    """Correction (rad) minimising ``score`` of the real part: 5, 0.25, 0.0125 degree grids."""
+    result = np.empty(seg.shape[0])
+    for start in range(0, seg.shape[0], chunk):
+        part = seg[start : start + chunk]
+        best = np.zeros(part.shape[0])
+        for step, half in ((5.0, 180.0), (0.25, 5.0), (0.0125, 0.25)):
+            offsets = np.arange(-half, half + step / 2, step)
+            theta = np.deg2rad(best[None, :] + offsets[:, None])  # (grid, spectra)
+            real = (part[None] * np.exp(1j * theta)[..., None]).real
+            best = best + offsets[np.argmin(score(real), axis=0)]
+        result[start : start + chunk] = np.deg2rad(best)
+    return result
+
+
+LINE_PHASE_METHODS = ("peak", "acme")
+
+
+def line_phases(
+    da: xr.DataArray, windows: list[tuple[float, float]], method: str = "peak", top: float = 0.3
+) -> np.ndarray:
+    """Zero-order correction (degrees) that phases the line in each ppm window, per spectrum.
+
+    ``method="peak"``: minus the angle of the complex sum over the points of the strongest
+    line whose magnitude is at least ``top`` x its maximum -- a region roughly symmetric about
+    the line centre, where the dispersion part cancels and baseline and neighbours weigh
+    little (exact for a single line). ``method="acme"``: minimise the ACME score of the real
+    part over the whole window (levels the baseline around the line, as TopSpin's ``apk``
+    appears to; it can lock onto a wrong minimum on clean Lorentzians). Vectorised over the
+    series; returns shape (spectra, windows), unwrapped along the spectra.
+    """
+    if method not in LINE_PHASE_METHODS:
+        raise ProcessingError(f"line_phase: method must be one of {LINE_PHASE_METHODS}")
+    ppm = da["ppm"].values
+    other = [d for d in da.dims if d != "ppm"]
+    rows = da.transpose(*other, "ppm").values.reshape(-1, ppm.size)
+    angles = []
+    for lo, hi in windows:
+        mask = (ppm >= min(lo, hi)) & (ppm <= max(lo, hi))
+        if mask.sum() < 3:
+            raise ProcessingError(f"line_phase: window {(lo, hi)} ppm holds < 3 points")
+        seg = rows[:, mask]
+        rad = (
+            _peak_top_phase(seg, top) if method == "peak" else _score_search_phase(seg, acme_score)
+        )
+        angles.append(np.unwrap(rad))
+    return np.rad2deg(np.stack(angles, axis=1))
+
+
+@dataclasses.dataclass
+class LinePhase(_PhaseFinder):
+    """Phase every spectrum so the lines in one or two ``windows`` (ppm) are pure absorption.
+
+    With two windows both zero- and first-order phase follow (the straight line of phase
+    through the two line centres); with one, zero order only. This is how in situ Li spectra
+    are phased by hand: bulk Li metal carries a skin-depth phase (up to 45 degrees) relative to
+    the electrolyte line that changes as microstructures grow, so one phase for the run cannot
+    suit both lines. ``method`` chooses how a line's phase is found (:func:`line_phases`).
+    ``smooth_degree`` fits each line's phase with a polynomial in time over
+    the series (one consistent model, robust to noise); None keeps per-spectrum values.
+    """
+
+    name = "line_phase"
+    input_dim = "ppm"
+    windows: list[tuple[float, float]] = dataclasses.field(
+        default_factory=lambda: [(200.0, 300.0), (-30.0, 30.0)]
+    )
+    smooth_degree: int | None = None
+    method: str = "peak"
+    top: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.method not in LINE_PHASE_METHODS:
+            raise ProcessingError(f"line_phase: method must be one of {LINE_PHASE_METHODS}")
+        self.windows = [tuple(map(float, w)) for w in self.windows]
+        if not 1 <= len(self.windows) <= 2:
+            raise ProcessingError("line_phase: give one or two windows")
+        super().__post_init__()
+
+    def _apply(self, da: xr.DataArray) -> xr.DataArray:
+        measured = line_phases(da, self.windows, self.method, self.top)
+        n = measured.shape[0]
+        if self.smooth_degree is not None and n > self.smooth_degree + 1:
+            x = np.linspace(-1.0, 1.0, n)
+            coef = np.polynomial.polynomial.polyfit(x, measured, self.smooth_degree)
+            measured = np.polynomial.polynomial.polyval(x, coef).T
+        ppm = da["ppm"].values
+        centres = [0.5 * (lo + hi) for lo, hi in self.windows]
+        if len(centres) == 2:
+            slope = (measured[:, 1] - measured[:, 0]) / (centres[1] - centres[0])
+            phi = measured[:, :1] + slope[:, None] * (ppm[None, :] - centres[0])
+        else:
+            phi = np.repeat(measured[:, :1], ppm.size, axis=1)
+        self._fitted = measured.tolist()
+        other = [d for d in da.dims if d != "ppm"]
+        t = da.transpose(*other, "ppm")
+        rows = t.values.reshape(-1, ppm.size) * np.exp(1j * np.deg2rad(phi))
+        out = t.copy(data=rows.reshape(t.shape)).transpose(*da.dims)
+        out.attrs = dict(da.attrs)
+        return out

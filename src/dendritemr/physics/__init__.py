@@ -1,0 +1,157 @@
+"""Physics of Li metal NMR: nuclei, skin depth and visibility, BMS shifts, relaxation, units.
+
+Every literature value is a keyword default with its source in
+:mod:`dendritemr.physics.constants` (lithium) or :mod:`dendritemr.physics.nuclei` (IUPAC 2001);
+:func:`cited` lists the papers used so far.
+"""
+
+from .citations import REFERENCES, Citation, cited, register, reset
+from .constants import (
+    CONSTANTS,
+    LI6_ATOMIC_MASS_G_MOL,
+    LI6_NATURAL_FRACTION,
+    LI7_ATOMIC_MASS_G_MOL,
+    LI7_KORRINGA_T1T_S_K,
+    LI_CHI_V_SI,
+    LI_DENSITY_G_CM3,
+    LI_KNIGHT_SHIFT_PPM,
+    LI_MOLAR_MASS_G_MOL,
+    LI_MOLAR_VOLUME_CM3_MOL,
+    LI_RESISTIVITY_20C_OHM_M,
+    LI_RESISTIVITY_REFERENCE_K,
+    LI_RESISTIVITY_TEMPCO_PER_K,
+    LLZO_SHIFT_PPM,
+    Constant,
+)
+from .nuclei import (
+    NUCLEI,
+    Nucleus,
+    field_from_frequency_ratio,
+    field_from_larmor,
+    get_nucleus,
+    larmor_mhz,
+    proton_frequency_mhz,
+    signal_per_nucleus,
+)
+from .relaxation import (
+    ernst_angle_deg,
+    korringa_t1,
+    korringa_t1t,
+    min_tr_for_full_relaxation,
+    saturation_factor,
+)
+from .skin_depth import (
+    cylinder_effective_area,
+    cylinder_visibility,
+    li_resistivity,
+    semi_infinite_effective_thickness,
+    skin_depth_for,
+    skin_depth_m,
+    skin_depth_ratio,
+    slab_effective_thickness,
+    slab_visibility,
+    visibility_magnitude,
+    visibility_phase_deg,
+)
+from .susceptibility import (
+    bms_shift_ppm,
+    demag_factor_along_b0,
+    ellipsoid_demag_factors,
+    needle_bms_shift_ppm,
+    plate_bms_shift_ppm,
+    spheroid_bms_shift_ppm,
+    spheroid_demag_factors,
+)
+from .units import (
+    COULOMB_PER_MAH,
+    FARADAY_C_MOL,
+    growth_rate_um_per_h,
+    li_molar_mass,
+    mah_per_cm2_to_um,
+    mah_to_ug,
+    mah_to_umol,
+    uah_to_umol,
+    ug_to_umol,
+    um_to_mah_per_cm2,
+    um_to_umol_per_cm2,
+    umol_per_cm2_to_um,
+    umol_to_mah,
+    umol_to_uah,
+    umol_to_ug,
+)
+
+__all__ = [
+    # citations
+    "Citation",
+    "REFERENCES",
+    "cited",
+    "register",
+    "reset",
+    # constants
+    "Constant",
+    "CONSTANTS",
+    "LI_RESISTIVITY_20C_OHM_M",
+    "LI_RESISTIVITY_TEMPCO_PER_K",
+    "LI_RESISTIVITY_REFERENCE_K",
+    "LI_DENSITY_G_CM3",
+    "LI_MOLAR_MASS_G_MOL",
+    "LI6_ATOMIC_MASS_G_MOL",
+    "LI7_ATOMIC_MASS_G_MOL",
+    "LI_MOLAR_VOLUME_CM3_MOL",
+    "LI7_KORRINGA_T1T_S_K",
+    "LI_CHI_V_SI",
+    "LI_KNIGHT_SHIFT_PPM",
+    "LLZO_SHIFT_PPM",
+    "LI6_NATURAL_FRACTION",
+    # nuclei
+    "Nucleus",
+    "NUCLEI",
+    "get_nucleus",
+    "larmor_mhz",
+    "field_from_larmor",
+    "proton_frequency_mhz",
+    "field_from_frequency_ratio",
+    "signal_per_nucleus",
+    # skin depth
+    "li_resistivity",
+    "skin_depth_m",
+    "skin_depth_for",
+    "skin_depth_ratio",
+    "semi_infinite_effective_thickness",
+    "slab_effective_thickness",
+    "slab_visibility",
+    "cylinder_effective_area",
+    "cylinder_visibility",
+    "visibility_magnitude",
+    "visibility_phase_deg",
+    # susceptibility
+    "ellipsoid_demag_factors",
+    "spheroid_demag_factors",
+    "demag_factor_along_b0",
+    "bms_shift_ppm",
+    "plate_bms_shift_ppm",
+    "needle_bms_shift_ppm",
+    "spheroid_bms_shift_ppm",
+    # relaxation
+    "korringa_t1t",
+    "korringa_t1",
+    "saturation_factor",
+    "ernst_angle_deg",
+    "min_tr_for_full_relaxation",
+    # units
+    "FARADAY_C_MOL",
+    "COULOMB_PER_MAH",
+    "li_molar_mass",
+    "mah_to_umol",
+    "umol_to_mah",
+    "uah_to_umol",
+    "umol_to_uah",
+    "umol_to_ug",
+    "ug_to_umol",
+    "mah_to_ug",
+    "umol_per_cm2_to_um",
+    "um_to_umol_per_cm2",
+    "mah_per_cm2_to_um",
+    "um_to_mah_per_cm2",
+    "growth_rate_um_per_h",
+]

@@ -1,0 +1,44 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """Folder of real instrument data (``../shared/data/real``); skips the test when absent."""
+    if not REAL.is_dir():
+        pytest.skip(f"real instrument data not found at {REAL.resolve()}")
+    return REAL.resolve()
+
+
+LI7_SERIES = Path("li7-insitu-LiLi-TEGDME") / "2023-08-11_jana_insituLiLiTEGDME-02_galv"
+
+
+@pytest.fixture(scope="session")
+def li7_dir(real_data) -> Path:
+    """The 50-experiment in situ 7Li series (TopSpin 2.1, 7.05 T)."""
+    return real_data / LI7_SERIES
+
+
+@pytest.fixture(scope="session")
+def li7_fid(li7_dir):
+    """The whole real 7Li series read once as a (time, t2) FID series."""
+    from dendritemr.io import open_dataset
+
+    return open_dataset(li7_dir)
+
+
+@pytest.fixture(scope="session")
+def synthetic_study(tmp_path_factory):
+    """A small synthetic 7Li series written in TopSpin layout, with its truth."""
+    from dendritemr.sim.synthetic_series import SyntheticSeries, write_series
+
+    folder = tmp_path_factory.mktemp("synthetic") / "7Li"
+    truth = write_series(folder, SyntheticSeries(n_spectra=8, td=4096), seed=3)
+    return folder, truth
