@@ -12,6 +12,7 @@ from dendritemr.nmr import (
     FourierTransform,
     Phase,
     Pipeline,
+    PolynomialBaseline,
     ZeroFill,
     integrate_regions,
     noise_std,
@@ -66,15 +67,28 @@ def test_line_position_and_exact_area():
     assert areas == pytest.approx(expected, rel=2e-3)
 
 
-@pytest.mark.parametrize("delay", [0.0, 20.0, 44.75, 67.98623657226562])
-def test_digital_filter_delay_is_removed_exactly(delay):
+@pytest.mark.parametrize("method", ["roll", "shift"])
+@pytest.mark.parametrize("delay", [20.0, 44.75, 67.98623657226562])
+def test_digital_filter_delay_is_removed(delay, method):
+    """The simulator's FIR filter (Kaiser-windowed sinc) delays; the reader undoes it."""
     fid = lorentzian_fid(120.0, 2.0, 1.0, n=4096) + lorentzian_fid(10.0, 1.0, 2.0, n=4096)
-    pipe = Pipeline([DigitalFilter(), ZeroFill(8192), FourierTransform()])
-    ideal = pipe(series(fid)).values[0]
-    delayed = pipe(series(add_group_delay(fid, delay), group_delay=delay)).values[0]
-    # only the last int(delay) points of the FID are lost (zeroed): tiny for a decayed FID
-    assert np.abs(delayed - ideal).max() < 2e-3 * np.abs(ideal).max()
-    assert np.corrcoef(delayed.real, ideal.real)[0, 1] > 0.99999
+    pipe = Pipeline(
+        [
+            DigitalFilter(method=method),
+            ZeroFill(8192),
+            FourierTransform(),
+            PolynomialBaseline(order=0, regions=[(-140, -60), (30, 90), (160, 240)]),
+        ]
+    )
+    ideal = pipe(series(fid))
+    delayed = pipe(series(add_group_delay(fid, delay), group_delay=delay))
+    regions = {"a": (100.0, 140.0), "b": (-10.0, 30.0)}
+    ratio = integrate_regions(delayed, regions)["area"] / integrate_regions(ideal, regions)["area"]
+    if delay == int(delay):  # integer delays: exact to rounding
+        np.testing.assert_allclose(delayed.values, ideal.values, atol=1e-12)
+    # fractional: the finite filter's passband ripple, not the removal, limits agreement
+    np.testing.assert_allclose(ratio.values, 1.0, atol=0.015)
+    assert np.corrcoef(delayed.values[0].real, ideal.values[0].real)[0, 1] > 0.9999
 
 
 def test_phase_correction_restores_absorption():

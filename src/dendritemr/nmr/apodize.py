@@ -13,7 +13,8 @@ from dendritemr.nmr.base import ProcessingStep, copy_with
 def _apply_window(da: xr.DataArray, window: np.ndarray) -> xr.DataArray:
     shape = [1] * da.ndim
     shape[da.get_axis_num("t2")] = window.size
-    return copy_with(da, da.values * window.reshape(shape))
+    real = np.empty(0, da.dtype).real.dtype  # keep single precision single
+    return copy_with(da, da.values * window.astype(real).reshape(shape))
 
 
 @dataclasses.dataclass

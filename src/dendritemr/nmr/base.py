@@ -29,16 +29,24 @@ class ProcessingStep:
     #: dimension the step needs in its input
     input_dim: ClassVar[str] = "t2"
 
+    @property
+    def series_wide(self) -> bool:
+        """True if the result of one spectrum depends on the others (cannot run in chunks)."""
+        return False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.name] = cls
 
-    def __call__(self, da: xr.DataArray) -> xr.DataArray:
+    def __call__(self, da: xr.DataArray, check_finite: bool = True) -> xr.DataArray:
+        """Apply the step; ``check_finite=False`` skips the NaN/inf scan (a pipeline checks
+        its input once: finite data stays finite through every step)."""
         if self.input_dim not in da.dims:
             raise ProcessingError(
                 f"{self.name}: needs dimension {self.input_dim!r}, data has {tuple(da.dims)}"
             )
-        require_finite(da, f"input of {self.name}")
+        if check_finite:
+            require_finite(da, f"input of {self.name}")
         out = self._apply(da)
         out.attrs = {**da.attrs, **out.attrs}
         self._update_attrs(out)
@@ -68,7 +76,7 @@ def step_from_dict(spec: dict[str, Any]) -> ProcessingStep:
 
 def copy_with(da: xr.DataArray, values: Any, **coords: Any) -> xr.DataArray:
     """A new DataArray like ``da`` holding ``values`` (same dims), attrs copied not shared."""
-    out = da.copy(data=values)
+    out = da.copy(deep=False, data=values)
     out.attrs = dict(da.attrs)
     if coords:
         out = out.assign_coords(coords)

@@ -109,8 +109,12 @@ class PolynomialBaseline(ProcessingStep):
                 f"polynomial_baseline: {int(mask.sum())} points in the regions, "
                 f"need more than order {self.order}"
             )
-        coef, *_ = np.linalg.lstsq(basis[mask], rows[:, mask].T, rcond=None)
-        return _unrows(da, rows - (basis @ coef).T, other)
+        pinv = np.linalg.pinv(basis[mask]).astype(rows.real.dtype)
+        coef = (rows[:, mask] @ pinv.T).astype(rows.dtype)  # (spectra, order + 1)
+        corrected = rows - coef[:, :1]  # basis column 0 is ones
+        for k in range(1, self.order + 1):
+            corrected -= coef[:, k : k + 1] * basis[:, k].astype(rows.dtype)
+        return _unrows(da, corrected, other)
 
 
 @dataclasses.dataclass

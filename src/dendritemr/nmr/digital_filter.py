@@ -3,13 +3,12 @@
 The oversampling filter delays the FID by ``group_delay`` points (GRPDLY or the DSPFVS/DECIM
 table), preceded by the filter's pre-ringing. Two ways to undo it:
 
-``method="shift"`` (default): an exact band-limited circular shift by the whole delay
-(FFT over the acquired points, linear phase, inverse FFT), then the ceil(delay) wrapped points
-at the end are zeroed. Exact for a delay that was a band-limited shift.
-``method="roll"``: TopSpin's way: roll by the integer part and zero the wrapped points; the
-fractional remainder stays in ``attrs['group_delay']`` and
+``method="roll"`` (default, TopSpin's way, no extra FFT): roll by the integer part and zero
+the wrapped points; the fractional remainder stays in ``attrs['group_delay']`` and
 :class:`~dendritemr.nmr.fourier.FourierTransform` removes it as a linear phase after zero
-filling. Use it to replay TopSpin's processing.
+filling, which leaves the filter's pre-ringing at negative times (the end of the buffer).
+``method="shift"``: a band-limited circular shift by the whole delay over the acquired
+points (FFT, linear phase, inverse FFT), then the ceil(delay) wrapped points are zeroed.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
+from dendritemr import backend
 from dendritemr.errors import ProcessingError
 from dendritemr.nmr.base import ProcessingStep, copy_with
 
@@ -36,7 +36,7 @@ class DigitalFilter(ProcessingStep):
     """Remove the digital-filter delay recorded in ``attrs['group_delay']`` (points)."""
 
     name = "digital_filter"
-    method: str = "shift"
+    method: str = "roll"
 
     def __post_init__(self) -> None:
         if self.method not in ("shift", "roll"):
@@ -56,7 +56,7 @@ class DigitalFilter(ProcessingStep):
         shape = [1] * da.ndim
         shape[axis] = n
         ramp = np.exp(2j * np.pi * delay * np.fft.fftfreq(n)).reshape(shape)
-        values = np.fft.ifft(np.fft.fft(da.values, axis=axis) * ramp, axis=axis)
+        values = backend.ifft(backend.fft(da.values, axis=axis) * ramp, axis=axis)
         _zero_tail(values, axis, int(np.ceil(delay)))
         return copy_with(da, values)
 

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
+from dendritemr import backend
 from dendritemr.errors import ProcessingError
 from dendritemr.nmr.base import ProcessingStep
 
@@ -41,20 +42,30 @@ class FourierTransform(ProcessingStep):
                 raise ProcessingError(f"fourier_transform: attrs[{key!r}] missing")
         axis = da.get_axis_num("t2")
         n = da.sizes["t2"]
-        values = np.array(da.values, dtype=np.complex128)
-        index = [slice(None)] * values.ndim
-        index[axis] = 0
-        values[tuple(index)] *= self.first_point
-        spec = np.fft.fft(values, axis=axis)
+        values = np.moveaxis(da.values, axis, -1)
+        # Spectrum in descending-frequency order without a reordering pass:
+        # D[j] = N ifft(x (-1)^n e^{2 pi i n / N})[j]; ascending order (reverse=True) is
+        # fft(x (-1)^n). The first-point factor rides on the same modulation vector.
+        k = np.arange(n)
+        sign = np.where(k % 2, -1.0, 1.0)
+        modulation = sign if self.reverse else sign * np.exp(2j * np.pi * k / n)
+        dtype = np.result_type(values.dtype, np.complex64)  # single stays single
+        modulation = modulation.astype(dtype)
+        modulation[0] *= self.first_point
+        modulated = values * modulation
+        if self.reverse:
+            spec = backend.fft(modulated, axis=-1, overwrite_x=True)
+            freq_index = np.arange(n) - n // 2
+        else:
+            spec = backend.ifft(modulated, axis=-1, overwrite_x=True)
+            freq_index = n // 2 - 1 - np.arange(n)
+        factor = 1.0 if self.reverse else float(n)
         delay = float(da.attrs.get("group_delay", 0.0))
-        if delay:
-            shape = [1] * values.ndim
-            shape[axis] = n
-            spec *= np.exp(2j * np.pi * delay * np.fft.fftfreq(n)).reshape(shape)
-        spec = np.fft.fftshift(spec, axes=axis)
-        # after fftshift frequency ascends; the ppm axis descends, so flip unless reversed sense
-        if not self.reverse:
-            spec = np.flip(spec, axis=axis)
+        if delay:  # residual digital-filter delay: linear phase at the signed frequency index
+            spec *= (factor * np.exp(2j * np.pi * delay * freq_index / n)).astype(dtype)
+        elif factor != 1.0:
+            spec *= factor
+        spec = np.moveaxis(spec, -1, axis)
         sf = float(da.attrs.get("sf_mhz", np.nan))
         sf = sf if np.isfinite(sf) else float(da.attrs["sfo1_mhz"])
         ppm = ppm_axis(n, float(da.attrs["sw_hz"]), float(da.attrs["sfo1_mhz"]), sf)

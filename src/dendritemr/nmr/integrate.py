@@ -51,19 +51,27 @@ def integrate_regions(
         raise ProcessingError(f"integrate_regions: needs dimension 'ppm', data has {da.dims}")
     ppm = da["ppm"].values
     step = abs(float(ppm[1] - ppm[0]))
-    areas, errors, names = [], [], list(regions)
-    sigma = noise_std(da, noise_region) if noise_region is not None else None
-    for name in names:
+    names = list(regions)
+    moved = np.moveaxis(da.values, da.get_axis_num("ppm"), -1)  # (..., ppm), a view
+    areas = np.empty(moved.shape[:-1] + (len(names),))
+    counts = np.empty(len(names))
+    for k, name in enumerate(names):
         mask = region_mask(ppm, [regions[name]])
         if not mask.any():
             raise ProcessingError(f"region {name!r} {regions[name]} ppm lies outside the spectrum")
-        areas.append(da.real.isel(ppm=np.flatnonzero(mask)).sum("ppm") * step)
-        if sigma is not None:
-            errors.append(sigma * np.sqrt(mask.sum() * correlation) * step)
-    out = xr.Dataset({"area": xr.concat(areas, dim="region")})
-    if errors:
-        out["area_err"] = xr.concat(errors, dim="region")
-    out = out.assign_coords(region=names)
+        lo, hi = np.flatnonzero(mask)[[0, -1]]  # regions are contiguous on a monotonic axis
+        # summing the contiguous complex block is faster than its strided real view
+        areas[..., k] = moved[..., lo : hi + 1].sum(axis=-1).real * step
+        counts[k] = hi - lo + 1
+    other = [d for d in da.dims if d != "ppm"]
+    coords = {c: v for c, v in da.coords.items() if "ppm" not in v.dims}
+    coords["region"] = ("region", names)
+    dims = (*other, "region")
+    out = xr.Dataset({"area": (dims, areas)}, coords=coords)
+    if noise_region is not None:
+        sigma = noise_std(da, noise_region).transpose(*other).values
+        errors = sigma[..., None] * np.sqrt(counts * correlation) * step
+        out["area_err"] = (dims, errors)
     out.attrs = {k: v for k, v in da.attrs.items() if k in ("nucleus", "source", "history")}
     return out
 

@@ -35,7 +35,8 @@ def _apply_phase(da: xr.DataArray, p0: float, p1: float, pivot: float | None) ->
     ramp = phase_ramp(ppm, p0, p1, pivot, _span_ppm(da))
     shape = [1] * da.ndim
     shape[da.get_axis_num("ppm")] = ppm.size
-    return copy_with(da, da.values * ramp.reshape(shape))
+    dtype = np.result_type(da.dtype, np.complex64)
+    return copy_with(da, da.values * ramp.astype(dtype).reshape(shape))
 
 
 @dataclasses.dataclass
@@ -151,6 +152,10 @@ class AutoPhase(_PhaseFinder):
         self.region = None if self.region is None else tuple(self.region)
         super().__post_init__()
 
+    @property
+    def series_wide(self) -> bool:
+        return self.mode == "series"
+
     def _apply(self, da: xr.DataArray) -> xr.DataArray:
         ppm = da["ppm"].values
         score = SCORES[self.score]
@@ -261,6 +266,10 @@ class LinePhase(_PhaseFinder):
         if not 1 <= len(self.windows) <= 2:
             raise ProcessingError("line_phase: give one or two windows")
         super().__post_init__()
+
+    @property
+    def series_wide(self) -> bool:
+        return self.smooth_degree is not None
 
     def _apply(self, da: xr.DataArray) -> xr.DataArray:
         measured = line_phases(da, self.windows, self.method, self.top)

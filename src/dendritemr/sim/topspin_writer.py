@@ -63,11 +63,24 @@ class Acquisition:
         return (self.ns + self.ds) * (self.d1_s + aq + self.de_us * 1e-6)
 
 
-def add_group_delay(fid: np.ndarray, group_delay: float) -> np.ndarray:
-    """Delay complex FIDs (last axis) by ``group_delay`` points, as the digital filter does."""
+def add_group_delay(fid: np.ndarray, group_delay: float, beta: float = 10.0) -> np.ndarray:
+    """Delay complex FIDs (last axis) by ``group_delay`` points, as the digital filter does.
+
+    A causal FIR low-pass: a Kaiser-windowed sinc of 2 x ceil(delay) + 1 taps centred on the
+    delay, applied to the FID preceded by zeros (nothing before the pulse). Its pre-ringing
+    fills the first ``delay`` points and the last points of the FID fall outside the
+    acquisition, as on a Bruker digital receiver.
+    """
     n = fid.shape[-1]
-    ramp = np.exp(-2j * np.pi * group_delay * np.fft.fftfreq(n))
-    return np.fft.ifft(np.fft.fft(fid, axis=-1) * ramp, axis=-1)
+    if group_delay <= 0:
+        return np.array(fid, dtype=complex)
+    taps = 2 * int(np.ceil(group_delay)) + 1
+    k = np.arange(taps)
+    h = np.sinc(k - group_delay) * np.kaiser(taps, beta)
+    h /= h.sum()
+    size = 1 << int(np.ceil(np.log2(n + taps)))
+    out = np.fft.ifft(np.fft.fft(fid, size, axis=-1) * np.fft.fft(h, size), axis=-1)
+    return out[..., :n]
 
 
 def _jcamp_value(value) -> str:
