@@ -160,3 +160,59 @@ def test_ser_stopped_early_keeps_complete_rows(real_data, tmp_path):
         ser = read_experiment(exp, nucleus="1H")
     assert ser.shape == (5, 7983)
     assert len(ser["vd"]) == 5
+
+
+def _jcamp(params: dict) -> str:
+    lines = ["##TITLE= Parameter file", "##JCAMPDX= 5.0"]
+    lines += [f"##${k}= {v}" for k, v in params.items()]
+    return "\n".join(lines + ["##END="]) + "\n"
+
+
+def test_pseudo_2d_processed_2rr_in_submatrix_layout(real_data, tmp_path):
+    """A 2rr stored as TopSpin does (XDIM x XDIM submatrices, int32) reads back row by row."""
+    exp = tmp_path / "28"
+    shutil.copytree(real_data / "dnplab-bruker-odnp" / "topspin" / "28", exp)
+    for f in exp.rglob("*"):
+        f.chmod(0o644 if f.is_file() else 0o755)
+    pdir = exp / "pdata" / "1"
+    rows, si, sub = 8, 1024, (4, 256)
+    data = np.arange(rows * si).reshape(rows, si) - 3000
+    blocks = [
+        data[i : i + sub[0], j : j + sub[1]].ravel()
+        for i in range(0, rows, sub[0])
+        for j in range(0, si, sub[1])
+    ]
+    (pdir / "2rr").write_bytes(np.concatenate(blocks).astype("<i4").tobytes())
+    (pdir / "procs").write_text(
+        _jcamp(
+            {
+                "SI": si,
+                "XDIM": sub[1],
+                "SF": 14.83,
+                "SW_p": 9980.04,
+                "OFFSET": 400.0,
+                "NC_proc": 1,
+                "BYTORDP": 0,
+            }
+        )
+    )
+    (pdir / "proc2s").write_text(
+        _jcamp(
+            {
+                "SI": rows,
+                "XDIM": sub[0],
+                "SF": 14.83,
+                "SW_p": 8.0,
+                "OFFSET": 8.0,
+                "NC_proc": 0,
+                "BYTORDP": 0,
+            }
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = read_pdata(pdir)
+    assert spec.shape == (8, 1024)
+    np.testing.assert_array_equal(spec.values.real, data * 2.0)  # 2**NC_proc
+    assert spec["ppm"].values[0] == pytest.approx(400.0)
+    assert spec["vd"].values[:3] == pytest.approx([0.020, 0.056854, 0.161616])

@@ -33,6 +33,8 @@ def _kind(path: Path) -> str:
         return "topspin-text"
     if path.is_file() and jcamp.is_jcamp(path):
         return "jcamp"
+    if path.is_file() and (jcamp.is_jeol_delta(path) or path.name.endswith((".jdf", ".jdf.gz"))):
+        return "jeol"
     return "unknown"
 
 
@@ -73,6 +75,8 @@ def open_dataset(
         )
     if kind == "jcamp":
         return jcamp.read_jcamp(path)
+    if kind == "jeol":
+        raise DataError(path, "JEOL Delta .jdf is not supported yet (export JCAMP-DX from Delta)")
     if path.is_dir() and not any(path.iterdir()):
         raise DataError(path, "empty folder")
     raise DataError(path, "not a recognised NMR dataset (TopSpin, Varian, JCAMP-DX, NetCDF)")

@@ -220,47 +220,85 @@ def read_path(path: str | Path, nucleus: str | None = None, progress=None) -> xr
     raise DataError(path, "not a TopSpin experiment or a folder of experiments")
 
 
+def _ppm_from_procs(procs: dict[str, Any], path: Path) -> np.ndarray:
+    """ppm of each point of a processed dimension: OFFSET - i SW_p / SF / SI."""
+    si = int(require(procs, "SI", path))
+    sf = float(require(procs, "SF", path))
+    sw_p = float(require(procs, "SW_p", path))
+    offset = float(require(procs, "OFFSET", path))
+    return offset - np.arange(si) * (sw_p / sf / si)
+
+
+def _read_2rr(pdir: Path, procs: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Pseudo-2D processed data ``2rr`` (submatrix layout undone by nmrglue) as rows x F2."""
+    proc2s = read_parameters(pdir / "proc2s")
+    shape = (int(require(proc2s, "SI", pdir / "proc2s")), int(procs["SI"]))
+    expected = shape[0] * shape[1] * 4
+    if (pdir / "2rr").stat().st_size != expected:
+        raise DataError(pdir / "2rr", f"size does not match SI x SI = {shape[0]} x {shape[1]}")
+    try:
+        _, data = ng.bruker.read_pdata(str(pdir), bin_files=["2rr"], read_acqus=False,
+                                       scale_data=True, shape=shape)
+    except Exception as exc:  # nmrglue raises assorted errors on malformed files
+        raise DataError(pdir / "2rr", f"unreadable processed data ({exc})") from exc
+    return np.asarray(data, dtype=float), proc2s
+
+
 def read_pdata(path: str | Path) -> xr.DataArray:
-    """TopSpin's processed 1D spectrum (``pdata/N`` with procs, 1r and optionally 1i).
+    """TopSpin's processed spectra: ``pdata/N`` with procs and 1r (+1i), or a pseudo-2D 2rr.
 
     Intensities are scaled by 2**NC_proc; the ppm axis comes from OFFSET, SW_p, SF and SI.
-    Returns a one-row complex ``(time, ppm)`` series (imaginary part zero without 1i).
+    Returns a complex ``(time, ppm)`` series: one row for 1D (imaginary part zero without 1i),
+    one row per F1 increment for 2rr (rows then carry their acquisition times when the
+    experiment is a pseudo-2D with a vdlist or vclist).
     """
     pdir = Path(path)
     procs = read_parameters(pdir / "procs")
     si = int(require(procs, "SI", pdir / "procs"))
-    dtype = np.dtype(("<" if int(procs.get("BYTORDP", 0)) == 0 else ">") + "i4")
-    if int(procs.get("DTYPP", 0)) == 2:
-        dtype = np.dtype(dtype.str[0] + "f8")
-    scale = 2.0 ** float(procs.get("NC_proc", 0))
-    parts = []
-    for name in ("1r", "1i"):
-        f = pdir / name
-        if not f.is_file():
-            if name == "1r":
-                raise DataError(f, "missing processed spectrum")
-            parts.append(np.zeros(si))
-            continue
-        if f.stat().st_size != si * dtype.itemsize:
-            raise DataError(f, f"size {f.stat().st_size} bytes does not match SI={si}")
-        parts.append(np.fromfile(f, dtype=dtype).astype(float) * scale)
-    sf = float(require(procs, "SF", pdir / "procs"))
-    sw_p = float(require(procs, "SW_p", pdir / "procs"))
-    offset = float(require(procs, "OFFSET", pdir / "procs"))
-    ppm = offset - np.arange(si) * (sw_p / sf / si)
+    ppm = _ppm_from_procs(procs, pdir / "procs")
+    if (pdir / "2rr").is_file() and not (pdir / "1r").is_file():
+        values, _ = _read_2rr(pdir, procs)
+        files = [pdir / "procs", pdir / "proc2s", pdir / "2rr"]
+    else:
+        dtype = np.dtype(("<" if int(procs.get("BYTORDP", 0)) == 0 else ">") + "i4")
+        if int(procs.get("DTYPP", 0)) == 2:
+            dtype = np.dtype(dtype.str[0] + "f8")
+        scale = 2.0 ** float(procs.get("NC_proc", 0))
+        parts = []
+        for name in ("1r", "1i"):
+            f = pdir / name
+            if not f.is_file():
+                if name == "1r":
+                    raise DataError(f, "missing processed spectrum (no 1r or 2rr)")
+                parts.append(np.zeros(si))
+                continue
+            if f.stat().st_size != si * dtype.itemsize:
+                raise DataError(f, f"size {f.stat().st_size} bytes does not match SI={si}")
+            parts.append(np.fromfile(f, dtype=dtype).astype(float) * scale)
+        values = (parts[0] + 1j * parts[1])[None, :]
+        files = [pdir / "procs", pdir / "1r"]
     exp = pdir.parent.parent
     times = None
-    attrs: dict[str, Any] = {"sf_mhz": sf, "sw_hz": sw_p, "source": str(pdir)}
+    attrs: dict[str, Any] = {"sf_mhz": float(procs["SF"]), "sw_hz": float(procs["SW_p"])}
+    row_coords: dict[str, Sequence[Any]] = {}
     if (exp / "acqus").is_file():
+        raw = read_experiment(exp) if (exp / "ser").exists() or (exp / "fid").exists() else None
         acqus = read_parameters(exp / "acqus")
         attrs.update(_acquisition_attrs(exp, acqus, checked_nucleus(acqus, exp / "acqus")))
-        attrs.update({"sf_mhz": sf, "source": str(pdir)})
-        times, _ = row_midpoints(exp, acqus, scan_durations(acqus))
-        attrs["utc_offset_minutes"] = int(times[0].utcoffset().total_seconds() // 60)
-    attrs["group_delay"] = 0.0
-    attrs["checksums"] = file_checksums([pdir / "procs", pdir / "1r"])
-    da = make_spectrum_series(parts[0] + 1j * parts[1], ppm, times, attrs)
-    return da
+        if raw is not None and raw.sizes["time"] == values.shape[0]:
+            times = [t for t in _aware_times(raw)]
+            row_coords = {c: raw[c].values for c in raw.coords if raw[c].dims == ("time",)
+                          and c not in ("time", "hours")}
+            attrs["utc_offset_minutes"] = raw.attrs["utc_offset_minutes"]
+    attrs.update({"sf_mhz": float(procs["SF"]), "source": str(pdir), "group_delay": 0.0})
+    attrs["checksums"] = file_checksums(files)
+    return make_spectrum_series(values, ppm, times, attrs, row_coords)
+
+
+def _aware_times(da: xr.DataArray):
+    from dendritemr.model import acquisition_times
+
+    return acquisition_times(da)
 
 
 def procs_parameters(pdir: str | Path) -> dict[str, Any]:

@@ -24,9 +24,12 @@ class ExponentialApodization(ProcessingStep):
     name = "exponential"
     lb_hz: float = 0.0
 
+    def window(self, t: np.ndarray) -> np.ndarray:
+        """The window at times ``t`` (s from the first point)."""
+        return np.exp(-np.pi * self.lb_hz * t)
+
     def _apply(self, da: xr.DataArray) -> xr.DataArray:
-        t = da["t2"].values - da["t2"].values[0]
-        return _apply_window(da, np.exp(-np.pi * self.lb_hz * t))
+        return _apply_window(da, self.window(da["t2"].values - da["t2"].values[0]))
 
 
 @dataclasses.dataclass
@@ -36,6 +39,9 @@ class GaussianApodization(ProcessingStep):
     name = "gaussian"
     gb_hz: float = 0.0
 
+    def window(self, t: np.ndarray) -> np.ndarray:
+        """The window at times ``t`` (s from the first point)."""
+        return np.exp(-((np.pi * self.gb_hz * t) ** 2) / (4 * np.log(2)))
+
     def _apply(self, da: xr.DataArray) -> xr.DataArray:
-        t = da["t2"].values - da["t2"].values[0]
-        return _apply_window(da, np.exp(-((np.pi * self.gb_hz * t) ** 2) / (4 * np.log(2))))
+        return _apply_window(da, self.window(da["t2"].values - da["t2"].values[0]))

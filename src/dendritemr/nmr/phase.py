@@ -29,10 +29,15 @@ def phase_ramp(ppm: np.ndarray, p0: float, p1: float, pivot: float, span: float)
     return np.exp(1j * np.deg2rad(p0 + p1 * (pivot - ppm) / span))
 
 
+def phase_factor(ppm: np.ndarray, p0: float, p1: float, pivot: float | None) -> np.ndarray:
+    """exp(i phi) on the axis ``ppm`` (pivot None: the high-ppm edge)."""
+    span = abs(ppm[-1] - ppm[0]) * ppm.size / max(ppm.size - 1, 1)
+    return phase_ramp(ppm, p0, p1, float(ppm.max()) if pivot is None else pivot, span)
+
+
 def _apply_phase(da: xr.DataArray, p0: float, p1: float, pivot: float | None) -> xr.DataArray:
     ppm = da["ppm"].values
-    pivot = float(ppm.max()) if pivot is None else pivot
-    ramp = phase_ramp(ppm, p0, p1, pivot, _span_ppm(da))
+    ramp = phase_factor(ppm, p0, p1, pivot)
     shape = [1] * da.ndim
     shape[da.get_axis_num("ppm")] = ppm.size
     dtype = np.result_type(da.dtype, np.complex64)

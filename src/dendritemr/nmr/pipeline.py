@@ -17,6 +17,7 @@ import xarray as xr
 
 from dendritemr.model import get_history
 from dendritemr.nmr.base import ProcessingStep, step_from_dict
+from dendritemr.nmr.fused import fusable_length, run_fused
 
 
 def _merge_histories(histories: list[list[dict]]) -> str:
@@ -41,8 +42,15 @@ class Pipeline:
         return self.map_chunks(da, lambda result: result, chunk, threads)
 
     def _run(self, da: xr.DataArray) -> xr.DataArray:
-        for i, step in enumerate(self.steps):
-            da = step(da, check_finite=i == 0)
+        i = 0
+        while i < len(self.steps):
+            run = fusable_length(self.steps[i:])
+            if run >= 2:  # FID -> spectrum in one pass (same numbers, see nmr.fused)
+                da = run_fused(da, self.steps[i : i + run], check_finite=i == 0)
+                i += run
+            else:
+                da = self.steps[i](da, check_finite=i == 0)
+                i += 1
         return da
 
     def map_chunks(
