@@ -99,3 +99,37 @@ def test_console_script_and_demo(tmp_path):
     processed, truth = (float(v.strip(",")) for v in last.split()[3::2])
     assert processed == pytest.approx(truth, rel=0.02)
     assert (tmp_path / "demo" / "processed.nc").is_file()
+
+
+def test_process_topspin_mode_reproduces_topspin_integrals(li7_dir, tmp_path):
+    from dendritemr.io.bruker import read_pdata
+    from dendritemr.nmr import integrate_regions
+
+    out = tmp_path / "ts.nc"
+    res = run(
+        "process",
+        li7_dir / "1",
+        li7_dir / "40",
+        "--out",
+        out,
+        "--mode",
+        "topspin",
+        "--region",
+        "metal=200:300",
+        "--region",
+        "electrolyte=-30:30",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    regions = {"metal": (200.0, 300.0), "electrolyte": (-30.0, 30.0)}
+    refs = [
+        integrate_regions(read_pdata(li7_dir / str(e) / "pdata" / "1"), regions) for e in (1, 40)
+    ]
+    for name in regions:
+        ours = np.array(doc["regions"][name]["area"])
+        theirs = np.array([float(r["area"].sel(region=name)[0]) for r in refs])
+        # TopSpin's abs baseline finds its points its own way: absolute integrals within 6 %,
+        # their change over the run within 1 %
+        np.testing.assert_allclose(ours, theirs, rtol=0.06)
+        assert ours[1] / ours[0] == pytest.approx(theirs[1] / theirs[0], rel=0.01)

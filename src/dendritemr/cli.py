@@ -64,9 +64,17 @@ def info(path: Path, nucleus: str | None) -> None:
 @click.option("--region", "regions", multiple=True, help="NAME=LOW:HIGH ppm (repeatable).")
 @click.option("--noise", default=None, help="Noise region LOW:HIGH ppm.")
 @click.option("--lb", "lb_hz", type=float, default=None, help="Exponential broadening, Hz.")
-@click.option("--phase", type=click.Choice(["auto", "lines", "acme", "none"]), default="auto")
+@click.option(
+    "--phase", type=click.Choice(["auto", "lines", "lines-acme", "acme", "none"]), default="auto"
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "topspin"]),
+    default="auto",
+    help="topspin: replay each experiment's recorded TopSpin processing (procs).",
+)
 @click.option("--nucleus", default=None, help="Override the nucleus recorded in the files.")
-def process(paths, out, as_json, regions, noise, lb_hz, phase, nucleus) -> None:
+def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) -> None:
     """Process an experiment, a folder of experiments (one series) or a pseudo-2D."""
     from dendritemr.model import save
     from dendritemr.process import parse_region, process_series, read_inputs, summary
@@ -75,7 +83,7 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, nucleus) -> None:
         data = read_inputs(list(paths), nucleus, _progress("reading"))
         region_map = dict(parse_region(r) for r in regions) or None
         noise_region = parse_region(f"noise={noise}")[1] if noise else None
-        result = process_series(data, region_map, noise_region, lb_hz, phase)
+        result = process_series(data, region_map, noise_region, lb_hz, phase, mode)
         save(result, out)
     except DendriteMRError as exc:
         _fail(exc)

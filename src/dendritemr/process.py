@@ -17,6 +17,7 @@ from dendritemr.model import acquisition_times, get_history
 from dendritemr.nmr import defaults
 from dendritemr.nmr.auto import auto_pipeline, is_li_series
 from dendritemr.nmr.integrate import integrate_regions, snr
+from dendritemr.nmr.topspin import replay_topspin
 
 
 def read_inputs(
@@ -34,10 +35,18 @@ def process_series(
     noise_region: tuple[float, float] | None = None,
     lb_hz: float | None = None,
     phase: str = "auto",
+    mode: str = "auto",
 ) -> xr.Dataset:
-    """Spectra, region integrals with errors and SNR of a FID (or spectrum) series."""
-    if "t2" in data.dims:
-        spectra = auto_pipeline(data, lb_hz, phase)(data)
+    """Spectra, region integrals with errors and SNR of a FID (or spectrum) series.
+
+    ``mode="auto"``: the default automatic pipeline (:func:`auto_pipeline`);
+    ``mode="topspin"``: replay TopSpin's recorded processing of every experiment.
+    """
+    if "t2" in data.dims and mode == "topspin":
+        spectra = replay_topspin(data)
+        li = is_li_series(data)
+    elif "t2" in data.dims:
+        spectra = auto_pipeline(data, lb_hz, phase)(data, chunk=256)
         li = is_li_series(data)
     else:
         spectra = data

@@ -38,7 +38,12 @@ def is_li_series(fid: xr.DataArray) -> bool:
 
 
 def auto_pipeline(fid: xr.DataArray, lb_hz: float | None = None, phase: str = "auto") -> Pipeline:
-    """The default pipeline for ``fid`` (``phase``: auto, lines, acme or none)."""
+    """The default pipeline for ``fid``.
+
+    ``phase``: ``auto`` (``lines`` for Li series, else ``acme``), ``lines`` (per-line phase,
+    peak method), ``lines-acme`` (per-line phase, ACME method), ``acme`` (one phase for the
+    series from the mean spectrum) or ``none``.
+    """
     n = fid.sizes["t2"]
     size = 1 << int(np.ceil(np.log2(2 * n)))
     li = is_li_series(fid)
@@ -52,8 +57,9 @@ def auto_pipeline(fid: xr.DataArray, lb_hz: float | None = None, phase: str = "a
     ]
     if phase == "auto":
         phase = "lines" if li else "acme"
-    if phase == "lines":
-        steps.append(LinePhase(windows=list(defaults.LI_REGIONS.values())))
+    if phase in ("lines", "lines-acme"):
+        method = "acme" if phase == "lines-acme" else "peak"
+        steps.append(LinePhase(windows=list(defaults.LI_REGIONS.values()), method=method))
     elif phase == "acme":
         steps.append(AutoPhase(mode="series"))
     if li:

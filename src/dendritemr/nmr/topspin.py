@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
-from dendritemr.errors import ProcessingError
+from dendritemr.errors import DataError, ProcessingError
 from dendritemr.nmr.apodize import ExponentialApodization, GaussianApodization
 from dendritemr.nmr.baseline import PolynomialBaseline
 from dendritemr.nmr.dc_offset import DCOffset
@@ -71,3 +72,37 @@ def topspin_pipeline(
     if abs_baseline:
         steps.append(PolynomialBaseline(order=int(procs.get("ABSG", 5)), regions="auto"))
     return Pipeline(steps)
+
+
+def experiment_folder(fid: xr.DataArray, expno: int) -> Path:
+    """Folder of experiment ``expno`` of a series (or of the single experiment) read from disk."""
+    source = Path(fid.attrs.get("source", ""))
+    if (source / str(expno)).is_dir():
+        return source / str(expno)
+    return source
+
+
+def replay_topspin(fid: xr.DataArray, procno: int = 1) -> xr.DataArray:
+    """Process every row as TopSpin did, from each experiment's ``pdata/<procno>/procs``.
+
+    Rows of one experiment (a pseudo-2D) share its procs. Raises :class:`DataError` if an
+    experiment has no processing parameters.
+    """
+    from dendritemr.io.bruker import procs_parameters
+
+    parts = []
+    expnos = fid["expno"].values if "expno" in fid.coords else np.full(fid.sizes["time"], -1)
+    for expno in dict.fromkeys(int(e) for e in expnos):
+        rows = fid.isel(time=np.flatnonzero(expnos == expno))
+        pdata = experiment_folder(fid, expno) / "pdata" / str(procno)
+        if not (pdata / "procs").is_file():
+            raise DataError(pdata / "procs", "no TopSpin processing parameters to replay")
+        pipe = topspin_pipeline(
+            procs_parameters(pdata),
+            float(fid.attrs.get("group_delay", 0)),
+            abs_baseline=used_abs_baseline(pdata),
+        )
+        parts.append(pipe(rows))
+    out = xr.concat(parts, dim="time", combine_attrs="override") if len(parts) > 1 else parts[0]
+    out.attrs["source"] = fid.attrs.get("source", "")
+    return out
