@@ -237,8 +237,9 @@ def _read_2rr(pdir: Path, procs: dict[str, Any]) -> tuple[np.ndarray, dict[str, 
     if (pdir / "2rr").stat().st_size != expected:
         raise DataError(pdir / "2rr", f"size does not match SI x SI = {shape[0]} x {shape[1]}")
     try:
-        _, data = ng.bruker.read_pdata(str(pdir), bin_files=["2rr"], read_acqus=False,
-                                       scale_data=True, shape=shape)
+        _, data = ng.bruker.read_pdata(
+            str(pdir), bin_files=["2rr"], read_acqus=False, scale_data=True, shape=shape
+        )
     except Exception as exc:  # nmrglue raises assorted errors on malformed files
         raise DataError(pdir / "2rr", f"unreadable processed data ({exc})") from exc
     return np.asarray(data, dtype=float), proc2s
@@ -287,8 +288,11 @@ def read_pdata(path: str | Path) -> xr.DataArray:
         attrs.update(_acquisition_attrs(exp, acqus, checked_nucleus(acqus, exp / "acqus")))
         if raw is not None and raw.sizes["time"] == values.shape[0]:
             times = [t for t in _aware_times(raw)]
-            row_coords = {c: raw[c].values for c in raw.coords if raw[c].dims == ("time",)
-                          and c not in ("time", "hours")}
+            row_coords = {
+                c: raw[c].values
+                for c in raw.coords
+                if raw[c].dims == ("time",) and c not in ("time", "hours")
+            }
             attrs["utc_offset_minutes"] = raw.attrs["utc_offset_minutes"]
     attrs.update({"sf_mhz": float(procs["SF"]), "source": str(pdir), "group_delay": 0.0})
     attrs["checksums"] = file_checksums(files)
