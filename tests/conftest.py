@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
+# One BLAS thread per test process: OpenBLAS threads spin-wait, and on a busy 2-core machine
+# (CI, or tests beside other work) a dense SVD in the fit tests then runs 10-20x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402 - after the environment setting above
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
 

@@ -114,5 +114,15 @@ def demo(out: Path, seed: int) -> None:
     click.echo(report)
 
 
+def _register() -> None:
+    """Commands that live with their subsystem."""
+    from dendritemr.quant.commands import isotopes, quantify
+
+    for command in (quantify, isotopes):
+        main.add_command(command)
+
+
+_register()
+
 if __name__ == "__main__":
     main()

@@ -103,8 +103,10 @@ def parse_region(text: str) -> tuple[str, tuple[float, float]]:
 
 def describe(data: xr.DataArray) -> dict[str, Any]:
     """What a dataset is: kind, nucleus, field, shape, times (for ``dendritemr info``)."""
-    times = [t for t in acquisition_times(data) if t is not None]
-    kind = "fid" if "t2" in data.dims else "spectrum"
+    times = [t for t in acquisition_times(data) if t is not None] if "time" in data.coords else []
+    kind = "fid" if "t2" in data.dims else "spectrum" if "ppm" in data.dims else "image"
+    if "kx" in data.dims:
+        kind = "k-space"
     info = {
         "source": data.attrs.get("source", ""),
         "kind": kind,

@@ -14,10 +14,14 @@ from dendritemr.errors import DataError
 
 
 def _kind(path: Path) -> str:
-    from dendritemr.io import bruker, jcamp, topspin_text, varian
+    from dendritemr.io import bruker, jcamp, paravision, topspin_text, varian
 
     if path.is_file() and path.suffix == ".nc":
         return "netcdf"
+    if paravision.is_paravision(path):
+        return "paravision"
+    if path.is_dir() and (path / "2dseq").is_file():
+        return "paravision-image"
     if path.is_dir() and (path / "procs").is_file():
         return "bruker-pdata"
     if varian.is_varian(path):
@@ -44,14 +48,15 @@ def open_dataset(
     """Read any supported dataset as a ``(time, t2)`` FID or ``(time, ppm)`` spectrum series.
 
     Supported: TopSpin experiment (fid or pseudo-2D ser), a folder of TopSpin experiments (one
-    in situ series), TopSpin ``pdata/N``, TopSpin text exports (ascii-spec, totxt), Varian /
+    in situ series), TopSpin ``pdata/N``, ParaVision experiments (acqp/method/fid: raw k-space)
+    and ``pdata/N`` (2dseq: image), TopSpin text exports (ascii-spec, totxt), Varian /
     Agilent ``.fid`` folders, JCAMP-DX, and NetCDF files written by dendritemr.
 
     Raises
     ------
     DataError : the path does not exist or is not a dataset of a supported kind.
     """
-    from dendritemr.io import bruker, jcamp, topspin_text, varian
+    from dendritemr.io import bruker, jcamp, paravision, topspin_text, varian
     from dendritemr.model import load
 
     path = Path(path)
@@ -62,6 +67,10 @@ def open_dataset(
     kind = _kind(path)
     if kind == "netcdf":
         return load(path)
+    if kind == "paravision":
+        return paravision.read_raw(path)
+    if kind == "paravision-image":
+        return paravision.read_2dseq(path)
     if kind == "bruker-pdata":
         return bruker.read_pdata(path)
     if kind == "bruker":

@@ -7,6 +7,7 @@ parser does not read. This module reads and writes that dialect.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,23 @@ import numpy as np
 
 from dendritemr.errors import DataError
 
-__all__ = ["read_pv_parameters", "format_pv_parameters"]
+__all__ = ["read_pv_parameters", "format_pv_parameters", "PvStruct", "PvEnum"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PvStruct:
+    """A struct array written verbatim: ``##$KEY=( dims )`` then ``text``."""
+
+    dims: tuple[int, ...]
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PvEnum:
+    """An enum value written bare (``##$KEY=Word``), not as a string."""
+
+    word: str
+
 
 _DIMS = re.compile(r"^\(\s*([0-9,\s]+)\)\s*$")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -43,8 +60,9 @@ def _array(dims: tuple[int, ...], body: str) -> Any:
         values = np.array([float(w) for w in words])
         if values.size == int(np.prod(dims)) and len(dims) > 1:
             values = values.reshape(dims)
-        if np.all(values == np.round(values)) and all("." not in w and "e" not in w.lower()
-                                                      for w in words):
+        if np.all(values == np.round(values)) and all(
+            "." not in w and "e" not in w.lower() for w in words
+        ):
             values = values.astype(np.int64)
         return values
     return words
@@ -102,6 +120,10 @@ def read_pv_parameters(path: str | Path) -> dict[str, Any]:
 
 def _format_value(value: Any) -> tuple[str, str | None]:
     """(text after '=', body lines or None) for one parameter."""
+    if isinstance(value, PvStruct):
+        return "( " + ", ".join(str(d) for d in value.dims) + " )", value.text
+    if isinstance(value, PvEnum):
+        return value.word, None
     if isinstance(value, str):
         return f"( {max(len(value) + 1, 8)} )", f"<{value}>"
     if isinstance(value, bool):
@@ -110,8 +132,6 @@ def _format_value(value: Any) -> tuple[str, str | None]:
         return str(int(value)), None
     if isinstance(value, float | np.floating):
         return repr(float(value)), None
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-        return value[0], None  # ("Enum", None): an enum word written bare
     arr = np.asarray(value)
     dims = ", ".join(str(d) for d in arr.shape)
     if arr.dtype.kind in "US":
@@ -133,7 +153,8 @@ def format_pv_parameters(params: dict[str, Any], header: list[str]) -> str:
     Parameters
     ----------
     params : values: str (written ``( n )`` + ``<str>``), int, float, bool (Yes/No),
-        ``("Word", None)`` for a bare enum word, numpy arrays (numbers or enum words).
+        :class:`PvEnum` for a bare enum word, :class:`PvStruct` for struct arrays, numpy
+        arrays (numbers, or strings written as enum words).
     header : the ``$$`` comment lines after the standard JCAMP header (date, path).
     """
     lines = [

@@ -17,6 +17,9 @@ import xarray as xr
 from dendritemr.errors import ProcessingError
 from dendritemr.model import add_step, require_finite
 
+#: attrs key by which a step hands values it found from the data to its history entry
+FITTED_KEY = "_fitted"
+
 _REGISTRY: dict[str, type[ProcessingStep]] = {}
 
 
@@ -50,7 +53,11 @@ class ProcessingStep:
         out = self._apply(da)
         out.attrs = {**da.attrs, **out.attrs}
         self._update_attrs(out)
-        add_step(out, self.to_dict())
+        entry = self.to_dict()
+        fitted = out.attrs.pop(FITTED_KEY, None)
+        if fitted is not None:  # values found from the data (automatic steps)
+            entry["fitted"] = fitted
+        add_step(out, entry)
         return out
 
     def _apply(self, da: xr.DataArray) -> xr.DataArray:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import xarray as xr
 from scipy.optimize import minimize
 
 from dendritemr.errors import ProcessingError
-from dendritemr.nmr.base import ProcessingStep, copy_with
+from dendritemr.nmr.base import FITTED_KEY, ProcessingStep, copy_with
 
 
 def _span_ppm(da: xr.DataArray) -> float:
@@ -116,22 +115,14 @@ def autophase_spectrum(
     return p0, p1
 
 
-@dataclasses.dataclass
-class _PhaseFinder(ProcessingStep):
-    """A phase step whose angles are found from the data and recorded as ``fitted``."""
-
-    def __post_init__(self) -> None:
-        self._fitted: list = []
-
-    def to_dict(self) -> dict[str, Any]:
-        spec = super().to_dict()
-        if self._fitted:
-            spec["fitted"] = [list(map(float, a)) for a in self._fitted]
-        return spec
+def _with_fitted(out: xr.DataArray, angles) -> xr.DataArray:
+    """Hand the angles found to the history entry (see ProcessingStep.__call__)."""
+    out.attrs[FITTED_KEY] = [list(map(float, a)) for a in angles]
+    return out
 
 
 @dataclasses.dataclass
-class AutoPhase(_PhaseFinder):
+class AutoPhase(ProcessingStep):
     """Automatic phase correction.
 
     ``mode="series"`` finds ONE (p0, p1) on the mean spectrum of the series (highest SNR; the
@@ -155,7 +146,6 @@ class AutoPhase(_PhaseFinder):
         if self.mode not in ("series", "each"):
             raise ProcessingError(f"autophase: mode must be 'series' or 'each', not {self.mode!r}")
         self.region = None if self.region is None else tuple(self.region)
-        super().__post_init__()
 
     @property
     def series_wide(self) -> bool:
@@ -170,18 +160,16 @@ class AutoPhase(_PhaseFinder):
             angles = [
                 autophase_spectrum(stacked.mean(axis=0), ppm, score, self.first_order, self.region)
             ]
-            self._fitted = angles
-            return _apply_phase(da, *angles[0], None)
+            return _with_fitted(_apply_phase(da, *angles[0], None), angles)
         angles = [
             autophase_spectrum(row, ppm, score, self.first_order, self.region) for row in stacked
         ]
-        self._fitted = angles
         pivot, span = float(ppm.max()), _span_ppm(da)
         ramps = np.stack([phase_ramp(ppm, p0, p1, pivot, span) for p0, p1 in angles])
         out = (stacked * ramps).reshape(da.transpose(*other, "ppm").shape)
         result = da.transpose(*other, "ppm").copy(data=out).transpose(*da.dims)
         result.attrs = dict(da.attrs)
-        return result
+        return _with_fitted(result, angles)
 
 
 def _peak_top_phase(seg: np.ndarray, top: float) -> np.ndarray:
@@ -243,7 +231,7 @@ def line_phases(
 
 
 @dataclasses.dataclass
-class LinePhase(_PhaseFinder):
+class LinePhase(ProcessingStep):
     """Phase every spectrum so the lines in one or two ``windows`` (ppm) are pure absorption.
 
     With two windows both zero- and first-order phase follow (the straight line of phase
@@ -270,7 +258,6 @@ class LinePhase(_PhaseFinder):
         self.windows = [tuple(map(float, w)) for w in self.windows]
         if not 1 <= len(self.windows) <= 2:
             raise ProcessingError("line_phase: give one or two windows")
-        super().__post_init__()
 
     @property
     def series_wide(self) -> bool:
@@ -290,10 +277,9 @@ class LinePhase(_PhaseFinder):
             phi = measured[:, :1] + slope[:, None] * (ppm[None, :] - centres[0])
         else:
             phi = np.repeat(measured[:, :1], ppm.size, axis=1)
-        self._fitted = measured.tolist()
         other = [d for d in da.dims if d != "ppm"]
         t = da.transpose(*other, "ppm")
         rows = t.values.reshape(-1, ppm.size) * np.exp(1j * np.deg2rad(phi))
         out = t.copy(data=rows.reshape(t.shape)).transpose(*da.dims)
         out.attrs = dict(da.attrs)
-        return out
+        return _with_fitted(out, measured)

@@ -1,0 +1,177 @@
+"""The shared schema of ``results.json`` (analysis) and ``ground_truth.json`` (simulator).
+
+Description: ``docs/results-schema.md``. :func:`validate` checks a document, :func:`score`
+compares an analysis with a truth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dendritemr.errors import DataError
+
+__all__ = ["SCHEMA_ID", "STAGE_NAMES", "validate", "load_results", "score"]
+
+SCHEMA_ID = "dendritemr.results/1"
+STAGE_NAMES = ("interface-growth", "stall", "bulk-nucleation", "mixed-growth", "shorted")
+_SERIES = ("x6_metal", "interface_fraction")
+
+
+def _is_number_or_null(v: Any) -> bool:
+    return v is None or (
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    )
+
+
+def _check_series(doc: dict, key: str, values: Any, n: int, problems: list[str]) -> None:
+    if not isinstance(values, list) or len(values) != n:
+        problems.append(f"{key} must be a list of {n} values (one per time_h)")
+    elif not all(_is_number_or_null(v) for v in values):
+        problems.append(f"{key} holds a value that is neither a finite number nor null")
+
+
+def validate(doc: Any, name: str = "<results>") -> None:
+    """Raise :class:`DataError` (one line, all problems) unless ``doc`` follows the schema.
+
+    Parameters
+    ----------
+    doc : the parsed JSON document.
+    name : file name used in the message.
+    """
+    problems: list[str] = []
+    if not isinstance(doc, dict):
+        raise DataError(name, "results document must be a JSON object")
+    if doc.get("schema") != SCHEMA_ID:
+        problems.append(f"schema must be {SCHEMA_ID!r}, got {doc.get('schema')!r}")
+    time_h = doc.get("time_h")
+    if not isinstance(time_h, list) or not all(
+        isinstance(t, int | float) and math.isfinite(t) for t in time_h
+    ):
+        problems.append("time_h must be a list of finite numbers (h)")
+        time_h = []
+    elif np.any(np.diff(time_h) <= 0):
+        problems.append("time_h must increase")
+    n = len(time_h)
+    metal = doc.get("metal_umol")
+    if not isinstance(metal, dict) or set(("interface", "bulk")) - set(metal):
+        problems.append("metal_umol must be an object with 'interface' and 'bulk'")
+    else:
+        for route in ("interface", "bulk"):
+            _check_series(doc, f"metal_umol.{route}", metal[route], n, problems)
+            if f"{route}_err" in metal:
+                _check_series(doc, f"metal_umol.{route}_err", metal[f"{route}_err"], n, problems)
+    for key in _SERIES:
+        if key not in doc:
+            problems.append(f"{key} missing")
+        else:
+            _check_series(doc, key, doc[key], n, problems)
+        if f"{key}_err" in doc:
+            _check_series(doc, f"{key}_err", doc[f"{key}_err"], n, problems)
+    stages = doc.get("stages")
+    if not isinstance(stages, list):
+        problems.append("stages must be a list")
+    else:
+        for i, s in enumerate(stages):
+            if not isinstance(s, dict) or s.get("name") not in STAGE_NAMES:
+                problems.append(f"stages[{i}].name must be one of {', '.join(STAGE_NAMES)}")
+            elif (
+                not all(
+                    _is_number_or_null(s.get(k)) and s.get(k) is not None
+                    for k in ("start_h", "end_h")
+                )
+                or s["end_h"] < s["start_h"]
+            ):
+                problems.append(f"stages[{i}] needs numbers start_h <= end_h")
+    if "short_circuit_h" not in doc or not _is_number_or_null(doc["short_circuit_h"]):
+        problems.append("short_circuit_h must be a number or null")
+    if problems:
+        raise DataError(name, "; ".join(problems))
+
+
+def load_results(path: str | Path) -> dict:
+    """Read and validate a results or ground-truth JSON file."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(path, f"unreadable JSON ({exc.__class__.__name__})") from None
+    validate(doc, str(path))
+    return doc
+
+
+def _arr(values: list) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _on(truth_t: np.ndarray, values: list, t: np.ndarray) -> np.ndarray:
+    v = _arr(values)
+    good = np.isfinite(v)
+    return np.interp(t, truth_t[good], v[good]) if good.any() else np.full(t.size, np.nan)
+
+
+def _stage_starts(stages: list[dict]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for s in stages:
+        out.setdefault(s["name"], float(s["start_h"]))
+    return out
+
+
+def score(results: dict, truth: dict) -> dict[str, float | None]:
+    """Compare an analysis with a truth (both validated), on the analysis time points.
+
+    Returns
+    -------
+    dict
+        ``metal_<route>_rmse_umol`` and ``metal_<route>_nrmse`` (RMSE over the largest true
+        amount), ``x6_metal_mae``, ``interface_fraction_mae``, ``<quantity>_coverage`` (fraction
+        of points with ``|error| <= 2 err`` where ``*_err`` is given),
+        ``stage_<name>_start_error_h``
+        (first interval of each stage present in both), ``short_circuit_error_h`` (None unless
+        both give a short) and ``short_circuit_agrees`` (1.0 / 0.0: both or neither shorted).
+    """
+    validate(results, "<results>")
+    validate(truth, "<truth>")
+    t = _arr(results["time_h"])
+    tt = _arr(truth["time_h"])
+    out: dict[str, float | None] = {}
+
+    def compare(name: str, est: list, true_vals: list, err: list | None, scale: bool) -> None:
+        e = _arr(est)
+        tr = _on(tt, true_vals, t)
+        d = e - tr
+        good = np.isfinite(d)
+        if scale:
+            out[f"{name}_rmse_umol"] = float(np.sqrt(np.mean(d[good] ** 2))) if good.any() else None
+            peak = np.nanmax(np.abs(_arr(true_vals))) if true_vals else 0.0
+            out[f"{name}_nrmse"] = (
+                out[f"{name}_rmse_umol"] / peak
+                if peak > 0 and out[f"{name}_rmse_umol"] is not None
+                else None
+            )
+        else:
+            out[f"{name}_mae"] = float(np.mean(np.abs(d[good]))) if good.any() else None
+        if err is not None:
+            s = _arr(err)
+            ok = good & np.isfinite(s)
+            out[f"{name}_coverage"] = (
+                float(np.mean(np.abs(d[ok]) <= 2 * s[ok])) if ok.any() else None
+            )
+
+    for route in ("interface", "bulk"):
+        m = results["metal_umol"]
+        compare(f"metal_{route}", m[route], truth["metal_umol"][route], m.get(f"{route}_err"), True)
+    for key in _SERIES:
+        compare(key, results[key], truth[key], results.get(f"{key}_err"), False)
+    est, true = _stage_starts(results["stages"]), _stage_starts(truth["stages"])
+    for name in STAGE_NAMES:
+        if name in est and name in true:
+            out[f"stage_{name}_start_error_h"] = est[name] - true[name]
+    a, b = results["short_circuit_h"], truth["short_circuit_h"]
+    out["short_circuit_agrees"] = float((a is None) == (b is None))
+    out["short_circuit_error_h"] = None if a is None or b is None else float(a - b)
+    return out

@@ -1,0 +1,122 @@
+"""CLI commands on synthetic paired 6Li/7Li TopSpin data written by the simulator's writer."""
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dendritemr.physics import larmor_mhz
+from dendritemr.quant import LineCorrection, correction_ratio
+from dendritemr.quant.commands import isotopes, quantify
+from dendritemr.sim.topspin_writer import Acquisition, add_group_delay, write_experiment
+
+FIELD = 7.05
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+K_TRUE = 0.7
+LINES = {"electrode": (248.0, 7.0), "microstructure": (268.0, 9.0), "electrolyte": (0.0, 4.0)}
+
+
+def _write(folder, nucleus, areas, field=FIELD, noise=2e-6, seed=0):
+    """One experiment: Lorentzians of given areas (intensity x ppm), fixed scale."""
+    bf1 = float(larmor_mhz(nucleus, field))
+    acq = Acquisition(nucleus, bf1, 800.0 * bf1, 8192, o1_hz=130.0 * bf1, ns=16, d1_s=1.0)
+    n = acq.td // 2
+    t = np.arange(n) / acq.sw_hz
+    fid = np.zeros(n, complex)
+    for name, (centre, fwhm) in LINES.items():
+        off = centre * 1e-6 * bf1 * 1e6 - acq.o1_hz
+        first = 2.0 * areas[name] * bf1 / acq.sw_hz
+        fid += first * np.exp(2j * np.pi * off * t - np.pi * fwhm * bf1 * t)
+    rng = np.random.default_rng(seed)
+    fid += noise * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    write_experiment(folder / "1", add_group_delay(fid, acq.grpdly), acq, START, 1e10)
+    return folder / "1"
+
+
+def _areas(x6, tr=1.06):
+    """Areas of both isotopes for metal of 6Li fraction ``x6`` (electrolyte natural)."""
+    out6, out7 = {}, {}
+    for name, morph in (
+        ("electrode", "bulk"),
+        ("microstructure", "micro"),
+        ("electrolyte", "none"),
+    ):
+        ratio = correction_ratio(LineCorrection(morph), field_t=FIELD, tr6_s=tr, tr7_s=tr)["total"]
+        x = 0.0759 if name == "electrolyte" else x6
+        out7[name] = 1.0 * (1 - x)
+        out6[name] = 1.0 * x * ratio * K_TRUE
+    return out6, out7
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    root = tmp_path_factory.mktemp("iso")
+    s6, s7 = _areas(0.9)
+    r6, r7 = _areas(0.0759)
+    return {
+        "li6": _write(root / "s6", "6Li", s6, seed=1),
+        "li7": _write(root / "s7", "7Li", s7, seed=2),
+        "ref6": _write(root / "r6", "6Li", r6, noise=1e-6, seed=3),
+        "ref7": _write(root / "r7", "7Li", r7, seed=4),
+        "root": root,
+    }
+
+
+def _run(cmd, args):
+    return CliRunner().invoke(cmd, [str(a) for a in args])
+
+
+def test_isotopes_recovers_x6(pair):
+    res = _run(
+        isotopes,
+        [
+            "--li6",
+            pair["li6"],
+            "--li7",
+            pair["li7"],
+            "--reference-li6",
+            pair["ref6"],
+            "--reference-li7",
+            pair["ref7"],
+            "--reference-x6",
+            0.0759,
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["k"] == pytest.approx(K_TRUE, rel=0.1)  # processing bias, see docs
+    for name, expected in (("electrode", 0.9), ("microstructure", 0.9), ("electrolyte", 0.0759)):
+        c = doc["components"][name]
+        assert c["x6_err"] > 0
+        assert abs(c["x6"] - expected) < max(3 * c["x6_err"], 0.015), (name, c)  # known bias
+
+
+def test_isotopes_bad_input(pair, tmp_path):
+    base = ["--li6", pair["li6"], "--li7", pair["li7"]]
+    res = _run(isotopes, base)  # no reference, no K
+    assert res.exit_code == 2 and "missing reference" in res.output
+    res = _run(isotopes, [*base, "--reference-li6", pair["ref6"], "--reference-x6", 0.07])
+    assert res.exit_code == 2 and "missing reference" in res.output
+    res = _run(isotopes, ["--li6", pair["li7"], "--li7", pair["li7"], "--k", 1.0])
+    assert res.exit_code == 2 and "not 6Li" in res.output
+    s6, _ = _areas(0.9)
+    other = _write(tmp_path / "f", "6Li", s6, field=9.4, seed=5)
+    res = _run(isotopes, ["--li6", other, "--li7", pair["li7"], "--k", 1.0])
+    assert res.exit_code == 2 and "field" in res.output
+    zero = _write(tmp_path / "z", "6Li", dict.fromkeys(LINES, 0.0), noise=0.0)
+    res = _run(isotopes, ["--li6", zero, "--li7", pair["li7"], "--k", 1.0])
+    assert res.exit_code == 2 and "SNR" in res.output
+    for r in (res,):
+        assert len(r.output.strip().splitlines()) == 1
+
+
+def test_quantify_json_and_bad_calibration(pair):
+    res = _run(quantify, [pair["li7"], "--calibration", "electrode=0.5", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert set(doc["microstructure"]) >= {"umol", "umol_err", "ug", "ug_err", "uah", "uah_err"}
+    res = _run(quantify, [pair["li7"], "--calibration", "bogus"])
+    assert res.exit_code == 2
