@@ -90,3 +90,13 @@ def test_x6_uses_receptivity_and_bad_areas():
     assert e == pytest.approx(x * (1 - x) * np.sqrt(2) * 0.01)
     with pytest.raises(ValueError):
         x6_from_pair(0.0, 0.1, 1.0, 0.01, k, 0.029)
+
+
+def test_area_error_scales_with_signal_units():
+    """Fit errors are invariant to the data's units (no pseudo-inverse cut-off at 1e9)."""
+    rng = np.random.default_rng(2)
+    y7 = lorentzian(PPM, 100.0, 250.0, 8.0) + rng.normal(0, 0.02, PPM.size)
+    a1, e1 = _area(y7)
+    a2, e2 = _area(1e9 * y7)
+    assert a2 == pytest.approx(1e9 * a1, rel=1e-6)
+    assert e2 == pytest.approx(1e9 * e1, rel=1e-3)

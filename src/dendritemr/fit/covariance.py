@@ -56,6 +56,25 @@ def block_arrow_covariance(local: np.ndarray, glob: np.ndarray) -> BlockCovarian
     """
     n_time, m, _ = local.shape
     g = glob.shape[1]
+    # Jacobi (column-norm) scaling first: the columns of a line fit differ by many orders of
+    # magnitude (d/d area ~ 1 / width, d/d centre ~ area / width^2), and an unscaled
+    # pseudo-inverse drops the small-eigenvalue (area) directions as "singular" once the
+    # spread exceeds its 1e-15 cut-off, returning errors that are far too small.
+    dl = np.sqrt(np.sum(local**2, axis=2))  # (t, m)
+    dl = np.where(dl > 0, dl, 1.0)
+    dg = np.sqrt(np.einsum("tgn,tgn->g", glob, glob)) if g else np.ones(0)
+    dg = np.where(dg > 0, dg, 1.0)
+    scaled = _block_arrow_scaled(local / dl[:, :, None], glob / dg[None, :, None])
+    return BlockCovariance(
+        scaled.local / (dl[:, :, None] * dl[:, None, :]),
+        scaled.glob / np.outer(dg, dg),
+        scaled.cross / (dl[:, :, None] * dg[None, None, :]),
+    )
+
+
+def _block_arrow_scaled(local: np.ndarray, glob: np.ndarray) -> BlockCovariance:
+    n_time, m, _ = local.shape
+    g = glob.shape[1]
     a = local @ np.swapaxes(local, 1, 2) if m else np.zeros((n_time, 0, 0))
     a_inv = np.linalg.pinv(a, hermitian=True) if m else a
     if g == 0:
