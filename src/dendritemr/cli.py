@@ -117,8 +117,9 @@ def demo(out: Path, seed: int) -> None:
 def _register() -> None:
     """Commands that live with their subsystem."""
     from dendritemr.quant.commands import isotopes, quantify
+    from dendritemr.sim.commands import simulate
 
-    for command in (quantify, isotopes):
+    for command in (quantify, isotopes, simulate):
         main.add_command(command)
 
 

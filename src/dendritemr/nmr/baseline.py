@@ -58,6 +58,12 @@ def baseline_points(
     return grown < 0.5
 
 
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the runs of True in ``mask``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[0::2], edges[1::2], strict=True))
+
+
 def _subtract_outer(target: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """``target -= outer(a, b)`` in place, in one pass (BLAS rank-1 update, no temporary)."""
     from scipy.linalg import blas
@@ -124,8 +130,12 @@ class PolynomialBaseline(ProcessingStep):
                 f"polynomial_baseline: {int(mask.sum())} points in the regions, "
                 f"need more than order {self.order}"
             )
-        pinv = np.linalg.pinv(basis[mask]).astype(rows.real.dtype)
-        coef = (rows[:, mask] @ pinv.T).astype(rows.dtype)  # (spectra, order + 1)
+        pinv = np.zeros_like(basis)
+        pinv[mask] = np.linalg.pinv(basis[mask]).T
+        pinv = pinv.astype(rows.real.dtype)
+        coef = np.zeros((rows.shape[0], self.order + 1), rows.dtype)
+        for lo, hi in _runs(mask):  # contiguous slices: no gathered copy of the regions
+            coef += rows[:, lo:hi] @ pinv[lo:hi]
         corrected = rows - coef[:, :1]  # basis column 0 is ones
         for k in range(1, self.order + 1):
             _subtract_outer(corrected, coef[:, k], basis[:, k].astype(rows.dtype))

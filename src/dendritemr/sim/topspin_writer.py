@@ -135,9 +135,17 @@ def int32_scale(fids: np.ndarray) -> float:
 
 
 def write_experiment(
-    folder: Path, fid: np.ndarray, acq: Acquisition, start: dt.datetime, scale: float
+    folder: Path,
+    fid: np.ndarray,
+    acq: Acquisition,
+    start: dt.datetime,
+    scale: float,
+    path_label: str | None = None,
 ) -> Path:
     """Write one experiment; ``fid`` is complex with ``acq.td // 2`` points, ``start`` aware.
+
+    ``path_label`` (optional) is the instrument path written in the ``$$`` header lines
+    instead of ``folder`` (so that the files do not depend on where they are written).
 
     The FID is multiplied by ``scale`` (the same for a whole series, as a fixed receiver gain
     is: see :func:`int32_scale`) and rounded to int32. Returns the folder.
@@ -184,7 +192,8 @@ def write_experiment(
         "TD": acq.td,
         "TE": 298.0,
     }
-    text = _jcamp_text("acqus", params, end, str(folder / "acqus"))
+    label = str(folder) if path_label is None else path_label
+    text = _jcamp_text("acqus", params, end, f"{label}/acqus")
     (folder / "acqus").write_text(text)
     (folder / "acqu").write_text(text)
     (folder / "audita.txt").write_text(_audit_text(start, end))
@@ -203,7 +212,7 @@ def write_experiment(
         "BC_mod": 2,
     }
     (folder / "pdata" / "1" / "procs").write_text(
-        _jcamp_text("procs", procs, end, str(folder / "pdata/1/procs"))
+        _jcamp_text("procs", procs, end, f"{label}/pdata/1/procs")
     )
     (folder / "pdata" / "1" / "title").write_text(acq.title + "\n")
     interleaved = np.empty(acq.td)

@@ -1,0 +1,563 @@
+"""Scenario of the Li | LLZO | Li cell forward model, loaded from TOML.
+
+A scenario is a tree of frozen dataclasses, one per TOML section (``geometry``, ``llzo``,
+``interface``, ``growth``, ``protocol``, ``isotopes``) plus the integer ``seed``. Every parameter
+carries its unit, its default and its source in the field metadata (``unit``, ``source``), with the
+tags of ``docs/science.md``: **[checked]**, **[derived]**, **[lit]** or **[default]** (our
+placeholder where no source gives a value). The documented default is the file
+``default_scenario.toml`` shipped with the package; :func:`load_scenario` with ``None`` reads it.
+
+A user file may give any subset of the keys: missing keys take the defaults. Unknown keys, wrong
+types, negative sizes and isotope fractions outside [0, 1] raise
+:class:`dendritemr.errors.DataError` with a one-line message naming the file and the key.
+
+Examples
+--------
+>>> from dendritemr.sim.scenario import load_scenario
+>>> sc = load_scenario()
+>>> sc.geometry.thickness_um
+1000.0
+>>> sc.updated(**{"protocol.current_density_mA_cm2": 0.5}).protocol.current_density_mA_cm2
+0.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dendritemr.errors import DataError
+
+__all__ = [
+    "Geometry",
+    "Llzo",
+    "Interface",
+    "Growth",
+    "Protocol",
+    "Isotopes",
+    "Scenario",
+    "load_scenario",
+    "scenario_from_dict",
+    "parameter_table",
+    "DEFAULT_SCENARIO_RESOURCE",
+]
+
+DEFAULT_SCENARIO_RESOURCE = "default_scenario.toml"
+
+#: Natural 6Li atom fraction (IUPAC 2001) [checked].
+NATURAL_X6 = 0.0759
+
+
+def _p(default: Any, unit: str, source: str, kind: str = "positive", doc: str = "") -> Any:
+    """Declare one scenario parameter.
+
+    Parameters
+    ----------
+    default : default value.
+    unit : physical unit ("1" for dimensionless).
+    source : provenance tag and reference ("[lit] Tsai 2016", "[default]", ...).
+    kind : validation rule: ``positive`` (> 0), ``nonnegative`` (>= 0), ``fraction`` ([0, 1]),
+        ``any`` (finite number), ``int``, ``choice:a|b`` (one of the strings).
+    doc : one-line meaning.
+    """
+    return field(
+        default=default, metadata={"unit": unit, "source": source, "kind": kind, "doc": doc}
+    )
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Pellet and grid geometry (section ``[geometry]``)."""
+
+    thickness_um: float = _p(
+        1000.0,
+        "um",
+        "[default] science.md s5: 1 mm pellet",
+        doc="pellet thickness L along z (B at z=0, A at z=L)",
+    )
+    width_um: float = _p(
+        150.0,
+        "um",
+        "[default] kept small for the 60 s budget",
+        doc="width of the periodic 2D (z, x) cross-section",
+    )
+    area_cm2: float = _p(
+        1.0, "cm2", "[default]", doc="electrode area; the 2D section is extruded over area/width"
+    )
+    grain_size_um: float = _p(
+        25.0,
+        "um",
+        "[default] coarse-grained to the grid; lit 1-10 um, 50-200 um abnormal",
+        doc="mean Voronoi grain diameter",
+    )
+    cell_um: float = _p(
+        5.0,
+        "um",
+        "[default] simulator.md: 2-5 um, below the 7Li skin depth",
+        doc="grid cell size h",
+    )
+    electrode_thickness_um: float = _p(
+        500.0, "um", "[default]", doc="Li foil thickness of each electrode"
+    )
+    surface_layer_um: float = _p(
+        10.0,
+        "um",
+        "[default] ~ skin depth at high field",
+        doc="electrode surface layer whose x6 is reported",
+    )
+    metal_fill_fraction: float = _p(
+        0.01,
+        "1",
+        "[default]",
+        "fraction",
+        doc="volume fraction of a cell filled by Li when it counts as metallic (filaments << h)",
+    )
+
+
+@dataclass(frozen=True)
+class Llzo:
+    """Electrolyte transport, defect and fracture properties (section ``[llzo]``)."""
+
+    sigma_ion_grain_mS_cm: float = _p(
+        0.3,
+        "mS/cm",
+        "[lit] Al-LLZO 0.2-0.5 mS/cm (science.md s4)",
+        doc="ionic conductivity of grains at reference temperature",
+    )
+    sigma_ion_gb_mS_cm: float = _p(
+        0.03, "mS/cm", "[default]", doc="ionic conductivity of boundary cells"
+    )
+    ionic_activation_eV: float = _p(
+        0.35,
+        "eV",
+        "[lit] 0.3-0.45 eV (science.md s4)",
+        doc="activation energy of ionic conduction and tracer diffusion",
+    )
+    sigma_e_grain_S_cm: float = _p(
+        1e-10,
+        "S/cm",
+        "[lit] Han 2019: 1e-10 to 1e-8 S/cm",
+        "nonnegative",
+        doc="electronic conductivity of grains and insulating boundaries",
+    )
+    sigma_e_gb_S_cm: float = _p(
+        1e-6,
+        "S/cm",
+        "[lit] simulator.md: 1e-8 to 1e-6 S/cm",
+        "nonnegative",
+        doc="electronic conductivity of electron-conducting boundaries",
+    )
+    electronic_activation_eV: float = _p(
+        0.5, "eV", "[default]", doc="activation energy of electronic conduction"
+    )
+    conducting_gb_fraction: float = _p(
+        0.8,
+        "1",
+        "[default]",
+        "fraction",
+        doc="fraction of grain-boundary facets that conduct electrons (finite clusters)",
+    )
+    trap_density_cm3: float = _p(
+        3e20,
+        "1/cm3",
+        "[default]",
+        "nonnegative",
+        doc="electron trap density on conducting boundaries",
+    )
+    trap_depth_eV: float = _p(
+        0.1, "eV", "[default]", "nonnegative", doc="depth of empty traps below the Li/Li+ level"
+    )
+    kic_grain_MPa_m05: float = _p(
+        1.0, "MPa m^0.5", "[lit] ~1 MPa m^0.5 (science.md s4)", doc="fracture toughness of grains"
+    )
+    kic_gb_MPa_m05: float = _p(
+        0.6, "MPa m^0.5", "[default]", doc="fracture toughness of grain boundaries"
+    )
+    flaw_grain_um: float = _p(0.2, "um", "[default]", doc="median flaw size inside grains")
+    flaw_gb_um: float = _p(0.5, "um", "[default]", doc="median flaw size on boundaries")
+    flaw_spread: float = _p(
+        0.5, "1", "[default]", "nonnegative", doc="log-normal sigma of the flaw-size distribution"
+    )
+    surface_flaw_um: float = _p(
+        30.0,
+        "um",
+        "[default] polishing/sintering damage",
+        "nonnegative",
+        doc="extra flaw size at the electrode surface",
+    )
+    surface_damage_depth_um: float = _p(
+        40.0, "um", "[default]", doc="e-folding depth of surface damage"
+    )
+    crack_geometry_factor: float = _p(
+        1.12, "1", "[lit] edge crack (Porz 2017)", doc="Y in sigma_c = K_IC / (Y sqrt(pi a))"
+    )
+    li_site_density_cm3: float = _p(
+        2.4e22,
+        "1/cm3",
+        "[derived] science.md s4: 2.35-2.57e22",
+        doc="Li site density (isotope inventory)",
+    )
+    reference_temperature_C: float = _p(
+        25.0, "degC", "[default]", "any", doc="temperature at which conductivities are given"
+    )
+
+
+@dataclass(frozen=True)
+class Interface:
+    """Li | LLZO interfaces (section ``[interface]``)."""
+
+    asr_ohm_cm2: float = _p(
+        50.0,
+        "ohm cm2",
+        "[derived] i0 = RT/(F ASR) = 0.51 mA/cm2 (s4 table)",
+        doc="area-specific charge-transfer resistance of a Li|LLZO contact",
+    )
+    ct_activation_eV: float = _p(
+        0.35, "eV", "[default]", doc="activation energy of the exchange current"
+    )
+    contact_fraction: float = _p(
+        0.5,
+        "1",
+        "[default]",
+        "fraction",
+        doc="fraction of the plating interface in contact (rest: voids)",
+    )
+    correlation_length_um: float = _p(
+        20.0, "um", "[default]", doc="lateral correlation length of the contact map"
+    )
+    contact_fraction_A: float = _p(
+        1.0,
+        "1",
+        "[default]",
+        "fraction",
+        doc="contact fraction of the stripping electrode (uniform)",
+    )
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Interface-tip mechanics, bulk nucleation and crystallisation (section ``[growth]``)."""
+
+    li_flow_stress_MPa: float = _p(
+        100.0,
+        "MPa",
+        "[lit] Xu et al. PNAS 2017: Li micropillar yield ~100 MPa at 1 um",
+        doc="largest plating pressure before Li creeps back into the electrode",
+    )
+    tip_area_fraction: float = _p(
+        0.1,
+        "1",
+        "[default] current focusing at filament tips (Raj et al. arXiv 2001.06276)",
+        "fraction",
+        doc="fraction of a dendrite cell's face that carries its plating current (pressure)",
+    )
+    dbm_exponent: float = _p(
+        2.0,
+        "1",
+        "[default] dielectric-breakdown model",
+        "nonnegative",
+        doc="growth weighted by (j / j_max)^(exponent - 1)",
+    )
+    nucleation_overpotential_mV: float = _p(
+        10.0,
+        "mV",
+        "[default] simulator.md: tens of mV",
+        "nonnegative",
+        doc="barrier for Li0 nucleation",
+    )
+    nucleation_rate_per_h: float = _p(
+        0.5, "1/h", "[default]", doc="nucleation rate per site at the barrier"
+    )
+    nucleation_alpha: float = _p(
+        0.5, "1", "[default]", "fraction", doc="transfer coefficient of the nucleation rate"
+    )
+    confined_flow_stress_MPa: float = _p(
+        800.0,
+        "MPa",
+        "[lit] Xu et al. PNAS 2017: Li yield ~ d^-0.68, ~100 MPa at 1 um -> ~800 MPa at 70 nm",
+        doc="flow stress of Li confined in a grain boundary (bulk Li0 and the cracks it drives)",
+    )
+    crystallisation_time_h: float = _p(
+        5.0, "h", "[default]", doc="amorphous -> crystalline time constant"
+    )
+    stage_rate_fraction: float = _p(
+        1e-4, "1", "[default]", doc="a route is active when its growth exceeds this fraction of I/F"
+    )
+    stage_window_h: float = _p(0.5, "h", "[default]", doc="trailing window for route growth rates")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Galvanostatic protocol (section ``[protocol]``)."""
+
+    mode: str = _p(
+        "continuous",
+        "-",
+        "[default]",
+        "choice:continuous|cycling",
+        doc="continuous plating on B, or alternating half-cycles",
+    )
+    current_density_mA_cm2: float = _p(
+        0.3,
+        "mA/cm2",
+        "[default] science.md s5: 0.1-0.5",
+        doc="applied current density (plating on B)",
+    )
+    half_cycle_h: float = _p(1.0, "h", "[default]", doc="duration of each half-cycle (cycling)")
+    temperature_C: float = _p(25.0, "degC", "[default]", "any", doc="cell temperature")
+    time_step_h: float = _p(0.25, "h", "[default]", doc="largest time step")
+    min_time_step_s: float = _p(2.0, "s", "[default]", doc="smallest time step")
+    max_time_h: float = _p(100.0, "h", "[default]", doc="stop time if no short")
+
+
+@dataclass(frozen=True)
+class Isotopes:
+    """6Li tracer scheme (section ``[isotopes]``).
+
+    Scheme A: 6Li-enriched electrodes against natural LLZO; scheme B the reverse. When the file
+    gives ``scheme`` but not the x6 values, the scheme's defaults are used.
+    """
+
+    scheme: str = _p("A", "-", "[default] science.md s1", "choice:A|B", doc="tracer scheme")
+    electrode_x6: float = _p(
+        0.95,
+        "1",
+        "[default] science.md s1: ~95 at.% 6Li",
+        "fraction",
+        doc="6Li atom fraction of both electrodes",
+    )
+    llzo_x6: float = _p(
+        NATURAL_X6,
+        "1",
+        "[checked] natural abundance 7.59 %",
+        "fraction",
+        doc="6Li atom fraction of the LLZO",
+    )
+    tracer_diffusivity_m2_s: float = _p(
+        1e-13,
+        "m2/s",
+        "[lit] 1e-14 to 1e-12 (science.md s4)",
+        doc="tracer diffusivity D* in LLZO at reference T",
+    )
+    exchange_ratio: float = _p(
+        10.0, "1", "[default]", "nonnegative", doc="isotope exchange current / charge-transfer i0"
+    )
+    li_self_diffusivity_m2_s: float = _p(
+        5e-15,
+        "m2/s",
+        "[lit] Li metal self-diffusion, RT",
+        doc="mixing of electrode surface layer and bulk",
+    )
+    dendrite_exchange_time_h: float = _p(
+        100.0,
+        "h",
+        "[default] science.md s1: Li0 keeps an LLZO-like ratio for tens of hours",
+        doc="e-folding time of isotope exchange between a dendrite Li0 cell and its LLZO",
+    )
+    rest_h: float = _p(
+        2.0,
+        "h",
+        "[default]",
+        "nonnegative",
+        doc="rest at open circuit before current (isotope exchange only)",
+    )
+
+
+_SCHEME_X6 = {"A": (0.95, NATURAL_X6), "B": (NATURAL_X6, 0.95)}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Complete forward-model scenario.
+
+    Attributes
+    ----------
+    geometry, llzo, interface, growth, protocol, isotopes : sections, see their classes.
+    seed : int, seed of every random draw (microstructure, flaws, contact map, nucleation).
+    source : str, path of the file it was read from (informational).
+    """
+
+    geometry: Geometry = field(default_factory=Geometry)
+    llzo: Llzo = field(default_factory=Llzo)
+    interface: Interface = field(default_factory=Interface)
+    growth: Growth = field(default_factory=Growth)
+    protocol: Protocol = field(default_factory=Protocol)
+    isotopes: Isotopes = field(default_factory=Isotopes)
+    seed: int = 1
+    source: str = "<defaults>"
+
+    def updated(self, **changes: Any) -> Scenario:
+        """Return a copy with ``"section.key"=value`` changes, validated like a file.
+
+        Parameters
+        ----------
+        **changes : values keyed by dotted name, e.g. ``{"llzo.sigma_e_gb_S_cm": 1e-7}``;
+            ``seed=3`` changes the seed.
+        """
+        data = self.to_dict()
+        if "isotopes.scheme" in changes:  # a new scheme brings its own x6 unless given
+            for key in ("electrode_x6", "llzo_x6"):
+                if f"isotopes.{key}" not in changes:
+                    data["isotopes"].pop(key)
+        for dotted, value in changes.items():
+            if dotted == "seed":
+                data["seed"] = value
+                continue
+            section, _, key = dotted.partition(".")
+            data.setdefault(section, {})[key] = value
+        return scenario_from_dict(data, self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dictionary (TOML-ready)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("seed", "source"):
+                continue
+            out[f.name] = dataclasses.asdict(getattr(self, f.name))
+        out["seed"] = self.seed
+        return out
+
+
+_SECTIONS: dict[str, type] = {
+    "geometry": Geometry,
+    "llzo": Llzo,
+    "interface": Interface,
+    "growth": Growth,
+    "protocol": Protocol,
+    "isotopes": Isotopes,
+}
+
+
+def _check_value(path: str, name: str, value: Any, kind: str) -> Any:
+    """Validate one value against its rule; return it converted (int -> float)."""
+    if kind.startswith("choice:"):
+        options = kind.split(":", 1)[1].split("|")
+        if not isinstance(value, str):
+            raise DataError(path, f"{name} must be a string, got {type(value).__name__}")
+        if value not in options:
+            raise DataError(path, f"{name} must be one of {', '.join(options)}, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DataError(path, f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise DataError(path, f"{name} must be finite, got {value}")
+    if kind == "positive" and value <= 0:
+        raise DataError(path, f"{name} must be positive, got {value:g}")
+    if kind == "nonnegative" and value < 0:
+        raise DataError(path, f"{name} must not be negative, got {value:g}")
+    if kind == "fraction" and not 0.0 <= value <= 1.0:
+        raise DataError(path, f"{name} must lie in [0, 1], got {value:g}")
+    return value
+
+
+def _build_section(path: str, name: str, cls: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise DataError(path, f"[{name}] must be a table, got {type(raw).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise DataError(path, f"unknown key '{name}.{key}'")
+        values[key] = _check_value(path, f"{name}.{key}", value, known[key].metadata["kind"])
+    if cls is Isotopes and "scheme" in values:
+        e_x6, l_x6 = _SCHEME_X6[values["scheme"]]
+        values.setdefault("electrode_x6", e_x6)
+        values.setdefault("llzo_x6", l_x6)
+    return cls(**values)
+
+
+def scenario_from_dict(data: dict[str, Any], path: str | Path = "<dict>") -> Scenario:
+    """Build and validate a scenario from a nested dictionary.
+
+    Parameters
+    ----------
+    data : mapping of section name to a mapping of keys (as in the TOML file), plus ``seed``.
+    path : name used in error messages.
+
+    Raises
+    ------
+    DataError
+        Unknown section or key, wrong type, or a value outside its allowed range.
+    """
+    path = str(path)
+    sections: dict[str, Any] = {}
+    seed = 1
+    for key, raw in data.items():
+        if key == "seed":
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+                raise DataError(path, f"seed must be a non-negative integer, got {raw!r}")
+            seed = raw
+        elif key in _SECTIONS:
+            sections[key] = _build_section(path, key, _SECTIONS[key], raw)
+        else:
+            raise DataError(path, f"unknown key '{key}'")
+    sc = Scenario(**sections, seed=seed, source=path)
+    g = sc.geometry
+    if g.cell_um * 4 > min(g.thickness_um, g.width_um):
+        raise DataError(path, "geometry.cell_um must be at most a quarter of thickness and width")
+    if g.surface_layer_um >= g.electrode_thickness_um:
+        raise DataError(path, "geometry.surface_layer_um must be below electrode_thickness_um")
+    return sc
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file; ``None`` loads the documented default shipped with the package.
+
+    Parameters
+    ----------
+    path : TOML file, or ``None`` for ``dendritemr/sim/default_scenario.toml``.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    DataError
+        Unreadable or invalid TOML, unknown key, wrong type or out-of-range value.
+    """
+    if path is None:
+        resource = importlib.resources.files("dendritemr.sim").joinpath(DEFAULT_SCENARIO_RESOURCE)
+        text = resource.read_text(encoding="utf-8")
+        name = f"<package>/{DEFAULT_SCENARIO_RESOURCE}"
+    else:
+        name = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(name, f"cannot read scenario ({exc.__class__.__name__})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(name, f"invalid TOML: {str(exc).splitlines()[0]}") from None
+    return scenario_from_dict(data, name)
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter with section, name, default, unit, source and meaning (for docs).
+
+    Returns
+    -------
+    list of dict
+        Keys ``section``, ``name``, ``default``, ``unit``, ``source``, ``doc``.
+    """
+    rows = []
+    for section, cls in _SECTIONS.items():
+        for f in fields(cls):
+            rows.append(
+                {
+                    "section": section,
+                    "name": f.name,
+                    "default": f.default,
+                    "unit": f.metadata["unit"],
+                    "source": f.metadata["source"],
+                    "doc": f.metadata["doc"],
+                }
+            )
+    return rows

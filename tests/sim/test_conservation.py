@@ -1,0 +1,37 @@
+"""Charge and isotope conservation, every step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _rel(a, b):
+    return np.max(np.abs(a - b) / np.abs(b))
+
+
+@pytest.mark.slow
+def test_charge_equals_li_moved(small_run, early_run):
+    for res in (small_run, early_run):
+        h = res.history
+        negative_side = h["plated_mol"] + h["reduced_mol"] + h["trapped_mol"] + h["leaked_mol"]
+        assert _rel(negative_side, h["charge_mol"]) < 1e-9
+        assert _rel(h["stripped_mol"] + h["leaked_mol"], h["charge_mol"]) < 1e-9
+
+
+@pytest.mark.slow
+def test_isotopes_conserved(small_run, early_run):
+    for res in (small_run, early_run):
+        h = res.history
+        for key in ("total_li6_mol", "total_li7_mol"):
+            assert np.ptp(h[key]) / h[key][0] < 1e-9
+        li6, li7 = res.state.isotope_totals()
+        assert abs(li6 - h["total_li6_mol"][0]) / li6 < 1e-9
+        assert abs(li7 - h["total_li7_mol"][0]) / li7 < 1e-9
+
+
+@pytest.mark.slow
+def test_fractions_in_range(early_run):
+    s = early_run.state
+    assert np.all((s.llzo_x6 >= 0) & (s.llzo_x6 <= 1))
+    assert np.all((s.metal_x6[s.metal] >= 0) & (s.metal_x6[s.metal] <= 1))

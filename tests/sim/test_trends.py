@@ -1,0 +1,72 @@
+"""Physical trends and limits of the cell model (default pellet, first 12 h)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dendritemr.sim.cell import run
+
+pytestmark = pytest.mark.slow
+
+
+def _reduced_by(res, t_h):
+    """Li+ reduced on bulk Li0 inside the electrolyte up to ``t_h`` (mol)."""
+    h = res.history
+    return float(h["reduced_mol"][h["time_h"] <= t_h].sum())
+
+
+def _bulk_start(res):
+    """Start (h) of the first stage in which bulk Li0 grows (alone or mixed), or None."""
+    times = [res.stage_time(name) for name in ("bulk-nucleation", "mixed-growth")]
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
+def test_no_electronic_conduction_no_bulk_route(make_early):
+    res = run(make_early(**{"llzo.sigma_e_gb_S_cm": 0.0, "llzo.sigma_e_grain_S_cm": 0.0}))
+    assert np.all(res.history["bulk_umol"] == 0.0)
+    assert _bulk_start(res) is None
+    assert res.history["interface_umol"][-1] > 0
+
+
+def test_boundary_conductivity_speeds_bulk_route(early_run, make_early):
+    fast = run(make_early(**{"llzo.sigma_e_gb_S_cm": 3e-6}))
+    t_base, t_fast = _bulk_start(early_run), _bulk_start(fast)
+    assert t_base is not None and t_fast is not None
+    assert t_fast < t_base
+    # more Li+ reduced by the bulk route (inside the electrolyte) by the same time
+    probe = t_base + 0.5
+    assert _reduced_by(fast, probe) > _reduced_by(early_run, probe)
+
+
+def test_scheme_b_reverses_route_signature(early_run, make_early):
+    b = run(make_early(**{"isotopes.scheme": "B"}))
+    ha, hb = early_run.history, b.history
+    # scheme A: enriched electrodes -> interface metal richer in 6Li than bulk metal
+    assert ha["x6_interface"][-1] > ha["x6_bulk"][-1]
+    # scheme B: enriched LLZO -> the order flips
+    assert hb["x6_interface"][-1] < hb["x6_bulk"][-1]
+
+
+def test_lower_temperature_slower_kinetics(early_run, make_early):
+    cold = run(make_early(**{"protocol.temperature_C": 5.0}))
+    # slower transport and exchange: lower electronic conduction (trap filling), lower i0,
+    # lower ionic conductivity and tracer diffusivity (Arrhenius), hence a higher voltage
+    assert cold.props.tracer_diffusivity < early_run.props.tracer_diffusivity
+    assert np.all(cold.props.sigma_ion < early_run.props.sigma_ion)
+    assert cold.history["voltage_V"][0] > early_run.history["voltage_V"][0]
+    assert np.all(cold.props.sigma_e < early_run.props.sigma_e)
+    assert cold.props.i0 < early_run.props.i0
+
+
+def test_higher_current_earlier_bulk_stage(early_run, make_early):
+    high = run(make_early(**{"protocol.current_density_mA_cm2": 0.6}))
+    assert _bulk_start(high) < _bulk_start(early_run)
+
+
+def test_higher_current_earlier_short(default_run):
+    high = run(default_run.scenario.updated(**{"protocol.current_density_mA_cm2": 0.6}))
+    assert default_run.short_circuit_h is not None
+    assert high.short_circuit_h is not None
+    assert high.short_circuit_h < default_run.short_circuit_h
