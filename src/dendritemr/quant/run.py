@@ -93,7 +93,11 @@ def quantify_series(
     """
     nucleus = str(spectra.attrs.get("nucleus", "7Li"))
     fit = fit_metal(spectra)
-    parts = split_metal(fit, spectra)
+    parts = dict(split_metal(fit, spectra))
+    # the fit assumes independent points; processing correlates them (see noise_correlation)
+    tau = noise_correlation(spectra.isel(time=0))
+    for key in [k for k in parts if k.endswith("_err")]:
+        parts[key] = np.asarray(parts[key]) * np.sqrt(tau)
     sat = saturation(
         nucleus, repetition_time(spectra.attrs), temperature_k=temperature_k, t1_s=t1_s
     )
@@ -102,6 +106,7 @@ def quantify_series(
         "field_t": spectra.attrs.get("field_t"),
         "time_h": spectra["hours"].values.tolist(),
         "saturation_factor": sat,
+        "noise_correlation": tau,
         "areas": {k: np.asarray(v).tolist() for k, v in parts.items()},
         "centers_ppm": fit["center"].sel(component="electrode").values.tolist(),
         "microstructure_shape": fit.attrs["microstructure_shape"],
