@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+import numpy as np
 import xarray as xr
 
 from dendritemr.errors import ProcessingError
@@ -87,4 +88,19 @@ def copy_with(da: xr.DataArray, values: Any, **coords: Any) -> xr.DataArray:
     out.attrs = dict(da.attrs)
     if coords:
         out = out.assign_coords(coords)
+    return out
+
+
+def spectra_rows(da: xr.DataArray, dim: str = "ppm") -> np.ndarray:
+    """All spectra of ``da`` as a 2D (spectra, points along ``dim``) array (a view if possible)."""
+    other = [d for d in da.dims if d != dim]
+    return da.transpose(*other, dim).values.reshape(-1, da.sizes[dim])
+
+
+def from_rows(da: xr.DataArray, rows: np.ndarray, dim: str = "ppm") -> xr.DataArray:
+    """A DataArray like ``da`` holding ``rows`` from :func:`spectra_rows` (attrs copied)."""
+    other = [d for d in da.dims if d != dim]
+    t = da.transpose(*other, dim)
+    out = t.copy(data=rows.reshape(t.shape)).transpose(*da.dims)
+    out.attrs = dict(da.attrs)
     return out

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.errors import ProcessingError
-from dendritemr.nmr.base import ProcessingStep, copy_with
+from dendritemr.nmr.base import ProcessingStep, from_rows, spectra_rows
 
 
 def region_mask(ppm: np.ndarray, regions: list[tuple[float, float]] | None) -> np.ndarray:
@@ -79,18 +79,6 @@ def _subtract_outer(target: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         target[...] = out.T
 
 
-def _rows(da: xr.DataArray) -> tuple[np.ndarray, list[str]]:
-    other = [d for d in da.dims if d != "ppm"]
-    return da.transpose(*other, "ppm").values.reshape(-1, da.sizes["ppm"]), other
-
-
-def _unrows(da: xr.DataArray, rows: np.ndarray, other: list[str]) -> xr.DataArray:
-    t = da.transpose(*other, "ppm")
-    out = t.copy(data=rows.reshape(t.shape)).transpose(*da.dims)
-    out.attrs = dict(da.attrs)
-    return out
-
-
 @dataclasses.dataclass
 class PolynomialBaseline(ProcessingStep):
     """Subtract a polynomial of ``order`` fitted to the signal-free ``regions`` (ppm pairs).
@@ -117,13 +105,13 @@ class PolynomialBaseline(ProcessingStep):
         ppm = da["ppm"].values
         centre, half = ppm.mean(), max(np.ptp(ppm) / 2, 1e-12)
         basis = np.vander((ppm - centre) / half, self.order + 1, increasing=True)
-        rows, other = _rows(da)
+        rows = spectra_rows(da)
         if self.regions == "auto":
             weights = baseline_points(rows).astype(float)  # (spectra, points)
             normal = np.einsum("sp,pi,pj->sij", weights, basis, basis)
             rhs = np.einsum("sp,pi,sp->si", weights, basis, rows)
             coef = np.linalg.solve(normal, rhs[..., None])[..., 0]
-            return _unrows(da, rows - coef @ basis.T, other)
+            return from_rows(da, rows - coef @ basis.T)
         mask = region_mask(ppm, self.regions)
         if mask.sum() <= self.order:
             raise ProcessingError(
@@ -139,7 +127,7 @@ class PolynomialBaseline(ProcessingStep):
         corrected = rows - coef[:, :1]  # basis column 0 is ones
         for k in range(1, self.order + 1):
             _subtract_outer(corrected, coef[:, k], basis[:, k].astype(rows.dtype))
-        return _unrows(da, corrected, other)
+        return from_rows(da, corrected)
 
 
 @dataclasses.dataclass
@@ -163,12 +151,12 @@ class PybaselinesBaseline(ProcessingStep):
         algorithm = getattr(fitter, self.method, None)
         if algorithm is None:
             raise ProcessingError(f"pybaselines_baseline: unknown method {self.method!r}")
-        rows, other = _rows(da)
+        rows = spectra_rows(da)
         corrected = rows.copy()
         for i, row in enumerate(rows):
             base, _ = algorithm(row.real, **self.params)
             corrected[i] = row - base
-        return _unrows(da, corrected, other)
+        return from_rows(da, corrected)
 
 
-__all__ = ["PolynomialBaseline", "PybaselinesBaseline", "region_mask", "copy_with"]
+__all__ = ["PolynomialBaseline", "PybaselinesBaseline", "baseline_points", "region_mask"]

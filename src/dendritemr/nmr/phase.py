@@ -15,7 +15,7 @@ import xarray as xr
 from scipy.optimize import minimize
 
 from dendritemr.errors import ProcessingError
-from dendritemr.nmr.base import FITTED_KEY, ProcessingStep, copy_with
+from dendritemr.nmr.base import FITTED_KEY, ProcessingStep, copy_with, from_rows, spectra_rows
 
 
 def _span_ppm(da: xr.DataArray) -> float:
@@ -154,8 +154,7 @@ class AutoPhase(ProcessingStep):
     def _apply(self, da: xr.DataArray) -> xr.DataArray:
         ppm = da["ppm"].values
         score = SCORES[self.score]
-        other = [d for d in da.dims if d != "ppm"]
-        stacked = da.transpose(*other, "ppm").values.reshape(-1, ppm.size)
+        stacked = spectra_rows(da)
         if self.mode == "series":
             angles = [
                 autophase_spectrum(stacked.mean(axis=0), ppm, score, self.first_order, self.region)
@@ -166,10 +165,7 @@ class AutoPhase(ProcessingStep):
         ]
         pivot, span = float(ppm.max()), _span_ppm(da)
         ramps = np.stack([phase_ramp(ppm, p0, p1, pivot, span) for p0, p1 in angles])
-        out = (stacked * ramps).reshape(da.transpose(*other, "ppm").shape)
-        result = da.transpose(*other, "ppm").copy(data=out).transpose(*da.dims)
-        result.attrs = dict(da.attrs)
-        return _with_fitted(result, angles)
+        return _with_fitted(from_rows(da, stacked * ramps), angles)
 
 
 def _peak_top_phase(seg: np.ndarray, top: float) -> np.ndarray:
@@ -215,8 +211,7 @@ def line_phases(
     if method not in LINE_PHASE_METHODS:
         raise ProcessingError(f"line_phase: method must be one of {LINE_PHASE_METHODS}")
     ppm = da["ppm"].values
-    other = [d for d in da.dims if d != "ppm"]
-    rows = da.transpose(*other, "ppm").values.reshape(-1, ppm.size)
+    rows = spectra_rows(da)
     angles = []
     for lo, hi in windows:
         mask = (ppm >= min(lo, hi)) & (ppm <= max(lo, hi))
@@ -277,9 +272,5 @@ class LinePhase(ProcessingStep):
             phi = measured[:, :1] + slope[:, None] * (ppm[None, :] - centres[0])
         else:
             phi = np.repeat(measured[:, :1], ppm.size, axis=1)
-        other = [d for d in da.dims if d != "ppm"]
-        t = da.transpose(*other, "ppm")
-        rows = t.values.reshape(-1, ppm.size) * np.exp(1j * np.deg2rad(phi))
-        out = t.copy(data=rows.reshape(t.shape)).transpose(*da.dims)
-        out.attrs = dict(da.attrs)
-        return _with_fitted(out, measured)
+        rows = spectra_rows(da) * np.exp(1j * np.deg2rad(phi))
+        return _with_fitted(from_rows(da, rows), measured)
