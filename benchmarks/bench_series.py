@@ -53,7 +53,7 @@ def make_fids(n_spectra: int, seed: int = 0) -> np.ndarray:
 
 
 def dendritemr_pipeline(
-    fids: np.ndarray, chunk: int = 32, threads: int = 2, dtype: type = np.complex128
+    fids: np.ndarray, chunk: int = 128, threads: int = 2, dtype: type = np.complex128
 ):
     attrs = {
         "nucleus": "7Li",
@@ -121,11 +121,11 @@ def main(n_spectra: int = 2000) -> None:
     print(f"nmrglue loop        : {t_loop:7.2f} s")
     print(f"numpy FFT alone     : {t_fft:7.2f} s")
     for label, dtype in (("double", np.complex128), ("single", np.complex64)):
-        t_ours, ours = timed(dendritemr_pipeline, fids, 32, 2, dtype)
+        t_ours, ours = timed(dendritemr_pipeline, fids, 128, 2, dtype)
         agree = np.max(np.abs(ours - theirs) / np.abs(theirs).max(axis=0))
         tracemalloc.start()
         tracemalloc.reset_peak()
-        dendritemr_pipeline(fids, 32, 2, dtype)
+        dendritemr_pipeline(fids, 128, 2, dtype)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(
