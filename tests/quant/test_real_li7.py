@@ -59,3 +59,25 @@ def test_quantify_amounts_with_electrode_geometry(real):
     assert doc["electrode"]["umol"][0] == pytest.approx(visible, rel=1e-9)
     assert visible == pytest.approx(5.03e-4 / 13.0 * 1e6, rel=0.01)
     assert micro[-1] > micro[0]
+    # 1 cm2: -0.27 umol at 0 h (one Lorentzian electrode: -2.3), 4.3 at 2 h, 10.4 at 4 h
+    assert -0.6 < micro[0] < 0.2
+
+
+def test_electrode_lineshape_describes_data(real):
+    # narrow + broad electrode Lorentzians (measured: reduced chi-square vs noise median 7.3,
+    # max 34, residual RMS 3.5 (max 7.7) x noise; one Lorentzian gave 42 / 76 and 8.5 / 11)
+    _, fit, parts = real
+    assert "electrode_broad" in [str(c) for c in fit["component"].values]
+    assert np.median(parts["redchi_noise"]) < 10.0
+    assert np.max(parts["redchi_noise"]) < 45.0
+    assert np.median(parts["resid_rms_over_noise"]) < 4.5
+    assert np.max(parts["resid_rms_over_noise"]) < 9.0
+    assert np.all(fit["width"].sel(component="electrode_broad").values >= 12.0 - 1e-9)
+    assert np.all(fit["area"].sel(component="electrode_broad").values >= 0.0)
+
+
+def test_early_microstructure_nearly_zero(real):
+    # at t = 0 the microstructure is -0.68 % of the electrode area (one Lorentzian: -6.0 %)
+    _, _, parts = real
+    rel0 = parts["microstructure"][0] / parts["electrode"][0]
+    assert -0.015 < rel0 < 0.005

@@ -1,12 +1,17 @@
 """Split the Li-metal signal of a spectrum series into bulk electrode and microstructure.
 
-Two Lorentzian lines in the metal window (``docs/science.md`` section 3): the bulk electrode
-near the Knight shift (~248 ppm at 7.05 T in the real example), carrying a skin-depth phase of
-its own (free per spectrum), and the microstructure line 10-25 ppm higher (Chang et al. 2015:
-the higher-frequency peak is the dendritic one). A small early microstructure line cannot fix
-its own position, width and phase, so :func:`fit_metal` fits them on the mean of the last
-spectra (where it is largest) and holds them while electrode parameters and both areas are
-fitted per spectrum (all-local model: the batched solver of :mod:`dendritemr.fit.batched`).
+Lorentzian lines in the metal window (``docs/science.md`` section 3): the bulk electrode
+near the Knight shift (~248 ppm at 7.05 T in the real example) and the microstructure line
+10-25 ppm higher (Chang et al. 2015: the higher-frequency peak is the dendritic one). The
+electrode line of real cells is not Lorentzian: a narrow core on a broad base (field
+inhomogeneity over the electrode and cell). It is described by two Lorentzians, ``electrode``
+(narrow) and ``electrode_broad`` (FWHM >= 12 ppm), each with a skin-depth phase of its own and a
+non-negative area, all free per spectrum; the electrode area is their sum. A pseudo-Voigt
+cannot describe it (its tails are at most Lorentzian: eta goes to 1) and a Gaussian is worse.
+A small early microstructure line cannot fix its own position, width and phase, so
+:func:`fit_metal` fits them on the mean of the last spectra (where it is largest) and holds
+them while electrode parameters and all areas are fitted per spectrum
+(all-local model: the batched solver of :mod:`dendritemr.fit.batched`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from dendritemr.fit import Component, Param, SeriesModel, fit_series
 
 __all__ = ["metal_model", "fit_metal", "split_metal", "noise_sigma"]
 
+#: bound on every electrode phase, rad (skin-depth phase <= pi/4 plus a spectrum phase error)
+ELECTRODE_PHASE_MAX = 1.2
+#: least FWHM of the broad electrode component, ppm
+BROAD_MIN_WIDTH = 12.0
+
 #: default windows, ppm
 FIT_WINDOW = (160.0, 340.0)
 INTEGRAL_WINDOW = (200.0, 300.0)
@@ -28,6 +38,7 @@ def metal_model(
     electrode_ppm: float = 248.0,
     micro_offset_ppm: float = 20.0,
     micro: dict[str, float] | None = None,
+    broad: bool = True,
 ) -> SeriesModel:
     """Electrode + microstructure model of the metal window.
 
@@ -37,14 +48,37 @@ def metal_model(
     micro_offset_ppm : starting microstructure shift above the electrode, ppm (8-37 ppm).
     micro : held ``center`` (ppm), ``width`` (ppm) and ``phase`` (rad) of the microstructure;
         ``None`` fits them.
+    broad : add the broad electrode component ``electrode_broad`` (default); ``False``: a
+        single Lorentzian electrode line (the earlier model).
     """
     e = electrode_ppm
-    electrode = Component(
-        "electrode",
-        center=Param(e, min=e - 8.0, max=e + 8.0),
-        width=Param(7.0, min=0.5, max=40.0),
-        phase=Param(0.0, "free"),
-    )
+    pmax = ELECTRODE_PHASE_MAX
+    if broad:
+        lines = (
+            Component(
+                "electrode",
+                area=Param(None, min=0.0),
+                center=Param(e, min=e - 8.0, max=e + 8.0),
+                width=Param(6.0, min=0.5, max=20.0),
+                phase=Param(0.0, "free", min=-pmax, max=pmax),
+            ),
+            Component(
+                "electrode_broad",
+                area=Param(None, min=0.0),
+                center=Param(e, min=e - 8.0, max=e + 8.0),
+                width=Param(25.0, min=BROAD_MIN_WIDTH, max=100.0),
+                phase=Param(0.0, "free", min=-pmax, max=pmax),
+            ),
+        )
+    else:
+        lines = (
+            Component(
+                "electrode",
+                center=Param(e, min=e - 8.0, max=e + 8.0),
+                width=Param(7.0, min=0.5, max=40.0),
+                phase=Param(0.0, "free"),
+            ),
+        )
     if micro:
         m = Component(
             "microstructure",
@@ -60,7 +94,7 @@ def metal_model(
             width=Param(10.0, min=1.0, max=40.0),
             phase=Param(0.0, "free"),
         )
-    return SeriesModel((electrode, m), baseline="linear")
+    return SeriesModel((*lines, m), baseline="linear")
 
 
 def noise_sigma(spectra: xr.DataArray, window: tuple[float, float] = NOISE_WINDOW) -> np.ndarray:
@@ -81,6 +115,7 @@ def fit_metal(
     electrode_ppm: float | None = None,
     window: tuple[float, float] = FIT_WINDOW,
     n_last: int = 5,
+    broad: bool = True,
 ) -> xr.Dataset:
     """Fit electrode and microstructure lines to every spectrum of a ``(time, ppm)`` series.
 
@@ -91,6 +126,8 @@ def fit_metal(
         the window.
     window : ppm window fitted.
     n_last : number of final spectra whose mean fixes the microstructure line shape.
+    broad : electrode as narrow + broad Lorentzians (default) or one Lorentzian
+        (see :func:`metal_model`).
 
     Returns
     -------
@@ -104,11 +141,11 @@ def fit_metal(
         electrode_ppm = float(mean.ppm[int(np.argmax(mean.values))])
     last = s.isel(time=slice(-n_last, None)).mean("time").expand_dims(time=[0])
     last = last.assign_coords(hours=("time", [0.0]))
-    first = fit_series(last, metal_model(electrode_ppm), keep_components=False)
+    first = fit_series(last, metal_model(electrode_ppm, broad=broad), keep_components=False)
     micro = {
         k: float(first[k].sel(component="microstructure")[0]) for k in ("center", "width", "phase")
     }
-    ds = fit_series(s, metal_model(electrode_ppm, micro=micro))
+    ds = fit_series(s, metal_model(electrode_ppm, micro=micro, broad=broad))
     ds.attrs["microstructure_shape"] = str(micro)
     return ds
 
@@ -125,16 +162,19 @@ def split_metal(
     Returns
     -------
     dict
-        ``electrode``, ``microstructure``, ``total`` areas and ``*_err`` (total: quadrature,
-        an upper bound since the two areas are anti-correlated); ``window_data`` (baseline-
+        ``electrode`` (sum over the ``electrode*`` components), ``microstructure``, ``total``
+        areas and ``*_err`` (sums: quadrature, an upper bound since the areas are
+        anti-correlated); ``window_data`` (baseline-
         subtracted data integral over ``integral_window``) and ``window_fit`` (integral of the
         fitted lines over it); ``noise`` (sigma), ``redchi_noise`` (RSS / (dof sigma^2)) and
         ``resid_rms_over_noise`` in the integral window.
     """
     area = fit["area"]
     err = fit["area_err"]
-    el, mi = area.sel(component="electrode").values, area.sel(component="microstructure").values
-    ele = err.sel(component="electrode").values
+    names = [str(c) for c in fit["component"].values if str(c).startswith("electrode")]
+    el = area.sel(component=names).values.sum(axis=1)
+    ele = np.sqrt((err.sel(component=names).values ** 2).sum(axis=1))
+    mi = area.sel(component="microstructure").values
     mie = err.sel(component="microstructure").values
     sigma = noise_sigma(spectra, noise_window)
     ppm = fit.ppm.values
