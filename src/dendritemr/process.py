@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,4 +132,4 @@ def _float(value: Any) -> float | None:
     return None if np.isnan(v) else v
 
 
-__all__ = ["describe", "parse_region", "process_series", "read_inputs", "summary", "json"]
+__all__ = ["describe", "parse_region", "process_series", "read_inputs", "summary"]

@@ -14,14 +14,13 @@ delay, points; 0 once removed), ``field_t`` (B0 from BF1 and the nucleus' freque
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from dendritemr.errors import DataError, ProcessingError
+from dendritemr.errors import ProcessingError
 from dendritemr.model.provenance import package_versions
 
 _UTC = dt.UTC
@@ -147,13 +146,3 @@ def require_finite(da: xr.DataArray, what: str = "data") -> None:
         bad = int(np.count_nonzero(~np.isfinite(values)))
         where = da.attrs.get("source") or what
         raise ProcessingError(f"{where}: {bad} non-finite values (NaN/inf) in {what}")
-
-
-def source_error(da: xr.DataArray, problem: str) -> DataError:
-    """A :class:`DataError` naming ``da``'s source file."""
-    return DataError(da.attrs.get("source") or "<in memory>", problem)
-
-
-def checksums_json(mapping: Mapping[str, str]) -> str:
-    """Serialise a path -> checksum mapping for ``attrs['checksums']``."""
-    return json.dumps(dict(mapping))
