@@ -64,7 +64,7 @@ def run_fused(da: xr.DataArray, steps: list[ProcessingStep], check_finite: bool)
                 delay -= start
             length = n_in - start  # the zeroed wrapped points stay zero
         elif isinstance(step, Truncate):
-            length = min(length, step.points - 0)  # points after the shift
+            length = min(length, step.points)  # counted from the (shifted) first point
             size = min(size, step.points)
         elif isinstance(step, _WINDOWS):
             windows.append(step)
