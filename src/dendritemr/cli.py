@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
 import click
 
-from dendritemr.errors import DendriteMRError
-
-
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(2)
+from dendritemr.errors import DendriteMRError, exit_with
 
 
 def _progress(label: str):
@@ -47,7 +41,7 @@ def info(path: Path, nucleus: str | None) -> None:
     try:
         data = read_inputs([path], nucleus, _progress("reading"))
     except DendriteMRError as exc:
-        _fail(exc)
+        exit_with(exc)
     click.echo(json.dumps(describe(data), indent=2, default=str))
 
 
@@ -86,7 +80,7 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
         result = process_series(data, region_map, noise_region, lb_hz, phase, mode)
         save(result, out)
     except DendriteMRError as exc:
-        _fail(exc)
+        exit_with(exc)
     doc = summary(result)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -110,7 +104,7 @@ def demo(out: Path, seed: int) -> None:
     try:
         report = run_demo(out, seed)
     except DendriteMRError as exc:
-        _fail(exc)
+        exit_with(exc)
     click.echo(report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -26,3 +27,9 @@ class DataError(DendriteMRError):
 
 class ProcessingError(DendriteMRError):
     """A processing step cannot be applied to the data it was given."""
+
+
+def exit_with(exc: Exception, code: int = 2) -> None:
+    """CLI: print ``error: <one line>`` to stderr and exit with ``code`` (user mistakes)."""
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(code)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from dendritemr.errors import DataError, DendriteMRError
+from dendritemr.errors import DataError, DendriteMRError, exit_with
 
 __all__ = ["quantify", "isotopes", "parse_calibration"]
-
-
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(2)
 
 
 def parse_calibration(text: str | None):
@@ -54,9 +48,9 @@ def quantify(path, calibration, temperature_k, t1_s, as_json) -> None:
         cal = parse_calibration(calibration)
         doc = quantify_series(load_spectra(path), cal, temperature_k=temperature_k, t1_s=t1_s)
     except DendriteMRError as exc:
-        _fail(exc)
+        exit_with(exc)
     except ValueError as exc:
-        _fail(DataError(path, str(exc)))
+        exit_with(DataError(path, str(exc)))
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return
@@ -126,9 +120,9 @@ def isotopes(
             temperature_k=temperature_k,
         )
     except DendriteMRError as exc:
-        _fail(exc)
+        exit_with(exc)
     except ValueError as exc:
-        _fail(DataError(li6, str(exc)))
+        exit_with(DataError(li6, str(exc)))
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dendritemr.errors import DendriteMRError
+from dendritemr.errors import DendriteMRError, exit_with
 
 
 @click.command()
@@ -37,8 +37,7 @@ def simulate(scenario: Path | None, out: Path, seed: int | None) -> None:
 
             truth = run_study(sc, out, seed=seed, progress=progress)
     except DendriteMRError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        exit_with(exc)
     short = truth["short_circuit_h"]
     click.echo(
         f"wrote {out}: {len(truth['time_h'])} time points, {len(truth['files']['mri'])} images, "

@@ -29,6 +29,10 @@ ph31=0 2 2 0 1 3 3 1
 """
 
 
+#: digital receiver of the simulated spectrometer: DECIM, DSPFVS and its GRPDLY (points)
+DEFAULT_DECIM, DEFAULT_DSPFVS, DEFAULT_GRPDLY = 16, 20, 67.98623657226562
+
+
 @dataclasses.dataclass
 class Acquisition:
     """Parameters of one 1D acquisition (units in names).
@@ -45,9 +49,9 @@ class Acquisition:
     ds: int = 0
     d1_s: float = 1.0
     de_us: float = 6.0
-    decim: int = 16
-    dspfvs: int = 20
-    grpdly: float = 67.98623657226562
+    decim: int = DEFAULT_DECIM
+    dspfvs: int = DEFAULT_DSPFVS
+    grpdly: float = DEFAULT_GRPDLY
     rg: float = 64.0
     p1_us: float = 5.0
     title: str = "dendritemr synthetic"

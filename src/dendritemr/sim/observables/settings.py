@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 
 from dendritemr.physics.constants import LI_KNIGHT_SHIFT_PPM, LLZO_SHIFT_PPM
+from dendritemr.sim.topspin_writer import DEFAULT_DECIM, DEFAULT_DSPFVS, DEFAULT_GRPDLY
 
 __all__ = ["NmrSettings", "CsiSettings", "ObservationSettings", "DEFAULT_START"]
 
@@ -41,9 +42,9 @@ class NmrSettings:
     ns: int = 64
     d1_s: float = 1.0
     flip_deg: float = 90.0
-    decim: int = 16
-    dspfvs: int = 20
-    grpdly: float = 67.98623657226562
+    decim: int = DEFAULT_DECIM
+    dspfvs: int = DEFAULT_DSPFVS
+    grpdly: float = DEFAULT_GRPDLY
     receiver_phase_deg: float = 25.0
     llzo_t1_s: float = 0.5
 
