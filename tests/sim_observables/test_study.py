@@ -13,9 +13,11 @@ from click.testing import CliRunner
 from dendritemr.io import open_dataset
 from dendritemr.io.cycler_csv import read_cycler_csv
 from dendritemr.io.paravision import read_2dseq, read_raw, reconstruct
+from dendritemr.physics.nuclei import larmor_mhz
 from dendritemr.results_schema import load_results, score, validate
 from dendritemr.sim.observables.noise import measure_snr
 from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
+from dendritemr.sim.scenario import load_scenario
 from dendritemr.sim.study import simulate
 
 OBS = ObservationSettings(
@@ -121,3 +123,40 @@ def test_cli_simulate(tmp_path):
     assert truth["seed"] == 2
     bad = CliRunner().invoke(cmd, [str(tmp_path / "missing.toml"), "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "error:" in bad.output
+
+
+def test_written_scenario_holds_the_observation_used(study, small_scenario):
+    out, _ = study
+    written = load_scenario(out / "scenario.toml")
+    assert written.observation() == OBS
+    assert written.mri.every_h == 2.0 and written.mri.matrix_z == 32
+    assert written.geometry == small_scenario.geometry and written.seed == 3
+
+
+def test_cli_scenario_file_sets_the_observation(tmp_path):
+    from dendritemr.sim.commands import simulate as cmd
+
+    scen = tmp_path / "s.toml"
+    scen.write_text(
+        "[geometry]\nthickness_um = 200.0\nwidth_um = 40.0\n"
+        "[protocol]\nmax_time_h = 2.0\n[isotopes]\nrest_h = 1.0\n"
+        "[spectrometer]\nfield_t = 9.4\ninterval_h = 1.0\nstart = 2026-05-04T10:00:00+02:00\n"
+        "[li7]\ntd = 2048\n[li6]\ntd = 1024\nns = 8\n[mri]\nenabled = false\n"
+    )
+    res = CliRunner().invoke(cmd, [str(scen), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "o"
+    truth = json.loads((out / "ground_truth.json").read_text())
+    assert truth["field_t"] == 9.4
+    assert truth["start_time"] == "2026-05-04T10:00:00+02:00"
+    assert truth["files"]["mri"] == [] and not (out / "mri").exists()
+    for nucleus, td, ns in (("7Li", 2048, 64), ("6Li", 1024, 8)):
+        dic, data = ng.bruker.read(str(out / nucleus / "1"))
+        bf1 = larmor_mhz(nucleus, 9.4)
+        assert dic["acqus"]["BF1"] == pytest.approx(bf1, rel=1e-9)
+        assert dic["acqus"]["SFO1"] == pytest.approx(bf1 * (1 + 130e-6), rel=1e-9)
+        assert (dic["acqus"]["TD"], dic["acqus"]["NS"], data.shape) == (td, ns, (td // 2,))
+    # interval_h = 1 in a 2 h run: time points at 0 h and 1 h (plus the acquisition mid-point)
+    assert len(truth["time_h"]) == len(list((out / "7Li").iterdir())) == 2
+    assert np.diff(truth["time_h"]) == pytest.approx([1.0])
+    assert load_scenario(out / "scenario.toml").observation() == load_scenario(scen).observation()

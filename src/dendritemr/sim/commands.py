@@ -19,6 +19,11 @@ from dendritemr.errors import DendriteMRError, exit_with
 def simulate(scenario: Path | None, out: Path, seed: int | None) -> None:
     """Simulate an in situ Li|LLZO|Li study (default scenario if SCENARIO.toml is omitted).
 
+    SCENARIO.toml sets the cell ([geometry], [llzo], [interface], [growth], [protocol],
+    [isotopes]) and its observation ([spectrometer] field and schedule, [li7] and [li6]
+    acquisitions, [mri] imaging, enabled = false for none); missing keys take the defaults of
+    dendritemr/sim/default_scenario.toml.
+
     Writes 7Li/ and 6Li/ TopSpin series, mri/ ParaVision CSI, cycler.csv, scenario.toml and
     ground_truth.json into OUT.
     """

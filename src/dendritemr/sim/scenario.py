@@ -1,14 +1,18 @@
 """Scenario of the Li | LLZO | Li cell forward model, loaded from TOML.
 
-A scenario is a tree of frozen dataclasses, one per TOML section (``geometry``, ``llzo``,
-``interface``, ``growth``, ``protocol``, ``isotopes``) plus the integer ``seed``. Every parameter
-carries its unit, its default and its source in the field metadata (``unit``, ``source``), with the
-tags of ``docs/science.md``: **[checked]**, **[derived]**, **[lit]** or **[default]** (our
-placeholder where no source gives a value). The documented default is the file
-``default_scenario.toml`` shipped with the package; :func:`load_scenario` with ``None`` reads it.
+A scenario is a tree of frozen dataclasses, one per TOML section, plus the integer ``seed``:
+the cell (``geometry``, ``llzo``, ``interface``, ``growth``, ``protocol``, ``isotopes``, this
+module) and its observation (``spectrometer``, ``li7``, ``li6``, ``mri``, declared in
+:mod:`dendritemr.sim.observables.settings`; :meth:`Scenario.observation` gathers them). Every
+parameter carries its unit, its default and its source in the field metadata (``unit``,
+``source``), with the tags of ``docs/science.md``: **[checked]**, **[derived]**, **[lit]** or
+**[default]** (our placeholder where no source gives a value); declaration and validation are
+:mod:`dendritemr.sim.parameters`. The documented default is the file ``default_scenario.toml``
+shipped with the package; :func:`load_scenario` with ``None`` reads it.
 
 A user file may give any subset of the keys: missing keys take the defaults. Unknown keys, wrong
-types, negative sizes and isotope fractions outside [0, 1] raise
+types (a count that is not an integer, a flag that is not true/false, a start time without UTC
+offset), negative sizes and isotope fractions outside [0, 1] raise
 :class:`dendritemr.errors.DataError` with a one-line message naming the file and the key.
 
 Examples
@@ -19,19 +23,30 @@ Examples
 1000.0
 >>> sc.updated(**{"protocol.current_density_mA_cm2": 0.5}).protocol.current_density_mA_cm2
 0.5
+>>> sc.updated(**{"spectrometer.field_t": 9.4, "mri.enabled": False}).observation().csi is None
+True
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.resources
-import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from dendritemr.errors import DataError
+from dendritemr.sim.observables.settings import (
+    DEFAULT_LI6,
+    DEFAULT_LI7,
+    MriSettings,
+    NmrSettings,
+    ObservationSettings,
+    SpectrometerSettings,
+)
+from dendritemr.sim.parameters import check_section, section_rows, section_values
+from dendritemr.sim.parameters import param as _p
 
 __all__ = [
     "Geometry",
@@ -51,23 +66,6 @@ DEFAULT_SCENARIO_RESOURCE = "default_scenario.toml"
 
 #: Natural 6Li atom fraction (IUPAC 2001) [checked].
 NATURAL_X6 = 0.0759
-
-
-def _p(default: Any, unit: str, source: str, kind: str = "positive", doc: str = "") -> Any:
-    """Declare one scenario parameter.
-
-    Parameters
-    ----------
-    default : default value.
-    unit : physical unit ("1" for dimensionless).
-    source : provenance tag and reference ("[lit] Tsai 2016", "[default]", ...).
-    kind : validation rule: ``positive`` (> 0), ``nonnegative`` (>= 0), ``fraction`` ([0, 1]),
-        ``any`` (finite number), ``int``, ``choice:a|b`` (one of the strings).
-    doc : one-line meaning.
-    """
-    return field(
-        default=default, metadata={"unit": unit, "source": source, "kind": kind, "doc": doc}
-    )
 
 
 @dataclass(frozen=True)
@@ -377,7 +375,11 @@ class Scenario:
 
     Attributes
     ----------
-    geometry, llzo, interface, growth, protocol, isotopes : sections, see their classes.
+    geometry, llzo, interface, growth, protocol, isotopes : cell sections, see their classes.
+    spectrometer : SpectrometerSettings, magnet, schedule, line shifts and widths, cycler log.
+    li7, li6 : NmrSettings, the 7Li and 6Li series (defaults differ: ``DEFAULT_LI7``,
+        ``DEFAULT_LI6`` of :mod:`dendritemr.sim.observables.settings`).
+    mri : MriSettings, the 7Li CSI series (``enabled=False``: no MRI).
     seed : int, seed of every random draw (microstructure, flaws, contact map, nucleation).
     source : str, path of the file it was read from (informational).
     """
@@ -388,16 +390,47 @@ class Scenario:
     growth: Growth = field(default_factory=Growth)
     protocol: Protocol = field(default_factory=Protocol)
     isotopes: Isotopes = field(default_factory=Isotopes)
+    spectrometer: SpectrometerSettings = field(default_factory=SpectrometerSettings)
+    li7: NmrSettings = DEFAULT_LI7
+    li6: NmrSettings = DEFAULT_LI6
+    mri: MriSettings = field(default_factory=MriSettings)
     seed: int = 1
     source: str = "<defaults>"
+
+    def observation(self) -> ObservationSettings:
+        """Observation settings of the sections ``spectrometer``, ``li7``, ``li6`` and ``mri``."""
+        return ObservationSettings.from_sections(self.spectrometer, self.li7, self.li6, self.mri)
+
+    def with_observation(self, obs: ObservationSettings) -> Scenario:
+        """Copy whose observation sections are ``obs`` (validated like a file).
+
+        ``obs.csi = None`` keeps this scenario's ``[mri]`` values with ``enabled = false``.
+
+        Raises
+        ------
+        DataError
+            A value of ``obs`` outside its allowed range (named ``<observation>``).
+        ValueError
+            ``obs.li7`` or ``obs.li6`` is not of its nucleus.
+        """
+        if (obs.li7.nucleus, obs.li6.nucleus) != ("7Li", "6Li"):
+            raise ValueError("li7 and li6 must be the 7Li and 6Li series")
+        sections = {
+            "spectrometer": obs.spectrometer(),
+            "li7": obs.li7,
+            "li6": obs.li6,
+            "mri": MriSettings.from_csi(obs.csi, disabled=self.mri),
+        }
+        data = dataclasses.replace(self, **sections).to_dict()
+        return dataclasses.replace(scenario_from_dict(data, "<observation>"), source=self.source)
 
     def updated(self, **changes: Any) -> Scenario:
         """Return a copy with ``"section.key"=value`` changes, validated like a file.
 
         Parameters
         ----------
-        **changes : values keyed by dotted name, e.g. ``{"llzo.sigma_e_gb_S_cm": 1e-7}``;
-            ``seed=3`` changes the seed.
+        **changes : values keyed by dotted name, e.g. ``{"llzo.sigma_e_gb_S_cm": 1e-7}``,
+            ``{"li7.snr": 50.0}``, ``{"mri.enabled": False}``; ``seed=3`` changes the seed.
         """
         data = self.to_dict()
         if "isotopes.scheme" in changes:  # a new scheme brings its own x6 unless given
@@ -418,58 +451,27 @@ class Scenario:
         for f in fields(self):
             if f.name in ("seed", "source"):
                 continue
-            out[f.name] = dataclasses.asdict(getattr(self, f.name))
+            out[f.name] = section_values(getattr(self, f.name))
         out["seed"] = self.seed
         return out
 
 
-_SECTIONS: dict[str, type] = {
-    "geometry": Geometry,
-    "llzo": Llzo,
-    "interface": Interface,
-    "growth": Growth,
-    "protocol": Protocol,
-    "isotopes": Isotopes,
+#: Default instance of every section, in file order (li7 and li6 share a class, not defaults).
+_SECTIONS: dict[str, Any] = {
+    f.name: getattr(Scenario(), f.name)
+    for f in fields(Scenario)
+    if f.name not in ("seed", "source")
 }
 
 
-def _check_value(path: str, name: str, value: Any, kind: str) -> Any:
-    """Validate one value against its rule; return it converted (int -> float)."""
-    if kind.startswith("choice:"):
-        options = kind.split(":", 1)[1].split("|")
-        if not isinstance(value, str):
-            raise DataError(path, f"{name} must be a string, got {type(value).__name__}")
-        if value not in options:
-            raise DataError(path, f"{name} must be one of {', '.join(options)}, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DataError(path, f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise DataError(path, f"{name} must be finite, got {value}")
-    if kind == "positive" and value <= 0:
-        raise DataError(path, f"{name} must be positive, got {value:g}")
-    if kind == "nonnegative" and value < 0:
-        raise DataError(path, f"{name} must not be negative, got {value:g}")
-    if kind == "fraction" and not 0.0 <= value <= 1.0:
-        raise DataError(path, f"{name} must lie in [0, 1], got {value:g}")
-    return value
-
-
-def _build_section(path: str, name: str, cls: type, raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise DataError(path, f"[{name}] must be a table, got {type(raw).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise DataError(path, f"unknown key '{name}.{key}'")
-        values[key] = _check_value(path, f"{name}.{key}", value, known[key].metadata["kind"])
-    if cls is Isotopes and "scheme" in values:
+def _build_section(path: str, name: str, raw: Any) -> Any:
+    default = _SECTIONS[name]
+    values = check_section(path, name, default, raw)
+    if name == "isotopes" and "scheme" in values:
         e_x6, l_x6 = _SCHEME_X6[values["scheme"]]
         values.setdefault("electrode_x6", e_x6)
         values.setdefault("llzo_x6", l_x6)
-    return cls(**values)
+    return dataclasses.replace(default, **values)
 
 
 def scenario_from_dict(data: dict[str, Any], path: str | Path = "<dict>") -> Scenario:
@@ -494,7 +496,7 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<dict>") -> Sce
                 raise DataError(path, f"seed must be a non-negative integer, got {raw!r}")
             seed = raw
         elif key in _SECTIONS:
-            sections[key] = _build_section(path, key, _SECTIONS[key], raw)
+            sections[key] = _build_section(path, key, raw)
         else:
             raise DataError(path, f"unknown key '{key}'")
     sc = Scenario(**sections, seed=seed, source=path)
@@ -503,6 +505,9 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<dict>") -> Sce
         raise DataError(path, "geometry.cell_um must be at most a quarter of thickness and width")
     if g.surface_layer_um >= g.electrode_thickness_um:
         raise DataError(path, "geometry.surface_layer_um must be below electrode_thickness_um")
+    for name in ("li7", "li6"):
+        if getattr(sc, name).td % 2:
+            raise DataError(path, f"{name}.td must be even (real points of complex data)")
     return sc
 
 
@@ -547,17 +552,4 @@ def parameter_table() -> list[dict[str, Any]]:
     list of dict
         Keys ``section``, ``name``, ``default``, ``unit``, ``source``, ``doc``.
     """
-    rows = []
-    for section, cls in _SECTIONS.items():
-        for f in fields(cls):
-            rows.append(
-                {
-                    "section": section,
-                    "name": f.name,
-                    "default": f.default,
-                    "unit": f.metadata["unit"],
-                    "source": f.metadata["source"],
-                    "doc": f.metadata["doc"],
-                }
-            )
-    return rows
+    return [row for name, default in _SECTIONS.items() for row in section_rows(name, default)]

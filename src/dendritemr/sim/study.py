@@ -6,7 +6,7 @@ Layout of ``out_dir``::
     6Li/<expno>/       the same for 6Li, acquired right after each 7Li experiment
     mri/<expno>/       ParaVision 7Li CSI (acqp, method, fid, pdata/1/2dseq, reco, visu_pars)
     cycler.csv         time, current, voltage
-    scenario.toml      the scenario that was run (seed included)
+    scenario.toml      the scenario that was run: cell, observation sections and seed
     ground_truth.json  truth in the shared results schema (docs/results-schema.md)
 
 Time points: every ``interval_h`` from the start of the current, as long as the 7Li and 6Li
@@ -41,6 +41,7 @@ from dendritemr.sim.observables.spectra import (
     series_sigma,
 )
 from dendritemr.sim.observables.truth import ground_truth
+from dendritemr.sim.parameters import toml_value
 from dendritemr.sim.paravision_writer import PvScan, write_csi_experiment
 from dendritemr.sim.scenario import Scenario
 from dendritemr.sim.topspin_writer import int32_scale, write_experiment
@@ -52,7 +53,10 @@ _GAP_S = 5.0  # dead time between consecutive acquisitions (s)
 
 
 def scenario_toml(scenario: Scenario) -> str:
-    """TOML text of a scenario (all keys, seed included)."""
+    """TOML text of a scenario (all keys of the cell and observation sections, seed included).
+
+    :func:`dendritemr.sim.scenario.load_scenario` of the text gives an equal scenario.
+    """
     data = scenario.to_dict()
     lines = [
         f"# scenario run by dendritemr simulate (source: {scenario.source})",
@@ -60,9 +64,7 @@ def scenario_toml(scenario: Scenario) -> str:
     ]
     for section, values in data.items():
         lines.append(f"\n[{section}]")
-        for key, value in values.items():
-            text = f'"{value}"' if isinstance(value, str) else repr(value)
-            lines.append(f"{key} = {text}")
+        lines.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
     return "\n".join(lines) + "\n"
 
 
@@ -100,14 +102,17 @@ def simulate(
 
     Parameters
     ----------
-    scenario : the cell scenario (:func:`dendritemr.sim.scenario.load_scenario`).
+    scenario : the cell and its observation (:func:`dendritemr.sim.scenario.load_scenario`).
     out_dir : study folder (created; existing files of the same names are replaced).
     seed : overrides ``scenario.seed`` (microstructure, nucleation and all noise).
     progress : optional ``progress(fraction, label)`` callback, fraction in [0, 1].
-    observation : magnet, acquisitions and line parameters (default
-        :class:`ObservationSettings`).
+    observation : magnet, acquisitions and line parameters; None: ``scenario.observation()``
+        (sections ``[spectrometer]``, ``[li7]``, ``[li6]``, ``[mri]``). When given, it replaces
+        those sections, also in the ``scenario.toml`` written.
     """
-    obs = observation or ObservationSettings()
+    if observation is not None:
+        scenario = scenario.with_observation(observation)
+    obs = scenario.observation()
     if seed is not None:
         scenario = scenario.updated(seed=int(seed))
     out = Path(out_dir)
