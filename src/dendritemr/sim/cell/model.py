@@ -6,9 +6,11 @@ One step (adaptive ``dt``):
 2. coupled ionic/electronic solve at the applied current (:mod:`.fields`): cell voltage, plating
    current per face, electron current into each Li0 particle and open trap;
 3. ``dt``: at most ``time_step_h``, at least ``min_time_step_s``, and short enough that no crack
-   filling takes more than ``_POOL_STEP`` cells' worth of Li, no particle grows by more than one
-   cell and no open trap overfills by more than half its capacity (the events of the step are
-   resolved, the physics sets the pace);
+   filling or Li0 particle takes more than ``_POOL_STEP`` cells' worth of Li (the excess spills
+   into the next cell) and no open trap overfills by more than half its capacity (the events of
+   the step are resolved, the physics sets the pace); particles that would oxidise away within
+   the step are dissolved first and the fields solved again (after ``_DISSOLVE_ATTEMPTS`` solves
+   the step ends when the next one runs dry);
 4. Li moves (plated -> electrode B, extruded from electrode B into crack pools, reduced ->
    Li0, trapped -> frozen trap pools, stripped from A) together with 6Li/7Li in one implicit
    conservative solve (:mod:`.isotopes`);
@@ -66,6 +68,8 @@ _LI_RESISTIVITY_OHM_M = 9.28e-8  # [lit] Li at 20 C, science.md s3 (voltage afte
 #: of a fast tip stays in its new cell (denser metal), which keeps the step count of runaway
 #: crack growth bounded without losing any Li.
 _POOL_STEP = 4.0
+#: Field solves per step while removing particles that would oxidise away within the step.
+_DISSOLVE_ATTEMPTS = 8
 
 ProgressFn = Callable[[float, float], None]
 
@@ -362,10 +366,9 @@ class _Simulation:
         rate = sol.sink / FARADAY
         bulk = sets.bulk_metal & (rate > 0)
         if np.any(bulk):
-            limits.append(float(np.min(cap / rate[bulk])))
-        shrink = sets.bulk_metal & (rate < 0)
-        if np.any(shrink):
-            limits.append(float(np.min(0.5 * s.metal_mol[shrink] / -rate[shrink])))
+            # a particle may take up to _POOL_STEP cells' worth per step; the excess spills
+            room = _POOL_STEP * cap - np.maximum(s.metal_mol[bulk] - cap, 0.0)
+            limits.append(float(np.min(np.maximum(room, cap) / rate[bulk])))
         trap = sets.trap_open & (sol.sink > 0)
         if np.any(trap):
             room = (1.5 - s.trap_fill[trap]) * p.trap_charge[trap]
@@ -389,7 +392,7 @@ class _Simulation:
         """Advance one step; return the ledger and observables of the step."""
         g, p, s, gr = self.grid, self.props, self.state, self.sc.growth
         current, left_s = _current(self.sc, g, s.time_s)
-        for attempt in range(4):
+        for attempt in range(_DISSOLVE_ATTEMPTS):
             sets = _sets(s, p)
             sol = solve_fields(g, p, sets, self.micro.contact_b, self.contact_a, current)
             share = crack_share(sol, g, p, s.metal, gr, s.confined)
@@ -402,12 +405,18 @@ class _Simulation:
             doomed = sets.bulk_metal & (rate < 0) & (s.metal_mol < -rate * dt * 0.999)
             if not np.any(doomed):
                 break
-            if attempt == 3:  # keep the particles; shorten the step so none runs dry
-                dt = max(float(np.min(0.5 * s.metal_mol[doomed] / -rate[doomed])), 1e-3)
+            if attempt == _DISSOLVE_ATTEMPTS - 1:
+                # end the step when the first particle runs dry; it is dissolved below
+                dt = float(np.min(s.metal_mol[doomed] / -rate[doomed]))
                 break
-            # particles that would oxidise away within the shortest step vanish first
+            # particles that would oxidise away within the step vanish first (their Li goes
+            # back to the LLZO of their cell) and the fields are solved again without them
             self._dissolve(np.flatnonzero(doomed))
         ledger = self._transfer(sol, sets, crack_face, dt)
+        dry = sets.bulk_metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
+        if np.any(dry):
+            self._dissolve(np.flatnonzero(dry))
+            sets = _sets(s, p)
         self._convert(sol, sets, dt)
         s.time_s += dt
         ledger.update(dt_s=dt, current_A=current, voltage_V=sol.voltage)
