@@ -35,3 +35,35 @@ def test_fractions_in_range(early_run):
     s = early_run.state
     assert np.all((s.llzo_x6 >= 0) & (s.llzo_x6 <= 1))
     assert np.all((s.metal_x6[s.metal] >= 0) & (s.metal_x6[s.metal] <= 1))
+
+
+@pytest.fixture(scope="module")
+def cycling_run(make_small):
+    from dendritemr.sim.cell import run
+
+    return run(make_small(**{"protocol.mode": "cycling", "protocol.half_cycle_h": 1.0}))
+
+
+@pytest.mark.slow
+def test_cycling_conserves_and_strips_dendrites(cycling_run):
+    h = cycling_run.history
+    sign = np.sign(h["current_A"])
+    assert np.any(sign < 0) and np.any(sign > 0)
+    negative_side = h["plated_mol"] + h["reduced_mol"] + h["trapped_mol"] + h["leaked_mol"]
+    assert _rel(negative_side, sign * h["charge_mol"]) < 1e-9
+    assert _rel(h["stripped_mol"] + h["leaked_mol"], sign * h["charge_mol"]) < 1e-9
+    for key in ("total_li6_mol", "total_li7_mol"):
+        assert np.ptp(h[key]) / h[key][0] < 1e-9
+    # B strips in the second half-cycle: its dendrites lose Li through their own faces
+    # (tips first: they are nearest to A), never more than the stripping current carries
+    rev = sign < 0
+    second = rev & (h["time_h"] <= 2.0)
+    assert np.all(h["dendrite_stripped_mol"][~rev] == 0)
+    assert np.all(h["dendrite_stripped_mol"][rev] <= -h["plated_mol"][rev] * (1 + 1e-12))
+    assert np.all(h["crack_mol"][rev] == 0)
+    end_forward = np.flatnonzero(h["time_h"] <= 1.0)[-1]
+    end_reverse = np.flatnonzero(second)[-1]
+    lost = h["interface_umol"][end_forward] - h["interface_umol"][end_reverse]
+    stripped = h["dendrite_stripped_mol"][second].sum() * 1e6
+    assert stripped > 0.1 * h["interface_umol"][end_forward]
+    assert lost == pytest.approx(stripped, rel=1e-6)

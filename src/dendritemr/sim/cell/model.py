@@ -150,6 +150,7 @@ class SimulationResult:
 
     History keys: ``time_h``, ``dt_s``, ``current_A``, ``voltage_V``, ``charge_mol``,
     ``plated_mol``, ``reduced_mol``, ``trapped_mol``, ``stripped_mol``, ``leaked_mol``,
+    ``dendrite_stripped_mol`` (part of ``plated_mol`` < 0 taken from dendrite cells of B),
     ``crack_mol``, ``interface_umol``, ``bulk_umol``, ``x6_interface``, ``x6_bulk``,
     ``x6_electrode_b``, ``x6_electrode_a``, ``n_interface_cells``, ``n_bulk_cells``,
     ``tip_depth_um``, ``total_li6_mol``, ``total_li7_mol``, ``shorted``, ``stage``.
@@ -413,7 +414,7 @@ class _Simulation:
             # back to the LLZO of their cell) and the fields are solved again without them
             self._dissolve(np.flatnonzero(doomed))
         ledger = self._transfer(sol, sets, crack_face, dt)
-        dry = sets.bulk_metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
+        dry = s.metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
         if np.any(dry):
             self._dissolve(np.flatnonzero(dry))
             sets = _sets(s, p)
@@ -444,7 +445,18 @@ class _Simulation:
         metal_a = np.concatenate([sets.a_metal, [False, True]])
         node_map = np.where(metal_b, el0 + _EB_SURF, np.where(metal_a, el0 + _EA_SURF, node))
         crack = crack_face > 0
-        direct = ~crack & (sol.ion_g > 0)
+        # B stripping (reverse current): Li leaves a dendrite cell of B through its own faces
+        # while the cell holds Li; the rest of the face current comes from the electrode behind
+        metal_side = np.where(fa == sol.robin_b_cell, fb, fa)
+        strip = sol.robin_b & (sol.plated_face < 0) & (metal_side < n)
+        src, cell_s = metal_side[strip], sol.robin_b_cell[strip]
+        want = -sol.plated_face[strip] * to_mol
+        demand = np.bincount(src, want, n)
+        share = np.divide(s.metal_mol, demand, out=np.ones(n), where=demand > 0)
+        take = want * np.minimum(share[src], 1.0)
+        links.move(metal_node[src], cell_s, take)
+        links.move(el0 + _EB_SURF, cell_s, want - take)
+        direct = ~crack & ~strip & (sol.ion_g > 0)
         links.move(node_map[fa[direct]], node_map[fb[direct]], ion_mol[direct])
         # share of supercritical plating that fills cracks: LLZO cell -> frozen pool
         # Li+ of a crack face plates onto B; the plating pressure extrudes the same amount of Li
@@ -472,7 +484,7 @@ class _Simulation:
         # electrode surface layers keep their thickness: renewal from / to the electrode bulk
         plated = float(sol.plated_face.sum()) * to_mol
         stripped = sol.stripped * to_mol
-        links.move(el0 + _EB_SURF, el0 + _EB_BULK, plated)
+        links.move(el0 + _EB_SURF, el0 + _EB_BULK, plated + float(take.sum()))
         links.move(el0 + _EA_BULK, el0 + _EA_SURF, stripped)
         self._exchange_links(links, metal_node, el0)
 
@@ -497,6 +509,7 @@ class _Simulation:
             "reduced_mol": float(sol.sink[bulk].sum()) * to_mol,
             "trapped_mol": float(t_mol.sum()),
             "stripped_mol": stripped,
+            "dendrite_stripped_mol": float(take.sum()),
             "leaked_mol": sol.leaked * to_mol,
         }
 
