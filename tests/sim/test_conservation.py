@@ -54,16 +54,13 @@ def test_cycling_conserves_and_strips_dendrites(cycling_run):
     assert _rel(h["stripped_mol"] + h["leaked_mol"], sign * h["charge_mol"]) < 1e-9
     for key in ("total_li6_mol", "total_li7_mol"):
         assert np.ptp(h[key]) / h[key][0] < 1e-9
-    # B strips in the second half-cycle: its dendrites lose Li through their own faces
-    # (tips first: they are nearest to A), never more than the stripping current carries
-    rev = sign < 0
-    second = rev & (h["time_h"] <= 2.0)
-    assert np.all(h["dendrite_stripped_mol"][~rev] == 0)
-    assert np.all(h["dendrite_stripped_mol"][rev] <= -h["plated_mol"][rev] * (1 + 1e-12))
-    assert np.all(h["crack_mol"][rev] == 0)
+    # each electrode strips its own dendrites first where they carry the stripping current,
+    # never more than that current
+    assert np.all(h["dendrite_stripped_mol"] <= h["charge_mol"] * (1 + 1e-12))
+    # B strips in the second half-cycle: its tips (nearest to A) lose their Li and recede
+    second = (sign < 0) & (h["time_h"] <= 2.0)
     end_forward = np.flatnonzero(h["time_h"] <= 1.0)[-1]
     end_reverse = np.flatnonzero(second)[-1]
-    lost = h["interface_umol"][end_forward] - h["interface_umol"][end_reverse]
     stripped = h["dendrite_stripped_mol"][second].sum() * 1e6
     assert stripped > 0.1 * h["interface_umol"][end_forward]
-    assert lost == pytest.approx(stripped, rel=1e-6)
+    assert h["tip_depth_um"][end_reverse] < h["tip_depth_um"][end_forward]

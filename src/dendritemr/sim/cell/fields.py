@@ -75,10 +75,14 @@ class FieldSolution:
     phi_i, phi_e : node potentials (V).
     ion_face : ionic face currents, conventional, from ``face_a`` to ``face_b`` (A).
     ion_g : ionic face conductances (S).
-    robin_b : bool per face, Robin face to B metal or plane B.
-    robin_b_cell : cell on the electrolyte side of each face (valid where ``robin_b``).
-    robin_b_i0 : exchange current density of each face (A/m2; contact-weighted).
-    plated_a : plating current into B through each face (A), zero off ``robin_b``.
+    robin : bool per face, Robin face to the metal of an electrode (its plane or connected
+        dendrite cells).
+    robin_side : int per face, 0 when that metal belongs to B, 1 to A (valid where ``robin``).
+    robin_cell : cell on the electrolyte side of each face (valid where ``robin``).
+    robin_i0 : exchange current density of each face (A/m2; contact-weighted).
+    plated_face : current from the electrolyte into the electrode metal through each Robin
+        face (A): positive where that electrode plates, negative where it strips; zero off
+        ``robin``.
     sink : electron current into each pinned cell (A), zero elsewhere.
     stripped : ionic current out of electrode A into the electrolyte (A).
     leaked : electronic current from the electrolyte into A, as conventional current out of
@@ -91,9 +95,10 @@ class FieldSolution:
     phi_e: np.ndarray
     ion_face: np.ndarray
     ion_g: np.ndarray
-    robin_b: np.ndarray
-    robin_b_cell: np.ndarray
-    robin_b_i0: np.ndarray
+    robin: np.ndarray
+    robin_side: np.ndarray
+    robin_cell: np.ndarray
+    robin_i0: np.ndarray
     plated_face: np.ndarray
     sink: np.ndarray
     stripped: float
@@ -120,9 +125,8 @@ def _ionic_conductance(
     ct = np.divide(props.thermal_v, i0 * area, out=np.full(i0.shape, np.inf), where=i0 > 0)
     g = np.where(robin, 1.0 / (half + ct), g)
     g[fixed[fa] & fixed[fb]] = 0.0
-    robin_b = robin & (metal_b[fa] | metal_b[fb])
-    robin_a = robin & (metal_a[fa] | metal_a[fb])
-    return g, fixed, metal_b, metal_a, robin_b, robin_a, cell, i0
+    side = np.where(metal_b[fa] | metal_b[fb], 0, 1)
+    return g, fixed, metal_b, metal_a, robin, side, cell, i0
 
 
 def _electronic_conductance(
@@ -169,7 +173,7 @@ def solve_fields(
     """
     n_nodes = grid.n + 2
     fa, fb = grid.face_a, grid.face_b
-    g_i, fixed_i, metal_b, metal_a, robin_b, _, cell, i0 = _ionic_conductance(
+    g_i, fixed_i, metal_b, metal_a, robin, side, cell, i0 = _ionic_conductance(
         grid, props, sets, contact_b, contact_a
     )
     ionic = Network(n_nodes, fa, fb, g_i, fixed_i)
@@ -200,8 +204,8 @@ def solve_fields(
     ion_face = ionic.face_current(phi_i)
     net_i = ionic.net_out(phi_i)
     net_e = electronic.net_out(phi_e)
-    # plating current into B through each Robin face (conventional, cell -> metal)
-    plated = np.where(robin_b, np.where(metal_b[fb], ion_face, -ion_face), 0.0)
+    # current into the electrode metal through each Robin face (conventional, cell -> metal)
+    plated = np.where(robin, np.where(fixed_i[fb], ion_face, -ion_face), 0.0)
     sink = np.where(pinned, net_e, 0.0)[: grid.n]
     return FieldSolution(
         voltage=float(voltage),
@@ -209,9 +213,10 @@ def solve_fields(
         phi_e=phi_e,
         ion_face=ion_face,
         ion_g=g_i,
-        robin_b=robin_b,
-        robin_b_cell=cell,
-        robin_b_i0=i0,
+        robin=robin,
+        robin_side=side,
+        robin_cell=cell,
+        robin_i0=i0,
         plated_face=plated,
         sink=sink,
         stripped=float(net_i[metal_a].sum()),

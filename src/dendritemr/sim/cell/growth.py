@@ -1,7 +1,8 @@
 """Growth rules of the two dendrite routes (vectorised over faces and cells).
 
 Interface route (simulator.md, "Interface route and why it stops")
-    Plating current into metal connected to electrode B is concentrated at contact points and at
+    Plating current into metal connected to the plating electrode (B; A in the reverse
+    half-cycles of cycling) is concentrated at contact points and at
     protrusion tips by the ionic solution itself. The local overpotential of a face,
     ``eta = I_f RT / (F i0 A_f)``, lets the plated Li build a pressure ``P = F eta / V_m`` that is
     capped by creep of Li back into the electrode (``li_flow_stress``). Li plated through a face
@@ -9,7 +10,7 @@ Interface route (simulator.md, "Interface route and why it stops")
     stress of that cell, ``K_IC / (Y sqrt(pi a))``; a full pool turns the cell into interface metal.
     The share of a supercritical face's Li that enters the crack is ``(I_f / I_max)^(n - 1)``
     (dielectric-breakdown weighting, ``dbm_exponent`` n); the rest, and all Li of subcritical
-    faces, plates densely onto electrode B.
+    faces, plates densely onto the electrode.
     The face current of a dendrite cell enters through its filament tips (``tip_area_fraction``
     of the face), which multiplies the local overpotential (current focusing at tips).
     *The stall*: near the surface the flaws are large (polishing/sintering damage decaying over
@@ -62,7 +63,7 @@ FARADAY = sc.physical_constants["Faraday constant"][0]
 def plating_pressure(
     sol: FieldSolution, grid: Grid, props: CellProperties, tip_area_fraction: float = 1.0
 ) -> np.ndarray:
-    """Pressure that plating can build at each Robin face of electrode B (Pa), before creep.
+    """Pressure that plating can build at each Robin face of an electrode (Pa), before creep.
 
     The face current of a dendrite cell enters through its filament tips, a fraction
     ``tip_area_fraction`` of the face, so the local overpotential there is larger by its inverse
@@ -79,8 +80,8 @@ def plating_pressure(
     ndarray
         ``F eta / V_m`` per face for plating faces, 0 elsewhere.
     """
-    on_metal = (grid.face_kind == 0) & sol.robin_b
-    i0_area = sol.robin_b_i0 * grid.face_area * np.where(on_metal, tip_area_fraction, 1.0)
+    on_metal = (grid.face_kind == 0) & sol.robin
+    i0_area = sol.robin_i0 * grid.face_area * np.where(on_metal, tip_area_fraction, 1.0)
     eta = np.divide(
         sol.plated_face * props.thermal_v, i0_area, out=np.zeros_like(i0_area), where=i0_area > 0
     )
@@ -106,7 +107,7 @@ def flow_stress(sol: FieldSolution, grid: Grid, confined: np.ndarray, growth: Gr
     ndarray
         Pressure cap per face (Pa).
     """
-    cell = sol.robin_b_cell
+    cell = sol.robin_cell
     metal_side = np.where(grid.face_a == cell, grid.face_b, grid.face_a)
     conf = np.concatenate([confined, [False, False]])[np.minimum(metal_side, grid.n + 1)]
     return np.where(conf, growth.confined_flow_stress_MPa, growth.li_flow_stress_MPa) * 1e6
@@ -133,14 +134,14 @@ def crack_share(
     Returns
     -------
     ndarray
-        Share in [0, 1] per face (0 off the B Robin faces or where the tip arrests).
+        Share in [0, 1] per face (0 off plating Robin faces or where the tip arrests).
     """
     if confined is None:
         confined = np.zeros(grid.n, bool)
     cap = flow_stress(sol, grid, confined, growth)
     pressure = np.minimum(plating_pressure(sol, grid, props, growth.tip_area_fraction), cap)
-    cell = sol.robin_b_cell
-    target_ok = sol.robin_b & (cell < grid.n)
+    cell = sol.robin_cell
+    target_ok = sol.robin & (cell < grid.n)
     cell_safe = np.where(target_ok, cell, 0)
     stress = props.fracture_stress[cell_safe]
     open_ = target_ok & ~metal[cell_safe] & (pressure > stress) & (sol.plated_face > 0)

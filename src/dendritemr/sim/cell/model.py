@@ -399,7 +399,7 @@ class _Simulation:
             share = crack_share(sol, g, p, s.metal, gr, s.confined)
             crack_face = share * sol.plated_face
             pool_rate = np.bincount(
-                np.where(share > 0, sol.robin_b_cell, 0), crack_face / FARADAY, g.n + 2
+                np.where(share > 0, sol.robin_cell, 0), crack_face / FARADAY, g.n + 2
             )[: g.n]
             dt = self._choose_dt(sol, sets, pool_rate, left_s)
             rate = sol.sink / FARADAY
@@ -445,27 +445,31 @@ class _Simulation:
         metal_a = np.concatenate([sets.a_metal, [False, True]])
         node_map = np.where(metal_b, el0 + _EB_SURF, np.where(metal_a, el0 + _EA_SURF, node))
         crack = crack_face > 0
-        # B stripping (reverse current): Li leaves a dendrite cell of B through its own faces
-        # while the cell holds Li; the rest of the face current comes from the electrode behind
-        metal_side = np.where(fa == sol.robin_b_cell, fb, fa)
-        strip = sol.robin_b & (sol.plated_face < 0) & (metal_side < n)
-        src, cell_s = metal_side[strip], sol.robin_b_cell[strip]
+        face_side = np.where(sol.robin, sol.robin_side, 0)
+        surf = el0 + np.array([_EB_SURF, _EA_SURF])[face_side]
+        foil = el0 + np.array([_EB_BULK, _EA_BULK])[face_side]
+        # a stripping electrode loses Li from its dendrite cells through their own faces while
+        # the cell holds Li; the rest of the face current comes from the electrode behind
+        metal_side = np.where(fa == sol.robin_cell, fb, fa)
+        strip = sol.robin & (sol.plated_face < 0) & (metal_side < n)
+        src, cell_s = metal_side[strip], sol.robin_cell[strip]
         want = -sol.plated_face[strip] * to_mol
         demand = np.bincount(src, want, n)
         share = np.divide(s.metal_mol, demand, out=np.ones(n), where=demand > 0)
         take = want * np.minimum(share[src], 1.0)
         links.move(metal_node[src], cell_s, take)
-        links.move(el0 + _EB_SURF, cell_s, want - take)
+        links.move(surf[strip], cell_s, want - take)
+        taken = np.bincount(face_side[strip], take, 2)
         direct = ~crack & ~strip & (sol.ion_g > 0)
         links.move(node_map[fa[direct]], node_map[fb[direct]], ion_mol[direct])
         # share of supercritical plating that fills cracks: LLZO cell -> frozen pool
-        # Li+ of a crack face plates onto B; the plating pressure extrudes the same amount of Li
-        # from the electrode foil into the crack (creep flow, Porz 2017), so a crack filling
-        # carries the composition of the electrode metal (its bulk, fed by the surface layer).
-        cell_c = sol.robin_b_cell[crack]
+        # Li+ of a crack face plates onto the electrode; the plating pressure extrudes the same
+        # amount of Li from the electrode foil into the crack (creep flow, Porz 2017), so a crack
+        # filling carries the composition of the electrode metal (its bulk, fed by the surface).
+        cell_c = sol.robin_cell[crack]
         crack_mol = crack_face[crack] * to_mol
-        links.move(cell_c, el0 + _EB_SURF, sol.plated_face[crack] * to_mol)
-        links.sink.append((np.full(cell_c.size, el0 + _EB_BULK), crack_mol))
+        links.move(cell_c, surf[crack], sol.plated_face[crack] * to_mol)
+        links.sink.append((foil[crack], crack_mol))
         # bulk reduction (LLZO -> its Li0) and trap filling (LLZO -> frozen trapped Li)
         bulk = np.flatnonzero(sets.bulk_metal)
         links.move(bulk, metal_node[bulk], sol.sink[bulk] * to_mol)
@@ -482,10 +486,11 @@ class _Simulation:
         )
         links.source.append((back, -t_mol[~fill], x_back))
         # electrode surface layers keep their thickness: renewal from / to the electrode bulk
-        plated = float(sol.plated_face.sum()) * to_mol
+        into = np.bincount(face_side[sol.robin], sol.plated_face[sol.robin], 2) * to_mol
+        plated = float(into[0])
         stripped = sol.stripped * to_mol
-        links.move(el0 + _EB_SURF, el0 + _EB_BULK, plated + float(take.sum()))
-        links.move(el0 + _EA_BULK, el0 + _EA_SURF, stripped)
+        links.move(el0 + _EB_SURF, el0 + _EB_BULK, into[0] + taken[0])
+        links.move(el0 + _EA_SURF, el0 + _EA_BULK, into[1] + taken[1])
         self._exchange_links(links, metal_node, el0)
 
         step = links.build()
@@ -498,7 +503,7 @@ class _Simulation:
         np.add.at(s.pool_mol, cell_c, crack_mol)
         cap_c = flow_stress(sol, g, s.confined, self.sc.growth)[crack]
         s.pool_confined[cell_c] |= cap_c > self.sc.growth.li_flow_stress_MPa * 1e6
-        np.add.at(s.pool6_mol, cell_c, crack_mol * x_new[el0 + _EB_BULK])
+        np.add.at(s.pool6_mol, cell_c, crack_mol * x_new[foil[crack]])
         s.trap_mol[trap] += t_mol
         s.trap6_mol[trap[fill]] += t_mol[fill] * x_new[trap[fill]]
         s.trap6_mol[back] += t_mol[~fill] * x_back
@@ -509,7 +514,7 @@ class _Simulation:
             "reduced_mol": float(sol.sink[bulk].sum()) * to_mol,
             "trapped_mol": float(t_mol.sum()),
             "stripped_mol": stripped,
-            "dendrite_stripped_mol": float(take.sum()),
+            "dendrite_stripped_mol": float(taken.sum()),
             "leaked_mol": sol.leaked * to_mol,
         }
 
