@@ -9,7 +9,8 @@
   science.md section 4 requires for internal Li0 formation (a uniform or fully percolating
   electronic conductor gives no internal deposition).
 - Flaws: log-normal flaw size per cell (median ``flaw_gb_um`` on boundaries, ``flaw_grain_um`` in
-  grains) plus a surface-damage term ``surface_flaw_um * exp(-z / surface_damage_depth_um)``.
+  grains) plus a surface-damage term ``surface_flaw_um * exp(-d / surface_damage_depth_um)``,
+  ``d`` the distance to the nearer pellet face (both faces are polished).
 - Contact map: a Gaussian random field along x at the plating interface, correlation length
   ``correlation_length_um``, thresholded to the contact fraction (voids carry no current).
 """
@@ -109,7 +110,9 @@ def build_microstructure(scenario: Scenario, grid: Grid) -> Microstructure:
     median = np.where(boundary, llzo.flaw_gb_um, llzo.flaw_grain_um)
     flaw_um = median * np.exp(llzo.flaw_spread * rng.standard_normal(gid.shape))
     z_um = grid.z_um[:, None]
-    flaw_um = flaw_um + llzo.surface_flaw_um * np.exp(-z_um / llzo.surface_damage_depth_um)
+    # both pellet faces are polished: damage decays from z = 0 (B) and from z = L (A)
+    depth_um = np.minimum(z_um, grid.nz * grid.h * 1e6 - z_um)
+    flaw_um = flaw_um + llzo.surface_flaw_um * np.exp(-depth_um / llzo.surface_damage_depth_um)
 
     itf = scenario.interface
     contact = _contact_map(
