@@ -57,10 +57,12 @@ def test_cycling_conserves_and_strips_dendrites(cycling_run):
     # each electrode strips its own dendrites first where they carry the stripping current,
     # never more than that current
     assert np.all(h["dendrite_stripped_mol"] <= h["charge_mol"] * (1 + 1e-12))
-    # B strips in the second half-cycle: its tips (nearest to A) lose their Li and recede
+    # B strips in the second half-cycle: its tips (nearest to A) lose their Li and recede,
     second = (sign < 0) & (h["time_h"] <= 2.0)
     end_forward = np.flatnonzero(h["time_h"] <= 1.0)[-1]
     end_reverse = np.flatnonzero(second)[-1]
     stripped = h["dendrite_stripped_mol"][second].sum() * 1e6
     assert stripped > 0.1 * h["interface_umol"][end_forward]
     assert h["tip_depth_um"][end_reverse] < h["tip_depth_um"][end_forward]
+    # while A plates, its own tips grow into its damaged surface (the same rules as for B)
+    assert h["tip_depth_a_um"][end_reverse] > h["tip_depth_a_um"][end_forward]

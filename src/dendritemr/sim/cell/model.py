@@ -153,7 +153,8 @@ class SimulationResult:
     ``dendrite_stripped_mol`` (part of ``plated_mol`` < 0 taken from dendrite cells of B),
     ``crack_mol``, ``interface_umol``, ``bulk_umol``, ``x6_interface``, ``x6_bulk``,
     ``x6_electrode_b``, ``x6_electrode_a``, ``n_interface_cells``, ``n_bulk_cells``,
-    ``tip_depth_um``, ``total_li6_mol``, ``total_li7_mol``, ``shorted``, ``stage``.
+    ``tip_depth_um`` (deepest metal connected to B, from B), ``tip_depth_a_um`` (the same for A,
+    from A), ``total_li6_mol``, ``total_li7_mol``, ``shorted``, ``stage``.
     """
 
     scenario: Scenario
@@ -581,9 +582,10 @@ class _Simulation:
             out[f"{name}_umol"] = mol * 1e6
             out[f"x6_{name}"] = li6 / mol if mol > 0 else np.nan
             out[f"n_{name}_cells"] = float(sel.sum())
-        tip = s.metal & s.clusters.to_b
-        rows = np.flatnonzero(tip) // g.nx
-        out["tip_depth_um"] = float(rows.max() + 1) * g.h * 1e6 if rows.size else 0.0
+        rows_b = np.flatnonzero(s.metal & s.clusters.to_b) // g.nx
+        rows_a = np.flatnonzero(s.metal & s.clusters.to_a) // g.nx
+        out["tip_depth_um"] = float(rows_b.max() + 1) * g.h * 1e6 if rows_b.size else 0.0
+        out["tip_depth_a_um"] = float(g.nz - rows_a.min()) * g.h * 1e6 if rows_a.size else 0.0
         out["x6_electrode_b"] = float(s.electrode_x6[_EB_SURF])
         out["x6_electrode_a"] = float(s.electrode_x6[_EA_SURF])
         out["total_li6_mol"], out["total_li7_mol"] = s.isotope_totals()
