@@ -55,6 +55,7 @@ def ground_truth(result: SimulationResult, time_h: np.ndarray, extras: dict) -> 
         "x6_electrode_b": _clean(history_at(result, "x6_electrode_b", t)),
         "x6_electrode_a": _clean(history_at(result, "x6_electrode_a", t)),
         "tip_depth_um": _clean(history_at(result, "tip_depth_um", t)),
+        "tip_depth_a_um": _clean(history_at(result, "tip_depth_a_um", t)),
         "voltage_V": _clean(history_at(result, "voltage_V", t)),
         "end_h": float(result.history["time_h"][-1]),
     }
