@@ -150,7 +150,7 @@ class SimulationResult:
 
     History keys: ``time_h``, ``dt_s``, ``current_A``, ``voltage_V``, ``charge_mol``,
     ``plated_mol``, ``reduced_mol``, ``trapped_mol``, ``stripped_mol``, ``leaked_mol``,
-    ``dendrite_stripped_mol`` (part of ``plated_mol`` < 0 taken from dendrite cells of B),
+    ``dendrite_stripped_mol`` (Li the stripping electrode took from its own dendrite cells),
     ``crack_mol``, ``interface_umol``, ``bulk_umol``, ``x6_interface``, ``x6_bulk``,
     ``x6_electrode_b``, ``x6_electrode_a``, ``n_interface_cells``, ``n_bulk_cells``,
     ``tip_depth_um`` (deepest metal connected to B, from B), ``tip_depth_a_um`` (the same for A,
@@ -456,8 +456,8 @@ class _Simulation:
         src, cell_s = metal_side[strip], sol.robin_cell[strip]
         want = -sol.plated_face[strip] * to_mol
         demand = np.bincount(src, want, n)
-        share = np.divide(s.metal_mol, demand, out=np.ones(n), where=demand > 0)
-        take = want * np.minimum(share[src], 1.0)
+        supply = np.divide(s.metal_mol, demand, out=np.ones(n), where=demand > 0)
+        take = want * np.minimum(supply[src], 1.0)
         links.move(metal_node[src], cell_s, take)
         links.move(surf[strip], cell_s, want - take)
         taken = np.bincount(face_side[strip], take, 2)
