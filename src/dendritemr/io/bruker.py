@@ -16,13 +16,14 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.errors import DataError
-from dendritemr.io.bruker_binary import fid_dtype, read_fid_rows
+from dendritemr.io.bruker_binary import fid_dtype, read_fid_rows, rows_padded, topspin_version
 from dendritemr.io.bruker_nucleus import checked_nucleus, field_tesla
 from dendritemr.io.bruker_params import (
+    number,
+    number_list,
     read_count_list,
     read_delay_list,
     read_parameters,
-    require,
     strip_brackets,
 )
 from dendritemr.io.bruker_time import row_midpoints, scan_durations
@@ -45,14 +46,15 @@ def experiments_in(folder: str | Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name))
 
 
-def group_delay(acqus: dict[str, Any]) -> float:
+def group_delay(acqus: dict[str, Any], path: str | Path = "acqus") -> float:
     """Digital-filter group delay in points: GRPDLY when set, else the DSPFVS/DECIM table."""
-    grpdly = float(acqus.get("GRPDLY", -1))
+    grpdly = number(acqus, "GRPDLY", path, -1.0)
     if grpdly > 0:
         return grpdly
-    if int(acqus.get("DIGMOD", 1)) == 0:
+    if number(acqus, "DIGMOD", path, 1) == 0:
         return 0.0
-    dspfvs, decim = int(acqus.get("DSPFVS", 0)), int(float(acqus.get("DECIM", 1)))
+    dspfvs = number(acqus, "DSPFVS", path, 0, integer=True)
+    decim = int(number(acqus, "DECIM", path, 1))
     table = ng.bruker.bruker_dsp_table.get(dspfvs, {})
     return float(table.get(decim, 0.0))
 
@@ -62,7 +64,7 @@ def _reference_frequency(exp: Path, bf1: float) -> float:
     procs = exp / "pdata" / "1" / "procs"
     if procs.is_file():
         try:
-            sf = float(read_parameters(procs).get("SF", 0.0))
+            sf = number(read_parameters(procs), "SF", procs, 0.0)
         except DataError:
             sf = 0.0
         if sf > 0:
@@ -72,18 +74,18 @@ def _reference_frequency(exp: Path, bf1: float) -> float:
 
 def _acquisition_attrs(exp: Path, acqus: dict[str, Any], nucleus: str) -> dict[str, Any]:
     acqus_path = exp / "acqus"
-    bf1 = float(require(acqus, "BF1", acqus_path))
-    sfo1 = float(require(acqus, "SFO1", acqus_path))
+    bf1 = number(acqus, "BF1", acqus_path, positive=True)
+    sfo1 = number(acqus, "SFO1", acqus_path, positive=True)
     attrs: dict[str, Any] = {
         "nucleus": nucleus,
         "bf1_mhz": bf1,
         "sfo1_mhz": sfo1,
         "sf_mhz": _reference_frequency(exp, bf1),
-        "sw_hz": float(require(acqus, "SW_h", acqus_path)),
-        "o1_hz": float(acqus.get("O1", 0.0)),
-        "group_delay": group_delay(acqus),
+        "sw_hz": number(acqus, "SW_h", acqus_path, positive=True),
+        "o1_hz": number(acqus, "O1", acqus_path, 0.0),
+        "group_delay": group_delay(acqus, acqus_path),
         "field_t": field_tesla(nucleus, bf1),
-        "d1_s": float(acqus.get("D", [0, 0])[1]),
+        "d1_s": number_list(acqus, "D", acqus_path, 1, 0.0),
         "source": str(exp),
     }
     for key in _KEPT:
@@ -100,9 +102,16 @@ def _load_acqus(exp: Path) -> dict[str, Any]:
     if not (exp / "acqus").is_file():
         raise DataError(exp, "not a TopSpin experiment (no acqus file)")
     acqus = read_parameters(exp / "acqus")
-    for key in ("TD", "SW_h", "BF1", "SFO1"):
-        require(acqus, key, exp / "acqus")
+    number(acqus, "TD", exp / "acqus", integer=True)
+    for key in ("SW_h", "BF1", "SFO1"):
+        number(acqus, key, exp / "acqus", positive=True)
     return acqus
+
+
+def _integer(params: dict[str, Any], key: str, path: Path, default: Any = None) -> int:
+    if default is None:
+        return number(params, key, path, integer=True)
+    return number(params, key, path, default, integer=True)
 
 
 def read_experiment(path: str | Path, nucleus: str | None = None) -> xr.DataArray:
@@ -116,17 +125,19 @@ def read_experiment(path: str | Path, nucleus: str | None = None) -> xr.DataArra
     exp = Path(path)
     acqus = _load_acqus(exp)
     name = checked_nucleus(acqus, exp / "acqus", nucleus)
-    td = int(acqus["TD"])
+    td = _integer(acqus, "TD", exp / "acqus")
+    dtypa = _integer(acqus, "DTYPA", exp / "acqus", 0)
     try:
-        dtype = fid_dtype(int(acqus.get("DTYPA", 0)), int(acqus.get("BYTORDA", 0)))
+        dtype = fid_dtype(dtypa, _integer(acqus, "BYTORDA", exp / "acqus", 0))
     except ValueError as exc:
         raise DataError(exp / "acqus", str(exc)) from exc
     row_coords: dict[str, Sequence[Any]] = {}
     files = [exp / "acqus"]
     if (exp / "ser").exists():
         acqu2s = read_parameters(exp / "acqu2s")
-        n_rows = int(require(acqu2s, "TD", exp / "acqu2s"))
-        data = read_fid_rows(exp / "ser", td, dtype, n_rows=n_rows)
+        n_rows = _integer(acqu2s, "TD", exp / "acqu2s")
+        padded = rows_padded(dtypa, topspin_version(exp / "acqus"))
+        data = read_fid_rows(exp / "ser", td, dtype, n_rows=n_rows, padded=padded)
         files += [exp / "acqu2s", exp / "ser"]
         delays = None
         if (exp / "vdlist").is_file():
@@ -142,14 +153,17 @@ def read_experiment(path: str | Path, nucleus: str | None = None) -> xr.DataArra
         data = read_fid_rows(exp / "fid", td, dtype)
         files.append(exp / "fid")
         delays = None
-    durations = scan_durations(acqus, delays)
+    durations = scan_durations(acqus, delays, exp / "acqus")
     if durations.size == 1 and data.shape[0] > 1:
         durations = np.repeat(durations, data.shape[0])
     times, timing = row_midpoints(exp, acqus, durations)
     row_coords["expno"] = [int(exp.name) if exp.name.isdigit() else -1] * data.shape[0]
     attrs = _acquisition_attrs(exp, acqus, name)
     attrs["checksums"] = file_checksums(files)
-    attrs["utc_offset_minutes"] = int(times[0].utcoffset().total_seconds() // 60)
+    if times[0] is not None:
+        attrs["utc_offset_minutes"] = int(times[0].utcoffset().total_seconds() // 60)
+    else:
+        attrs["time_note"] = "acquisition times unknown (no audita.txt, no acqus DATE)"
     attrs["timing"] = json.dumps([timing])
     attrs["durations_s"] = json.dumps([float(d) for d in durations])
     return make_fid_series(data, 1.0 / attrs["sw_hz"], times, attrs, row_coords)
@@ -222,17 +236,20 @@ def read_path(path: str | Path, nucleus: str | None = None, progress=None) -> xr
 
 def _ppm_from_procs(procs: dict[str, Any], path: Path) -> np.ndarray:
     """ppm of each point of a processed dimension: OFFSET - i SW_p / SF / SI."""
-    si = int(require(procs, "SI", path))
-    sf = float(require(procs, "SF", path))
-    sw_p = float(require(procs, "SW_p", path))
-    offset = float(require(procs, "OFFSET", path))
+    si = number(procs, "SI", path, integer=True, positive=True)
+    sf = number(procs, "SF", path, positive=True)
+    sw_p = number(procs, "SW_p", path, positive=True)
+    offset = number(procs, "OFFSET", path)
     return offset - np.arange(si) * (sw_p / sf / si)
 
 
 def _read_2rr(pdir: Path, procs: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
     """Pseudo-2D processed data ``2rr`` (submatrix layout undone by nmrglue) as rows x F2."""
     proc2s = read_parameters(pdir / "proc2s")
-    shape = (int(require(proc2s, "SI", pdir / "proc2s")), int(procs["SI"]))
+    shape = (
+        number(proc2s, "SI", pdir / "proc2s", integer=True, positive=True),
+        number(procs, "SI", pdir / "procs", integer=True, positive=True),
+    )
     expected = shape[0] * shape[1] * 4
     if (pdir / "2rr").stat().st_size != expected:
         raise DataError(pdir / "2rr", f"size does not match SI x SI = {shape[0]} x {shape[1]}")
@@ -255,16 +272,20 @@ def read_pdata(path: str | Path) -> xr.DataArray:
     """
     pdir = Path(path)
     procs = read_parameters(pdir / "procs")
-    si = int(require(procs, "SI", pdir / "procs"))
+    si = number(procs, "SI", pdir / "procs", integer=True, positive=True)
     ppm = _ppm_from_procs(procs, pdir / "procs")
     if (pdir / "2rr").is_file() and not (pdir / "1r").is_file():
         values, _ = _read_2rr(pdir, procs)
         files = [pdir / "procs", pdir / "proc2s", pdir / "2rr"]
     else:
-        dtype = np.dtype(("<" if int(procs.get("BYTORDP", 0)) == 0 else ">") + "i4")
-        if int(procs.get("DTYPP", 0)) == 2:
-            dtype = np.dtype(dtype.str[0] + "f8")
-        scale = 2.0 ** float(procs.get("NC_proc", 0))
+        order = "<" if number(procs, "BYTORDP", pdir / "procs", 0) == 0 else ">"
+        dtype = np.dtype(order + "i4")
+        if number(procs, "DTYPP", pdir / "procs", 0) == 2:
+            dtype = np.dtype(order + "f8")
+        nc_proc = number(procs, "NC_proc", pdir / "procs", 0, integer=True)
+        if abs(nc_proc) > 1000:
+            raise DataError(pdir / "procs", f"NC_proc={nc_proc} is out of range")
+        scale = 2.0**nc_proc
         parts = []
         for name in ("1r", "1i"):
             f = pdir / name
@@ -281,10 +302,12 @@ def read_pdata(path: str | Path) -> xr.DataArray:
     exp = pdir.parent.parent
     times = None
     attrs: dict[str, Any] = {"sf_mhz": float(procs["SF"]), "sw_hz": float(procs["SW_p"])}
+    if not (exp / "acqus").is_file():
+        attrs["time_note"] = "no acqus beside pdata: acquisition time unknown"
     row_coords: dict[str, Sequence[Any]] = {}
     if (exp / "acqus").is_file():
         raw = read_experiment(exp) if (exp / "ser").exists() or (exp / "fid").exists() else None
-        acqus = read_parameters(exp / "acqus")
+        acqus = _load_acqus(exp)
         attrs.update(_acquisition_attrs(exp, acqus, checked_nucleus(acqus, exp / "acqus")))
         if raw is not None and raw.sizes["time"] == values.shape[0]:
             times = [t for t in _aware_times(raw)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dendritemr.errors import DataError
-from dendritemr.io.bruker_params import strip_brackets
+from dendritemr.io.bruker_params import number, strip_brackets
 from dendritemr.physics.nuclei import NUCLEI, get_nucleus
 
 _REL_TOL = 2e-5
@@ -37,8 +37,8 @@ def checked_nucleus(acqus: dict[str, Any], path: Path, override: str | None = No
         raise DataError(path, f"unknown nucleus {label!r} (NUC1)") from exc
     if override:
         return nucleus.name
-    bf1 = float(acqus.get("BF1", 0.0))
-    others = [float(acqus[f"BF{k}"]) for k in range(2, 9) if float(acqus.get(f"BF{k}", 0)) > 0]
+    bf1 = number(acqus, "BF1", path, 0.0)
+    others = [b for k in range(2, 9) if (b := number(acqus, f"BF{k}", path, 0.0)) > 0]
     if bf1 > 0 and others:
         proton = bf1 / (nucleus.xi_percent / 100.0)
         if not any(_explained(bf, proton) for bf in others):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,62 @@ def require(params: dict[str, Any], key: str, path: str | Path) -> Any:
     return params[key]
 
 
+_MISSING = object()
+
+
+def number(
+    params: dict[str, Any],
+    key: str,
+    path: str | Path,
+    default: Any = _MISSING,
+    *,
+    integer: bool = False,
+    positive: bool = False,
+) -> Any:
+    """``params[key]`` as a finite float (or int), or a DataError naming the file and the key.
+
+    Parameters
+    ----------
+    params : from :func:`read_parameters`.
+    key : parameter name without ``$`` (e.g. ``"SW_h"``).
+    path : the parameter file (for the message).
+    default : returned when the key is absent (absent and no default: DataError).
+    integer : the value must be a whole number (returned as int).
+    positive : the value must be > 0.
+
+    Raises
+    ------
+    DataError : absent without default, not a number, NaN or infinite, not whole when
+        ``integer``, not positive when ``positive``.
+    """
+    if key not in params:
+        if default is _MISSING:
+            raise DataError(path, f"parameter {key} missing")
+        return default
+    raw = params[key]
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise DataError(path, f"parameter {key}={str(raw)[:40]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(path, f"parameter {key}={value} is not finite")
+    if integer:
+        if value != round(value) or abs(value) > 2**53:
+            raise DataError(path, f"parameter {key}={value:g} is not a whole number")
+        value = int(value)
+    if positive and not value > 0:
+        raise DataError(path, f"parameter {key}={value:g} must be positive")
+    return value
+
+
+def number_list(params: dict[str, Any], key: str, path: str | Path, index: int, default: float):
+    """Element ``index`` of an array parameter (``D``, ``P``...) as a finite float."""
+    values = params.get(key)
+    if not isinstance(values, list | tuple) or len(values) <= index:
+        return default
+    return number({key: values[index]}, key, path)
+
+
 def strip_brackets(value: Any) -> str:
     """``"<7Li>"`` -> ``"7Li"``."""
     return str(value).strip().strip("<>").strip()
@@ -58,15 +115,19 @@ def read_delay_list(path: str | Path) -> list[float]:
         if not line or line.startswith("#"):
             continue
         match = re.fullmatch(r"([-+0-9.eE]+)\s*([smun]?)", line)
-        if match is None:
-            raise DataError(path, f"unreadable delay {line!r}")
-        values.append(float(match.group(1)) * _TIME_UNITS[match.group(2)])
+        try:
+            value = float(match.group(1)) * _TIME_UNITS[match.group(2)]  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            raise DataError(path, f"unreadable delay {line[:40]!r}") from None
+        if not (math.isfinite(value) and value >= 0):
+            raise DataError(path, f"delay {line!r} is not a finite non-negative time")
+        values.append(value)
     return values
 
 
 def read_count_list(path: str | Path) -> list[int]:
     """Read a vclist (integer loop counters)."""
     try:
-        return [int(float(v)) for v in Path(path).read_text().split() if v]
-    except ValueError as exc:
+        return [int(float(v)) for v in Path(path).read_text(errors="replace").split() if v]
+    except (ValueError, OverflowError) as exc:
         raise DataError(path, f"unreadable counter list ({exc})") from exc
