@@ -110,9 +110,11 @@ def test_transposition_bad(tmp_path, values, message):
     assert "\n" not in str(err.value) and str(err.value).startswith(str(tmp_path))
 
 
-def test_epi_transposition_none(real_data):
+def test_epi_refused_with_reason(real_data):
     raw = read_raw(real_data / EPI)
-    assert reconstruct(raw).attrs["reco_transposition"] == [0] * 5
+    with pytest.raises(DataError, match="echo-planar") as err:
+        reconstruct(raw)
+    assert "\n" not in str(err.value)
 
 
 def test_epi_loads(real_data):

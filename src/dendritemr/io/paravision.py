@@ -14,8 +14,8 @@ Images (``2dseq`` with ``visu_pars``, else ``reco``): real value = stored x
 core dimensions slowest first, spatial ones ``x`` (first, fastest in the file), ``y``, ``z`` in
 mm (centred), a spectroscopic one ``ppm``.
 
-:func:`reconstruct` orients each slice as ParaVision's 2dseq does, applying the per-frame
-``RECO_transposition`` of ``pdata/1/reco`` (1: read and phase exchanged).
+:func:`reconstruct` is a thin entry to :mod:`dendritemr.mri.recon`, where the reconstruction
+lives (operators with adjoints; orientation as ParaVision's 2dseq).
 """
 
 from __future__ import annotations
@@ -178,156 +178,15 @@ def read_raw(path: str | Path) -> xr.DataArray:
     return xr.DataArray(data, dims=dims, coords=coords, attrs=attrs)
 
 
-def _swap_pair(value: int, names: list[str]) -> tuple[int, int] | None:
-    """Encoding dimensions (0 = first, fastest) exchanged by one ``RECO_transposition`` value.
-
-    ``t`` exchanges dimensions ``t`` and ``t mod n + 1`` (1-based) of the ``n`` image
-    dimensions: in 2D 1 swaps read and phase; in 3D 1 swaps 1st/2nd, 2 swaps 2nd/3rd, 3 swaps
-    1st/3rd. ``(0, 0)`` for 0 (nothing exchanged); ``None`` for a value outside that rule.
-    """
-    n = len(names)
-    if value == 0:
-        return (0, 0)
-    if n < 2 or not 1 <= value <= (1 if n == 2 else n):
-        return None
-    return (value - 1, value % n)
-
-
-def _transpositions(raw: xr.DataArray, enc: list[str]) -> tuple[Path | None, list[int]]:
-    """Per-slice ``RECO_transposition`` of the raw's experiment (``pdata/1/reco``), or zeros."""
-    n_slices = raw.sizes.get("slice", 1)
-    source = raw.attrs.get("source")
-    reco = Path(source) / "pdata" / "1" / "reco" if source else None
-    if reco is None or not reco.is_file():
-        return None, [0] * n_slices
-    value = read_pv_parameters(reco).get("RECO_transposition", 0)
-    try:
-        numbers = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        numbers = np.array([np.nan])
-    if not np.all(np.isfinite(numbers) & (numbers == np.round(numbers))):
-        raise DataError(reco, f"RECO_transposition {value!r} is not a list of integers")
-    values = [int(v) for v in numbers]
-    if len(values) == 1 or len(set(values)) == 1:
-        values = values[:1] * n_slices
-    if len(values) != n_slices:
-        raise DataError(reco, f"RECO_transposition has {len(values)} values for {n_slices} slices")
-    for s, v in enumerate(values):
-        pair = _swap_pair(v, enc)
-        if pair is None:
-            allowed = "0" if len(enc) < 2 else ("0-1" if len(enc) == 2 else f"0-{len(enc)}")
-            raise DataError(
-                reco,
-                f"RECO_transposition {v} (slice {s}) not supported for {len(enc)} encoding "
-                f"dimensions (allowed {allowed})",
-            )
-        a, b = pair
-        if a != b and "t2" in (enc[a], enc[b]):
-            raise DataError(
-                reco,
-                f"RECO_transposition {v} (slice {s}) would exchange a spectroscopic dimension",
-            )
-    return reco, values
-
-
 def reconstruct(raw: xr.DataArray, transposition: bool = True) -> xr.DataArray:
-    """Cartesian reconstruction of :func:`read_raw` k-space (not EPI or non-Cartesian).
+    """Reconstruct :func:`read_raw` k-space: kept here for callers; the reader only reads.
 
-    Spatial dimensions: centred inverse DFT times N (``kx -> x`` ...). A spectroscopic
-    dimension: DFT, ordered from high to low ppm (``t2 -> ppm``). Magnitude is left to the
-    caller (``abs``).
-
-    Orientation follows ParaVision's own reconstruction (``2dseq``): ``RECO_transposition``
-    of ``pdata/1/reco`` in the experiment named by ``attrs["source"]`` gives one value per
-    slice (2dseq frame order); 1 exchanges the first two image dimensions (read and phase),
-    in 3D 2 exchanges the 2nd and 3rd and 3 the 1st and 3rd. Dimension names stay
-    positional (``x`` is the first, fastest image dimension, as in :func:`read_2dseq`); the
-    coordinates follow the data. ``attrs["reco_transposition"]`` records the values applied
-    (``attrs["fov_m"]`` stays in acquisition order). No reco file: no transposition.
-
-    Parameters
-    ----------
-    raw : k-space from :func:`read_raw`.
-    transposition : apply ``RECO_transposition`` (``False``: acquisition orientation,
-        read along ``x``).
-
-    Raises
-    ------
-    DataError : a ``RECO_transposition`` value that is not supported, a count that does
-        not match the slices, or slices transposed differently whose exchanged dimensions
-        differ in size or field of view (their images would not share one grid; use
-        ``transposition=False``).
+    Delegates to :func:`dendritemr.mri.recon.reconstruct` (the operator chain with adjoints,
+    ParaVision's orientation ``RECO_transposition``); see there for conventions and errors.
     """
-    data = raw.values
-    dims = list(raw.dims)
-    coords: dict[str, Any] = {}
-    attrs = dict(raw.attrs)
-    for ax, name in enumerate(dims):
-        if name in _SPATIAL_K:
-            n = data.shape[ax]
-            data = np.fft.fftshift(np.fft.ifft(np.fft.ifftshift(data, ax), axis=ax), ax) * n
-            new = _SPATIAL_R[_SPATIAL_K.index(name)]
-            fov = attrs["fov_m"][_SPATIAL_K.index(name)] * 1e3
-            coords[new] = (new, (np.arange(n) - n // 2) * fov / n, {"units": "mm"})
-            dims[ax] = new
-        elif name == "t2":
-            n = data.shape[ax]
-            data = np.flip(np.fft.fftshift(np.fft.fft(data, axis=ax), ax), ax)
-            hz = np.fft.fftshift(np.fft.fftfreq(n, 1.0 / attrs["sw_hz"]))[::-1]
-            coords["ppm"] = ("ppm", (hz + attrs["o1_hz"]) / attrs["bf1_mhz"], {"units": "ppm"})
-            dims[ax] = "ppm"
-    enc = [d for d in raw.dims if d in _SPATIAL_K or d == "t2"][::-1]  # first (fastest) first
-    values = [0] * raw.sizes.get("slice", 1)
-    if transposition and "slice" in dims:
-        reco, values = _transpositions(raw, enc)
-        data, coords = _transpose(data, dims, coords, values, reco)
-    attrs["reco_transposition"] = values
-    attrs["units"] = "a.u."
-    return xr.DataArray(data, dims=dims, coords=coords, attrs=attrs)
+    from dendritemr.mri.recon import reconstruct as _reconstruct
 
-
-def _transpose(
-    data: np.ndarray, dims: list[str], coords: dict, values: list[int], reco: Path | None
-) -> tuple[np.ndarray, dict]:
-    """Apply per-slice transpositions to reconstructed ``data`` (dims positional)."""
-    image = [d for d in dims if d in _SPATIAL_R or d == "ppm"][::-1]  # first (fastest) first
-    axis = {i: dims.index(d) for i, d in enumerate(image)}
-    s_ax = dims.index("slice")
-    kinds = sorted(set(values))
-    if kinds == [0]:
-        return data, coords
-    pairs = {v: _swap_pair(v, image) for v in kinds}
-    if len(kinds) == 1:
-        a, b = pairs[kinds[0]]
-        data = np.swapaxes(data, axis[a], axis[b])
-        ca, cb = coords[image[a]], coords[image[b]]
-        coords = {**coords, image[a]: (image[a], *cb[1:]), image[b]: (image[b], *ca[1:])}
-        return data, coords
-    # mixed: every exchanged pair must share size and coordinates, so one grid holds all
-    for a, b in pairs.values():
-        if a == b:
-            continue
-        ca, cb = np.asarray(coords[image[a]][1]), np.asarray(coords[image[b]][1])
-        if ca.shape != cb.shape or not np.allclose(ca, cb):
-            fa, fb = (float(np.diff(c[:2]).sum()) * c.size for c in (ca, cb))
-            raise DataError(
-                reco or "reconstruct",
-                f"RECO_transposition mixes {kinds} across slices but {image[a]} "
-                f"({ca.size} points, FOV {fa:g} mm) and {image[b]} ({cb.size} points, "
-                f"FOV {fb:g} mm) differ, so the slices share no grid; use transposition=False",
-            )
-    out = data.copy()
-    for s, v in enumerate(values):
-        a, b = pairs[v]
-        if a == b:
-            continue
-        index = [slice(None)] * data.ndim
-        index[s_ax] = s
-        part = np.swapaxes(
-            data[tuple(index)], axis[a] - (axis[a] > s_ax), axis[b] - (axis[b] > s_ax)
-        )
-        out[tuple(index)] = part
-    return out, coords
+    return _reconstruct(raw, transposition)
 
 
 def _frame_groups(visu: dict, frames: int) -> list[tuple[str, int]]:

@@ -144,13 +144,12 @@ def encode(result: SimulationResult, lines: Lines, geo: CsiGeometry) -> np.ndarr
 def reconstruct_array(kspace: np.ndarray) -> np.ndarray:
     """Unnormalised reconstruction ``(z, x, ppm)``: centred inverse DFT x N over k, DFT over t.
 
-    The spectral axis runs from high to low ppm (as TopSpin and ParaVision display it).
+    The spectral axis runs from high to low ppm (as TopSpin and ParaVision display it). The one
+    reconstruction of the package: :func:`dendritemr.mri.recon.reconstruct_array`.
     """
-    img = np.fft.fftshift(
-        np.fft.ifftn(np.fft.ifftshift(kspace, axes=(0, 1)), axes=(0, 1)), axes=(0, 1)
-    ) * (kspace.shape[0] * kspace.shape[1])
-    spec = np.fft.fftshift(np.fft.fft(img, axis=2), axes=2)
-    return spec[..., ::-1]
+    from dendritemr.mri.recon import reconstruct_array as _reconstruct
+
+    return _reconstruct(kspace, ("kz", "kx", "t2"))
 
 
 def csi_ppm(geo: CsiGeometry) -> np.ndarray:
