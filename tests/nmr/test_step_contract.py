@@ -23,6 +23,7 @@ from dendritemr.nmr import (
     FourierTransform,
     GaussianApodization,
     LinePhase,
+    Magnitude,
     Phase,
     PolynomialBaseline,
     PybaselinesBaseline,
@@ -61,6 +62,7 @@ def _spectra(n_rows=3):
 FID_STEPS = [
     DCOffset(),
     DigitalFilter(),
+    DigitalFilter(rounding="nearest"),
     Truncate(points=700),
     ExponentialApodization(lb_hz=20.0),
     GaussianApodization(gb_hz=30.0),
@@ -76,6 +78,8 @@ SPECTRUM_STEPS = [
     PolynomialBaseline(order=3, regions="auto"),
     PybaselinesBaseline(method="modpoly", params={"poly_order": 2}),
     Reference(observed_ppm=1.0, reference_ppm=0.0),
+    Magnitude(),
+    Magnitude(power=True),
 ]
 ALL = [(s, _fids) for s in FID_STEPS] + [(s, _spectra) for s in SPECTRUM_STEPS]
 IDS = [type(s).__name__ + str(i) for i, (s, _) in enumerate(ALL)]

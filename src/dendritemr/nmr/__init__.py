@@ -13,6 +13,7 @@ from dendritemr.nmr.dc_offset import DCOffset
 from dendritemr.nmr.digital_filter import DigitalFilter
 from dendritemr.nmr.fourier import FourierTransform
 from dendritemr.nmr.integrate import integrate_regions, noise_std, snr
+from dendritemr.nmr.magnitude import Magnitude
 from dendritemr.nmr.phase import AutoPhase, LinePhase, Phase
 from dendritemr.nmr.pipeline import Pipeline
 from dendritemr.nmr.reference import Reference
@@ -26,6 +27,7 @@ __all__ = [
     "FourierTransform",
     "GaussianApodization",
     "LinePhase",
+    "Magnitude",
     "Phase",
     "Pipeline",
     "PolynomialBaseline",

@@ -65,3 +65,10 @@ def auto_pipeline(fid: xr.DataArray, lb_hz: float | None = None, phase: str = "a
     if li:
         steps.append(PolynomialBaseline(order=1, regions=defaults.LI_BASELINE_REGIONS))
     return Pipeline(steps)
+
+
+def auto_spectra(
+    fid: xr.DataArray, lb_hz: float | None = None, phase: str = "auto"
+) -> xr.DataArray:
+    """Spectra of ``fid`` processed by :func:`auto_pipeline`."""
+    return auto_pipeline(fid, lb_hz, phase)(fid, chunk=256)

@@ -60,7 +60,7 @@ def run_fused(da: xr.DataArray, steps: list[ProcessingStep], check_finite: bool)
     for step in steps:
         if isinstance(step, DigitalFilter):
             if delay > 0:
-                start = int(np.floor(delay))
+                start = step.integer_shift(delay)
                 delay -= start
             length = n_in - start  # the zeroed wrapped points stay zero
         elif isinstance(step, Truncate):

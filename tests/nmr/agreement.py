@@ -1,0 +1,92 @@
+"""Agreement of ``process --mode topspin`` and ``--mode auto`` with TopSpin's own 1r.
+
+Every real pair of raw FID and TopSpin 1r in ../shared/data/real (``find -name 1r``):
+- li7-insitu-LiLi-TEGDME, 50 expnos (TopSpin 2.1 acquisition, processed with TopSpin 4.1.4:
+  efp, apk, abs n ABSG 5), DSPFVS 10, DECIM 2 (group delay 44.75);
+- dnplab-bruker-odnp/topspin/1 pdata/1 (TopSpin 1.3: efp, apk0, mc), same filter.
+Not pairs: dnplab topspin/1 pdata/999 holds a zero-filled *FID* (``zf``) of an earlier
+acquisition (other data hash in auditp.txt); nmrpy bruker1 (XWIN-NMR) and dnplab topspin/5
+have procs but no 1r. Added: the TopSpin 3.0 Hahn-echo fixture (``topspin30_fixture``).
+
+Run ``python tests/nmr/agreement.py`` from the repository root to print the table.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+LI7 = Path("li7-insitu-LiLi-TEGDME") / "2023-08-11_jana_insituLiLiTEGDME-02_galv"
+DNPLAB = Path("dnplab-bruker-odnp") / "topspin" / "1"
+
+
+def on_axis(ref: xr.DataArray, ppm: np.ndarray) -> np.ndarray:
+    """TopSpin's 1r (real part of row 0) interpolated onto the descending axis ``ppm``."""
+    return np.interp(ppm[::-1], ref["ppm"].values[::-1], ref.values[0].real[::-1])[::-1]
+
+
+def pearson(spectrum: xr.DataArray, ref: xr.DataArray, row: int = 0, exclude=()) -> float:
+    """Pearson r of the real part of ``spectrum[row]`` and the 1r over the 1r's whole window
+    (points inside the ppm spans ``exclude`` left out)."""
+    ppm = spectrum["ppm"].values
+    lo, hi = ref["ppm"].values.min(), ref["ppm"].values.max()
+    keep = (ppm >= lo) & (ppm <= hi)
+    for a, b in exclude:
+        keep &= ~((ppm >= min(a, b)) & (ppm <= max(a, b)))
+    ours = spectrum.values[row].real[keep]
+    return float(np.corrcoef(ours, on_axis(ref, ppm)[keep])[0, 1])
+
+
+def pairs(real: Path = REAL, fixture_dir: Path | None = None) -> list[tuple[str, Path, Path]]:
+    """(label, experiment folder, pdata folder) of every FID/1r pair."""
+    out = []
+    series = real / LI7
+    for expno in range(1, 51):
+        out.append((f"li7 expno {expno}", series / str(expno), series / str(expno) / "pdata/1"))
+    out.append(("dnplab topspin/1", real / DNPLAB, real / DNPLAB / "pdata/1"))
+    if fixture_dir is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from topspin30_fixture import write_hahn_echo
+
+        exp = write_hahn_echo(fixture_dir / "1")
+        out.append(("TopSpin 3.0 Hahn echo (fixture)", exp, exp / "pdata/1"))
+    return out
+
+
+def scores(exp: Path, pdata: Path) -> dict[str, float]:
+    """r of the replay and of the automatic pipeline against TopSpin's 1r for one pair."""
+    from dendritemr.io import open_dataset
+    from dendritemr.io.bruker import read_pdata
+    from dendritemr.nmr.auto import auto_spectra
+    from dendritemr.nmr.magnitude import Magnitude
+    from dendritemr.nmr.topspin import replay_topspin
+
+    fid = open_dataset(exp)
+    ref = read_pdata(pdata)
+    auto = auto_spectra(fid)
+    magnitude = bool(np.all(ref.values[0].real >= 0) and np.all(ref.values[0].imag == 0))
+    if magnitude:  # TopSpin was asked for a magnitude spectrum (mc): compare magnitudes
+        auto = Magnitude()(auto)
+    return {"topspin": pearson(replay_topspin(fid), ref), "auto": pearson(auto, ref)}
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [(label, scores(exp, pdata)) for label, exp, pdata in pairs(fixture_dir=Path(tmp))]
+    print("| pair | r topspin replay | r auto |")
+    print("|---|---|---|")
+    for label, s in rows:
+        print(f"| {label} | {s['topspin']:.5f} | {s['auto']:.4f} |")
+    li7 = np.array([[s["topspin"], s["auto"]] for label, s in rows if label.startswith("li7")])
+    print(f"li7 minimum: topspin {li7[:, 0].min():.5f}, auto {li7[:, 1].min():.4f}")
+
+
+if __name__ == "__main__":
+    main()
