@@ -35,6 +35,9 @@ class PvEnum:
 
 
 _DIMS = re.compile(r"^\(\s*([0-9,\s]+)\)\s*$")
+_RUN = re.compile(r"@(\d+)\*\(([^()]*)\)")
+#: most values one run-length group may expand to (ParaVision arrays are far smaller)
+_MAX_RUN = 10_000_000
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
@@ -68,11 +71,37 @@ def _array(dims: tuple[int, ...], body: str) -> Any:
     return words
 
 
+def _expand_runs(body: str, path: Path, key: str) -> str:
+    """``@55*(9.1758)`` (ParaVision 6/360 run-length) -> 55 copies of ``9.1758``."""
+    if "@" not in body:
+        return body
+    total = 0
+
+    def repeat(match: re.Match) -> str:
+        nonlocal total
+        count = int(match.group(1))
+        total += count
+        if total > _MAX_RUN:
+            raise DataError(path, f"{key}: run-length group of {count} values is too large")
+        return " ".join([match.group(2).strip()] * count)
+
+    return _RUN.sub(repeat, body)
+
+
+def _inline_tuple(text: str) -> Any:
+    """A struct written on the label line, ``(1721896319, 898, 120)`` -> ``[1721896319, 898,
+    120]`` (ParaVision 360)."""
+    return [_scalar(v) for v in text.strip()[1:-1].split(",")]
+
+
 def read_pv_parameters(path: str | Path) -> dict[str, Any]:
     """Read a ParaVision parameter file into a dict (keys without ``$``).
 
     Numeric arrays come back as numpy arrays (reshaped to their dims), string arrays as a
     string (one string) or a list, enum arrays as a list of words, struct arrays as raw text.
+    ParaVision 6/360 forms are read too: run-length groups ``@55*(9.1758)`` are expanded and a
+    struct written on the label line (``##$ACQ_abs_time=(1721896319, 898, 120)``, no value lines
+    after it) becomes a list of its fields.
 
     Raises
     ------
@@ -81,18 +110,26 @@ def read_pv_parameters(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "missing parameter file")
-    text = path.read_text(errors="replace")
+    try:
+        text = path.read_text(encoding="latin-1")
+    except OSError as exc:
+        raise DataError(path, f"cannot read parameter file ({exc.strerror})") from exc
     if not text.lstrip().startswith("##"):
         raise DataError(path, "not a ParaVision JCAMP-DX parameter file")
     params: dict[str, Any] = {}
     key: str | None = None
+    inline = ""
     dims: tuple[int, ...] | None = None
     body: list[str] = []
 
     def flush() -> None:
-        if key is not None and dims is not None:
-            joined = "".join(body) if body and body[0].lstrip().startswith("<") else " ".join(body)
-            params[key] = _array(dims, joined)
+        if key is None or dims is None:
+            return
+        if not body:  # "(a, b, c)" on the label line is a value, not array dimensions
+            params[key] = _inline_tuple(inline)
+            return
+        joined = "".join(body) if body and body[0].lstrip().startswith("<") else " ".join(body)
+        params[key] = _array(dims, _expand_runs(joined, path, key))
 
     for line in text.splitlines():
         if line.startswith("$$"):
@@ -106,8 +143,10 @@ def read_pv_parameters(path: str | Path) -> dict[str, Any]:
             name = name.lstrip("$")
             match = _DIMS.match(value.strip())
             if match:
-                key = name
+                key, inline = name, value
                 dims = tuple(int(v) for v in match.group(1).replace(",", " ").split())
+            elif value.strip().startswith("(") and value.strip().endswith(")"):
+                params[name] = _inline_tuple(value)
             else:
                 params[name] = _scalar(value)
         elif key is not None:
