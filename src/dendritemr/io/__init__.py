@@ -88,4 +88,49 @@ def open_dataset(
         raise DataError(path, "JEOL Delta .jdf is not supported yet (export JCAMP-DX from Delta)")
     if path.is_dir() and not any(path.iterdir()):
         raise DataError(path, "empty folder")
-    raise DataError(path, "not a recognised NMR dataset (TopSpin, Varian, JCAMP-DX, NetCDF)")
+    hint = _other_reader(path) if path.is_file() else None
+    if hint:
+        raise DataError(path, f"not an NMR/MRI dataset: {hint}")
+    raise DataError(
+        path, "not a recognised NMR dataset (TopSpin, ParaVision, Varian, JCAMP-DX, NetCDF)"
+    )
+
+
+_CYCLER_WORDS = ("ewe", "voltage", "current", "capacity", "cycle", "i/ma", "<i>", "potential")
+
+
+def _other_reader(path: Path) -> str | None:
+    """For a file no NMR reader takes: which reader would (cycler exports), or None."""
+    from dendritemr.io.cycler_formats import detect_format
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return None
+    suffix = path.suffix.lower()
+    if suffix in (".res", ".ndax", ".nda"):
+        return (
+            f"looks like a cycler file ({suffix}: Arbin/Neware binary), which dendritemr does not "
+            "read: export it from the cycler software as CSV/text"
+        )
+    cycler_suffix = suffix in (".mpr", ".mpt")
+    if b"\x00" in head and not cycler_suffix:
+        return None
+    try:
+        fmt = detect_format(path)
+    except Exception:  # a sniffer that cannot read the file: no hint
+        fmt = None
+    text = head.decode("latin-1", errors="replace").lower()
+    if fmt and fmt != "generic-csv":
+        kind = fmt
+    elif cycler_suffix:
+        kind = suffix.lstrip(".")
+    elif any(word in text for word in _CYCLER_WORDS) and "time" in text:
+        kind = "generic-csv"
+    else:
+        return None
+    return (
+        f"looks like a cycler export ({kind}): read it with "
+        "dendritemr.io.cycler_formats.read_cycler (or list it as the cycler file of a study)"
+    )
