@@ -108,6 +108,29 @@ def demo(out: Path, seed: int) -> None:
     click.echo(report)
 
 
+@main.command()
+@click.argument("study_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Results folder."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print results.json instead of the summary.")
+@click.option(
+    "--exchange-per-h", type=float, default=0.0, help="Li0/LLZO isotope exchange rate, 1/h."
+)
+@click.option("--bootstrap", type=int, default=None, help="Bootstrap draws for stage boundaries.")
+def analyze(study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap) -> None:
+    """Analyse a study folder (study.toml): routes, stages, short -> results.json and more."""
+    from dendritemr.pipeline import AnalyzeOptions, summary_text
+    from dendritemr.pipeline import analyze as run_analysis
+
+    try:
+        opts = AnalyzeOptions(exchange_per_h=exchange_per_h, n_boot=bootstrap)
+        doc = run_analysis(study_dir, out, opts, lambda label: click.echo(label, err=True))
+    except DendriteMRError as exc:
+        exit_with(exc)
+    click.echo(json.dumps(doc, indent=1, default=str) if as_json else summary_text(doc))
+
+
 def _register() -> None:
     """Commands that live with their subsystem."""
     from dendritemr.quant.commands import isotopes, quantify
