@@ -144,17 +144,27 @@ class Llzo:
         doc="electronic conductivity of grains and insulating boundaries",
     )
     sigma_e_gb_S_cm: float = _p(
-        1e-6,
+        1e-7,
         "S/cm",
         "[lit] simulator.md: 1e-8 to 1e-6 S/cm",
         "nonnegative",
         doc="electronic conductivity of electron-conducting boundaries",
     )
+    sigma_e_reduced_S_cm: float = _p(
+        1e-4,
+        "S/cm",
+        "[default] reduced LLZO boundaries conduct electrons: Zr4+/O-vacancy reduction at the "
+        "Li potential (Zhu, He, Mo 2015), band-gap narrowing at boundaries (Liu et al. Nat "
+        "Mater 2021)",
+        "nonnegative",
+        doc="electronic conductivity of a conducting boundary once its traps are filled "
+        "(reduced LLZO)",
+    )
     electronic_activation_eV: float = _p(
         0.5, "eV", "[default]", doc="activation energy of electronic conduction"
     )
     conducting_gb_fraction: float = _p(
-        0.8,
+        0.7,
         "1",
         "[default]",
         "fraction",
@@ -189,7 +199,7 @@ class Llzo:
         doc="extra flaw size at the electrode surface",
     )
     surface_damage_depth_um: float = _p(
-        40.0, "um", "[default]", doc="e-folding depth of surface damage"
+        20.0, "um", "[default]", doc="e-folding depth of surface damage"
     )
     crack_geometry_factor: float = _p(
         1.12, "1", "[lit] edge crack (Porz 2017)", doc="Y in sigma_c = K_IC / (Y sqrt(pi a))"
@@ -262,7 +272,7 @@ class Growth:
         doc="growth weighted by (j / j_max)^(exponent - 1)",
     )
     nucleation_overpotential_mV: float = _p(
-        10.0,
+        15.0,
         "mV",
         "[default] simulator.md: tens of mV",
         "nonnegative",
@@ -283,10 +293,16 @@ class Growth:
     crystallisation_time_h: float = _p(
         5.0, "h", "[default]", doc="amorphous -> crystalline time constant"
     )
-    stage_rate_fraction: float = _p(
-        1e-4, "1", "[default]", doc="a route is active when its growth exceeds this fraction of I/F"
+    stage_detection_sigmas: float = _p(
+        3.0,
+        "1",
+        "[default] stage rule, docs/results-schema.md",
+        doc="a route grows when its rise over the window exceeds this many standard errors of "
+        "the difference of two ideal-observer measurements",
     )
-    stage_window_h: float = _p(0.5, "h", "[default]", doc="trailing window for route growth rates")
+    stage_window_h: float = _p(
+        1.0, "h", "[default] two NMR intervals", doc="trailing window of the stage rule"
+    )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,13 @@ Layout of ``out_dir``::
     6Li/<expno>/       the same for 6Li, acquired right after each 7Li experiment
     mri/<expno>/       ParaVision 7Li CSI (acqp, method, fid, pdata/1/2dseq, reco, visu_pars)
     cycler.csv         time, current, voltage
+    reference/<nuc>/1  calibration reference, recorded before the cell: a natural-abundance
+                       Li | LLZO | Li cell of the same geometry, no current, fully relaxed
+                       (D1 >= 5 T1 of every line), 7Li and 6Li at the series' receiver scale
+    reference/<nuc>/2  the same reference at the in situ D1 (saturation of each line)
     scenario.toml      the scenario that was run: cell, observation sections and seed
+    study.toml         the study description (docs/study-format.md): data roles, isotopes,
+                       references, T1 per nucleus and line, truth
     ground_truth.json  truth in the shared results schema (docs/results-schema.md)
 
 Time points: every ``interval_h`` from the start of the current, as long as the 7Li and 6Li
@@ -16,6 +22,7 @@ truth is the 7Li acquisition mid-point. Every random draw derives from the seed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -23,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dendritemr.physics.relaxation import korringa_t1
 from dendritemr.sim.cell import SimulationResult, run
 from dendritemr.sim.observables.csi import (
     csi_geometry,
@@ -31,9 +39,10 @@ from dendritemr.sim.observables.csi import (
     metal_map,
 )
 from dendritemr.sim.observables.cycler import cycler_table, cycler_text
+from dendritemr.sim.observables.detection import GAP_S
 from dendritemr.sim.observables.lines import spectral_lines, tr_seconds
 from dendritemr.sim.observables.settings import ObservationSettings
-from dendritemr.sim.observables.snapshot import snapshot
+from dendritemr.sim.observables.snapshot import Snapshot, snapshot
 from dendritemr.sim.observables.spectra import (
     acquisition,
     add_noise_and_filter,
@@ -46,10 +55,13 @@ from dendritemr.sim.paravision_writer import PvScan, write_csi_experiment
 from dendritemr.sim.scenario import Scenario
 from dendritemr.sim.topspin_writer import int32_scale, write_experiment
 
-__all__ = ["simulate", "scenario_toml"]
+__all__ = ["simulate", "scenario_toml", "study_toml", "REFERENCE_RELAXED_T1"]
 
 Progress = Callable[[float, str], None]
-_GAP_S = 5.0  # dead time between consecutive acquisitions (s)
+_GAP_S = GAP_S  # dead time between consecutive acquisitions (s)
+#: Recycle delay of the relaxed reference, in units of the longest T1 of its lines.
+REFERENCE_RELAXED_T1 = 5.0
+_NATURAL_X6 = 0.0759  # [checked] natural 6Li abundance (IUPAC), as scenario.NATURAL_X6
 
 
 def scenario_toml(scenario: Scenario) -> str:
@@ -125,6 +137,7 @@ def simulate(
     if not points:
         raise ValueError("the run is shorter than one NMR time point")
     files: dict[str, list[str]] = {}
+    references: dict[str, list[dict]] = {}
     signals: dict[str, dict[str, list[float]]] = {}
     time_h = []
     for k, nmr in enumerate(obs.nmr()):
@@ -152,6 +165,7 @@ def simulate(
             label = f"/opt/topspin3.6/data/dendritemr/nmr/{nmr.nucleus}/{i + 1}"
             write_experiment(folder / str(i + 1), fid, acq, start, scale, path_label=label)
         files[nmr.nucleus] = [f"{nmr.nucleus}/{i + 1}" for i in range(len(points))]
+        references[nmr.nucleus] = _write_references(result, obs, nmr, acq, sigma, scale, out, k)
         signals[nmr.nucleus] = {c: v for c, v in amps.items()}
         signals[nmr.nucleus]["noise_sigma"] = sigma
         signals[nmr.nucleus]["snr_stated"] = nmr.snr
@@ -161,19 +175,24 @@ def simulate(
     table = cycler_table(result, obs.cycler_interval_s, obs.voltage_noise_V, rng)
     (out / "cycler.csv").write_text(cycler_text(table, obs.start))
     (out / "scenario.toml").write_text(scenario_toml(scenario))
+    _atomic_write(out / "study.toml", study_toml(result, obs, mri_written=bool(mri)))
     extras = {
         "start_time": obs.start.isoformat(),
         "seed": scenario.seed,
         "field_t": obs.field_t,
-        "files": {**files, "mri": [m["folder"] for m in mri], "cycler": "cycler.csv"},
+        "files": {
+            **files,
+            "mri": [m["folder"] for m in mri],
+            "cycler": "cycler.csv",
+            "reference": references,
+        },
+        "stage_rule": result.detection,
         "signals": signals,
         "mri": mri,
         "snr_definition": "dendritemr.sim.observables.noise",
     }
     truth = ground_truth(result, np.array(time_h), extras)
-    tmp = out / ".ground_truth.json.tmp"
-    tmp.write_text(json.dumps(truth, indent=1))
-    tmp.replace(out / "ground_truth.json")
+    _atomic_write(out / "ground_truth.json", json.dumps(truth, indent=1))
     report(1.0, "done")
     return truth
 
@@ -220,3 +239,145 @@ def _write_mri(result, obs, points, out: Path, rng) -> list[dict]:
             }
         )
     return info
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _t1(result: SimulationResult, nmr) -> dict[str, float]:
+    """T1 (s) of the metal (Korringa at the cell temperature) and LLZO lines of a nucleus."""
+    temp_k = result.scenario.protocol.temperature_C + 273.15
+    return {"metal": float(korringa_t1(nmr.nucleus, temp_k)), "electrolyte": nmr.llzo_t1_s}
+
+
+def _reference_snapshot() -> Snapshot:
+    """A natural-abundance Li | LLZO | Li cell before any current: no dendritic metal."""
+    empty_i, empty_f = np.zeros(0, int), np.zeros(0)
+    return Snapshot(
+        time_h=0.0,
+        iz=empty_i,
+        ix=empty_i,
+        route=empty_i,
+        mol=empty_f,
+        x6=empty_f,
+        crystallinity=empty_f,
+        cluster=empty_i,
+        x6_electrode={"B": _NATURAL_X6, "A": _NATURAL_X6},
+        x6_llzo=_NATURAL_X6,
+    )
+
+
+def _write_references(result, obs, nmr, acq, sigma, scale, out: Path, k: int) -> list[dict]:
+    """Reference experiments of one nucleus: relaxed (expno 1) and at the in situ D1 (2).
+
+    Same receiver (noise ``sigma`` per scan-averaged FID and int32 ``scale`` of the in situ
+    series of this nucleus), so intensities compare with the series directly. Recorded before
+    the cell's rest: the four reference experiments end 30 min before it starts.
+    """
+    t1 = _t1(result, nmr)
+    relaxed_d1 = float(np.ceil(REFERENCE_RELAXED_T1 * max(t1.values())))
+    rng = np.random.default_rng([result.scenario.seed, 11, k])
+    snap = _reference_snapshot()
+    rows, fids = [], []
+    for expno, d1 in ((1, relaxed_d1), (2, nmr.d1_s)):
+        ref_nmr = dataclasses.replace(nmr, d1_s=d1)
+        ref_acq = dataclasses.replace(
+            acq, d1_s=d1, title=f"reference: natural-abundance Li | LLZO | Li, D1 {d1:g} s"
+        )
+        lines = spectral_lines(result, snap, obs, ref_nmr, tr_seconds(ref_nmr, acq.sw_hz))
+        fids.append(line_fids(lines, ref_acq, nmr.receiver_phase_deg))
+        rows.append((expno, ref_acq, lines))
+    noisy = add_noise_and_filter(np.array(fids), sigma, acq, rng)
+    # the four reference experiments (7Li 1, 6Li 1, 7Li 2, 6Li 2) in that order, ending
+    # 30 min before the rest of the cell starts
+    durations = {}
+    for nuc_nmr in obs.nmr():
+        for d1 in (None, nuc_nmr.d1_s):
+            t1n = _t1(result, nuc_nmr)
+            d = float(np.ceil(REFERENCE_RELAXED_T1 * max(t1n.values()))) if d1 is None else d1
+            a = acquisition(obs, nuc_nmr, "")
+            durations[(nuc_nmr.nucleus, d1 is not None)] = dataclasses.replace(a, d1_s=d).duration_s
+    order = [(n.nucleus, False) for n in obs.nmr()] + [(n.nucleus, True) for n in obs.nmr()]
+    total = sum(durations[o] + _GAP_S for o in order)
+    t0 = obs.start - dt.timedelta(hours=result.scenario.isotopes.rest_h, minutes=30, seconds=total)
+    out_rows = []
+    for (expno, ref_acq, lines), fid in zip(rows, noisy, strict=True):
+        key = (nmr.nucleus, expno == 2)
+        offset = sum(durations[o] + _GAP_S for o in order[: order.index(key)])
+        start = t0 + dt.timedelta(seconds=offset)
+        folder = f"reference/{nmr.nucleus}/{expno}"
+        peak = np.max(np.abs(np.round(fid * scale)))
+        if peak >= 2**31:
+            raise ValueError(f"{folder}: reference overflows the series' receiver scale")
+        label = f"/opt/topspin3.6/data/dendritemr/reference/{nmr.nucleus}/{expno}"
+        write_experiment(out / folder, fid, ref_acq, start, scale, path_label=label)
+        amps = {c: abs(lines.total(c)) for c in ("electrode_B", "electrode_A", "llzo")}
+        out_rows.append({"folder": folder, "d1_s": ref_acq.d1_s, "relaxed": expno == 1, **amps})
+    return out_rows
+
+
+def _toml_table(name: str, values: dict) -> list[str]:
+    lines = [f"\n[{name}]"]
+    for key, value in values.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items())
+            lines.append(f"{key} = {{ {inner} }}")
+        else:
+            lines.append(f"{key} = {toml_value(value)}")
+    return lines
+
+
+def study_toml(result: SimulationResult, obs: ObservationSettings, mri_written: bool) -> str:
+    """``study.toml`` of a simulated study (docs/study-format.md).
+
+    Names the 7Li/6Li series, MRI, cycler, the calibration references (relaxed and at the in
+    situ D1, natural abundance: x6 = 0.0759 for metal and LLZO), the T1 of every line (the
+    values the simulator used: Korringa for Li metal at the cell temperature, the scenario's
+    LLZO T1) and the ground truth.
+    """
+    sc = result.scenario
+    iso = sc.isotopes
+    out = [
+        "# study written by dendritemr simulate (format: docs/study-format.md)",
+        *_toml_table(
+            "study",
+            {
+                "name": f"dendritemr simulate, seed {sc.seed}",
+                "description": f"simulated Li | LLZO | Li in situ study ({sc.source})",
+            },
+        ),
+        *_toml_table(
+            "cell",
+            {
+                "electrode_area_cm2": sc.geometry.area_cm2,
+                "thickness_mm": sc.geometry.thickness_um / 1000.0,
+                "electrolyte": "LLZO",
+                "temperature_k": sc.protocol.temperature_C + 273.15,
+            },
+        ),
+        *_toml_table("isotopes", {"x6_electrode": iso.electrode_x6, "x6_electrolyte": iso.llzo_x6}),
+    ]
+    for nmr in obs.nmr():
+        key = "li7" if nmr.nucleus == "7Li" else "li6"
+        out += _toml_table(f"nmr.{key}", {"path": nmr.nucleus})
+    if mri_written:
+        out += _toml_table("mri", {"path": "mri"})
+    out += _toml_table("cycler", {"path": "cycler.csv", "format": "dendritemr-csv"})
+    pair = {("li7" if n.nucleus == "7Li" else "li6"): n.nucleus for n in obs.nmr()}
+    for expno, relaxed in ((1, True), (2, False)):
+        name = "natural-abundance Li | LLZO | Li cell, " + (
+            f"relaxed (D1 >= {REFERENCE_RELAXED_T1:g} T1)" if relaxed else "in situ D1"
+        )
+        out.append("\n[[reference]]")
+        out.append(f"name = {toml_value(name)}")
+        for key, nuc in pair.items():
+            out.append(f"{key} = {toml_value(f'reference/{nuc}/{expno}')}")
+        out.append(f"x6 = {{ metal = {_NATURAL_X6}, electrolyte = {_NATURAL_X6} }}")
+        out.append(f"relaxed = {toml_value(relaxed)}")
+    t1 = {("li7" if n.nucleus == "7Li" else "li6"): _t1(result, n) for n in obs.nmr()}
+    out += _toml_table("t1_s", t1)
+    out += _toml_table("truth", {"path": "ground_truth.json"})
+    return "\n".join(out) + "\n"

@@ -57,12 +57,15 @@ class ElectrodeSets:
     a_metal : metal connected to electrode A (and not to B).
     bulk_metal : isolated metal (pinned at the local Li/Li+ level).
     trap_open : cells with unfilled traps (pinned at phi_i + E_t).
+    reduced : cells of conducting boundaries whose traps are filled (reduced LLZO, electronic
+        conductivity ``props.sigma_e_reduced``); None: none.
     """
 
     b_metal: np.ndarray
     a_metal: np.ndarray
     bulk_metal: np.ndarray
     trap_open: np.ndarray
+    reduced: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,10 @@ def _electronic_conductance(
 ) -> np.ndarray:
     fa, fb, kind = grid.face_a, grid.face_b, grid.face_kind
     metal = sets.b_metal | sets.a_metal | sets.bulk_metal
-    sig = np.where(metal, SIGMA_METAL_S_M, props.sigma_e)
+    sig_llzo = props.sigma_e
+    if sets.reduced is not None:
+        sig_llzo = np.where(sets.reduced, props.sigma_e_reduced, props.sigma_e)
+    sig = np.where(metal, SIGMA_METAL_S_M, sig_llzo)
     sig = np.concatenate([sig, [0.0, 0.0]])
     g = _harmonic(sig[fa], sig[fb]) * grid.depth
     plane = kind > 0

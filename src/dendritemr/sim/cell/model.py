@@ -57,7 +57,15 @@ from dendritemr.sim.cell.properties import (
 from dendritemr.sim.cell.stages import label_steps, stage_intervals
 from dendritemr.sim.scenario import Scenario
 
-__all__ = ["CellState", "SimulationResult", "run", "ROUTE_NONE", "ROUTE_INTERFACE", "ROUTE_BULK"]
+__all__ = [
+    "CellState",
+    "SimulationResult",
+    "run",
+    "label_stages",
+    "ROUTE_NONE",
+    "ROUTE_INTERFACE",
+    "ROUTE_BULK",
+]
 
 ROUTE_NONE, ROUTE_INTERFACE, ROUTE_BULK = 0, 1, 2
 #: Electrode nodes appended after the cell LLZO and metal nodes.
@@ -147,6 +155,8 @@ class SimulationResult:
     short_circuit_h : time of the short (h) or None.
     stages : merged stage intervals ``[{"name", "start_h", "end_h"}]``.
     runtime_s : wall-clock time of the run (s).
+    detection : the stage rule's detection limits (:func:`label_stages`): standard errors of
+        the route amounts from one 7Li/6Li pair (umol), window (h), sigmas and thresholds.
 
     History keys: ``time_h``, ``dt_s``, ``current_A``, ``voltage_V``, ``charge_mol``,
     ``plated_mol``, ``reduced_mol``, ``trapped_mol``, ``stripped_mol``, ``leaked_mol``,
@@ -166,6 +176,7 @@ class SimulationResult:
     short_circuit_h: float | None
     stages: list[dict] = field(default_factory=list)
     runtime_s: float = 0.0
+    detection: dict = field(default_factory=dict)
 
     def metal_cells(self) -> dict[str, np.ndarray]:
         """Per metal cell: index, (iz, ix), z and x (um), route, birth (h), x6, crystallinity,
@@ -256,6 +267,7 @@ def _sets(state: CellState, props: CellProperties) -> ElectrodeSets:
         a_metal=state.metal & cl.to_a & ~cl.to_b,
         bulk_metal=state.metal & ~cl.to_a & ~cl.to_b,
         trap_open=(props.trap_charge > 0) & (state.trap_fill < 1.0) & ~state.metal,
+        reduced=(props.trap_charge > 0) & (state.trap_fill >= 1.0) & ~state.metal,
     )
 
 
@@ -635,17 +647,7 @@ def run(scenario: Scenario, progress: ProgressFn | None = None) -> SimulationRes
         metal_path = scenario.geometry.thickness_um * 1e-6 * _LI_RESISTIVITY_OHM_M
         section = sim.grid.face_area * scenario.geometry.metal_fill_fraction
         history["voltage_V"][-1] = abs(history["current_A"][-1]) * metal_path / section
-    gr = scenario.growth
-    history["stage"] = label_steps(
-        history["time_h"],
-        history["interface_umol"],
-        history["bulk_umol"],
-        history["charge_mol"] / np.maximum(history["dt_s"], 1e-30) * 3600.0 * 1e6,
-        history["shorted"],
-        gr.stage_window_h,
-        gr.stage_rate_fraction,
-    )
-    return SimulationResult(
+    result = SimulationResult(
         scenario=scenario,
         grid=sim.grid,
         micro=sim.micro,
@@ -653,9 +655,43 @@ def run(scenario: Scenario, progress: ProgressFn | None = None) -> SimulationRes
         history=history,
         state=s,
         short_circuit_h=short_h,
-        stages=stage_intervals(history["time_h"], history["stage"]),
-        runtime_s=time.perf_counter() - t0,
     )
+    label_stages(result)
+    result.runtime_s = time.perf_counter() - t0
+    return result
+
+
+def label_stages(result: SimulationResult) -> None:
+    """Set ``result.detection``, ``history["stage"]`` and ``result.stages`` (in place).
+
+    The thresholds are the route growths an ideal observer of the study detects over the
+    window (:mod:`dendritemr.sim.cell.stages`): ``stage_detection_sigmas * sqrt(2) * sigma``
+    with ``sigma`` from :func:`dendritemr.sim.observables.detection.route_detection` at the
+    scenario's observation settings.
+    """
+    from dendritemr.sim.observables.detection import route_detection
+
+    gr, h = result.scenario.growth, result.history
+    det = route_detection(result, result.scenario.observation())
+    k = gr.stage_detection_sigmas * np.sqrt(2.0)
+    thr_i, thr_b = k * det.sigma_interface_umol, k * det.sigma_bulk_umol
+    result.detection = {
+        **det.to_dict(),
+        "window_h": gr.stage_window_h,
+        "sigmas": gr.stage_detection_sigmas,
+        "threshold_interface_umol": float(thr_i) if np.isfinite(thr_i) else None,
+        "threshold_bulk_umol": float(thr_b) if np.isfinite(thr_b) else None,
+    }
+    h["stage"] = label_steps(
+        h["time_h"],
+        h["interface_umol"],
+        h["bulk_umol"],
+        h["shorted"],
+        gr.stage_window_h,
+        thr_i,
+        thr_b,
+    )
+    result.stages = stage_intervals(h["time_h"], h["stage"])
 
 
 _ = sc  # scipy.constants is the source of F via growth.FARADAY

@@ -50,6 +50,8 @@ class CellProperties:
     thermal_v : float, RT/F (V).
     sigma_ion : ndarray, ionic conductivity per cell (S/m).
     sigma_e : ndarray, electronic conductivity per cell (S/m).
+    sigma_e_reduced : ndarray, electronic conductivity per cell once its traps are filled
+        (S/m; equal to ``sigma_e`` off the conducting boundaries).
     i0 : float, exchange current density of a Li|LLZO contact (A/m2).
     i0_exchange : float, isotope exchange current density (A/m2).
     fracture_stress : ndarray, fracture stress per cell (Pa).
@@ -64,6 +66,7 @@ class CellProperties:
     thermal_v: float
     sigma_ion: np.ndarray
     sigma_e: np.ndarray
+    sigma_e_reduced: np.ndarray
     i0: float
     i0_exchange: float
     fracture_stress: np.ndarray
@@ -95,6 +98,8 @@ def cell_properties(scenario: Scenario, grid: Grid, micro: Microstructure) -> Ce
     sig_i = arrhenius(1.0, llzo.ionic_activation_eV, t_k, ref_k) * sig_i
     sig_e = np.where(micro.conducting, llzo.sigma_e_gb_S_cm, llzo.sigma_e_grain_S_cm) * 100.0
     sig_e = arrhenius(1.0, llzo.electronic_activation_eV, t_k, ref_k) * sig_e
+    sig_red = np.where(micro.conducting, llzo.sigma_e_reduced_S_cm * 100.0, 0.0)
+    sig_red = np.maximum(arrhenius(1.0, llzo.electronic_activation_eV, t_k, ref_k) * sig_red, sig_e)
     rt_f = sc.R * t_k / sc.physical_constants["Faraday constant"][0]
     i0_ref = sc.R * ref_k / sc.physical_constants["Faraday constant"][0] / (itf.asr_ohm_cm2 * 1e-4)
     i0 = arrhenius(i0_ref, itf.ct_activation_eV, t_k, ref_k)
@@ -111,6 +116,7 @@ def cell_properties(scenario: Scenario, grid: Grid, micro: Microstructure) -> Ce
         thermal_v=rt_f,
         sigma_ion=sig_i,
         sigma_e=sig_e,
+        sigma_e_reduced=sig_red,
         i0=i0,
         i0_exchange=i0 * scenario.isotopes.exchange_ratio,
         fracture_stress=frac,

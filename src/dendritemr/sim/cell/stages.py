@@ -1,11 +1,14 @@
-"""Stage labels from the model state (not from a timer).
+"""Stage labels from the model state (not from a timer), at what an ideal observer can detect.
 
-For each step the growth rates of interface metal (cells + crack fillings) and bulk metal over a
-trailing window of ``stage_window_h`` are compared with ``stage_rate_fraction * I / F``:
-only interface active -> ``interface-growth``; only bulk -> ``bulk-nucleation``; both ->
-``mixed-growth``; neither -> ``stall`` (once metal exists; before any growth also ``stall``);
-after the short -> ``shorted``. Consecutive equal labels are merged into intervals with the
-names of the results schema (design.md).
+Rule (docs/results-schema.md, "Stage rule"): a route is *growing* at a step when the amount of
+its metal (interface: cells + crack fillings; bulk: Li0 inside the electrolyte) rose over the
+trailing window ``stage_window_h`` by more than ``stage_detection_sigmas * sqrt(2) * sigma``,
+``sigma`` the standard error of that route's amount from one 7Li + 6Li spectrum pair of the
+study (an ideal observer at the stated SNRs, :mod:`dendritemr.sim.observables.detection`):
+the difference of two independent measurements one window apart is then significant.
+Only interface growing -> ``interface-growth``; only bulk -> ``bulk-nucleation``; both ->
+``mixed-growth``; neither -> ``stall``; after the short -> ``shorted``. Consecutive equal labels
+are merged into intervals with the names of the results schema (design.md).
 """
 
 from __future__ import annotations
@@ -19,39 +22,43 @@ STAGE_NAMES = ("interface-growth", "stall", "bulk-nucleation", "mixed-growth", "
 
 def label_steps(
     time_h: np.ndarray,
-    interface_mol: np.ndarray,
-    bulk_mol: np.ndarray,
-    charge_rate_mol_h: np.ndarray,
+    interface_umol: np.ndarray,
+    bulk_umol: np.ndarray,
     shorted: np.ndarray,
     window_h: float,
-    fraction: float,
+    threshold_interface_umol: float,
+    threshold_bulk_umol: float,
 ) -> np.ndarray:
     """Stage name per step.
 
     Parameters
     ----------
     time_h : step end times (h).
-    interface_mol, bulk_mol : dendritic metal per route after each step (mol).
-    charge_rate_mol_h : |I| / F per step (mol/h).
+    interface_umol, bulk_umol : dendritic metal per route after each step (umol); both are 0
+        at time 0.
     shorted : bool per step.
     window_h : trailing window (h).
-    fraction : activity threshold as a fraction of |I| / F.
+    threshold_interface_umol, threshold_bulk_umol : smallest detectable growth of each route
+        over the window (umol); ``inf`` never counts as growing.
 
     Returns
     -------
     ndarray of str
     """
-    t = np.asarray(time_h, float)
-    start = np.searchsorted(t, t - window_h, side="left")
-    span = np.maximum(t - t[start], 1e-12)
-    thresh = fraction * np.asarray(charge_rate_mol_h)
-    first = t - window_h < t[0]
-    base_i = np.where(first, 0.0, interface_mol[start])
-    base_b = np.where(first, 0.0, bulk_mol[start])
-    span = np.where(first, np.maximum(t, 1e-12), span)
-    active_i = (interface_mol - base_i) / span > thresh
-    active_b = (bulk_mol - base_b) / span > thresh
-    out = np.full(t.size, "stall", dtype=object)
+    t = np.concatenate([[0.0], np.asarray(time_h, float)])
+    start = np.searchsorted(t, t[1:] - window_h, side="right") - 1
+    start = np.maximum(start, 0)
+    # the amount at the window start, interpolated (the steps are uneven)
+    out = np.full(t.size - 1, "stall", dtype=object)
+    grew = []
+    for amount, thresh in (
+        (interface_umol, threshold_interface_umol),
+        (bulk_umol, threshold_bulk_umol),
+    ):
+        a = np.concatenate([[0.0], np.asarray(amount, float)])
+        base = np.interp(np.maximum(t[1:] - window_h, 0.0), t, a)
+        grew.append((a[1:] - base) > thresh)
+    active_i, active_b = grew
     out[active_i & ~active_b] = "interface-growth"
     out[~active_i & active_b] = "bulk-nucleation"
     out[active_i & active_b] = "mixed-growth"
