@@ -244,22 +244,35 @@ def _ppm_from_procs(procs: dict[str, Any], path: Path) -> np.ndarray:
 
 
 def _read_2rr(pdir: Path, procs: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-    """Pseudo-2D processed data ``2rr`` (submatrix layout undone by nmrglue) as rows x F2."""
+    """Pseudo-2D processed data ``2rr`` as rows x F2, scaled by ``2**NC_proc``.
+
+    TopSpin stores 2D processed data in submatrices of ``XDIM`` (F1, proc2s) x ``XDIM`` (F2,
+    procs) points, submatrix after submatrix, each row-major; int32 (``DTYPP`` 0) or float64
+    (2), byte order ``BYTORDP``.
+    """
     proc2s = read_parameters(pdir / "proc2s")
-    shape = (
-        number(proc2s, "SI", pdir / "proc2s", integer=True, positive=True),
-        number(procs, "SI", pdir / "procs", integer=True, positive=True),
+    p1, p2 = pdir / "proc2s", pdir / "procs"
+    rows = number(proc2s, "SI", p1, integer=True, positive=True)
+    cols = number(procs, "SI", p2, integer=True, positive=True)
+    sub = (
+        number(proc2s, "XDIM", p1, rows, integer=True, positive=True),
+        number(procs, "XDIM", p2, cols, integer=True, positive=True),
     )
-    expected = shape[0] * shape[1] * 4
+    if rows % sub[0] or cols % sub[1]:
+        raise DataError(pdir, f"XDIM {sub} does not divide SI = {rows} x {cols}")
+    order = "<" if number(procs, "BYTORDP", p2, 0) == 0 else ">"
+    dtype = np.dtype(order + ("f8" if number(procs, "DTYPP", p2, 0) == 2 else "i4"))
+    expected = rows * cols * dtype.itemsize
     if (pdir / "2rr").stat().st_size != expected:
-        raise DataError(pdir / "2rr", f"size does not match SI x SI = {shape[0]} x {shape[1]}")
-    try:
-        _, data = ng.bruker.read_pdata(
-            str(pdir), bin_files=["2rr"], read_acqus=False, scale_data=True, shape=shape
-        )
-    except Exception as exc:  # nmrglue raises assorted errors on malformed files
-        raise DataError(pdir / "2rr", f"unreadable processed data ({exc})") from exc
-    return np.asarray(data, dtype=float), proc2s
+        raise DataError(pdir / "2rr", f"size does not match SI x SI = {rows} x {cols}")
+    tiles = np.fromfile(pdir / "2rr", dtype=dtype).reshape(
+        rows // sub[0], cols // sub[1], sub[0], sub[1]
+    )
+    data = tiles.transpose(0, 2, 1, 3).reshape(rows, cols).astype(float)
+    nc_proc = number(procs, "NC_proc", p2, 0, integer=True)
+    if abs(nc_proc) > 1000:
+        raise DataError(p2, f"NC_proc={nc_proc} is out of range")
+    return data * 2.0**nc_proc, proc2s
 
 
 def read_pdata(path: str | Path) -> xr.DataArray:

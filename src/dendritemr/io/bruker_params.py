@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nmrglue as ng
-
 from dendritemr.errors import DataError
 
 _TIME_UNITS = {"": 1.0, "s": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
@@ -31,11 +29,83 @@ def read_parameters(path: str | Path) -> dict[str, Any]:
     if not head.lstrip().startswith(b"##"):
         raise DataError(path, "not a TopSpin JCAMP-DX parameter file")
     try:
-        params = ng.bruker.read_jcamp(str(path))
-    except Exception as exc:  # nmrglue raises assorted errors on malformed files
-        raise DataError(path, f"unreadable parameter file ({exc})") from exc
-    if not params:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("cp1252", errors="replace")
+    params = _parse(path, text)
+    if len(params) <= 2:
         raise DataError(path, "parameter file holds no parameters")
+    return params
+
+
+_ARRAY = re.compile(r"^\(\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*\)(.*)$")
+#: most values of one array parameter (TopSpin arrays hold at most a few thousand)
+_MAX_ARRAY = 1_000_000
+
+
+def _value(text: str) -> Any:
+    """One value as TopSpin writes it: ``<string>``, an int, a float, else the text."""
+    if text == "":
+        return None
+    if text.startswith("<") and text.endswith(">"):
+        return text[1:-1]
+    try:
+        return float(text) if any(c in text for c in ".eEnN") else int(text)
+    except ValueError:
+        return text
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    """``##$KEY= value`` lines: strings without ``<>``, numbers, ``yes``/``no`` as bool, arrays
+    ``(0..n-1)`` as lists of their values (which follow on the next lines); ``$$`` comments and
+    core labels (``##TITLE=``) are kept in ``_comments`` and ``_coreheader``.
+
+    Values and types follow :func:`nmrglue.bruker.read_jcamp`; unlike it, a value cut off by
+    the end of the file (an unclosed ``<string``, an array with too few values) is a DataError,
+    never an endless read.
+    """
+    params: dict[str, Any] = {"_coreheader": [], "_comments": []}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip()
+        i += 1
+        if line.startswith("##END="):
+            break
+        if line.startswith("$$"):
+            params["_comments"].append(line)
+            continue
+        if not line.startswith("##$"):
+            if line.startswith("##"):
+                params["_coreheader"].append(line)
+            continue
+        key, eq, value = line[3:].partition("=")
+        if not eq:
+            raise DataError(path, f"line {i}: parameter without '=': {line[:40]!r}")
+        value = value.strip()
+        if value.startswith("<"):
+            while not value.endswith(">"):
+                if i >= len(lines) or lines[i].startswith("##"):
+                    raise DataError(path, f"{key}: string value not closed by '>'")
+                value += "\n" + lines[i].rstrip()
+                i += 1
+            params[key] = value[1:-1]
+            continue
+        match = _ARRAY.match(value)
+        if match:
+            first, last, rest = int(match.group(1)), int(match.group(2)), match.group(3)
+            count = last - first + 1
+            if not 0 < count <= _MAX_ARRAY:
+                raise DataError(path, f"{key}: array size ({first}..{last}) is not usable")
+            body = rest.split()
+            while len(body) < count and i < len(lines) and not lines[i].startswith("##"):
+                body += lines[i].split()
+                i += 1
+            if len(body) != count:
+                raise DataError(path, f"{key}: array ({first}..{last}) holds {len(body)} values")
+            params[key] = [_value(t) for t in body]
+            continue
+        params[key] = {"yes": True, "no": False}.get(value, _value(value))
     return params
 
 

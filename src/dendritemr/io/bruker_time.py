@@ -20,6 +20,8 @@ import numpy as np
 from dendritemr.errors import DataError
 from dendritemr.io.bruker_params import number, number_list
 
+#: longest plausible acquisition of one experiment, s (10 years)
+_MAX_DURATION_S = 3.2e8
 _STAMP = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s*([+-]\d{4})"
 _STARTED = re.compile(r"started at " + _STAMP)
 _FIRST_ENTRY = re.compile(r"\(\s*1,\s*<" + _STAMP + ">")
@@ -69,6 +71,10 @@ def scan_durations(
     delays = np.zeros(1) if delays_s is None else np.asarray(delays_s, dtype=float)
     rows = ns * (per_scan + delays)
     rows[0] += ds * (per_scan + delays[0])
+    if not np.all(np.isfinite(rows)) or rows.sum() > _MAX_DURATION_S:
+        raise DataError(
+            path, f"computed acquisition time {rows.sum():.3g} s is not plausible (NS, D1, TD, vd)"
+        )
     return rows
 
 

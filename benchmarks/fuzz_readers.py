@@ -1,0 +1,129 @@
+"""Fuzz every reader family with mutated real and fixture files; print the outcome counts.
+
+Each input is one seed dataset (``tests/io/fuzz_corpus.py``: real files read in place from
+``../shared/data/real`` when present, and numpy-written fixtures) with one mutation (truncation,
+bit flips, zeroed blocks, inserted/deleted bytes, a deleted file, a parameter line deleted or set
+to an absurd value: 0, negative, NaN, 1e999, words...). It is written into a scratch folder and
+opened with :func:`dendritemr.io.open_dataset` under a per-input time limit. Outcomes:
+
+- ``ok``: a dataset came back;
+- ``clean``: a one-line :class:`~dendritemr.errors.DendriteMRError` (the CLI prints it, exit 2);
+- ``uncaught``: any other exception, or a DendriteMRError spanning several lines;
+- ``hang``: the time limit ran out.
+
+Usage::
+
+    python benchmarks/fuzz_readers.py                     # 10,000 inputs per family
+    python benchmarks/fuzz_readers.py -n 500 --family jcamp --show 5
+    python benchmarks/fuzz_readers.py --save-failures /tmp/fuzz-failures
+
+Exit status 1 when any input is uncaught or hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "io"))
+
+import fuzz_corpus  # noqa: E402
+
+from dendritemr.errors import DendriteMRError  # noqa: E402
+from dendritemr.io import open_dataset  # noqa: E402
+
+
+class Hang(BaseException):
+    """Raised by the timer; a BaseException so that no reader's ``except Exception`` hides it."""
+
+
+def _alarm(signum, frame):
+    raise Hang
+
+
+def run_one(path: Path, limit_s: float) -> tuple[str, str]:
+    """(outcome, detail) of opening ``path``."""
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = open_dataset(path)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return ("ok", type(data).__name__)
+    except Hang:
+        return ("hang", f"over {limit_s} s")
+    except DendriteMRError as exc:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        text = str(exc)
+        return ("clean", text) if "\n" not in text else ("uncaught", "multi-line: " + text[:200])
+    except Exception as exc:  # noqa: BLE001 - the point: anything else is a finding
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        return ("uncaught", f"{type(exc).__name__} at {where}: {str(exc)[:160]}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", "--per-family", type=int, default=10_000)
+    parser.add_argument("--family", action="append", choices=fuzz_corpus.FAMILIES)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per input")
+    parser.add_argument("--no-real", action="store_true", help="fixtures only")
+    parser.add_argument("--show", type=int, default=10, help="findings to print per family")
+    parser.add_argument("--save-failures", type=Path, help="write failing inputs here")
+    parser.add_argument("--json", type=Path, help="write the counts as JSON here")
+    args = parser.parse_args(argv)
+
+    signal.signal(signal.SIGALRM, _alarm)
+    seeds = fuzz_corpus.seeds(real=not args.no_real)
+    families = args.family or list(fuzz_corpus.FAMILIES)
+    rng = random.Random(args.seed)
+    results = {}
+    bad = 0
+    print(f"{'family':14s} {'seeds':>5s} {'inputs':>7s} {'ok':>7s} {'clean':>7s} "
+          f"{'uncaught':>8s} {'hang':>5s} {'s':>7s}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "input"
+        for family in families:
+            counts: collections.Counter[str] = collections.Counter()
+            findings: list[str] = []
+            t0 = time.perf_counter()
+            for i in range(args.per_family):
+                seed = rng.choice(seeds[family])
+                files, what = fuzz_corpus.mutate(seed, rng)
+                fuzz_corpus.write_files(files, scratch)
+                outcome, detail = run_one(scratch / seed.target, args.time_limit)
+                counts[outcome] += 1
+                if outcome in ("uncaught", "hang"):
+                    findings.append(f"  [{seed.name}] {what}: {detail}")
+                    if args.save_failures:
+                        dest = args.save_failures / family / f"{i:05d}"
+                        fuzz_corpus.write_files(files, dest)
+                        (dest / "FINDING.txt").write_text(f"{seed.target}\n{what}\n{detail}\n")
+            elapsed = time.perf_counter() - t0
+            results[family] = dict(counts, inputs=args.per_family, seconds=round(elapsed, 1))
+            bad += counts["uncaught"] + counts["hang"]
+            print(f"{family:14s} {len(seeds[family]):5d} {args.per_family:7d} {counts['ok']:7d} "
+                  f"{counts['clean']:7d} {counts['uncaught']:8d} {counts['hang']:5d} "
+                  f"{elapsed:7.1f}", flush=True)  # fmt: skip
+            for line in findings[: args.show]:
+                print(line, flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
