@@ -56,3 +56,10 @@ def test_rest_periods_are_not_shorts():
     i[rest], v[rest] = 0.0, 0.0
     s = detect_short(t, v, i)
     assert s.time_h is None and s.soft == []
+
+
+def test_single_low_sample_is_not_a_soft_short():
+    t, v, i = _record(8, None)
+    v[np.argmin(np.abs(t - 9.0))] = 0.001  # e.g. the first point of a step from open circuit
+    s = detect_short(t, v, i)
+    assert s.time_h is None and s.soft == []

@@ -8,7 +8,9 @@ the current flows in the first ``reference_h`` hours of cycling:
   is on (rest periods at zero current are not shorts);
 - it is *clear* when ``|V| >= 2 * collapse_fraction * V_ref``;
 - a collapse that lasts to the end of the record, or at least ``hard_min_h``, is the **short
-  circuit**; one that recovers (a clear sample follows) sooner is a **soft short**.
+  circuit**; one that recovers (a clear sample follows) sooner is a **soft short** if it holds
+  at least 2 collapsed samples over ``soft_min_s`` (default 30 s): a single low sample, such as
+  the first point of a galvanostatic step that starts from open circuit, is not a short.
 
 The short time is the mid-point between the last clear sample before the collapse and the first
 collapsed sample; its standard uncertainty is half that bracket (the voltage crosses the
@@ -62,6 +64,7 @@ def detect_short(
     collapse_fraction: float = 0.05,
     reference_h: float = 1.0,
     hard_min_h: float = 0.5,
+    soft_min_s: float = 30.0,
 ) -> ShortCircuit:
     """Find the short circuit and soft shorts in a voltage record.
 
@@ -73,6 +76,7 @@ def detect_short(
     reference_h : V_ref is the median |V| under current over the first ``reference_h`` h of
         cycling (all samples under current if fewer than 10 fall there).
     hard_min_h : a collapse lasting at least this long (or to the end) is the short circuit.
+    soft_min_s : least duration (s, >= 2 collapsed samples) of a soft short.
     """
     t = np.asarray(hours, float)
     v = np.abs(np.asarray(voltage_v, float))
@@ -102,6 +106,10 @@ def detect_short(
         if end is None or t_end - t[j0] >= hard_min_h:
             hard = j0
             break
+        run = np.flatnonzero(collapsed[j0:end])
+        if run.size < 2 or (t[j0 + run[-1]] - t[j0]) * 3600.0 < soft_min_s:
+            k = int(np.searchsorted(cidx, end))
+            continue
         soft.append(
             {
                 "start_h": float(t[j0]),
