@@ -345,6 +345,12 @@ def run_study(
     opts = options or AnalyzeOptions()
     say = progress or (lambda label: None)
     not_computed: list[str] = []
+    # the cycler first: its errors are cheap to find, before the NMR work
+    clock = raw = None
+    if study.cycler is not None:
+        say("cycler")
+        raw = read_cycler(study.cycler.path, study.cycler.format, study.cycler.decimal)
+        clock = cycler_clock(raw, study.cycler)
     say("reading 7Li")
     li7 = _load(study.li7, "nmr.li7")
     li6 = None
@@ -359,10 +365,7 @@ def run_study(
     datasets: dict[str, xr.Dataset] = {}
     short = None
     current = None
-    if study.cycler is not None:
-        say("cycler")
-        raw = read_cycler(study.cycler.path, study.cycler.format, study.cycler.decimal)
-        clock = cycler_clock(raw, study.cycler)
+    if clock is not None:
         t0 = np.datetime64(clock.current_start_utc.replace(tzinfo=None), "ns")
         hours = lambda x: (x - t0) / np.timedelta64(1, "s") / 3600.0  # noqa: E731
         aligned = align_windows(clock, hours(start), hours(end), study.electrode_area_cm2)

@@ -1,0 +1,186 @@
+"""analyze: simulated and real studies end to end; bad input leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dendritemr.cli import main
+from dendritemr.errors import DataError
+from dendritemr.physics import get_nucleus
+from dendritemr.pipeline import analyze
+from dendritemr.results_schema import load_results
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "li7-insitu-LiLi-TEGDME"
+TEGDME_7LI = REAL / "2023-08-11_jana_insituLiLiTEGDME-02_galv"
+TEGDME_TXT = (
+    REAL
+    / "LiLiTEGDMEinsitu_02"
+    / "eChem"
+    / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.txt"
+)
+
+SIM_STUDY = """
+[study]
+name = "small simulated cell"
+[cell]
+electrode_area_cm2 = 1.0
+thickness_mm = 0.3
+[isotopes]
+x6_electrode = 0.95
+x6_electrolyte = 0.0759
+[nmr.li7]
+path = "7Li"
+[nmr.li6]
+path = "6Li"
+[cycler]
+path = "cycler.csv"
+[truth]
+path = "ground_truth.json"
+"""
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    """A 300 um pellet that shorts after ~8 h (4 s to simulate), described by hand."""
+    from dendritemr.sim.observables.settings import ObservationSettings
+    from dendritemr.sim.scenario import load_scenario
+    from dendritemr.sim.study import simulate
+
+    scenario = load_scenario().updated(
+        **{
+            "geometry.thickness_um": 300.0,
+            "geometry.width_um": 60.0,
+            "protocol.max_time_h": 12.0,
+            "isotopes.rest_h": 2.0,
+        }
+    )
+    out = tmp_path_factory.mktemp("sim") / "study"
+    truth = simulate(scenario, out, seed=3, observation=ObservationSettings(csi=None))
+    (out / "study.toml").write_text(SIM_STUDY)
+    return out, truth
+
+
+@pytest.mark.slow
+def test_simulated_study_short_and_schema(small_study, tmp_path):
+    folder, truth = small_study
+    doc = analyze(folder, tmp_path / "res")
+    assert truth["short_circuit_h"] is not None
+    # the short within one acquisition interval (0.5 h) and within 2 of its own errors
+    interval = float(np.median(np.diff(doc["time_h"])))
+    err = doc["short_circuit_h"] - truth["short_circuit_h"]
+    assert abs(err) <= interval
+    assert abs(err) <= 2 * doc["short_circuit_err_h"] + 1 / 60
+    # NMR time points on the cycling clock: the 7Li mid-points of the truth
+    np.testing.assert_allclose(doc["time_h"], truth["time_h"], atol=2 / 3600)
+    # current per spectrum: the simulated 0.3 mA/cm2 on 1 cm2 until the short
+    cur = np.array([c for c in doc["cycler"]["current_mA"] if c is not None])
+    np.testing.assert_allclose(cur, 0.3, rtol=1e-6)
+    charge = np.array(doc["cycler"]["charge_mAh"], dtype=float)
+    np.testing.assert_allclose(charge, 0.3 * np.array(doc["time_h"]), rtol=1e-3)
+    written = load_results(tmp_path / "res" / "results.json")
+    assert written["score"]["short_circuit_agrees"] == 1.0
+    assert {p.name for p in (tmp_path / "res").iterdir()} >= {
+        "results.json",
+        "summary.txt",
+        "timeline.nc",
+        "cycler.nc",
+    }
+    assert not list(tmp_path.glob(".res*"))  # no temporary folders left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TEGDME_TXT.is_file(), reason="shared real data not present")
+def test_real_tegdme_7li_only_runs_and_says_what_is_missing(tmp_path):
+    study = tmp_path / "tegdme"
+    study.mkdir()
+    (study / "study.toml").write_text(
+        f"""
+[study]
+name = "TEGDME"
+[cell]
+electrode_area_cm2 = 0.4
+[nmr.li7]
+path = "{TEGDME_7LI}"
+[cycler]
+path = "{TEGDME_TXT}"
+format = "eclab-txt"
+start = "2023-08-11T12:40:15"
+timezone = "Europe/London"
+current_mA = 0.4
+"""
+    )
+    result = CliRunner().invoke(main, ["analyze", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    doc = load_results(tmp_path / "out" / "results.json")
+    assert len(doc["time_h"]) == 50
+    # expno 1 mid-point 11:29:59.7 UTC; current on at 11:40:15 BST-1h + 907.6 s = 11:55:22.6 UTC
+    assert doc["time_h"][0] == pytest.approx(-(25 * 60 + 22.9) / 3600, abs=2 / 3600)
+    assert doc["cycler"]["cycling_start_utc"].startswith("2023-08-11T11:55:22.6")
+    i = [c for c in doc["cycler"]["current_mA"] if c is not None]
+    assert i and all(abs(c - 0.4) < 1e-9 for c in i)
+    # charge at the last mid-point: 0.4 mA x its time since the current started
+    assert doc["cycler"]["charge_mAh"][-1] == pytest.approx(0.4 * doc["time_h"][-1], rel=1e-3)
+    assert all(x is None for x in doc["x6_metal"])
+    assert all(x is None for x in doc["interface_fraction"])
+    assert any("no 6Li data" in s for s in doc["not_computed"])
+    assert all(s["route"] != "known" for s in doc["stages"] if s["name"] != "stall")
+    assert "no 6Li data" in result.output
+
+
+def _experiment(folder: Path, nucleus: str, field_t: float = 7.05) -> None:
+    folder.mkdir(parents=True)
+    bf1 = get_nucleus(nucleus).gamma * field_t / (2 * math.pi) / 1e6
+    (folder / "acqus").write_text(
+        f"##TITLE= t\n##$NUC1= <{nucleus}>\n##$BF1= {bf1:.6f}\n##$TD= 16\n##END=\n"
+    )
+    (folder / "fid").write_bytes(b"\0" * 64)
+
+
+@pytest.mark.parametrize(
+    ("cycler_text", "li6_nucleus", "message"),
+    [
+        ("voltage/V,current/mA\n0.1,0.3\n0.2,0.3\n", "6Li", "no time column"),
+        ("time/parsec,Ewe/V\n0,0.1\n1,0.1\n", "6Li", "unknown unit 'parsec'"),
+        ("time/s,Ewe/V,I/mA\n0,0.1,1\n10,0.1,1\n5,0.1,1\n", "6Li", "non-monotonic time"),
+        ("time/s,Ewe/V,I/mA\n0,0.1,1\n10,0.1,1\n", "7Li", "[nmr.li6] data are 7Li, not 6Li"),
+    ],
+)
+def test_bad_input_one_line_error_and_no_output(tmp_path, cycler_text, li6_nucleus, message):
+    study = tmp_path / "study"
+    _experiment(study / "7Li" / "1", "7Li")
+    _experiment(study / "6Li" / "1", li6_nucleus)
+    (study / "cycler.csv").write_text(cycler_text)
+    (study / "study.toml").write_text(
+        '[nmr.li7]\npath = "7Li"\n[nmr.li6]\npath = "6Li"\n'
+        '[cycler]\npath = "cycler.csv"\nstart = "2026-01-01T00:00:00"\n'
+    )
+    with pytest.raises(DataError) as info:
+        analyze(study, tmp_path / "out")
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]
+    result = CliRunner().invoke(main, ["analyze", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and message in result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0]  # progress labels may precede it
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_inside_study_or_foreign_folder_refused(tmp_path):
+    study = tmp_path / "study"
+    _experiment(study / "7Li" / "1", "7Li")
+    (study / "study.toml").write_text('[nmr.li7]\npath = "7Li"\n')
+    with pytest.raises(DataError, match="inside the study folder"):
+        analyze(study, study / "results")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    with pytest.raises(DataError, match="not replaced"):
+        analyze(study, foreign)
+    assert (foreign / "notes.txt").read_text() == "keep"
+    assert json.loads("{}") == {}
