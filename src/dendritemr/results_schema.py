@@ -121,7 +121,7 @@ def _stage_starts(stages: list[dict]) -> dict[str, float]:
     return out
 
 
-def score(results: dict, truth: dict) -> dict[str, float | None]:
+def score(results: dict, truth: dict) -> dict[str, Any]:
     """Compare an analysis with a truth (both validated), on the analysis time points.
 
     Returns
@@ -132,7 +132,14 @@ def score(results: dict, truth: dict) -> dict[str, float | None]:
         of points with ``|error| <= 2 err`` where ``*_err`` is given),
         ``stage_<name>_start_error_h``
         (first interval of each stage present in both), ``short_circuit_error_h`` (None unless
-        both give a short) and ``short_circuit_agrees`` (1.0 / 0.0: both or neither shorted).
+        both give a short) and ``short_circuit_agrees`` (1.0 / 0.0: both or neither shorted),
+        ``short_circuit_within_interval`` (1.0 / 0.0: the short within one median spacing of
+        the analysis time points; None unless both shorted), ``stage_boundary_errors_h`` (for
+        each boundary of the truth between stages of different names, the distance to the
+        nearest analysis boundary; boundaries inside the analysed time span only),
+        ``stage_boundary_max_error_fraction`` (their largest over the truth's duration:
+        ``end_h`` or its last time point) and ``interface_fraction_truth_span`` (max - min of
+        the true interface fraction on the analysis time points).
     """
     validate(results, "<results>")
     validate(truth, "<truth>")
@@ -174,4 +181,31 @@ def score(results: dict, truth: dict) -> dict[str, float | None]:
     a, b = results["short_circuit_h"], truth["short_circuit_h"]
     out["short_circuit_agrees"] = float((a is None) == (b is None))
     out["short_circuit_error_h"] = None if a is None or b is None else float(a - b)
+    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    out["short_circuit_within_interval"] = (
+        None if a is None or b is None else float(abs(a - b) <= step)
+    )
+    mine = _boundaries(results["stages"])
+    errors = []
+    for tb in _boundaries(truth["stages"]):
+        if t.size and t[0] <= tb <= t[-1]:
+            errors.append(float(np.min(np.abs(mine - tb))) if mine.size else float("inf"))
+    out["stage_boundary_errors_h"] = errors
+    duration = float(truth.get("end_h") or (tt[-1] if tt.size else 0.0))
+    out["stage_boundary_max_error_fraction"] = (
+        max(errors) / duration if errors and duration > 0 else None
+    )
+    f = _on(tt, truth["interface_fraction"], t)
+    out["interface_fraction_truth_span"] = (
+        float(np.nanmax(f) - np.nanmin(f)) if np.isfinite(f).any() else None
+    )
     return out
+
+
+def _boundaries(stages: list[dict]) -> np.ndarray:
+    """Times where the stage name changes (start of every stage but the first)."""
+    out = []
+    for prev, cur in zip(stages[:-1], stages[1:], strict=True):
+        if cur["name"] != prev["name"]:
+            out.append(float(cur["start_h"]))
+    return np.array(out)
