@@ -134,3 +134,66 @@ def test_ascii_spec_empty_and_garbage(tmp_path):
     bad.write_text("title\n1, 2, 3, 4\n2, 3, x, 5\n")
     with pytest.raises(DataError, match="bad-spec.txt: line 3"):
         read_ascii_spec(bad)
+
+
+# --- 19F MRI profile series (Li|PEO|Li) and its potentiostat log --------------------------------
+
+from dendritemr.io.topspin_text import (  # noqa: E402
+    align_with_log,
+    read_potentiostat_log,
+    read_profile_series,
+)
+
+LI_LI = F19 / "Li_Li" / "Data"
+
+
+@pytest.fixture(scope="module")
+def profiles_19f(real_data):
+    series = read_profile_series(real_data / LI_LI, 4.0, nucleus="19F", interval_s=513.0)
+    return series, read_potentiostat_log(real_data / LI_LI / "POL.txt")
+
+
+def test_profile_series_position_axis(profiles_19f):
+    series, _ = profiles_19f
+    assert series.dims == ("time", "position") and series.shape == (94, 256)
+    assert series.attrs["nucleus"] == "19F"
+    # 4 mm over 256 points, centred (the authors' dz = FOV / td)
+    assert np.diff(series["position"].values) == pytest.approx(np.full(255, 4.0 / 256))
+    assert series["position"].values[[0, 128]] == pytest.approx([-2.0, 0.0])
+    # 513 s per profile (the authors' script): mid-points
+    assert series["hours"].values[[0, -1]] == pytest.approx([0.5 * 513 / 3600, 93.5 * 513 / 3600])
+
+
+def test_potentiostat_log_columns(profiles_19f):
+    _, log = profiles_19f
+    assert log.sizes["row"] == 1022  # 1021 newlines, last row unterminated
+    assert float(log["current_mA"][0]) == pytest.approx(0.09984)
+    assert float(log["voltage_V"][0]) == pytest.approx(0.16491)
+    # 20.2 s sampling (the authors' 20.18 s/point) when the time column is in hours
+    assert np.median(np.diff(log["hours"].values)) * 3600 == pytest.approx(20.2, abs=0.1)
+
+
+def test_profiles_aligned_with_log(profiles_19f):
+    series, log = profiles_19f
+    out = align_with_log(series, log)
+    assert out.attrs["n_blocks"] == 44
+    assert out.attrs["block_period_s"] == pytest.approx(533.3, abs=1.0)
+    assert int(out["logged"].sum()) == 44
+    cur, volt = out["current_mA"].values, out["voltage_V"].values
+    # galvanostatic 0.1 mA until the 1.5 V limit, then the current decays at 1.5 V
+    assert cur[0] == pytest.approx(0.0998, abs=1e-4) and volt[0] < 0.25
+    assert volt[20] == pytest.approx(1.4998, abs=1e-3) and cur[20] < 0.04
+    assert np.all(np.isnan(cur[44:]))
+    assert np.all(np.diff(out["hours"].values) > 0)
+
+
+def test_profile_series_bad_input(tmp_path, real_data):
+    with pytest.raises(DataError, match="field of view must be positive"):
+        read_profile_series(real_data / LI_LI, 0.0)
+    bad = tmp_path / "POL.txt"
+    bad.write_text("1\t2\t3\n2\t3\n")
+    with pytest.raises(DataError, match="POL.txt: line 2: expected 3 numbers"):
+        read_potentiostat_log(bad)
+    bad.write_text("2\t2\t3\n1\t3\t4\n")
+    with pytest.raises(DataError, match="time does not increase"):
+        read_potentiostat_log(bad)

@@ -20,6 +20,7 @@ from ``<expno>/acqus``; times stay unknown (NaT) -- read the Bruker folder for t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,14 @@ from dendritemr.errors import DataError
 from dendritemr.io.varian import normalise_nucleus
 from dendritemr.model import file_checksums, make_spectrum_series
 
-__all__ = ["is_topspin_text", "read_ascii_spec", "read_totxt"]
+__all__ = [
+    "is_topspin_text",
+    "read_ascii_spec",
+    "read_totxt",
+    "read_profile_series",
+    "read_potentiostat_log",
+    "align_with_log",
+]
 
 _LEFT_RIGHT_RE = re.compile(r"LEFT\s*=\s*(\S+)\s*ppm\.?\s*RIGHT\s*=\s*(\S+)\s*ppm", re.IGNORECASE)
 _SIZE_RE = re.compile(r"SIZE\s*=\s*(\d+)")
@@ -241,3 +249,191 @@ def _parse_totxt(path: Path) -> dict[str, Any]:
         "dataset": dataset.group(1) if dataset else "",
         "created": created.group(1).strip() if created else "",
     }
+
+
+def read_profile_series(
+    path: str | Path,
+    fov_mm: float,
+    *,
+    nucleus: str = "",
+    interval_s: float | None = None,
+    start: dt.datetime | None = None,
+) -> xr.DataArray:
+    """Frequency-encoded 1D MRI profiles exported with ``totxt`` -> ``(time, position)``.
+
+    A profile's frequency axis maps onto position under the read gradient: the exported range
+    (``LEFT`` to ``RIGHT``, ``SIZE`` points, the whole spectral width) is the field of view, so
+    point ``i`` lies at ``position_mm = (i - SIZE // 2) * fov_mm / SIZE`` (centred; ``LEFT``
+    first, as in the file). ``totxt`` records neither the nucleus nor the acquisition times:
+    both come from the caller (``nucleus``; ``interval_s`` per profile, optionally ``start``,
+    the timezone-aware start of the first profile) or from :func:`align_with_log`.
+
+    Parameters
+    ----------
+    path : folder of ``totxt`` files (or one file).
+    fov_mm : field of view along the read direction (mm), from the acquisition.
+    nucleus : observed nucleus, e.g. ``"19F"``.
+    interval_s : time per profile (s): sets ``hours`` = ``(k + 1/2) interval / 3600`` (mid-points).
+    start : acquisition start of the first profile; with ``interval_s`` sets ``time``.
+
+    Returns
+    -------
+    xarray.DataArray
+        dims ``("time", "position")``, coordinates ``position`` (mm), ``ppm`` (the exported
+        frequency axis, along ``position``), ``expno``, ``hours`` (h since the first profile
+        started, NaN if unknown), ``time`` (UTC, NaT if unknown).
+
+    Raises
+    ------
+    DataError : as :func:`read_totxt`; a field of view that is not positive; ``start`` without
+        a time zone or without ``interval_s``.
+    """
+    if not (fov_mm and np.isfinite(fov_mm) and fov_mm > 0):
+        raise DataError(path, f"field of view must be positive (got {fov_mm!r} mm)")
+    if start is not None and (start.tzinfo is None or interval_s is None):
+        raise DataError(path, "profile start needs a time zone and interval_s")
+    series = read_totxt(path, nucleus=nucleus)
+    n_prof, n = series.shape
+    position = (np.arange(n) - n // 2) * float(fov_mm) / n
+    hours = np.full(n_prof, np.nan)
+    times = None
+    if interval_s is not None:
+        if not interval_s > 0:
+            raise DataError(path, f"interval_s must be positive (got {interval_s!r})")
+        hours = (np.arange(n_prof) + 0.5) * float(interval_s) / 3600.0
+        if start is not None:
+            times = [start + dt.timedelta(hours=float(h)) for h in hours]
+    attrs = dict(series.attrs)
+    attrs.update({"fov_mm": float(fov_mm), "interval_s": interval_s or np.nan})
+    coords: dict[str, Any] = {
+        "position": ("position", position, {"units": "mm", "long_name": "read position"}),
+        "ppm": ("position", series["ppm"].values, {"units": "ppm"}),
+        "expno": ("time", series["expno"].values),
+        "hours": ("time", hours, {"units": "h", "long_name": "mid-point since first start"}),
+    }
+    t64 = (
+        np.array([np.datetime64(t.astimezone(dt.UTC).replace(tzinfo=None), "ns") for t in times])
+        if times
+        else np.full(n_prof, np.datetime64("NaT", "ns"))
+    )
+    coords["time"] = ("time", t64, {"long_name": "acquisition mid-point", "timezone": "UTC"})
+    return xr.DataArray(
+        series.values, dims=("time", "position"), coords=coords, attrs=attrs, name="profile"
+    )
+
+
+def read_potentiostat_log(
+    path: str | Path, time_unit: str = "h", current_unit: str = "mA"
+) -> xr.Dataset:
+    """A 3-column potentiostat text log without header: time, voltage (V), current.
+
+    The layout of ``POL.txt`` of the Li|PEO|Li 19F MRI data (Zahner export): tab- or
+    space-separated rows ``time  voltage  current``. The file names no units: time is in hours
+    by default (its median step, 0.00561 h = 20.2 s, is the 20.18 s/point sampling the authors
+    state), current in mA (0.0998 during the galvanostatic part).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``voltage_V``, ``current_mA`` over ``row`` with coordinate ``hours`` (log clock).
+
+    Raises
+    ------
+    DataError : missing/empty file, a row without exactly 3 numbers, non-finite values, time
+        not increasing, an unknown unit.
+    """
+    path = Path(path)
+    scale_t = {"h": 1.0, "min": 1 / 60, "s": 1 / 3600}.get(time_unit)
+    scale_i = {"mA": 1.0, "A": 1e3, "uA": 1e-3}.get(current_unit)
+    if scale_t is None or scale_i is None:
+        raise DataError(path, f"unknown units {time_unit!r}/{current_unit!r} (h|min|s, mA|A|uA)")
+    rows = []
+    for number, line in enumerate(_text_lines(path), start=1):
+        if not line.strip():
+            continue
+        parts = line.replace(",", " ").split()
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            values = []
+        if len(values) != 3:
+            raise DataError(path, f"line {number}: expected 3 numbers (time, voltage, current)")
+        rows.append(values)
+    if len(rows) < 2:
+        raise DataError(path, "fewer than two rows")
+    table = np.asarray(rows)
+    if not np.all(np.isfinite(table)):
+        raise DataError(path, "non-finite values")
+    hours = table[:, 0] * scale_t
+    if np.any(np.diff(hours) <= 0):
+        bad = int(np.argmin(np.diff(hours) > 0)) + 2
+        raise DataError(path, f"time does not increase at row {bad}")
+    return xr.Dataset(
+        {
+            "voltage_V": ("row", table[:, 1], {"units": "V"}),
+            "current_mA": ("row", table[:, 2] * scale_i, {"units": "mA"}),
+        },
+        coords={"hours": ("row", hours, {"units": "h", "long_name": "log clock"})},
+        attrs={"source": str(path), "checksums": file_checksums([path])},
+    )
+
+
+def align_with_log(
+    profiles: xr.DataArray, log: xr.Dataset, gap_factor: float = 2.5
+) -> xr.DataArray:
+    """Put profiles on the potentiostat clock and attach the current and voltage of each.
+
+    Clock matching: the log pauses between profiles (gaps longer than ``gap_factor`` x its
+    median step), so it falls into logging blocks; block ``k`` is taken as profile ``k``
+    (the pairing of consecutive log blocks with consecutive spectra that the data's authors
+    use). Profile ``k`` then starts at block ``k``'s first sample; profiles after the last
+    block continue at the median block period and get NaN current and voltage (not logged).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``profiles`` with per-profile coordinates ``hours`` (start + half the period, on the
+        log clock), ``current_mA``, ``voltage_V`` (block means), ``logged`` (bool), and attrs
+        ``block_period_s``, ``n_blocks``, ``clock_matching``.
+
+    Raises
+    ------
+    DataError : a log without pauses (no blocks to match).
+    """
+    hours = log["hours"].values
+    step = np.diff(hours)
+    gaps = np.nonzero(step > gap_factor * np.median(step))[0]
+    if gaps.size == 0:
+        raise DataError(log.attrs.get("source", "log"), "no pauses in the log to match profiles to")
+    starts = np.concatenate([[0], gaps + 1])
+    ends = np.concatenate([gaps + 1, [hours.size]])
+    period_h = float(np.median(np.diff(hours[starts])))
+    n_prof = profiles.sizes["time"]
+    n_blk = starts.size
+    start_h = np.empty(n_prof)
+    cur = np.full(n_prof, np.nan)
+    volt = np.full(n_prof, np.nan)
+    for k in range(n_prof):
+        if k < n_blk:
+            start_h[k] = hours[starts[k]]
+            cur[k] = float(log["current_mA"].values[starts[k] : ends[k]].mean())
+            volt[k] = float(log["voltage_V"].values[starts[k] : ends[k]].mean())
+        else:
+            start_h[k] = hours[starts[-1]] + (k - n_blk + 1) * period_h
+    out = profiles.assign_coords(
+        hours=("time", start_h + period_h / 2, {"units": "h", "long_name": "mid-point, log clock"}),
+        current_mA=("time", cur, {"units": "mA"}),
+        voltage_V=("time", volt, {"units": "V"}),
+        logged=("time", np.arange(n_prof) < n_blk),
+    )
+    out.attrs.update(
+        {
+            "block_period_s": period_h * 3600.0,
+            "n_blocks": int(n_blk),
+            "clock_matching": (
+                f"log block k = profile k; {n_blk} blocks separated by pauses, median period "
+                f"{period_h * 3600:.1f} s; profiles beyond the log continue at that period"
+            ),
+        }
+    )
+    return out
