@@ -114,9 +114,16 @@ def describe(data: xr.DataArray) -> dict[str, Any]:
         "sfo1_mhz": _float(data.attrs.get("sfo1_mhz")),
         "sw_hz": _float(data.attrs.get("sw_hz")),
         "shape": dict(data.sizes),
-        "first": times[0].isoformat() if times else None,
-        "last": times[-1].isoformat() if times else None,
+        "first": times[0].isoformat() if times else data.attrs.get("time_mid"),
+        "last": times[-1].isoformat() if times else data.attrs.get("time_mid"),
     }
+    if info["field_t"] is None and _float(data.attrs.get("bf1_mhz")) and info["nucleus"]:
+        from dendritemr.physics import field_from_larmor  # images: field from BF1
+
+        try:
+            info["field_t"] = float(field_from_larmor(info["nucleus"], data.attrs["bf1_mhz"]))
+        except (KeyError, ValueError):
+            pass
     if "ppm" in data.dims:
         info["ppm_range"] = [float(data["ppm"].max()), float(data["ppm"].min())]
     extra = [c for c in data.coords if c not in ("time", "hours", "t2", "ppm")]
