@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -138,6 +139,36 @@ def _register() -> None:
 
     for command in (quantify, isotopes, simulate):
         main.add_command(command)
+    for command in main.commands.values():
+        _create_out_folder_first(command)
+
+
+#: what each command's ``--out`` names: a ``file`` (its folder is created) or a ``folder``.
+#: ``analyze`` writes its results folder atomically itself, so only the folder holding it is.
+_OUT_KIND = {"process": "file", "demo": "folder", "simulate": "folder", "analyze": "file"}
+
+
+def _create_out_folder_first(command: click.Command) -> None:
+    """One rule for every command: a missing ``--out`` folder is created (with its parents)
+    and ``created folder PATH`` is printed on stderr (docs/data-model.md)."""
+    kind = _OUT_KIND.get(command.name or "")
+    if kind is None or command.callback is None:
+        return
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from dendritemr.model.storage import create_output_folder
+
+        out = kwargs.get("out")
+        if out is not None:
+            try:
+                create_output_folder(Path(out).parent if kind == "file" else Path(out))
+            except DendriteMRError as exc:
+                exit_with(exc)
+        return callback(*args, **kwargs)
+
+    command.callback = run
 
 
 _register()

@@ -53,6 +53,18 @@ def _time_coords(times: Sequence[dt.datetime] | None, n: int) -> dict[str, Any]:
     }
 
 
+#: units of the standard per-row coordinates; others are counters or labels ("1")
+ROW_UNITS = {"vd": "s", "hours": "h"}
+
+
+def _row_coords(row_coords: Mapping[str, Sequence[Any]] | None) -> dict[str, Any]:
+    """Per-row coordinates along ``time``, each with ``units`` (``"1"`` for counters)."""
+    return {
+        name: ("time", np.asarray(values), {"units": ROW_UNITS.get(name, "1")})
+        for name, values in (row_coords or {}).items()
+    }
+
+
 def _base_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     base = {
         "nucleus": "",
@@ -94,8 +106,7 @@ def make_fid_series(
     n_time, n_pts = data.shape
     coords = _time_coords(times, n_time)
     coords["t2"] = ("t2", np.arange(n_pts) * float(dwell_s), {"units": "s"})
-    for name, values in (row_coords or {}).items():
-        coords[name] = ("time", np.asarray(values))
+    coords.update(_row_coords(row_coords))
     return xr.DataArray(
         data, dims=("time", "t2"), coords=coords, attrs=_base_attrs(attrs or {}), name="fid"
     )
@@ -115,8 +126,7 @@ def make_spectrum_series(
         raise ValueError(f"ppm axis has {ppm.size} points, spectra have {data.shape[1]}")
     coords = _time_coords(times, data.shape[0])
     coords["ppm"] = ("ppm", ppm, {"units": "ppm"})
-    for name, values in (row_coords or {}).items():
-        coords[name] = ("time", np.asarray(values))
+    coords.update(_row_coords(row_coords))
     return xr.DataArray(
         data,
         dims=("time", "ppm"),

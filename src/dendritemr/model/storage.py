@@ -1,79 +1,189 @@
-"""Atomic NetCDF save and load of labelled datasets (complex data split into real/imag)."""
+"""NetCDF save and load of labelled datasets (the encoding is documented in docs/data-model.md).
+
+Encoding ``dendritemr-netcdf/2`` (global attribute ``dendritemr_encoding``):
+
+- Complex variables are stored as float64 with one extra, last dimension ``complex`` whose
+  coordinate is ``["real", "imag"]`` (attribute ``complex_dimension = "complex"`` on the
+  variable); :func:`load` joins them back into complex values. A plain xarray user writes
+  ``v.sel(complex="real") + 1j * v.sel(complex="imag")``.
+- Provenance (``source``, ``checksums``, ``versions``, ``history`` and the acquisition
+  metadata) is stored once, as global attributes; variables keep only their own attributes
+  (``units``, ``long_name``...). :func:`load` gives a saved DataArray its attributes back.
+- Every variable and coordinate has ``units`` (``"1"`` when dimensionless or a label).
+- ``time`` is CF-encoded: int64 ``nanoseconds since 1970-01-01T00:00:00+00:00`` (UTC),
+  ``proleptic_gregorian``, NaT as the fill value; the spectrometer's own zone is the global
+  ``utc_offset_minutes`` (and ``time`` carries ``timezone = "UTC"``).
+- Files are written to a temporary name in the target folder and renamed, so a failed write
+  leaves nothing; the file gets the permissions the user's umask gives new files.
+
+Files written by earlier versions (complex as ``name__real``/``name__imag`` pairs) still load.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from dendritemr.errors import DataError
 
-_COMPLEX_FLAG = "complex_parts"
+ENCODING = "dendritemr-netcdf/2"
+_COMPLEX_DIM = "complex"
+_LEGACY_FLAG = "complex_parts"
+_ARRAY_FLAG = "dendritemr_dataarray"
+_TIME_UNITS = "nanoseconds since 1970-01-01T00:00:00+00:00"
+#: units of coordinates that the constructors leave without (row labels and counters)
+_DEFAULT_UNITS = {"vd": "s", "hours": "h", "t2": "s", "ppm": "ppm"}
+
+
+def _plain(value: Any) -> Any:
+    """An attribute value NetCDF can store (bool -> int, None -> "")."""
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if value is None:
+        return ""
+    return value
 
 
 def _to_storable(obj: xr.DataArray | xr.Dataset) -> xr.Dataset:
-    ds = obj.to_dataset(name=obj.name or "data") if isinstance(obj, xr.DataArray) else obj.copy()
     if isinstance(obj, xr.DataArray):
+        name = str(obj.name or "data")
+        ds = obj.to_dataset(name=name)
         ds.attrs = dict(obj.attrs)
-        ds.attrs["dendritemr_dataarray"] = str(obj.name or "data")
+        ds.attrs[_ARRAY_FLAG] = name
+        ds[name].attrs = {"units": obj.attrs.get("units", "1")}
+    else:
+        ds = obj.copy()
+        ds.attrs = dict(obj.attrs)
+        for name in ds.data_vars:
+            own = {k: v for k, v in ds[name].attrs.items() if ds.attrs.get(k, _MISSING) != v}
+            own.setdefault("units", ds[name].attrs.get("units", "1"))
+            ds[name].attrs = own
+    ds.attrs["dendritemr_encoding"] = ENCODING
+    ds.attrs.setdefault("Conventions", "CF-1.10")
+    ds.attrs = {k: _plain(v) for k, v in ds.attrs.items()}
     for name in list(ds.data_vars):
         var = ds[name]
         if np.iscomplexobj(var.values):
-            ds[f"{name}__real"] = var.real.assign_attrs(var.attrs)
-            ds[f"{name}__imag"] = var.imag.assign_attrs(var.attrs)
-            ds = ds.drop_vars(name)
-            ds[f"{name}__real"].attrs[_COMPLEX_FLAG] = name
+            parts = np.stack([var.values.real, var.values.imag], axis=-1)
+            attrs = dict(var.attrs, complex_dimension=_COMPLEX_DIM)
+            ds[name] = xr.Variable((*var.dims, _COMPLEX_DIM), parts, attrs)
+    if any(_COMPLEX_DIM in ds[v].dims for v in ds.data_vars):
+        ds = ds.assign_coords({_COMPLEX_DIM: ["real", "imag"]})
+        ds[_COMPLEX_DIM].attrs = {"units": "1", "long_name": "real and imaginary parts"}
+    for name, var in ds.variables.items():
+        var.attrs = {k: _plain(v) for k, v in var.attrs.items()}
+        if name == "time" and np.issubdtype(var.dtype, np.datetime64):
+            var.attrs.pop("units", None)
+            var.attrs.setdefault("standard_name", "time")
+            var.attrs["timezone"] = "UTC"
+            var.encoding.update(units=_TIME_UNITS, calendar="proleptic_gregorian", dtype="int64")
+            continue
+        if "units" not in var.attrs:
+            var.attrs["units"] = _DEFAULT_UNITS.get(str(name), "1")
     return ds
 
 
+_MISSING = object()
+
+
 def _from_storable(ds: xr.Dataset) -> xr.DataArray | xr.Dataset:
-    for name in list(ds.data_vars):
+    for name in list(ds.data_vars):  # files of encoding 1: name__real / name__imag pairs
         if name not in ds.data_vars:
             continue
-        target = ds[name].attrs.get(_COMPLEX_FLAG)
+        target = ds[name].attrs.get(_LEGACY_FLAG)
         if target is not None and name.endswith("__real"):
             re, im = ds[name], ds[f"{target}__imag"]
-            attrs = {k: v for k, v in re.attrs.items() if k != _COMPLEX_FLAG}
+            attrs = {k: v for k, v in re.attrs.items() if k != _LEGACY_FLAG}
             ds[target] = (re + 1j * im).assign_attrs(attrs)
             ds = ds.drop_vars([name, f"{target}__imag"])
-    array_name = ds.attrs.get("dendritemr_dataarray")
+    for name in list(ds.data_vars):
+        var = ds[name]
+        if var.attrs.get("complex_dimension") == _COMPLEX_DIM and _COMPLEX_DIM in var.dims:
+            values = var.sel({_COMPLEX_DIM: "real"}) + 1j * var.sel({_COMPLEX_DIM: "imag"})
+            attrs = {k: v for k, v in var.attrs.items() if k != "complex_dimension"}
+            ds[name] = values.drop_vars(_COMPLEX_DIM, errors="ignore").assign_attrs(attrs)
+    if _COMPLEX_DIM in ds.coords and not any(_COMPLEX_DIM in ds[v].dims for v in ds.data_vars):
+        ds = ds.drop_vars(_COMPLEX_DIM)
+    meta = {"dendritemr_encoding", "Conventions", _ARRAY_FLAG}
+    global_attrs = {k: v for k, v in ds.attrs.items() if k not in meta}
+    if "time" in ds.coords:
+        ds["time"].attrs.pop("standard_name", None)
+        ds["time"].encoding = {}
+    array_name = ds.attrs.get(_ARRAY_FLAG)
     if array_name is not None:
         da = ds[array_name]
-        da.attrs = {k: v for k, v in ds.attrs.items() if k != "dendritemr_dataarray"}
+        da.attrs = global_attrs
         return da
+    ds.attrs = global_attrs
     return ds
 
 
 def save(obj: xr.DataArray | xr.Dataset, path: str | Path) -> Path:
-    """Write ``obj`` to NetCDF at ``path`` atomically (temporary file in the same folder, rename).
+    """Write ``obj`` to NetCDF at ``path`` (encoding in the module docstring), atomically.
 
-    Nothing is left at ``path`` if writing fails.
+    The parent folder is created when missing. Nothing is left at ``path`` (or beside it) if
+    writing fails; the new file has the permissions of the user's umask.
+
+    Raises
+    ------
+    Whatever the NetCDF writer raises for values it cannot store (e.g. a dict attribute).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds = _to_storable(obj)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         ds.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=False)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
 def load(path: str | Path) -> xr.DataArray | xr.Dataset:
-    """Load a file written by :func:`save` fully into memory."""
+    """Load a file written by :func:`save` fully into memory (complex values joined again).
+
+    Raises
+    ------
+    DataError : no such file, or not a readable NetCDF file.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "no such file")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         raise DataError(path, f"not a readable NetCDF file ({exc.__class__.__name__})") from exc
     return _from_storable(ds)
+
+
+def create_output_folder(folder: str | Path, announce: bool = True) -> bool:
+    """Create ``folder`` (and missing parents) for a command's ``--out``; True if created.
+
+    Every command that writes into a folder that does not exist creates it and, with
+    ``announce``, says so on stderr (``created folder PATH``).
+
+    Raises
+    ------
+    DataError : the path exists but is not a folder, or cannot be created.
+    """
+    folder = Path(folder)
+    if folder.is_dir():
+        return False
+    if folder.exists():
+        raise DataError(folder, "exists and is not a folder")
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise DataError(folder, f"cannot create folder ({exc.strerror})") from exc
+    if announce:
+        print(f"created folder {folder}", file=sys.stderr)
+    return True

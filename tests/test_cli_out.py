@@ -1,0 +1,42 @@
+"""--out into a missing folder: every command creates it (with parents) and says so."""
+
+from __future__ import annotations
+
+import stat
+
+from click.testing import CliRunner
+
+from dendritemr.cli import _OUT_KIND, main
+from dendritemr.model import load
+
+
+def test_process_creates_the_folder_of_its_out_file(synthetic_study, tmp_path):
+    folder, _ = synthetic_study
+    out = tmp_path / "new" / "deeper" / "p.nc"
+    res = CliRunner().invoke(main, ["process", str(folder), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"created folder {out.parent}" in res.output
+    assert load(out)["spectrum"].dtype.kind == "c"
+    assert stat.S_IMODE(out.stat().st_mode) & 0o044  # group/other may read (umask 022)
+
+
+def test_every_out_command_follows_the_rule():
+    for name in _OUT_KIND:
+        assert hasattr(main.commands[name].callback, "__wrapped__"), name
+
+
+def test_analyze_creates_the_folder_holding_its_results(tmp_path):
+    out = tmp_path / "results" / "run1"
+    res = CliRunner().invoke(main, ["analyze", str(tmp_path / "no-study"), "--out", str(out)])
+    assert f"created folder {out.parent}" in res.output
+    assert res.exit_code == 2  # the study is missing: one-line error, nothing written in run1
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    res = CliRunner().invoke(main, ["demo", "--out", str(blocker / "demo")])
+    assert res.exit_code == 2
+    assert "cannot create folder (Not a directory)" in res.output
+    assert len(res.output.strip().splitlines()) == 1
