@@ -11,6 +11,9 @@ opened with :func:`dendritemr.io.open_dataset` under a per-input time limit. Out
 - ``uncaught``: any other exception, or a DendriteMRError spanning several lines;
 - ``hang``: the time limit ran out.
 
+Every ``--cli-every``-th input also goes through ``dendritemr info`` (click's test runner): it
+must exit 0, or exit 2 printing exactly one ``error:`` line ("cli bad" counts the others).
+
 Usage::
 
     python benchmarks/fuzz_readers.py                     # 10,000 inputs per family
@@ -74,6 +77,29 @@ def run_one(path: Path, limit_s: float) -> tuple[str, str]:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def run_cli(path: Path, limit_s: float) -> tuple[str, str]:
+    """(outcome, detail) of ``dendritemr info PATH``: exit 0, or exit 2 with one error line."""
+    from click.testing import CliRunner
+
+    from dendritemr.cli import main as cli
+
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = CliRunner().invoke(cli, ["info", str(path)], catch_exceptions=True)
+    except Hang:
+        return ("hang", f"info over {limit_s} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    if isinstance(res.exception, Hang):
+        return ("hang", f"info over {limit_s} s")
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    if res.exit_code == 0 or (res.exit_code == 2 and len(errors) == 1):
+        return ("ok" if res.exit_code == 0 else "clean", errors[0] if errors else "")
+    return ("uncaught", f"info exit {res.exit_code}: {res.exception!r}"[:200])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--per-family", type=int, default=10_000)
@@ -84,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=10, help="findings to print per family")
     parser.add_argument("--save-failures", type=Path, help="write failing inputs here")
     parser.add_argument("--json", type=Path, help="write the counts as JSON here")
+    parser.add_argument(
+        "--cli-every", type=int, default=20, help="also run `dendritemr info` on every k-th input"
+    )
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGALRM, _alarm)
@@ -93,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     bad = 0
     print(f"{'family':14s} {'seeds':>5s} {'inputs':>7s} {'ok':>7s} {'clean':>7s} "
-          f"{'uncaught':>8s} {'hang':>5s} {'s':>7s}")  # fmt: skip
+          f"{'uncaught':>8s} {'hang':>5s} {'cli runs':>8s} {'cli bad':>7s} {'s':>7s}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "input"
         for family in families:
@@ -106,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
                 fuzz_corpus.write_files(files, scratch)
                 outcome, detail = run_one(scratch / seed.target, args.time_limit)
                 counts[outcome] += 1
+                if args.cli_every and i % args.cli_every == 0:
+                    cli_outcome, cli_detail = run_cli(scratch / seed.target, args.time_limit)
+                    counts["cli"] += 1
+                    if cli_outcome in ("uncaught", "hang"):
+                        counts["cli_" + cli_outcome] += 1
+                        outcome, detail = cli_outcome, cli_detail
                 if outcome in ("uncaught", "hang"):
                     findings.append(f"  [{seed.name}] {what}: {detail}")
                     if args.save_failures:
@@ -114,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                         (dest / "FINDING.txt").write_text(f"{seed.target}\n{what}\n{detail}\n")
             elapsed = time.perf_counter() - t0
             results[family] = dict(counts, inputs=args.per_family, seconds=round(elapsed, 1))
-            bad += counts["uncaught"] + counts["hang"]
+            bad += counts["uncaught"] + counts["hang"] + counts["cli_uncaught"] + counts["cli_hang"]
             print(f"{family:14s} {len(seeds[family]):5d} {args.per_family:7d} {counts['ok']:7d} "
                   f"{counts['clean']:7d} {counts['uncaught']:8d} {counts['hang']:5d} "
+                  f"{counts['cli']:8d} {counts['cli_uncaught'] + counts['cli_hang']:7d} "
                   f"{elapsed:7.1f}", flush=True)  # fmt: skip
             for line in findings[: args.show]:
                 print(line, flush=True)
