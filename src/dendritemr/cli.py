@@ -60,7 +60,9 @@ def info(path: Path, nucleus: str | None) -> None:
 @click.option("--noise", default=None, help="Noise region LOW:HIGH ppm.")
 @click.option("--lb", "lb_hz", type=float, default=None, help="Exponential broadening, Hz.")
 @click.option(
-    "--phase", type=click.Choice(["auto", "lines", "lines-acme", "acme", "none"]), default="auto"
+    "--phase",
+    type=click.Choice(["auto", "windows", "lines", "lines-acme", "acme", "none"]),
+    default="auto",
 )
 @click.option(
     "--mode",
@@ -134,10 +136,11 @@ def analyze(study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bo
 
 def _register() -> None:
     """Commands that live with their subsystem."""
+    from dendritemr.mri.commands import image
     from dendritemr.quant.commands import isotopes, quantify
     from dendritemr.sim.commands import simulate
 
-    for command in (quantify, isotopes, simulate):
+    for command in (quantify, isotopes, simulate, image):
         main.add_command(command)
     for command in main.commands.values():
         _create_out_folder_first(command)
