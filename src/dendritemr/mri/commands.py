@@ -50,6 +50,8 @@ def analyse_scans(
     model = CsiModel(electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k)
     maps = []
     for folder in folders:
+        if not (folder / "method").is_file():
+            raise DataError(folder / "method", "missing method file (the CSI encoding is there)")
         raw = read_raw(folder)
         if "t2" not in raw.dims:
             raise DataError(folder, "not a chemical-shift image (no spectral dimension)")
