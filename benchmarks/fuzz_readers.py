@@ -4,7 +4,10 @@ Each input is one seed dataset (``tests/io/fuzz_corpus.py``: real files read in 
 ``../shared/data/real`` when present, and numpy-written fixtures) with one mutation (truncation,
 bit flips, zeroed blocks, inserted/deleted bytes, a deleted file, a parameter line deleted or set
 to an absurd value: 0, negative, NaN, 1e999, words...). It is written into a scratch folder and
-opened with :func:`dendritemr.io.open_dataset` under a per-input time limit. Outcomes:
+opened with :func:`dendritemr.io.open_dataset` under a per-input CPU-time limit (CPU time, so that
+a busy machine does not pass for a hang) and an address-space limit (so that an input asking for
+absurd memory fails with MemoryError, counted as uncaught, instead of exhausting the machine).
+Outcomes:
 
 - ``ok``: a dataset came back;
 - ``clean``: a one-line :class:`~dendritemr.errors.DendriteMRError` (the CLI prints it, exit 2);
@@ -29,6 +32,7 @@ import argparse
 import collections
 import json
 import random
+import resource
 import signal
 import sys
 import tempfile
@@ -55,26 +59,26 @@ def _alarm(signum, frame):
 
 def run_one(path: Path, limit_s: float) -> tuple[str, str]:
     """(outcome, detail) of opening ``path``."""
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    signal.setitimer(signal.ITIMER_PROF, limit_s)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             data = open_dataset(path)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         return ("ok", type(data).__name__)
     except Hang:
         return ("hang", f"over {limit_s} s")
     except DendriteMRError as exc:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         text = str(exc)
         return ("clean", text) if "\n" not in text else ("uncaught", "multi-line: " + text[:200])
     except Exception as exc:  # noqa: BLE001 - the point: anything else is a finding
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         return ("uncaught", f"{type(exc).__name__} at {where}: {str(exc)[:160]}")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def run_cli(path: Path, limit_s: float) -> tuple[str, str]:
@@ -83,7 +87,7 @@ def run_cli(path: Path, limit_s: float) -> tuple[str, str]:
 
     from dendritemr.cli import main as cli
 
-    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    signal.setitimer(signal.ITIMER_PROF, limit_s)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -91,7 +95,7 @@ def run_cli(path: Path, limit_s: float) -> tuple[str, str]:
     except Hang:
         return ("hang", f"info over {limit_s} s")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
     if isinstance(res.exception, Hang):
         return ("hang", f"info over {limit_s} s")
     errors = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
@@ -105,7 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--per-family", type=int, default=10_000)
     parser.add_argument("--family", action="append", choices=fuzz_corpus.FAMILIES)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per input")
+    parser.add_argument(
+        "--time-limit", type=float, default=10.0, help="CPU seconds per input (a hang)"
+    )
+    parser.add_argument(
+        "--memory-limit-gb",
+        type=float,
+        default=4.0,
+        help="address-space limit: an input that asks for more fails with MemoryError",
+    )
     parser.add_argument("--no-real", action="store_true", help="fixtures only")
     parser.add_argument("--show", type=int, default=10, help="findings to print per family")
     parser.add_argument("--save-failures", type=Path, help="write failing inputs here")
@@ -115,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
+    limit = int(args.memory_limit_gb * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
     seeds = fuzz_corpus.seeds(real=not args.no_real)
     families = args.family or list(fuzz_corpus.FAMILIES)
     rng = random.Random(args.seed)

@@ -131,3 +131,16 @@ def test_absurd_parameters_are_one_line_errors(tmp_path, key, value, message):
     with pytest.raises(DataError, match=message) as info:
         open_dataset(exp)
     assert "\n" not in str(info.value) and str(exp) in str(info.value)
+
+
+def test_pdata_with_absurd_si_is_refused_before_allocating(tmp_path):
+    from vendor_fixtures import topspin_params
+
+    exp = write_topspin(tmp_path / "1", fid_rows(1, 256, seed=6))
+    pdir = exp / "pdata" / "1"
+    pdir.mkdir(parents=True)
+    procs = {"SI": 2**31 - 1, "SF": 116.64, "SW_p": 5e4, "OFFSET": 250.0, "NC_proc": 0}
+    (pdir / "procs").write_text(topspin_params(procs))
+    (pdir / "1r").write_bytes(np.zeros(256, "<i4").tobytes())
+    with pytest.raises(DataError, match="does not match SI=2147483647"):
+        open_dataset(pdir)

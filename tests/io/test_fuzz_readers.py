@@ -31,17 +31,17 @@ def _alarm(signum, frame):
 
 
 def _open(path):
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, LIMIT_S)
+    previous = signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, LIMIT_S)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return open_dataset(path)
     except _Hang:
-        pytest.fail(f"{path}: no answer within {LIMIT_S} s")
+        pytest.fail(f"{path}: no answer within {LIMIT_S} CPU seconds")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -215,3 +215,10 @@ def test_ntuples_spectrum_in_hz(tmp_path):
     assert da.dims == ("time", "ppm")
     np.testing.assert_allclose(da["ppm"].values, np.linspace(100, 0, 7))  # Hz / 116.64 MHz
     np.testing.assert_array_equal(da.values[0], np.array(VALUES) * (1 + 1j))
+
+
+def test_absurd_dup_count_is_refused_without_expanding(tmp_path):
+    path = tmp_path / "dup.jdx"
+    path.write_text(spectrum_text(["0A0S99999999999"]))
+    with pytest.raises(DataError, match="DUP count 2e\\+11 too large"):
+        read_jcamp(path)

@@ -286,7 +286,6 @@ def read_pdata(path: str | Path) -> xr.DataArray:
     pdir = Path(path)
     procs = read_parameters(pdir / "procs")
     si = number(procs, "SI", pdir / "procs", integer=True, positive=True)
-    ppm = _ppm_from_procs(procs, pdir / "procs")
     if (pdir / "2rr").is_file() and not (pdir / "1r").is_file():
         values, _ = _read_2rr(pdir, procs)
         files = [pdir / "procs", pdir / "proc2s", pdir / "2rr"]
@@ -312,6 +311,7 @@ def read_pdata(path: str | Path) -> xr.DataArray:
             parts.append(np.fromfile(f, dtype=dtype).astype(float) * scale)
         values = (parts[0] + 1j * parts[1])[None, :]
         files = [pdir / "procs", pdir / "1r"]
+    ppm = _ppm_from_procs(procs, pdir / "procs")
     exp = pdir.parent.parent
     times = None
     attrs: dict[str, Any] = {"sf_mhz": float(procs["SF"]), "sw_hz": float(procs["SW_p"])}

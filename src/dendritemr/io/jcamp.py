@@ -58,6 +58,8 @@ _SQZ.update({c: -(i + 1) for i, c in enumerate("abcdefghi")})
 _DIF = {"%": 0, **{c: i + 1 for i, c in enumerate("JKLMNOPQR")}}
 _DIF.update({c: -(i + 1) for i, c in enumerate("jklmnopqr")})
 _DUP = {c: i + 1 for i, c in enumerate("STUVWXYZs")}
+#: most points one data table may expand to (NMR tables hold at most a few million)
+_MAX_POINTS = 50_000_000
 _NMR_KINDS = ("NMRFID", "NMRSPECTRUM", "NDNMRFID", "NDNMRSPECTRUM")
 
 
@@ -266,6 +268,8 @@ def _decode_table(path: Path, where: str, lines: list[str]) -> np.ndarray:
             if kind == "dup":
                 if previous is None:
                     raise DataError(path, f"{where} line {number}: DUP without a value")
+                if value > _MAX_POINTS or len(ys) + len(values) + value > _MAX_POINTS:
+                    raise DataError(path, f"{where} line {number}: DUP count {value:g} too large")
                 for _ in range(int(value) - 1):
                     _apply(previous, values, path, where, number)
                 continue

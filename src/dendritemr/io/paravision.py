@@ -345,6 +345,10 @@ def read_2dseq(path: str | Path) -> xr.DataArray:
         visu = read_pv_parameters(vp)
         size = _counts(visu, "VisuCoreSize", vp)
         frames = _count(visu, "VisuCoreFrameCount", vp, 1)
+        if frames * int(np.prod(size)) > seq.stat().st_size:
+            raise DataError(
+                seq, f"{seq.stat().st_size} bytes cannot hold {frames} frames of {size} points"
+            )
         word = str(visu.get("VisuCoreWordType", "_16BIT_SGN_INT"))
         order = "<" if str(visu.get("VisuCoreByteOrder", "little")).startswith("little") else ">"
         slope = _per_frame(visu, "VisuCoreDataSlope", vp, 1.0, frames)

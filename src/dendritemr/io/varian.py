@@ -199,12 +199,18 @@ def _attrs(
         "pulse_program": _first_str(params, "seqfil"),
         "console": _first_str(params, "console"),
         "array": _first_str(params, "array"),
-        "arraydim": int(_first_float(params, "arraydim", 1.0)),
+        "arraydim": _arraydim(params),
         "time_note": (
             f"procpar times are the spectrometer's local clock, read as UTC{utc_offset_minutes:+d} "
             "min; row times are mid-points of the time_run..time_complete span split by scans"
         ),
     }
+
+
+def _arraydim(params: dict[str, list[str]]) -> int:
+    """``arraydim`` as an int (1 when absent or not a finite whole number)."""
+    value = _first_float(params, "arraydim", 1.0)
+    return int(value) if np.isfinite(value) and value == round(value) else 1
 
 
 def _array_coords(params: dict[str, list[str]], n_rows: int) -> dict[str, np.ndarray]:
