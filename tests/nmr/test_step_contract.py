@@ -29,6 +29,7 @@ from dendritemr.nmr import (
     PybaselinesBaseline,
     Reference,
     Truncate,
+    WindowPhase,
     ZeroFill,
     step_from_dict,
 )
@@ -80,6 +81,8 @@ SPECTRUM_STEPS = [
     Reference(observed_ppm=1.0, reference_ppm=0.0),
     Magnitude(),
     Magnitude(power=True),
+    WindowPhase(),
+    WindowPhase(reference=None, order=1, flank_ppm=40.0),
 ]
 ALL = [(s, _fids) for s in FID_STEPS] + [(s, _spectra) for s in SPECTRUM_STEPS]
 IDS = [type(s).__name__ + str(i) for i, (s, _) in enumerate(ALL)]

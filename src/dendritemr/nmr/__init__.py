@@ -14,7 +14,7 @@ from dendritemr.nmr.digital_filter import DigitalFilter
 from dendritemr.nmr.fourier import FourierTransform
 from dendritemr.nmr.integrate import integrate_regions, noise_std, snr
 from dendritemr.nmr.magnitude import Magnitude
-from dendritemr.nmr.phase import AutoPhase, LinePhase, Phase
+from dendritemr.nmr.phase import AutoPhase, LinePhase, Phase, WindowPhase
 from dendritemr.nmr.pipeline import Pipeline
 from dendritemr.nmr.reference import Reference
 from dendritemr.nmr.zero_fill import Truncate, ZeroFill
@@ -35,6 +35,7 @@ __all__ = [
     "PybaselinesBaseline",
     "Reference",
     "Truncate",
+    "WindowPhase",
     "ZeroFill",
     "integrate_regions",
     "noise_std",

@@ -1,8 +1,9 @@
 """Region integrals of spectra with noise-based uncertainties, and signal-to-noise ratios.
 
 Integrals are sums of the real part times the point spacing (ppm units). The noise standard
-deviation sigma of each spectrum comes from a signal-free region (real part, linear trend
-removed); for n independent points the integral's standard error is sigma sqrt(n) |d ppm|.
+deviation sigma of each spectrum is :func:`dendritemr.nmr.noise.noise_std` (signal-free
+region, real part, linear trend removed); for n independent points the integral's standard
+error is sigma sqrt(n) |d ppm|.
 (Zero filling correlates neighbouring points, so this is a lower bound unless the spectrum
 was not zero filled; pass ``correlation`` = zero-fill factor to account for it.)
 SNR = maximum of the real part in the signal region / sigma.
@@ -17,23 +18,7 @@ import xarray as xr
 
 from dendritemr.errors import ProcessingError
 from dendritemr.nmr.baseline import region_mask
-
-
-def noise_std(da: xr.DataArray, region: tuple[float, float]) -> xr.DataArray:
-    """Noise standard deviation of the real part in ``region`` (ppm), per spectrum."""
-    ppm = da["ppm"].values
-    mask = region_mask(ppm, [region])
-    if mask.sum() < 8:
-        raise ProcessingError(f"noise region {region} ppm holds {int(mask.sum())} points (< 8)")
-    part = da.isel(ppm=np.flatnonzero(mask)).real
-    x = part["ppm"].values
-    basis = np.vstack([np.ones_like(x), x - x.mean()]).T
-    other = [d for d in part.dims if d != "ppm"]
-    rows = part.transpose(*other, "ppm").values.reshape(-1, x.size)
-    coef, *_ = np.linalg.lstsq(basis, rows.T, rcond=None)
-    resid = rows - (basis @ coef).T
-    sigma = resid.std(axis=1, ddof=2).reshape([part.sizes[d] for d in other])
-    return xr.DataArray(sigma, dims=other, coords={d: part[d] for d in other if d in part.coords})
+from dendritemr.nmr.noise import noise_std  # the one noise definition (re-exported)
 
 
 def integrate_regions(
@@ -84,3 +69,6 @@ def snr(
     mask = region_mask(ppm, [signal_region])
     peak = da.real.isel(ppm=np.flatnonzero(mask)).max("ppm")
     return peak / noise_std(da, noise_region)
+
+
+__all__ = ["integrate_regions", "noise_std", "snr"]
