@@ -12,28 +12,52 @@ from dendritemr.errors import DendriteMRError, exit_with
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path), help="Study folder to write."
-)
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Study folder to write.")
 @click.option("--seed", type=int, default=None, help="Override the scenario seed.")
-def simulate(scenario: Path | None, out: Path, seed: int | None) -> None:
+@click.option(
+    "--preset",
+    default=None,
+    help="Run a scenario preset shipped with the package (see --list-presets).",
+)
+@click.option("--list-presets", "list_presets_", is_flag=True, help="List the presets and exit.")
+def simulate(
+    scenario: Path | None,
+    out: Path | None,
+    seed: int | None,
+    preset: str | None,
+    list_presets_: bool,
+) -> None:
     """Simulate an in situ Li|LLZO|Li study (default scenario if SCENARIO.toml is omitted).
 
     SCENARIO.toml sets the cell ([geometry], [llzo], [interface], [growth], [protocol],
     [isotopes]) and its observation ([spectrometer] field and schedule, [li7] and [li6]
     acquisitions, [mri] imaging, enabled = false for none); missing keys take the defaults of
-    dendritemr/sim/default_scenario.toml.
+    dendritemr/sim/default_scenario.toml. --preset NAME runs a shipped preset instead.
 
-    Writes 7Li/ and 6Li/ TopSpin series, mri/ ParaVision CSI, cycler.csv, scenario.toml and
-    ground_truth.json into OUT.
+    Writes 7Li/ and 6Li/ TopSpin series, reference/ calibration experiments, mri/ ParaVision
+    CSI, cycler.csv, scenario.toml, study.toml and ground_truth.json into OUT.
     """
+    from dendritemr.errors import DataError
+    from dendritemr.sim.presets import list_presets, load_preset
+
+    if list_presets_:
+        for name, text in list_presets().items():
+            click.echo(f"{name:16s} {text}")
+        return
+    try:
+        if out is None:
+            raise DataError("simulate", "--out is required (the study folder to write)")
+        if preset is not None and scenario is not None:
+            raise DataError(str(scenario), "give a scenario file or --preset, not both")
+    except DendriteMRError as exc:
+        exit_with(exc)
     from tqdm import tqdm
 
     from dendritemr.sim.scenario import load_scenario
     from dendritemr.sim.study import simulate as run_study
 
     try:
-        sc = load_scenario(scenario)
+        sc = load_preset(preset) if preset is not None else load_scenario(scenario)
         with tqdm(total=100, desc="simulate", unit="%", file=sys.stderr) as bar:
 
             def progress(fraction: float, label: str) -> None:

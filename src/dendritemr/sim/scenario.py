@@ -144,7 +144,7 @@ class Llzo:
         doc="electronic conductivity of grains and insulating boundaries",
     )
     sigma_e_gb_S_cm: float = _p(
-        1e-7,
+        3e-7,
         "S/cm",
         "[lit] simulator.md: 1e-8 to 1e-6 S/cm",
         "nonnegative",
@@ -164,7 +164,7 @@ class Llzo:
         0.5, "eV", "[default]", doc="activation energy of electronic conduction"
     )
     conducting_gb_fraction: float = _p(
-        0.7,
+        0.8,
         "1",
         "[default]",
         "fraction",
@@ -178,7 +178,7 @@ class Llzo:
         doc="electron trap density on conducting boundaries",
     )
     trap_depth_eV: float = _p(
-        0.1, "eV", "[default]", "nonnegative", doc="depth of empty traps below the Li/Li+ level"
+        0.03, "eV", "[default]", "nonnegative", doc="depth of empty traps below the Li/Li+ level"
     )
     kic_grain_MPa_m05: float = _p(
         1.0, "MPa m^0.5", "[lit] ~1 MPa m^0.5 (science.md s4)", doc="fracture toughness of grains"
@@ -272,7 +272,7 @@ class Growth:
         doc="growth weighted by (j / j_max)^(exponent - 1)",
     )
     nucleation_overpotential_mV: float = _p(
-        15.0,
+        25.0,
         "mV",
         "[default] simulator.md: tens of mV",
         "nonnegative",

@@ -55,7 +55,13 @@ from dendritemr.sim.paravision_writer import PvScan, write_csi_experiment
 from dendritemr.sim.scenario import Scenario
 from dendritemr.sim.topspin_writer import int32_scale, write_experiment
 
-__all__ = ["simulate", "scenario_toml", "study_toml", "REFERENCE_RELAXED_T1"]
+__all__ = [
+    "simulate",
+    "scenario_toml",
+    "study_toml",
+    "nmr_time_points",
+    "REFERENCE_RELAXED_T1",
+]
 
 Progress = Callable[[float, str], None]
 _GAP_S = GAP_S  # dead time between consecutive acquisitions (s)
@@ -101,6 +107,13 @@ def _schedule(result: SimulationResult, obs: ObservationSettings) -> list[dict]:
         points.append(point)
         t += obs.interval_h * 3600.0
     return points
+
+
+def nmr_time_points(result: SimulationResult, obs: ObservationSettings) -> np.ndarray:
+    """Mid-points (h since the current started) of the 7Li acquisitions the study records."""
+    first = obs.nmr()[0]
+    duration = acquisition(obs, first, "").duration_s
+    return np.array([(p["nmr"][0] + duration / 2.0) / 3600.0 for p in _schedule(result, obs)])
 
 
 def simulate(

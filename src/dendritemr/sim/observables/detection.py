@@ -5,7 +5,8 @@ only when its growth over the trailing window is larger than an ideal observer a
 stated SNR could tell from noise. The observer:
 
 1. knows the exact line shapes (positions, widths, phases) of every component of each 7Li and
-   6Li spectrum -- electrodes B and A, the dendritic metal, LLZO -- and fits only their
+   6Li spectrum -- the electrodes (B and A share one shape), the dendritic metal, LLZO -- and
+   fits only their
    amplitudes (linear least squares). Its standard error for the dendritic amplitude is the
    Cramer-Rao bound in white complex noise of ``sigma`` per channel (Kay, *Fundamentals of
    Statistical Signal Processing I*, 1993, eq. 4.8 for the linear model):
@@ -17,9 +18,10 @@ stated SNR could tell from noise. The observer:
    ``I`` and ``B``; their standard errors follow by propagation of ``sigma_6`` and ``sigma_7``.
 
 Noise: the series noise of :mod:`.noise` (stated SNR of the first spectrum). Reference shapes:
-the state at the end of the run (dendritic metal present), which sets the line shapes and the
-signal per mol; the route fractions are the mol-weighted 6Li fractions at the end (or the
-scenario's electrode and LLZO values when a route never formed).
+the state at the first step with dendritic metal (young, amorphous metal: broad lines, the
+conservative case), which sets the line shapes and the signal per mol; it does not depend on how
+long the run goes on. Route fractions: the end members known at t = 0, the electrode's x6 for
+interface metal and the LLZO's for bulk metal.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import dataclasses
 
 import numpy as np
 
-from dendritemr.sim.cell.model import ROUTE_BULK, ROUTE_INTERFACE, SimulationResult
+from dendritemr.sim.cell.model import SimulationResult
 from dendritemr.sim.observables.lines import isotope_fraction, spectral_lines, tr_seconds
 from dendritemr.sim.observables.settings import ObservationSettings
 from dendritemr.sim.observables.snapshot import snapshot
@@ -79,13 +81,15 @@ def first_time_points_h(obs: ObservationSettings) -> list[float]:
     return out
 
 
-def _route_x6(result: SimulationResult, route: int, fallback: float) -> float:
-    s = result.state
-    sel = s.metal & (s.route == route)
-    mol = s.metal_mol[sel].sum()
-    if mol <= 0:
-        return float(fallback)
-    return float((s.metal_mol[sel] * s.metal_x6[sel]).sum() / mol)
+def _reference_time_h(result: SimulationResult) -> float:
+    """First step with dendritic metal (the end of the run when there is none).
+
+    Independent of how long the run goes on, so the stage labels of its first hours do not
+    change with ``max_time_h``.
+    """
+    h = result.history
+    has = np.flatnonzero((h["interface_umol"] + h["bulk_umol"]) > 0)
+    return float(h["time_h"][has[0] if has.size else -1])
 
 
 def _isotope_sigma(result, obs: ObservationSettings, nmr, first_h: float) -> float:
@@ -94,18 +98,18 @@ def _isotope_sigma(result, obs: ObservationSettings, nmr, first_h: float) -> flo
     tr = tr_seconds(nmr, acq.sw_hz)
     first = spectral_lines(result, snapshot(result, first_h), obs, nmr, tr)
     sigma = series_sigma(line_fids(first, acq, 0.0), acq, nmr.snr)
-    end_h = float(result.history["time_h"][-1])
-    snap = snapshot(result, end_h)
+    snap = snapshot(result, _reference_time_h(result))
     lines = spectral_lines(result, snap, obs, nmr, tr)
     dendrite = np.isin(lines.component, ("interface", "bulk"))
     n_iso = float(np.sum(snap.mol * isotope_fraction(nmr.nucleus, snap.x6)))
     if not dendrite.any() or n_iso <= 0:
         return np.inf
-    groups = [lines.component == c for c in ("electrode_B", "electrode_A", "llzo")]
-    groups = [dendrite] + [g for g in groups if g.any()]
+    # electrodes B and A share one line shape (same plate, same shift): one column
+    electrodes = np.isin(lines.component, ("electrode_B", "electrode_A"))
+    groups = [dendrite] + [g for g in (electrodes, lines.component == "llzo") if g.any()]
     cols = np.column_stack([line_fids(lines.select(g), acq, 0.0) for g in groups])
     fisher = np.real(cols.conj().T @ cols) / sigma**2
-    var = np.linalg.inv(fisher)[0, 0]
+    var = np.linalg.pinv(fisher)[0, 0]
     return float(np.sqrt(max(var, 0.0)) * n_iso)
 
 
@@ -122,8 +126,7 @@ def route_detection(result: SimulationResult, obs: ObservationSettings) -> Route
     RouteDetection
     """
     iso = result.scenario.isotopes
-    x_i = _route_x6(result, ROUTE_INTERFACE, iso.electrode_x6)
-    x_b = _route_x6(result, ROUTE_BULK, iso.llzo_x6)
+    x_i, x_b = iso.electrode_x6, iso.llzo_x6
     firsts = first_time_points_h(obs)
     sig = {
         nmr.nucleus: _isotope_sigma(result, obs, nmr, t)
