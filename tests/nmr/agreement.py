@@ -8,7 +8,8 @@ Not pairs: dnplab topspin/1 pdata/999 holds a zero-filled *FID* (``zf``) of an e
 acquisition (other data hash in auditp.txt); nmrpy bruker1 (XWIN-NMR) and dnplab topspin/5
 have procs but no 1r. Added: the TopSpin 3.0 Hahn-echo fixture (``topspin30_fixture``).
 
-Run ``python tests/nmr/agreement.py`` from the repository root to print the table.
+Run ``python tests/nmr/agreement.py`` from the repository root to print the table, and
+``python tests/nmr/agreement.py --metal [SIM/7Li]`` for the metal-window figures of issue 8.
 """
 
 from __future__ import annotations
@@ -82,8 +83,61 @@ def scores(exp: Path, pdata: Path) -> dict[str, float]:
     return out
 
 
+def metal_window_figures(sim_7li: Path | None = None) -> None:
+    """Issue 8 item 4: metal-window growth, scatter and dip of ``process`` vs TopSpin's 1r on
+    the real series; with ``sim_7li`` (``dendritemr simulate --seed 3``'s 7Li folder) the
+    baseline at 150-210 ppm relative to the metal peak."""
+    from dendritemr.io import open_dataset
+    from dendritemr.io.bruker import read_pdata
+    from dendritemr.nmr.noise import noise_std
+    from dendritemr.process import process_series
+
+    def window(ppm, y):
+        m = (ppm >= 200) & (ppm <= 300)
+        return y[..., m].sum(-1) * abs(ppm[1] - ppm[0])
+
+    def scatter(a):
+        x = np.arange(a.size)
+        return float(np.std(a / np.polyval(np.polyfit(x, a, 3), x) - 1))
+
+    series = REAL / LI7
+    refs = [read_pdata(series / str(i) / "pdata" / "1") for i in range(1, 51)]
+    theirs = np.array([window(r["ppm"].values, r.values[0].real) for r in refs])
+    result = process_series(open_dataset(series))
+    ours = result["area"].sel(region="metal").values
+    spectra = result["spectrum"]
+    ppm, last = spectra["ppm"].values, spectra.values[-1].real
+    peak = last[(ppm > 200) & (ppm < 300)].max()
+    sigma = float(noise_std(spectra.isel(time=[49]))[0])
+    dip = last[(ppm >= 275) & (ppm <= 300)].min()
+    print(
+        f"metal window growth last/first: process {ours[-1] / ours[0] - 1:+.4f}, "
+        f"TopSpin 1r {theirs[-1] / theirs[0] - 1:+.4f}"
+    )
+    print(
+        f"scatter about a cubic trend: process {scatter(ours):.4f}, TopSpin {scatter(theirs):.4f}"
+    )
+    print(
+        f"expno 50, minimum at 275-300 ppm: {dip / peak:+.4f} x metal peak "
+        f"({dip / sigma:+.1f} sigma)"
+    )
+    if sim_7li is not None:
+        x = process_series(open_dataset(sim_7li))["spectrum"]
+        q, real = x["ppm"].values, x.values.real
+        top = real[:, (q > 200) & (q < 300)].max(axis=1)
+        base = real[:, (q > 150) & (q < 210)]
+        print(
+            f"simulated cell: baseline 150-210 ppm / metal peak: mean "
+            f"{np.abs(base.mean(axis=1) / top).max():.4f}, "
+            f"max |.| {(np.abs(base).max(axis=1) / top).max():.4f} (worst spectrum)"
+        )
+
+
 def main() -> None:
     warnings.simplefilter("ignore")
+    if len(sys.argv) > 1 and sys.argv[1] == "--metal":
+        metal_window_figures(Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         rows = [(label, scores(exp, pdata)) for label, exp, pdata in pairs(fixture_dir=Path(tmp))]
     print("| pair | r `--mode topspin` | r `--mode auto` | r `--mode auto --lb <TopSpin's LB>` |")

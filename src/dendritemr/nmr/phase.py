@@ -288,13 +288,14 @@ class WindowPhase(ProcessingStep):
        under the weak one (issue 8: 31-35 % of the metal peak on a simulated LLZO cell).
     2. In each of ``windows`` (ppm; the Li metal window) the signal is split into the smooth
        background B -- a complex polynomial of degree ``order`` fitted through the flanks
-       ``gap_ppm``..``flank_ppm`` outside the window (other lines' tails, baseline) -- and the
-       window's own lines M = S - B. M gets its own zero-order phase, minus the angle of its
-       complex integral over the window (which makes the window integral of Re M equal to
-       |sum M|: the skin-depth phase of bulk metal, up to 45 degrees, is undone for the
-       window's area); B keeps the reference phase. Over the window and its flanks
-       S' = B + M exp(i theta_window): M is ~0 at the outer flank edges, so the spectrum stays
-       continuous (the wings of broad metal lines are rotated with their line).
+       ``gap_ppm``..``flank_ppm`` outside the window (baseline, broad wings), the reference
+       line's tail T (that line continued as a complex Lorentzian: :meth:`_reference_tail`)
+       -- and the window's own lines M = S - B - T. M gets its own zero-order phase, minus
+       the angle of its complex integral over the window (which makes the window integral of
+       Re M equal to |sum M|: the skin-depth phase of bulk metal, up to 45 degrees, is undone
+       for the window's area); B and T keep the reference phase. Over the window and its
+       flanks S' = B + T + M exp(i theta_window): M is ~0 at the outer flank edges, so the
+       spectrum stays continuous (the wings of broad metal lines turn with their line).
 
     A spectrum without a line in ``reference`` (magnitude below ``min_snr`` noise sigmas,
     :func:`dendritemr.nmr.noise.noise_rows` ``diff-mad``) takes the first window's phase for
