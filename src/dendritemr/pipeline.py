@@ -178,6 +178,11 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
 
     n = li7.sizes["time"]
     limits: list[str] = []
+    for series in (li7, li6):
+        # the series reader drops attributes that vary between experiments; the study
+        # loader checked the field of the first experiment of each role
+        if series is not None and not series.attrs.get("field_t") and study.field_t:
+            series.attrs["field_t"] = study.field_t
     nan = np.full(n, np.nan)
     x6_el = study.x6_electrode if study.x6_electrode is not None else None
     t1_7 = study.t1_s.get("li7", {}).get("metal")
