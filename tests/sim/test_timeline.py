@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dendritemr.sim.cell import ROUTE_BULK, ROUTE_INTERFACE
+from dendritemr.sim.ensemble import first_stage_summary
 
 
 def _order(stages):
@@ -14,20 +15,23 @@ def _order(stages):
 
 @pytest.mark.slow
 def test_interface_then_stall_then_bulk(early_run):
-    names = _order(early_run.stages)
-    i = names.index("interface-growth")
-    j = names.index("stall", i)
-    k = next(n for n, name in enumerate(names) if name in ("bulk-nucleation", "mixed-growth"))
-    assert i < j < k
-    h = early_run.history
-    # fast interface growth: the first stage builds interface metal at a high rate
-    first = early_run.stages[i]
+    res = early_run
+    h = res.history
+    summary = first_stage_summary(h["time_h"], h["interface_umol"], h["bulk_umol"], res.stages)
+    # detectable stages (ideal observer at the stated SNR): interface -> stall -> bulk
+    assert summary["sequence_ok"], res.stages
+    assert summary["first_stall_h"] >= 0.5
+    names = _order(res.stages)
+    first = res.stages[names.index("interface-growth")]
     sel = h["time_h"] <= first["end_h"]
+    # fast interface growth: the first stage builds interface metal at a high rate ...
     rate = h["interface_umol"][sel][-1] / (first["end_h"] - first["start_h"])
-    assert rate > 0.1  # umol/h, against ~0 during the stall
-    # the stall: no bulk metal until traps are filled
-    assert np.all(h["bulk_umol"][h["time_h"] < early_run.stages[k]["start_h"] - 1e-9] == 0)
-    cells = early_run.metal_cells()
+    assert rate > 0.5  # umol/h
+    # ... with no Li0 inside the pellet while the traps near the tips fill
+    assert np.all(h["bulk_umol"][sel] == 0.0) and h["trapped_mol"][sel].sum() > 0
+    # the bulk route is a real competitor at the end of its first stage
+    assert summary["bulk_share_first_bulk_end"] > 0.15
+    cells = res.metal_cells()
     assert np.any(cells["route"] == ROUTE_INTERFACE) and np.any(cells["route"] == ROUTE_BULK)
     assert np.all(np.isfinite(cells["birth_h"]))
     assert np.all((cells["crystallinity"] >= 0) & (cells["crystallinity"] <= 1))

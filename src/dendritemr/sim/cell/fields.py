@@ -163,6 +163,7 @@ def solve_fields(
     contact_b: np.ndarray,
     contact_a: float,
     current: float,
+    cache: dict | None = None,
 ) -> FieldSolution:
     """Solve the coupled ionic/electronic problem for a given total current.
 
@@ -172,6 +173,9 @@ def solve_fields(
     sets : roles of the cells in this step.
     contact_b : (nx,) contact weights of electrode B; ``contact_a`` the uniform weight of A.
     current : applied current (A), positive when B plates.
+    cache : optional dict kept by the caller for one run (same grid, properties and contacts):
+        the factorised networks are reused while the cell roles they depend on are unchanged
+        (the same matrices, so the same numbers).
 
     Returns
     -------
@@ -182,13 +186,26 @@ def solve_fields(
     g_i, fixed_i, metal_b, metal_a, robin, side, cell, i0 = _ionic_conductance(
         grid, props, sets, contact_b, contact_a
     )
-    ionic = Network(n_nodes, fa, fb, g_i, fixed_i)
+    key_i = (sets.b_metal.tobytes(), sets.a_metal.tobytes())
+    if cache is not None and cache.get("ionic_key") == key_i:
+        ionic = cache["ionic"]
+    else:
+        ionic = Network(n_nodes, fa, fb, g_i, fixed_i)
+        if cache is not None:
+            cache.update(ionic_key=key_i, ionic=ionic)
     psi = ionic.solve(metal_a.astype(float))
 
     pinned = np.concatenate([sets.bulk_metal | sets.trap_open, [False, False]])
     fixed_e = metal_b | metal_a | pinned
-    g_e = _electronic_conductance(grid, props, sets, contact_b, contact_a)
-    electronic = Network(n_nodes, fa, fb, g_e, fixed_e)
+    masks = (sets.bulk_metal, sets.trap_open, sets.reduced if sets.reduced is not None else [])
+    key_e = key_i + tuple(np.asarray(m).tobytes() for m in masks)
+    if cache is not None and cache.get("electronic_key") == key_e:
+        electronic = cache["electronic"]
+    else:
+        g_e = _electronic_conductance(grid, props, sets, contact_b, contact_a)
+        electronic = Network(n_nodes, fa, fb, g_e, fixed_e)
+        if cache is not None:
+            cache.update(electronic_key=key_e, electronic=electronic)
     trap = np.concatenate([sets.trap_open, [False, False]])
     fix_alpha = np.where(pinned, psi, metal_a.astype(float))
     fix_beta = np.where(trap, props.trap_depth_v, 0.0)

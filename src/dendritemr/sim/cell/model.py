@@ -332,6 +332,7 @@ class _Simulation:
         self.contact_a = scenario.interface.contact_fraction_A
         self.row_b = np.arange(self.grid.nx)
         self.row_a = np.arange(self.grid.n - self.grid.nx, self.grid.n)
+        self._field_cache: dict = {}
 
     # ------------------------------------------------------------------ isotope links
     def _exchange_links(self, links: _Links, metal_node: np.ndarray, el0: int) -> None:
@@ -408,7 +409,9 @@ class _Simulation:
         current, left_s = _current(self.sc, g, s.time_s)
         for attempt in range(_DISSOLVE_ATTEMPTS):
             sets = _sets(s, p)
-            sol = solve_fields(g, p, sets, self.micro.contact_b, self.contact_a, current)
+            sol = solve_fields(
+                g, p, sets, self.micro.contact_b, self.contact_a, current, self._field_cache
+            )
             share = crack_share(sol, g, p, s.metal, gr, s.confined)
             crack_face = share * sol.plated_face
             pool_rate = np.bincount(
