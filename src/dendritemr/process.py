@@ -14,7 +14,7 @@ from dendritemr.io import open_dataset
 from dendritemr.io.bruker import read_series
 from dendritemr.model import acquisition_times, get_history
 from dendritemr.nmr import defaults
-from dendritemr.nmr.auto import auto_pipeline, is_li_series
+from dendritemr.nmr.auto import auto_pipeline, is_li_series, metal_line_present
 from dendritemr.nmr.integrate import integrate_regions, snr
 from dendritemr.nmr.topspin import replay_topspin
 
@@ -40,13 +40,15 @@ def process_series(
 
     ``mode="auto"``: the default automatic pipeline (:func:`auto_pipeline`);
     ``mode="topspin"``: replay TopSpin's recorded processing of every experiment.
+    The Li regions (metal, electrolyte; noise region) are the default only for a 6Li/7Li
+    series with a metal line (:func:`~dendritemr.nmr.auto.metal_line_present`).
     """
     if "t2" in data.dims and mode == "topspin":
         spectra = replay_topspin(data)
-        li = is_li_series(data)
+        li = is_li_series(data) and metal_line_present(data)
     elif "t2" in data.dims:
         spectra = auto_pipeline(data, lb_hz, phase)(data, chunk=256)
-        li = is_li_series(data)
+        li = is_li_series(data) and metal_line_present(data)
     else:
         spectra = data
         li = data.attrs.get("nucleus") in defaults.LI_NUCLEI

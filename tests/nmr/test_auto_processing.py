@@ -18,6 +18,7 @@ from topspin30_fixture import write_hahn_echo
 
 from dendritemr.io import open_dataset
 from dendritemr.io.bruker import read_pdata
+from dendritemr.model import get_history
 from dendritemr.nmr import defaults
 from dendritemr.nmr.auto import auto_spectra, metal_line_present
 from dendritemr.nmr.noise import noise_std
@@ -51,6 +52,15 @@ def test_metal_line_detected_only_where_present(li7_fid, tmp_path, real_data):
     echo = open_dataset(write_hahn_echo(tmp_path / "1"))  # 7Li, paramagnetic, no metal
     assert not metal_line_present(echo)
     assert not metal_line_present(open_dataset(real_data / agreement.DNPLAB, nucleus="1H"))
+
+
+def test_no_metal_windows_without_metal(tmp_path):
+    """7Li paramagnetic Hahn echo: whole-spectrum phase and baseline, no Li-metal regions."""
+    echo = open_dataset(write_hahn_echo(tmp_path / "1"))
+    result = process_series(echo)
+    assert "area" not in result
+    names = [h["step"] for h in get_history(result["spectrum"])]
+    assert "autophase" in names and "window_phase" not in names
 
 
 def test_metal_window_grows_as_topspin(li7_processed, li7_topspin):
