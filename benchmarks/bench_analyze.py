@@ -41,6 +41,9 @@ x6_electrolyte = {x6l}
 path = "7Li"
 [nmr.li6]
 path = "6Li"
+[t1_s]
+li7 = {{ electrolyte = {t1_7} }}
+li6 = {{ electrolyte = {t1_6} }}
 [cycler]
 path = "cycler.csv"
 [truth]
@@ -67,6 +70,8 @@ def make_study(folder: Path, seed: int, changes: dict | None = None, name: str =
             thickness=d["geometry"]["thickness_um"] / 1000.0,
             x6e=d["isotopes"]["electrode_x6"],
             x6l=d["isotopes"]["llzo_x6"],
+            t1_7=d["li7"]["llzo_t1_s"],
+            t1_6=d["li6"]["llzo_t1_s"],
         )
     )
     return truth
@@ -116,7 +121,7 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02
     n_obs = total + rng.normal(0, s_n, t.size)
     x6 = np.array(truth["x6_metal"], float)
     x6_obs = x6 + rng.normal(0, x6_sigma, t.size)
-    xi = np.array(truth["x6_electrode_b"], float)
+    xi = np.full(t.size, study.x6_electrode)
     xl = np.full(t.size, study.x6_electrolyte)
     r = attribute_routes(
         t, n_obs, np.full(t.size, s_n), x6_obs, np.full(t.size, x6_sigma),

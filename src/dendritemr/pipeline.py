@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from dendritemr.errors import DataError
+from dendritemr.errors import DataError, DendriteMRError
 from dendritemr.study import Study, load_study
 
 __all__ = ["AnalyzeOptions", "analyze", "run_study", "nmr_windows", "summary_text"]
@@ -162,7 +162,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     signal per umol of *electrode* Li, so 7Li atoms of the microstructure are
     ``umol_equiv (1 - x6_electrode)`` and atoms ``n7 / (1 - x6_metal)``. With 6Li data the 6Li
     microstructure and electrode areas come from the same split of the 6Li series; the instrument
-    ratio K is calibrated on the electrode lines of the first time point (known
+    ratio K is calibrated on the electrolyte line of the first time point (known
+    ``[isotopes] x6_electrolyte``, T1 from ``[t1_s]``), else on its electrode lines (assumed at
     ``[isotopes] x6_electrode``, bulk-metal correction); x6 per time point from
     :func:`~dendritemr.quant.isotopes.x6_from_pair` with the sub-skin-depth correction.
     """
@@ -173,7 +174,12 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         correction_ratio,
         x6_from_pair,
     )
-    from dendritemr.quant.run import noise_correlation, quantify_series, repetition_time
+    from dendritemr.quant.run import (
+        fit_lines,
+        noise_correlation,
+        quantify_series,
+        repetition_time,
+    )
     from dendritemr.quant.split import fit_metal, split_metal
 
     n = li7.sizes["time"]
@@ -244,21 +250,51 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             )["total"]
 
         r_bulk, r_micro = ratio("bulk"), ratio("micro")
-        try:
-            k = calibrate_k(
-                p6["electrode"][0],
-                p6["electrode_err"][0],
-                a7["electrode"][0],
-                a7["electrode_err"][0],
-                x6_el,
-                r_bulk,
-                study.x6_electrode_err,
+        k, k_line = None, ""
+        if study.x6_electrolyte is not None:
+            # the electrolyte line (an insulator: no skin depth) at the first time point, of
+            # known composition [isotopes] x6_electrolyte; its T1 from [t1_s] (else relaxed)
+            corr = LineCorrection(
+                "none",
+                t1_6_s=t1.get("li6", {}).get("electrolyte"),
+                t1_7_s=t1.get("li7", {}).get("electrolyte"),
             )
-        except ValueError as exc:
-            limits.append(f"K not calibrated on the first electrode lines ({exc}): no x6")
-            k = None
+            r_el = correction_ratio(
+                corr, field_t=field, tr6_s=tr6, tr7_s=tr7, temperature_k=study.temperature_k
+            )["total"]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    l6 = fit_lines(li6.isel(time=[0]), study.li6)
+                    l7 = fit_lines(li7.isel(time=[0]), study.li7)
+                k = calibrate_k(
+                    *l6["electrolyte"], *l7["electrolyte"], study.x6_electrolyte, r_el,
+                    study.x6_electrolyte_err,
+                )  # fmt: skip
+                k_line = "electrolyte, first time point"
+                if "electrolyte" not in t1.get("li6", {}):
+                    limits.append(
+                        "no [t1_s] li6 electrolyte T1: the electrolyte line is taken as fully "
+                        "relaxed when K is calibrated on it"
+                    )
+            except (DendriteMRError, ValueError) as exc:
+                limits.append(f"K not calibrated on the electrolyte line ({exc})")
+        if k is None:
+            try:
+                k = calibrate_k(
+                    p6["electrode"][0],
+                    p6["electrode_err"][0],
+                    a7["electrode"][0],
+                    a7["electrode_err"][0],
+                    x6_el,
+                    r_bulk,
+                    study.x6_electrode_err,
+                )
+                k_line = "electrode, first time point (assumed at [isotopes] x6_electrode)"
+            except ValueError as exc:
+                limits.append(f"K not calibrated on the first electrode lines ({exc}): no x6")
         if k is not None:
-            calib["k"] = {"k": k.k, "rel_err": k.rel_err, "line": "electrode, first time point"}
+            calib["k"] = {"k": k.k, "rel_err": k.rel_err, "line": k_line}
             good = (p6["microstructure"] > 0) & (a7["microstructure"] > 0)
             if good.any():
                 xs, es = x6_from_pair(
@@ -432,10 +468,11 @@ def run_study(
     routes_doc: dict[str, Any] = {}
     if routes_known:
         say("routes")
-        xi = quant["x6_electrode"].values.copy()
-        xi_err = quant["x6_electrode_err"].values.copy()
-        miss = ~np.isfinite(xi)
-        xi[miss], xi_err[miss] = study.x6_electrode, study.x6_electrode_err
+        # interface source: Li+ arriving from the enriched electrode side, the electrode's
+        # composition; the electrode *line* shows only its surface layer (skin depth), which
+        # exchanges with the LLZO, so it is reported (timeline.nc) but not used here
+        xi = np.full(t_h.size, float(study.x6_electrode))
+        xi_err = np.full(t_h.size, float(study.x6_electrode_err))
         xl = np.where(
             np.isfinite(quant["x6_electrolyte"].values),
             quant["x6_electrolyte"].values,
@@ -577,7 +614,9 @@ def summary_text(doc: dict) -> str:
     if doc.get("score"):
         lines.append("score against truth:")
         for k, v in doc["score"].items():
-            lines.append(f"  {k}: {v if v is None else round(v, 4)}")
+            shown = [round(x, 4) for x in v] if isinstance(v, list) else v
+            shown = round(shown, 4) if isinstance(shown, float) else shown
+            lines.append(f"  {k}: {shown}")
     if doc["not_computed"]:
         lines.append("not computed / assumptions:")
         lines.extend(f"  - {s}" for s in doc["not_computed"])

@@ -8,7 +8,8 @@ Two end-member mixing (``docs/science.md`` section 1)::
 t. Each population was formed over the history at the x6 of its source, which drifts in time:
 
 - interface source ``x6_I(t')``: Li+ arriving at the interface from the enriched electrode side,
-  i.e. the plating electrode's x6 (measured electrode line, else the study's ``x6_electrode``);
+  i.e. the plating electrode's x6 (the pipeline uses the study's ``x6_electrode``: the measured
+  electrode line shows only the skin-depth surface layer, which exchanges with the LLZO);
 - bulk source ``x6_L(t')``: the local LLZO where bulk Li0 forms (the measured electrolyte line,
   else the study's ``x6_electrolyte``: deep LLZO keeps its ratio for tens of hours);
 
