@@ -116,3 +116,20 @@ def test_json_round_trip():
     again = Pipeline.from_json(pipe.to_json())
     assert json.loads(again.to_json()) == json.loads(pipe.to_json())
     xr.testing.assert_identical(again(_fids(2)), pipe(_fids(2)))
+
+
+def test_in_place_baseline_equals_step_by_step_and_spares_the_input():
+    fids = _fids()
+    front = [DigitalFilter(), ZeroFill(2048), FourierTransform(), Phase(10.0, 5.0)]
+    baseline = PolynomialBaseline(order=2, regions=[(60.0, 180.0), (-200.0, -60.0)])
+    whole = Pipeline([*front, baseline])(fids)
+    spectra = Pipeline(front)(fids)
+    before = spectra.copy(deep=True)
+    np.testing.assert_allclose(whole.values, baseline(spectra).values, rtol=1e-12, atol=1e-12)
+    xr.testing.assert_identical(spectra, before)
+    # a pipeline whose first step may hand its input's memory on must not write into it
+    from dendritemr.nmr import Reference
+
+    again = Pipeline([Reference(observed_ppm=0.0, reference_ppm=0.0), baseline])(spectra)
+    xr.testing.assert_identical(spectra, before)
+    np.testing.assert_allclose(again.values, whole.values, rtol=1e-12, atol=1e-12)

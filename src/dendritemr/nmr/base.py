@@ -42,16 +42,21 @@ class ProcessingStep:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.name] = cls
 
-    def __call__(self, da: xr.DataArray, check_finite: bool = True) -> xr.DataArray:
+    def __call__(
+        self, da: xr.DataArray, check_finite: bool = True, overwrite: bool = False
+    ) -> xr.DataArray:
         """Apply the step; ``check_finite=False`` skips the NaN/inf scan (a pipeline checks
-        its input once: finite data stays finite through every step)."""
+        its input once: finite data stays finite through every step). ``overwrite=True``
+        lets a step that can (``_apply_inplace``) reuse ``da``'s memory for its result: only
+        for intermediates nobody else holds (:class:`~dendritemr.nmr.pipeline.Pipeline`)."""
         if self.input_dim not in da.dims:
             raise ProcessingError(
                 f"{self.name}: needs dimension {self.input_dim!r}, data has {tuple(da.dims)}"
             )
         if check_finite:
             require_finite(da, f"input of {self.name}")
-        out = self._apply(da)
+        inplace = getattr(self, "_apply_inplace", None)
+        out = inplace(da) if overwrite and inplace is not None else self._apply(da)
         out.attrs = {**da.attrs, **out.attrs}
         self._update_attrs(out)
         entry = self.to_dict()

@@ -42,6 +42,7 @@ class Pipeline:
         return self.map_chunks(da, lambda result: result, chunk, threads)
 
     def _run(self, da: xr.DataArray) -> xr.DataArray:
+        source = da.values
         i = 0
         while i < len(self.steps):
             run = fusable_length(self.steps[i:])
@@ -49,7 +50,9 @@ class Pipeline:
                 da = run_fused(da, self.steps[i : i + run], check_finite=i == 0)
                 i += run
             else:
-                da = self.steps[i](da, check_finite=i == 0)
+                # an intermediate that shares no memory with the input may be overwritten
+                own = i > 0 and not np.may_share_memory(da.values, source)
+                da = self.steps[i](da, check_finite=i == 0, overwrite=own)
                 i += 1
         return da
 
