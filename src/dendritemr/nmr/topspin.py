@@ -9,7 +9,7 @@ established against every real pair of raw FID and TopSpin 1r we have (docs/proc
    integer (GRPDLY when acqus sets it, DSPFVS >= 20; else the DSPFVS/DECIM table), the wrapped
    points zeroed; the remainder (-0.5..0.5 points) is a linear phase after the transform.
 3. The window (WDW 1 exponential LB, 2 Gaussian GB; t = 0 at the new first point), the first
-   point times FCOR (TopSpin 1.3 writes 0.5, TopSpin 2.1 1.0), zero filling to SI, the FFT.
+   point times FCOR (0.5 in our TopSpin 1.3 pair, 1 in the 4.1.4 one), zero filling to SI, FFT.
 4. The phase phi(i) = PHC0 + PHC1 i / SI, i counted from the high-ppm edge (point 0 of 1r), in
    the opposite sense to :class:`~dendritemr.nmr.phase.Phase`.
 5. The commands recorded after the last ``Start of raw data processing``: ``abs``/``absd``/
