@@ -72,10 +72,13 @@ def test_unreplayable_command_is_refused(hahn_echo, tmp_path):
         "(   2,<2012-05-04 10:01:00.000 +0100>,<nmr>,<av500>,<proc1d>,<TOPSPIN 3.0>,\n <bcm >)\n"
     )
     audit.write_text(audit.read_text().replace("##END=", entry + "##END="))
-    with pytest.raises(DataError, match="auditp.txt: TopSpin command 'bcm' changes 1r"):
+    expected = "pdata/1: TopSpin processing not replayable: auditp.txt: command 'bcm' changes"
+    with pytest.raises(DataError, match=expected):
         replay_topspin(open_dataset(exp))
     with pytest.raises(ProcessingError, match="unknown"):
         topspin_pipeline({"SI": 1024}, 10.0, ["efp", "xyz"])
+    with pytest.raises(ProcessingError, match="WDW=2 is not replayed"):
+        topspin_pipeline({"SI": 1024, "WDW": 2}, 10.0, ["efp"])
 
 
 def test_power_spectrum_is_the_squared_magnitude(hahn_echo):

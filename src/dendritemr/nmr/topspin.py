@@ -8,7 +8,8 @@ established against every real pair of raw FID and TopSpin 1r we have (docs/proc
 2. Digital-filter removal: the FID is rolled left by the group delay rounded to the *nearest*
    integer (GRPDLY when acqus sets it, DSPFVS >= 20; else the DSPFVS/DECIM table), the wrapped
    points zeroed; the remainder (-0.5..0.5 points) is a linear phase after the transform.
-3. The window (WDW 1 exponential LB, 2 Gaussian GB; t = 0 at the new first point), the first
+3. The window (WDW 1 exponential LB, t = 0 at the new first point; other windows -- GM,
+   sine, traf -- are refused: no real pair to check them on), the first
    point times FCOR (0.5 in our TopSpin 1.3 pair, 1 in the 4.1.4 one), zero filling to SI, FFT.
 4. The phase phi(i) = PHC0 + PHC1 i / SI, i counted from the high-ppm edge (point 0 of 1r), in
    the opposite sense to :class:`~dendritemr.nmr.phase.Phase`.
@@ -40,7 +41,7 @@ import xarray as xr
 
 from dendritemr.errors import DataError, ProcessingError
 from dendritemr.io.bruker_procs import current_commands, procs_parameters
-from dendritemr.nmr.apodize import ExponentialApodization, GaussianApodization
+from dendritemr.nmr.apodize import ExponentialApodization
 from dendritemr.nmr.baseline import PolynomialBaseline
 from dendritemr.nmr.dc_offset import DCOffset
 from dendritemr.nmr.digital_filter import DigitalFilter
@@ -103,10 +104,8 @@ def topspin_pipeline(
     wdw = int(procs.get("WDW", 0))
     if wdw == 1:
         steps.append(ExponentialApodization(lb_hz=float(procs.get("LB", 0.0))))
-    elif wdw == 2:
-        steps.append(GaussianApodization(gb_hz=abs(float(procs.get("GB", 0.0)) or 0.0)))
-    elif wdw != 0:
-        raise ProcessingError(f"TopSpin window function WDW={wdw} is not supported")
+    elif wdw != 0:  # 2 = GM (Lorentz-Gauss, LB < 0 and GB a fraction of AQ), 3+ sine, traf...
+        raise ProcessingError(f"procs: window function WDW={wdw} is not replayed (only EM)")
     steps.append(ZeroFill(size=int(procs["SI"])))
     steps.append(FourierTransform(first_point=float(procs.get("FCOR", 1.0))))
     p0 = -float(procs.get("PHC0", 0.0)) - group_delay_phase(group_delay)
@@ -118,7 +117,7 @@ def topspin_pipeline(
             continue
         if name in PHASE_ONLY:
             if magnitude:
-                raise ProcessingError(f"TopSpin '{name}' after mc/ps cannot be replayed")
+                raise ProcessingError(f"auditp.txt: '{name}' after mc/ps cannot be replayed")
             continue
         if name in BASELINE:
             steps.append(PolynomialBaseline(order=int(procs.get("ABSG", 5)), regions="auto"))
@@ -126,9 +125,9 @@ def topspin_pipeline(
             steps.append(Magnitude(power=MAGNITUDE[name]))
             magnitude = True
         elif name in NOT_REPLAYED:
-            raise ProcessingError(f"TopSpin command '{name}' changes 1r and cannot be replayed")
+            raise ProcessingError(f"auditp.txt: command '{name}' changes 1r and cannot be replayed")
         else:
-            raise ProcessingError(f"TopSpin command '{name}' is unknown to the replay")
+            raise ProcessingError(f"auditp.txt: command '{name}' is unknown to the replay")
     return Pipeline(steps)
 
 
@@ -143,9 +142,9 @@ def experiment_folder(fid: xr.DataArray, expno: int) -> Path:
 def replay_topspin(fid: xr.DataArray, procno: int = 1) -> xr.DataArray:
     """Process every row as TopSpin did, from each experiment's ``pdata/<procno>``.
 
-    Rows of one experiment (a pseudo-2D) share its procs. Raises :class:`DataError` if an
-    experiment has no processing parameters, :class:`ProcessingError` (naming the pdata
-    folder) if its audit trail holds a command the replay cannot reproduce.
+    Rows of one experiment (a pseudo-2D) share its procs. Raises :class:`DataError` (naming
+    the pdata folder) if an experiment has no processing parameters, or if its procs or audit
+    trail hold a window or command the replay cannot reproduce.
     """
     parts = []
     expnos = fid["expno"].values if "expno" in fid.coords else np.full(fid.sizes["time"], -1)
@@ -160,7 +159,7 @@ def replay_topspin(fid: xr.DataArray, procno: int = 1) -> xr.DataArray:
                 procs_parameters(pdata), float(fid.attrs.get("group_delay", 0)), names
             )
         except ProcessingError as exc:
-            raise DataError(pdata / "auditp.txt", str(exc)) from exc
+            raise DataError(pdata, f"TopSpin processing not replayable: {exc}") from exc
         parts.append(pipe(rows))
     out = xr.concat(parts, dim="time", combine_attrs="override") if len(parts) > 1 else parts[0]
     out.attrs["source"] = fid.attrs.get("source", "")
