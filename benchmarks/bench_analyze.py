@@ -5,7 +5,8 @@ Speed (default): simulate the default study (seed 3; not timed), time ``analyze`
 interval_h`` shortened, no MRI) and print the cost per time point and the ratio 500 / 50 (the
 baseline: the 50-point study, measured in the same run).
 
-Accuracy (``--accuracy``): for seeds x scenarios (default, isotope scheme B), run ``analyze``
+Accuracy (``--accuracy``): for seeds x presets (default, scheme-b, defective-llzo: bulk route
+large), run ``analyze``
 (the real chain, quantification included) and score it against ``ground_truth.json``; then run
 the timeline alone (stages, routes, short) on the truth's metal and x6 with noise of stated
 size ("oracle quantification"), which separates the timeline's accuracy from the
@@ -51,18 +52,23 @@ path = "ground_truth.json"
 """
 
 
-def make_study(folder: Path, seed: int, changes: dict | None = None, name: str = "") -> dict:
-    """Simulate a study into ``folder`` and describe it with a hand-written study.toml."""
+def make_study(
+    folder: Path, seed: int, changes: dict | None = None, name: str = "", preset: str = ""
+) -> dict:
+    """Simulate a study into ``folder``; describe it by hand unless simulate wrote study.toml."""
+    from dendritemr.sim.presets import load_preset
     from dendritemr.sim.scenario import load_scenario
     from dendritemr.sim.study import simulate
 
-    scenario = load_scenario()
+    scenario = load_preset(preset) if preset else load_scenario()
     if changes:
         scenario = scenario.updated(**changes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         truth = simulate(scenario, folder, seed=seed)
     d = scenario.to_dict()
+    if (folder / "study.toml").is_file():
+        return truth
     (folder / "study.toml").write_text(
         STUDY.format(
             name=name or f"seed {seed}",
@@ -166,12 +172,11 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02
 def accuracy(work: Path, seeds: list[int]) -> None:
     from dendritemr.results_schema import score
 
-    scenarios = {"default": {}, "scheme B": {"isotopes.scheme": "B"}}
     rows = []
-    for label, changes in scenarios.items():
+    for label in ("default", "scheme-b", "defective-llzo"):
         for seed in seeds:
-            folder = work / f"{label.replace(' ', '')}-{seed}"
-            truth = make_study(folder, seed, {**changes, "mri.enabled": False})
+            folder = work / f"{label}-{seed}"
+            truth = make_study(folder, seed, {"mri.enabled": False}, preset=label)
             secs, doc = timed_analyze(folder, work / f"{folder.name}-out")
             real = score(doc, truth)
             rng = np.random.default_rng(1000 + seed)

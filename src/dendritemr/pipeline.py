@@ -162,7 +162,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     signal per umol of *electrode* Li, so 7Li atoms of the microstructure are
     ``umol_equiv (1 - x6_electrode)`` and atoms ``n7 / (1 - x6_metal)``. With 6Li data the 6Li
     microstructure and electrode areas come from the same split of the 6Li series; the instrument
-    ratio K is calibrated on the electrolyte line of the first time point (known
+    ratio K is calibrated on the electrolyte line of the study's first usable ``[[reference]]``
+    (relaxed: no saturation correction), else on the electrolyte line of the first time point (known
     ``[isotopes] x6_electrolyte``, T1 from ``[t1_s]``), else on its electrode lines (assumed at
     ``[isotopes] x6_electrode``, bulk-metal correction); x6 per time point from
     :func:`~dendritemr.quant.isotopes.x6_from_pair` with the sub-skin-depth correction.
@@ -251,7 +252,37 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
 
         r_bulk, r_micro = ratio("bulk"), ratio("micro")
         k, k_line = None, ""
-        if study.x6_electrolyte is not None:
+        for ref in study.references:
+            # a reference of known composition measured like the sample (relaxed first)
+            if k is not None or ref.li6 is None or ref.li7 is None:
+                continue
+            line = "electrolyte" if "electrolyte" in ref.x6 else None
+            if line is None:
+                continue
+            try:
+                r6s, r7s = _load(ref.li6, "reference"), _load(ref.li7, "reference")
+                corr = LineCorrection(
+                    "none",
+                    t1_6_s=None if ref.relaxed else t1.get("li6", {}).get("electrolyte"),
+                    t1_7_s=None if ref.relaxed else t1.get("li7", {}).get("electrolyte"),
+                )
+                r_ref = correction_ratio(
+                    corr,
+                    field_t=field,
+                    tr6_s=repetition_time(r6s.attrs),
+                    tr7_s=repetition_time(r7s.attrs),
+                    temperature_k=study.temperature_k,
+                )["total"]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    l6, l7 = fit_lines(r6s, ref.li6), fit_lines(r7s, ref.li7)
+                k = calibrate_k(
+                    *l6[line], *l7[line], ref.x6[line], r_ref, ref.x6_err.get(line, 0.0)
+                )
+                k_line = f"reference '{ref.name}', {line} line"
+            except (DendriteMRError, ValueError) as exc:
+                limits.append(f"reference '{ref.name}' not usable for K ({exc})")
+        if k is None and study.x6_electrolyte is not None:
             # the electrolyte line (an insulator: no skin depth) at the first time point, of
             # known composition [isotopes] x6_electrolyte; its T1 from [t1_s] (else relaxed)
             corr = LineCorrection(
