@@ -15,9 +15,13 @@ twice the points, Fourier transform, then phase and baseline chosen from the dat
   series (docs/processing.md).
 - **Otherwise** (any nucleus, paramagnetic or broad lines, no metal): one zero- and
   first-order phase for the series from ACME on the mean spectrum
-  (:class:`~dendritemr.nmr.phase.AutoPhase`), then a polynomial baseline through the points
-  that Dietrich's derivative test finds line-free in every spectrum (``regions="auto"``), which
+  (:class:`~dendritemr.nmr.phase.AutoPhase`), then a cubic baseline through the points that
+  Dietrich's derivative test finds line-free in each spectrum (``regions="auto"``), which
   follows broad lines and narrow lines alike.
+
+Line broadening: LB_HZ (50 Hz) with a metal line, else :func:`default_lb_hz` (a tenth of the
+tallest line's width, at most 50 Hz). Raises what the steps raise
+(:class:`~dendritemr.errors.ProcessingError`).
 """
 
 from __future__ import annotations
