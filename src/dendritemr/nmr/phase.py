@@ -353,42 +353,44 @@ class WindowPhase(ProcessingStep):
         dtype = np.result_type(rows.dtype, np.complex64)
         parts = [self._window_parts(ppm, w) for w in self.windows]
         inside, flanks, basis = parts[0]
-        theta_ref = -np.angle(self._own_signal(rows, inside, flanks, basis).sum(axis=1))
+        region = inside | flanks | self._gaps(inside, flanks)
+        own = self._own_signal(rows[:, region], inside[region], flanks[region], basis[region])
+        theta_ref = -np.angle(own[:, inside[region]].sum(axis=1))
         has_ref = self._has_reference_line(rows, ppm)
         if has_ref.any():
             from_line = np.deg2rad(line_phases(da, [self.reference], "peak")[:, 0])
             theta_ref = np.where(has_ref, from_line, theta_ref)
         out = rows * np.exp(1j * theta_ref)[:, None].astype(dtype)
         angles = [np.rad2deg(theta_ref)]
-        tail = self._reference_tail(out, ppm) if has_ref.any() else np.zeros_like(out)
-        tail[~has_ref] = 0
         for inside, flanks, basis in parts:
             region = inside | flanks | self._gaps(inside, flanks)
-            own = self._own_signal(out - tail, region, flanks, basis)  # M, window and flanks
+            sub = out[:, region]
+            if has_ref.any():  # the reference line's tail under the window is not rotated
+                sub = sub - self._reference_tail(out, ppm, region) * has_ref[:, None]
+            own = self._own_signal(sub, inside[region], flanks[region], basis[region])
             theta = -np.angle(own[:, inside[region]].sum(axis=1))
             out[:, region] += own * (np.exp(1j * theta)[:, None] - 1.0)
             angles.append(np.rad2deg(np.unwrap(theta_ref + theta)))
         return _with_fitted(from_rows(da, out.astype(dtype)), np.stack(angles, axis=1))
 
-    def _reference_tail(self, phased: np.ndarray, ppm: np.ndarray) -> np.ndarray:
-        """The reference line continued as a complex Lorentzian over the whole axis.
+    def _reference_tail(self, phased: np.ndarray, ppm: np.ndarray, columns) -> np.ndarray:
+        """The reference line continued as a complex Lorentzian, at the points ``columns``.
 
         Centre: the maximum of the (phased) real part in ``reference``; half width: half the
         width of the points above half that maximum; complex amplitude: the line's complex
         integral over ``reference`` divided by the model's. Its far tail (absorption ~ 1/d^2,
-        dispersion ~ 1/d) is what lies under the other windows.
+        dispersion ~ 1/d) is what lies under the other windows. Shape (spectra, columns).
         """
         mask = (ppm >= min(self.reference)) & (ppm <= max(self.reference))
         seg = phased[:, mask].real
         k = np.argmax(seg, axis=1)
-        centre = ppm[mask][k]
+        centre = ppm[mask][k][:, None]
         step = abs(ppm[1] - ppm[0])
         above = seg >= 0.5 * seg[np.arange(seg.shape[0]), k][:, None]
-        gamma = np.maximum(above.sum(axis=1) * step / 2.0, step)
-        model = 1.0 / (gamma[:, None] + 1j * (ppm[None, :] - centre[:, None]))
-        model *= gamma[:, None]
-        amplitude = phased[:, mask].sum(axis=1) / model[:, mask].sum(axis=1)
-        return amplitude[:, None] * model
+        gamma = np.maximum(above.sum(axis=1) * step / 2.0, step)[:, None]
+        near = gamma / (gamma + 1j * (ppm[mask][None, :] - centre))
+        amplitude = phased[:, mask].sum(axis=1, keepdims=True) / near.sum(axis=1, keepdims=True)
+        return amplitude * gamma / (gamma + 1j * (ppm[columns][None, :] - centre))
 
     @staticmethod
     def _gaps(inside: np.ndarray, flanks: np.ndarray) -> np.ndarray:
@@ -401,8 +403,8 @@ class WindowPhase(ProcessingStep):
 
     @staticmethod
     def _own_signal(rows, inside, flanks, basis) -> np.ndarray:
-        """M = S - B inside the window, B the flank polynomial (rows, window points)."""
+        """M = S - B over the points of ``rows`` (B the polynomial through ``flanks``)."""
         if flanks.sum() == 0:
-            return rows[:, inside]
+            return rows.copy()
         coef, *_ = np.linalg.lstsq(basis[flanks], rows[:, flanks].T, rcond=None)
-        return rows[:, inside] - (basis[inside] @ coef).T
+        return rows - (basis @ coef).T
