@@ -15,6 +15,7 @@ import xarray as xr
 from scipy.optimize import minimize
 
 from dendritemr.errors import ProcessingError
+from dendritemr.nmr import defaults
 from dendritemr.nmr.base import FITTED_KEY, ProcessingStep, copy_with, from_rows, spectra_rows
 
 
@@ -241,7 +242,7 @@ class LinePhase(ProcessingStep):
     name = "line_phase"
     input_dim = "ppm"
     windows: list[tuple[float, float]] = dataclasses.field(
-        default_factory=lambda: [(200.0, 300.0), (-30.0, 30.0)]
+        default_factory=lambda: [defaults.METAL_WINDOW, defaults.ELECTROLYTE_WINDOW]
     )
     smooth_degree: int | None = None
     method: str = "peak"
@@ -305,12 +306,14 @@ class WindowPhase(ProcessingStep):
 
     name = "window_phase"
     input_dim = "ppm"
-    reference: tuple[float, float] | None = (-30.0, 30.0)
-    windows: list[tuple[float, float]] = dataclasses.field(default_factory=lambda: [(200.0, 300.0)])
+    reference: tuple[float, float] | None = defaults.ELECTROLYTE_WINDOW
+    windows: list[tuple[float, float]] = dataclasses.field(
+        default_factory=lambda: [defaults.METAL_WINDOW]
+    )
     flank_ppm: float = 45.0
     gap_ppm: float = 5.0
     order: int = 2
-    min_snr: float = 10.0
+    min_snr: float = defaults.METAL_DETECTION_SNR
 
     def __post_init__(self) -> None:
         self.windows = [tuple(map(float, w)) for w in self.windows]
