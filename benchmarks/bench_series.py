@@ -27,6 +27,7 @@ from dendritemr.nmr import (
     Pipeline,
     PolynomialBaseline,
     ZeroFill,
+    defaults,
     integrate_regions,
 )
 from dendritemr.nmr.fourier import ppm_axis
@@ -34,8 +35,12 @@ from dendritemr.sim.topspin_writer import add_group_delay
 
 N_POINTS, ZERO_FILL, SW, BF, O1 = 16384, 32768, 100_000.0, 116.66, 15_000.0
 DECIM, DSPFVS, GRPDLY = 16, 20, 67.98623657226562
-REGIONS = {"metal": (200.0, 300.0), "electrolyte": (-30.0, 30.0), "between": (100.0, 150.0)}
-BASELINE = [(-200.0, -60.0), (60.0, 180.0), (320.0, 450.0)]
+REGIONS = {
+    "metal": defaults.METAL_WINDOW,
+    "electrolyte": defaults.ELECTROLYTE_WINDOW,
+    "between": (100.0, 150.0),
+}
+BASELINE = defaults.LI_BASELINE_REGIONS
 LB_HZ, P0, P1 = 50.0, 30.0, 10.0
 
 
