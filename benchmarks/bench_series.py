@@ -11,6 +11,13 @@ Usage: python benchmarks/bench_series.py [N_SPECTRA]
 
 from __future__ import annotations
 
+import os
+
+# The pipeline runs chunks on `threads` threads; OpenBLAS threads on top of those (the
+# baseline's small matrix products) oversubscribe a 2-core machine and spin-wait: one BLAS
+# thread per worker, as tests/conftest.py does.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import sys
 import time
 import tracemalloc
