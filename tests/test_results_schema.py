@@ -73,6 +73,8 @@ def test_known_perturbations(seed):
     assert s["stage_interface-growth_start_error_h"] == 0.0
     np.testing.assert_allclose(s["stage_boundary_errors_h"], shift_stage)
     assert s["stage_boundary_max_error_fraction"] == pytest.approx(shift_stage / 20.0)
+    # the shorted stage (1 h) lasts two 0.5 h intervals: every boundary is resolvable
+    assert s["stage_boundary_resolvable_max_error_fraction"] == pytest.approx(shift_stage / 20.0)
     assert s["short_circuit_error_h"] == pytest.approx(shift_short)
     assert s["short_circuit_within_interval"] == 1.0  # spacing 0.5 h
 
@@ -104,6 +106,18 @@ def test_interpolates_truth_onto_analysis_times():
         res[key] = np.interp(mid, t, truth[key]).tolist()
     s = score(res, truth)
     assert s["metal_interface_rmse_umol"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_boundaries_of_stages_shorter_than_two_intervals_are_not_resolvable():
+    truth = _truth()
+    truth["stages"].insert(2, {"name": "mixed-growth", "start_h": 8.0, "end_h": 8.6})
+    truth["stages"][3]["start_h"] = 8.6
+    res = copy.deepcopy(_truth())
+    s = score(res, truth)
+    assert len(s["stage_boundary_errors_h"]) == 4
+    assert s["stage_boundary_max_error_fraction"] == pytest.approx(0.6 / 20)
+    # 3.0 (stall start) and 19.0 (shorted) remain; both analysis boundaries exact
+    assert s["stage_boundary_resolvable_max_error_fraction"] == 0.0
 
 
 def test_short_disagreement_and_missing_boundaries():

@@ -138,8 +138,11 @@ def score(results: dict, truth: dict) -> dict[str, Any]:
         each boundary of the truth between stages of different names, the distance to the
         nearest analysis boundary; boundaries inside the analysed time span only),
         ``stage_boundary_max_error_fraction`` (their largest over the truth's duration:
-        ``end_h`` or its last time point) and ``interface_fraction_truth_span`` (max - min of
-        the true interface fraction on the analysis time points).
+        ``end_h`` or its last time point), ``stage_boundary_resolvable_max_error_fraction`` (the
+        same over boundaries whose two neighbouring true stages each last at least two analysis
+        intervals: a stage shorter than the sampling cannot be placed) and
+        ``interface_fraction_truth_span`` (max - min of the true interface fraction on the
+        analysis time points).
     """
     validate(results, "<results>")
     validate(truth, "<truth>")
@@ -186,14 +189,24 @@ def score(results: dict, truth: dict) -> dict[str, Any]:
         None if a is None or b is None else float(abs(a - b) <= step)
     )
     mine = _boundaries(results["stages"])
-    errors = []
-    for tb in _boundaries(truth["stages"]):
-        if t.size and t[0] <= tb <= t[-1]:
-            errors.append(float(np.min(np.abs(mine - tb))) if mine.size else float("inf"))
+    errors, resolvable = [], []
+    merged = _merged(truth["stages"])
+    for k in range(1, len(merged)):
+        tb = merged[k]["start_h"]
+        if not (t.size and t[0] <= tb <= t[-1]):
+            continue
+        e = float(np.min(np.abs(mine - tb))) if mine.size else float("inf")
+        errors.append(e)
+        lengths = [s["end_h"] - s["start_h"] for s in (merged[k - 1], merged[k])]
+        if min(lengths) >= 2 * step:
+            resolvable.append(e)
     out["stage_boundary_errors_h"] = errors
     duration = float(truth.get("end_h") or (tt[-1] if tt.size else 0.0))
     out["stage_boundary_max_error_fraction"] = (
         max(errors) / duration if errors and duration > 0 else None
+    )
+    out["stage_boundary_resolvable_max_error_fraction"] = (
+        max(resolvable) / duration if resolvable and duration > 0 else None
     )
     f = _on(tt, truth["interface_fraction"], t)
     out["interface_fraction_truth_span"] = (
@@ -202,10 +215,19 @@ def score(results: dict, truth: dict) -> dict[str, Any]:
     return out
 
 
+def _merged(stages: list[dict]) -> list[dict]:
+    """Stages with neighbours of one name joined."""
+    out: list[dict] = []
+    for s in stages:
+        if out and out[-1]["name"] == s["name"]:
+            out[-1]["end_h"] = float(s["end_h"])
+        else:
+            out.append(
+                {"name": s["name"], "start_h": float(s["start_h"]), "end_h": float(s["end_h"])}
+            )
+    return out
+
+
 def _boundaries(stages: list[dict]) -> np.ndarray:
     """Times where the stage name changes (start of every stage but the first)."""
-    out = []
-    for prev, cur in zip(stages[:-1], stages[1:], strict=True):
-        if cur["name"] != prev["name"]:
-            out.append(float(cur["start_h"]))
-    return np.array(out)
+    return np.array([s["start_h"] for s in _merged(stages)[1:]])
