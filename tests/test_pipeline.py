@@ -39,7 +39,10 @@ def small_study(tmp_path_factory):
             "geometry.width_um": 60.0,
             "protocol.max_time_h": 12.0,
             "isotopes.rest_h": 2.0,
-            "mri.enabled": False,
+            "mri.matrix_z": 32,
+            "mri.matrix_x": 4,
+            "mri.spectral_points": 128,
+            "mri.every_h": 2.0,
         }
     )
     out = tmp_path_factory.mktemp("sim") / "study"
@@ -65,6 +68,12 @@ def test_simulated_study_short_and_schema(small_study, tmp_path):
     np.testing.assert_allclose(cur, 0.6, rtol=1e-6)
     charge = np.array(doc["cycler"]["charge_mAh"], dtype=float)
     np.testing.assert_allclose(charge, 0.6 * np.array(doc["time_h"]), rtol=1e-3)
+    # image acquisition windows on the same clock, with the current and charge over each
+    mri = doc["mri_images"]
+    assert len(mri["time_h"]) == len(truth["mri"]) >= 2
+    np.testing.assert_allclose(mri["time_h"], [m["time_h"] for m in truth["mri"]], atol=2 / 3600)
+    covered = [i for i, t in enumerate(mri["time_h"]) if t < truth["short_circuit_h"]]
+    np.testing.assert_allclose([mri["current_mA"][i] for i in covered], 0.6, rtol=1e-6)
     written = load_results(tmp_path / "res" / "results.json")
     assert written["score"]["short_circuit_agrees"] == 1.0
     assert {p.name for p in (tmp_path / "res").iterdir()} >= {

@@ -118,6 +118,36 @@ def nmr_windows(spectra: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return mid - half, mid, mid + half
 
 
+def mri_windows(folder: Path) -> list[tuple[str, np.datetime64, np.datetime64]]:
+    """``(scan, start, end)`` (UTC datetime64) of each numbered ParaVision scan under ``folder``.
+
+    Raises
+    ------
+    DataError : a scan without a recorded start time or duration.
+    """
+    from dendritemr.io.paravision import is_paravision, read_raw
+
+    scans = [folder] if is_paravision(folder) else []
+    if not scans and folder.is_dir():
+        scans = sorted(
+            (p for p in folder.iterdir() if p.name.isdigit() and is_paravision(p)),
+            key=lambda p: int(p.name),
+        )
+    out = []
+    for scan in scans:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            attrs = read_raw(scan).attrs
+        try:
+            t0 = dt.datetime.fromisoformat(str(attrs["time_start"])).astimezone(dt.UTC)
+            dur = float(attrs["duration_s"])
+        except (KeyError, TypeError, ValueError):
+            raise DataError(scan, "no acquisition start time or duration recorded") from None
+        start = np.datetime64(t0.replace(tzinfo=None), "ns")
+        out.append((scan.name, start, start + np.timedelta64(int(dur * 1e9), "ns")))
+    return out
+
+
 def _load(path: Path, role: str) -> xr.DataArray:
     from dendritemr.quant.run import load_spectra
 
@@ -395,7 +425,8 @@ def run_study(
 
     Results keys beyond the schema: ``time_start_h``/``time_end_h`` (acquisition windows),
     ``metal_umol.total`` (+ ``_err``), ``x6_metal_err``, ``interface_fraction_err``,
-    ``cycler`` (per time point current, voltage, charge, clock decisions), ``short`` (time,
+    ``cycler`` (per time point current, voltage, charge, clock decisions), ``mri_images``
+    (per image acquisition window, current, voltage and charge), ``short`` (time,
     uncertainty, soft shorts, criterion), ``stages`` entries with rates and boundary errors,
     ``stage_detection``, ``routes`` (end members, dominant route), ``not_computed``
     (sentences), ``quantification`` (method, calibration), ``study``.
@@ -487,6 +518,24 @@ def run_study(
             "no cycler file: time counts from the first 7Li acquisition; no current, charge, "
             "short detection or rates per charge"
         )
+    mri_doc = None
+    if study.mri is not None:
+        say("MRI times")
+        wins = mri_windows(study.mri)
+        if wins:
+            a = np.array([hours(w[1]) for w in wins])
+            b = np.array([hours(w[2]) for w in wins])
+            mri_doc = {
+                "scans": [w[0] for w in wins],
+                "time_h": _clean(0.5 * (a + b)),
+                "time_start_h": _clean(a),
+                "time_end_h": _clean(b),
+            }
+            if clock is not None:
+                am = align_windows(clock, a, b, study.electrode_area_cm2)
+                for k in ("current_mA", "voltage_V", "charge_window_mAh", "charge_mAh"):
+                    mri_doc[k] = _clean(am[k].values)
+        not_computed.append("MRI: acquisition times aligned only; images are not analysed")
     t_h = hours(mid)
     metal = quant["metal_umol"].values
     metal_err = quant["metal_umol_err"].values
@@ -577,6 +626,7 @@ def run_study(
         "short_circuit_err_h": short.time_err_h if short is not None else None,
         "short": short.to_dict() if short is not None else None,
         "cycler": doc_cycler or None,
+        "mri_images": mri_doc,
         "routes": routes_doc or None,
         "electrode_umol": _clean(quant["electrode_umol"].values),
         "quantification": {
