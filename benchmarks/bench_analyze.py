@@ -15,6 +15,7 @@ quantification's. Boundary errors are given as a fraction of the experiment's du
 Usage:
     python benchmarks/bench_analyze.py [--keep DIR]
     python benchmarks/bench_analyze.py --accuracy [--seeds 3 4 5] [--keep DIR]
+    python benchmarks/bench_analyze.py --studies STUDY_DIR [STUDY_DIR ...]
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def speed(work: Path) -> None:
         per[target] = secs / n
         print(f"~{target} time points ({n}): analyze {secs:.1f} s, {1e3 * secs / n:.0f} ms/point")
     print(f"cost per time point, 500 vs 50 (baseline): x{per[500] / per[50]:.2f}")
+
+
+def speed_of(studies: list[Path], work: Path) -> None:
+    """Time analyze of existing study folders (cost per time point, ratio to the first)."""
+    print("== speed of analyze on given studies (wall clock, shared machine)")
+    base = None
+    for k, folder in enumerate(studies):
+        secs, doc = timed_analyze(folder, work / f"given-{k}-out")
+        n = len(doc["time_h"])
+        per = secs / n
+        base = base or per
+        print(
+            f"{folder}: {n} time points, analyze {secs:.1f} s, {1e3 * per:.0f} ms/point "
+            f"(x{per / base:.2f} of the first)"
+        )
 
 
 def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02) -> dict:
@@ -224,12 +240,15 @@ def main() -> None:
     ap.add_argument("--accuracy", action="store_true")
     ap.add_argument("--seeds", type=int, nargs="+", default=[3, 4, 5])
     ap.add_argument("--keep", type=Path, default=None, help="keep the studies in this folder")
+    ap.add_argument("--studies", type=Path, nargs="+", default=None, help="time these instead")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_analyze_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         if args.accuracy:
             accuracy(work, args.seeds)
+        elif args.studies:
+            speed_of(args.studies, work)
         else:
             speed(work)
     finally:
