@@ -115,6 +115,8 @@ def read_ascii_spec(path: str | Path) -> xr.DataArray:
     if len(rows) < 2:
         raise DataError(path, "fewer than two 'index, intensity, Hz, ppm' rows")
     table = np.asarray(rows)
+    if not np.all(np.isfinite(table)):
+        raise DataError(path, "non-finite number (NaN/inf) in the 'index, intensity, Hz, ppm' rows")
     hz, ppm = table[:, 2], table[:, 3]
     sf_mhz = float(np.polyfit(ppm, hz, 1)[0]) if np.ptp(ppm) > 0 else np.nan
     if not np.isfinite(sf_mhz) or sf_mhz <= 0:
