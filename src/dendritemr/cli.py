@@ -147,8 +147,9 @@ def _register() -> None:
 
 
 #: what each command's ``--out`` names: a ``file`` (its folder is created) or a ``folder``.
-#: ``analyze`` writes its results folder atomically itself, so only the folder holding it is.
-_OUT_KIND = {"process": "file", "demo": "folder", "simulate": "folder", "analyze": "file"}
+#: ``analyze`` writes its results folder atomically itself (``atomic``): the folder holding it
+#: is created first, and the results folder is announced once it has been written.
+_OUT_KIND = {"process": "file", "demo": "folder", "simulate": "folder", "analyze": "atomic"}
 
 
 def _create_out_folder_first(command: click.Command) -> None:
@@ -164,12 +165,16 @@ def _create_out_folder_first(command: click.Command) -> None:
         from dendritemr.model.storage import create_output_folder
 
         out = kwargs.get("out")
+        new = out is not None and not Path(out).exists()
         if out is not None:
             try:
-                create_output_folder(Path(out).parent if kind == "file" else Path(out))
+                create_output_folder(Path(out) if kind == "folder" else Path(out).parent)
             except DendriteMRError as exc:
                 exit_with(exc)
-        return callback(*args, **kwargs)
+        result = callback(*args, **kwargs)
+        if kind == "atomic" and new and Path(out).is_dir():
+            click.echo(f"created folder {out}", err=True)
+        return result
 
     command.callback = run
 
