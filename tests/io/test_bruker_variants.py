@@ -144,3 +144,11 @@ def test_pdata_with_absurd_si_is_refused_before_allocating(tmp_path):
     (pdir / "1r").write_bytes(np.zeros(256, "<i4").tobytes())
     with pytest.raises(DataError, match="does not match SI=2147483647"):
         open_dataset(pdir)
+
+
+def test_version_from_a_dollar_line_when_the_title_has_none(tmp_path):
+    exp = write_topspin(tmp_path / "1", fid_rows(3, 300, seed=7), title="Parameter file", dtypa=0)
+    text = (exp / "acqus").read_text()
+    (exp / "acqus").write_text(text.replace("##END=", "$$ /opt/topspin4.0.7/exp/stan/nmr\n##END="))
+    assert topspin_version(exp / "acqus") == (4, 0)
+    np.testing.assert_array_equal(open_dataset(exp).values, fid_rows(3, 300, seed=7))

@@ -148,3 +148,21 @@ def test_unsupported_raw_format(tmp_path):
     (exp / "fid").write_bytes(b"\0" * 64)
     with pytest.raises(DataError, match="GO_64BIT_COMPLEX is not supported"):
         read_raw(exp)
+
+
+def test_pv6_int16_lines_padded_to_1k_blocks(tmp_path):
+    """GO_block_size = Standard_KBlock_Format: every read line starts on a 1024-byte boundary
+    (100 int16 samples = 200 B, padded to 1024 B); NR repetitions outermost."""
+    extra = "##$ACQ_word_size=_16_BIT\n##$GO_block_size=Standard_KBlock_Format\n##$NR=2"
+    exp, _ = _experiment(tmp_path, extra)
+    text = (exp / "acqp").read_text().replace("8 2\n", "100 3\n").replace("##$NR=1\n", "")
+    (exp / "acqp").write_text(text)
+    rng = np.random.default_rng(8)
+    samples = rng.integers(-3000, 3000, size=(2 * 3, 100)).astype("<i2")
+    padded = np.zeros((6, 512), "<i2")
+    padded[:, :100] = samples
+    (exp / "fid").write_bytes(padded.tobytes())
+    k = read_raw(exp)
+    assert k.shape == (2, 1, 3, 50)
+    lines = samples[:, 0::2] + 1j * samples[:, 1::2]
+    np.testing.assert_array_equal(k.values.reshape(6, 50), lines)
