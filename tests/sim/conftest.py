@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from dendritemr.sim.cell import run
@@ -55,3 +57,16 @@ SHORT_SEED = 4
 def default_run():
     """The default scenario at seed 4, run to its short (25.1 h, 310 steps)."""
     return run(load_scenario().updated(seed=SHORT_SEED))
+
+
+@functools.cache
+def _early_preset(name: str):
+    from dendritemr.sim.presets import load_preset
+
+    return run(load_preset(name).updated(**{"protocol.max_time_h": 12.0}))
+
+
+@pytest.fixture(scope="session")
+def early_preset():
+    """``early_preset(name)``: preset ``name`` for its first 12 h, run once per session."""
+    return _early_preset

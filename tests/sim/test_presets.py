@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from dendritemr.cli import main
 from dendritemr.errors import DataError
-from dendritemr.sim.cell import run
 from dendritemr.sim.presets import list_presets, load_preset
 from dendritemr.sim.scenario import load_scenario
 
@@ -46,58 +45,49 @@ def test_cli_lists_presets():
     assert {line.split()[0] for line in r.output.strip().splitlines()} == NAMES
 
 
-def _early(name: str, hours: float = 12.0):
-    return run(load_preset(name).updated(**{"protocol.max_time_h": hours}))
-
-
 def _share(res):
     h = res.history
     return h["bulk_umol"][-1] / (h["bulk_umol"][-1] + h["interface_umol"][-1])
 
 
-@pytest.fixture(scope="module")
-def default_early():
-    return _early("default")
-
-
 @pytest.mark.slow
-def test_clean_llzo_has_no_bulk_metal():
-    res = _early("clean-llzo")
+def test_clean_llzo_has_no_bulk_metal(early_preset):
+    res = early_preset("clean-llzo")
     assert np.all(res.history["bulk_umol"] == 0.0)
     assert np.all(res.history["reduced_mol"] == 0.0)
     assert res.history["interface_umol"][-1] > 1.0
 
 
 @pytest.mark.slow
-def test_defective_llzo_bulk_dominates():
-    assert _share(_early("defective-llzo")) > 0.5
+def test_defective_llzo_bulk_dominates(early_preset):
+    assert _share(early_preset("defective-llzo")) > 0.5
 
 
 @pytest.mark.slow
-def test_scheme_b_reverses_signatures(default_early):
-    b = _early("scheme-b")
-    ha, hb = default_early.history, b.history
+def test_scheme_b_reverses_signatures(early_run, early_preset):
+    b = early_preset("scheme-b")
+    ha, hb = early_run.history, b.history
     assert ha["x6_interface"][-1] > 0.8 and ha["x6_bulk"][-1] < 0.3
     assert hb["x6_interface"][-1] < 0.3 and hb["x6_bulk"][-1] > 0.7
 
 
 @pytest.mark.slow
-def test_cold_cell_higher_voltage_slower_exchange(default_early):
-    cold = _early("cold")
-    hc, hw = cold.history, default_early.history
+def test_cold_cell_higher_voltage_slower_exchange(early_run, early_preset):
+    cold = early_preset("cold")
+    hc, hw = cold.history, early_run.history
     assert hc["voltage_V"][0] > 1.5 * hw["voltage_V"][0]
-    x6_0 = default_early.scenario.isotopes.electrode_x6
+    x6_0 = early_run.scenario.isotopes.electrode_x6
     assert x6_0 - hc["x6_electrode_b"][-1] < x6_0 - hw["x6_electrode_b"][-1]
     assert hc["reduced_mol"].sum() < hw["reduced_mol"].sum()
 
 
 @pytest.mark.slow
-def test_high_current_bulk_starts_earlier(default_early):
-    high = _early("high-current")
+def test_high_current_bulk_starts_earlier(early_run, early_preset):
+    high = early_preset("high-current")
 
     def first_bulk(res):
         h = res.history
         return h["time_h"][np.flatnonzero(h["bulk_umol"] > 0)[0]]
 
-    assert first_bulk(high) < first_bulk(default_early)
-    assert high.history["voltage_V"][0] > 1.5 * default_early.history["voltage_V"][0]
+    assert first_bulk(high) < first_bulk(early_run)
+    assert high.history["voltage_V"][0] > 1.5 * early_run.history["voltage_V"][0]

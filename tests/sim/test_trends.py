@@ -56,8 +56,8 @@ def _first_li0(res):
     return float(h["time_h"][np.flatnonzero(h["bulk_umol"] > 0)[0]])
 
 
-def test_scheme_b_reverses_route_signature(early_run, make_early):
-    b = run(make_early(**{"isotopes.scheme": "B"}))
+def test_scheme_b_reverses_route_signature(early_run, early_preset):
+    b = early_preset("scheme-b")
     ha, hb = early_run.history, b.history
     # scheme A: enriched electrodes -> interface metal richer in 6Li than bulk metal
     assert ha["x6_interface"][-1] > ha["x6_bulk"][-1]
@@ -65,8 +65,8 @@ def test_scheme_b_reverses_route_signature(early_run, make_early):
     assert hb["x6_interface"][-1] < hb["x6_bulk"][-1]
 
 
-def test_lower_temperature_slower_kinetics(early_run, make_early):
-    cold = run(make_early(**{"protocol.temperature_C": 5.0}))
+def test_lower_temperature_slower_kinetics(early_run, early_preset):
+    cold = early_preset("cold")
     hc, hw = cold.history, early_run.history
     # slower transport and exchange (Arrhenius): lower ionic and electronic conductivity,
     # exchange current and tracer diffusivity ...
@@ -83,8 +83,8 @@ def test_lower_temperature_slower_kinetics(early_run, make_early):
     assert _reduced_by(cold, 12.0) < 0.5 * _reduced_by(early_run, 12.0)
 
 
-def test_higher_current_earlier_bulk_route(early_run, make_early):
-    high = run(make_early(**{"protocol.current_density_mA_cm2": 0.6}))
+def test_higher_current_earlier_bulk_route(early_run, early_preset):
+    high = early_preset("high-current")
     # a larger IR field reaches the nucleation barrier closer to the tips, sooner
     assert _first_li0(high) < _first_li0(early_run)
 
