@@ -166,3 +166,15 @@ def test_pv6_int16_lines_padded_to_1k_blocks(tmp_path):
     assert k.shape == (2, 1, 3, 50)
     lines = samples[:, 0::2] + 1j * samples[:, 1::2]
     np.testing.assert_array_equal(k.values.reshape(6, 50), lines)
+
+
+def test_frame_geometry_from_visu_pars(real_data):
+    pdir = real_data / "pv51-microimaging-flash-brukerMRI" / "example_dataset" / "100" / "pdata"
+    img = read_2dseq(pdir / "1")
+    position = np.reshape(img.attrs["position_mm"], (3, 3))
+    orientation = np.reshape(img.attrs["orientation"], (3, 3, 3))
+    np.testing.assert_array_equal(position[1], [0.0, -12.5, 12.5])  # visu_pars, frame 2
+    np.testing.assert_array_equal(orientation[1], [[0, 1, 0], [0, 0, -1], [-1, 0, 0]])
+    for rotation in orientation:  # each frame: a proper rotation of the image axes
+        np.testing.assert_allclose(rotation @ rotation.T, np.eye(3))
+        assert abs(np.linalg.det(rotation)) == pytest.approx(1.0)

@@ -98,7 +98,8 @@ def _floats(params: dict, key: str, path: Path, default: list) -> list[float]:
     """A list of finite numbers (``default`` when absent)."""
     if key not in params:
         return [float(v) for v in default]
-    return [_number(params, key, path, index=i) for i in range(len(_as_list(params[key])))]
+    flat = list(np.ravel(np.asarray(params[key], dtype=object)))
+    return [_number({key: flat}, key, path, index=i) for i in range(len(flat))]
 
 
 def _per_frame(params: dict, key: str, path: Path, default: float, frames: int) -> np.ndarray:
@@ -327,6 +328,22 @@ def _frame_groups(visu: dict, frames: int) -> list[tuple[str, int]]:
     return out
 
 
+def _geometry(visu: dict, frames: int, path: Path) -> dict[str, Any]:
+    """Frame geometry from visu_pars: ``position_mm`` (frames x 3, the first voxel's corner in
+    the magnet frame, ``VisuCorePosition``) and ``orientation`` (frames x 9, the row-major
+    rotation from image to magnet axes, ``VisuCoreOrientation``), flattened; absent or of the
+    wrong size: left out."""
+    out: dict[str, Any] = {}
+    for key, name, per in (("VisuCorePosition", "position_mm", 3), ("VisuCoreOrientation",
+                           "orientation", 9)):  # fmt: skip
+        if key not in visu:
+            continue
+        values = _floats(visu, key, path, [])
+        if len(values) == frames * per:
+            out[name] = values
+    return out
+
+
 def read_2dseq(path: str | Path) -> xr.DataArray:
     """Read a reconstructed ParaVision data set (``pdata/N`` folder holding ``2dseq``).
 
@@ -334,7 +351,13 @@ def read_2dseq(path: str | Path) -> xr.DataArray:
     -------
     xarray.DataArray
         float, dims frame groups (``slice`` ...) then core dims slowest first (``y``, ``x``
-        for an image; ``ppm`` last for a spectroscopic one), scaled to real values.
+        for an image; ``ppm`` last for a spectroscopic one), scaled to real values; attrs
+        ``position_mm`` and ``orientation`` (per frame, flattened) when visu_pars gives them.
+
+    Raises
+    ------
+    DataError : missing 2dseq, missing or unusable visu_pars/reco values (sizes, slopes, word
+        type), a 2dseq whose size does not match, unsupported dimensions.
     """
     pdir = Path(path)
     seq = pdir / "2dseq"
@@ -402,6 +425,7 @@ def read_2dseq(path: str | Path) -> xr.DataArray:
         spatial += 1
     acq = pdir.parent.parent / "acqp"
     attrs: dict[str, Any] = {"source": str(pdir), "units": "a.u."}
+    attrs.update(_geometry(visu, frames, pdir / "visu_pars"))
     if acq.is_file():
         acqp = read_pv_parameters(acq)
         attrs["nucleus"] = str(acqp.get("NUCLEUS", ""))
