@@ -21,6 +21,12 @@ def test_process_creates_the_folder_of_its_out_file(synthetic_study, tmp_path):
 
 
 def test_every_out_command_follows_the_rule():
+    with_out = {
+        name
+        for name, command in main.commands.items()
+        if any(p.name == "out" for p in command.params)
+    }
+    assert with_out == set(_OUT_KIND)  # a new command with --out must be listed
     for name in _OUT_KIND:
         assert hasattr(main.commands[name].callback, "__wrapped__"), name
 

@@ -149,7 +149,13 @@ def _register() -> None:
 #: what each command's ``--out`` names: a ``file`` (its folder is created) or a ``folder``.
 #: ``analyze`` writes its results folder atomically itself (``atomic``): the folder holding it
 #: is created first, and the results folder is announced once it has been written.
-_OUT_KIND = {"process": "file", "demo": "folder", "simulate": "folder", "analyze": "atomic"}
+_OUT_KIND = {
+    "process": "file",
+    "image": "file",
+    "demo": "folder",
+    "simulate": "folder",
+    "analyze": "atomic",
+}
 
 
 def _create_out_folder_first(command: click.Command) -> None:
