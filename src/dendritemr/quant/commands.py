@@ -21,48 +21,166 @@ def parse_calibration(text: str | None):
     try:
         kind, value = text.split("=", 1)
         if kind == "electrode":
-            return {"electrode_face_area_cm2": float(value)}
+            area, _, index = value.partition("@")
+            return {"electrode_face_area_cm2": float(area), "index": int(index or 0)}
         if kind == "signal":
             s, _, rel = value.partition("+-")
-            return Calibration(float(s), float(rel or 0.0), "given")
+            Calibration(float(s), float(rel or 0.0), "given")  # validates
+            return {"c7": float(s), "rel_err": float(rel or 0.0)}
     except ValueError as exc:
         raise DataError(text, f"bad calibration: {exc}") from exc
     raise DataError(text, "calibration must be electrode=AREA_CM2 or signal=S_PER_UMOL[+-REL]")
 
 
+def _print_series(doc: dict) -> None:
+    m = doc["model"]
+    click.echo(
+        f"model: {', '.join(m['components'])} (skin phase {m['skin_phase_deg']:.1f} +- "
+        f"{m['skin_phase_err_deg']:.1f} deg); {m['choice']}"
+    )
+    if "k" in doc:
+        click.echo(
+            f"K = C6/C7 = {doc['k']:.5g} (+- {100 * doc['k_rel_err']:.2g} %) from {doc['k_source']}"
+        )
+    if "calibration" in doc:
+        c = doc["calibration"]
+        where = f" on spectrum {c['time_index']}" if "time_index" in c else ""
+        click.echo(
+            f"calibration: {c['method']}{where}: {c['c7_signal_per_umol']:.5g} per umol 7Li "
+            f"(+- {100 * c['rel_err']:.2g} %); atoms from {doc['atoms_from']}"
+        )
+    flags = doc["fit_quality"]["flagged"]
+    for i, h in enumerate(doc["time_h"]):
+        parts = [f"{h:8.3f} h"]
+        for g in ("electrode", "microstructure"):
+            if "x6" in doc:
+                x = doc["x6"][g]
+                parts.append(f"x6 {g[:5]} {x['value'][i]:.3f} +- {x['err'][i]:.3f}")
+            if "umol" in doc:
+                u = doc["umol"][g]
+                parts.append(f"{g[:5]} {u['value'][i]:.4g} +- {u['err'][i]:.2g} umol")
+        if not ("x6" in doc or "umol" in doc):
+            a = doc["areas"]["7Li"]["microstructure"]
+            parts.append(f"microstructure area {a['value'][i]:.4g} +- {a['err'][i]:.2g}")
+        if any(f[i] for f in flags):
+            parts.append("[fit flagged: reduced chi-square > 2]")
+        click.echo("  ".join(parts))
+
+
+def _dump(doc: dict) -> None:
+    doc = {k: v for k, v in doc.items() if not k.startswith("_")}
+    click.echo(json.dumps(doc, indent=1))
+
+
+_T1_HELP = "T1 of a line, GROUP:NUCLEUS=SECONDS (repeatable), e.g. electrolyte:6Li=10."
+_MODEL_OPTS = [
+    click.option(
+        "--n-micro",
+        type=click.Choice(["auto", "0", "1", "2"]),
+        default="auto",
+        help="Number of microstructure lines (auto: BIC on the series mean).",
+    ),
+    click.option(
+        "--broad",
+        type=click.Choice(["auto", "yes", "no"]),
+        default="auto",
+        help="Broad base of the electrode line (auto: BIC).",
+    ),
+]
+
+
+def _model_kw(n_micro, broad):
+    return {
+        "n_micro": n_micro if n_micro == "auto" else int(n_micro),
+        "broad": broad if broad == "auto" else broad == "yes",
+    }
+
+
+def _with(opts):
+    def deco(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+
+    return deco
+
+
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--li6", type=click.Path(path_type=Path), default=None, help="6Li series (pairs).")
 @click.option(
     "--calibration",
     default=None,
-    help="electrode=AREA_CM2 (exposed electrode face area) or signal=AREA_PER_UMOL[+-REL].",
+    help="electrode=AREA_CM2[@INDEX] (exposed electrode face area; spectrum INDEX, default 0) "
+    "or signal=7LI_AREA_PER_UMOL[+-REL].",
 )
+@click.option(
+    "--x6",
+    "x6_assumed",
+    type=float,
+    default=0.0759,
+    help="x6 of the metal when there is no 6Li series (default natural abundance).",
+)
+@click.option(
+    "--x6-electrode",
+    type=float,
+    default=None,
+    help="x6 of the electrode for the electrode calibration (default: measured/--x6).",
+)
+@click.option("--k", "k_value", type=float, default=None, help="Known instrument ratio K.")
+@click.option(
+    "--known-line",
+    default=None,
+    help="GROUP=X6[@INDEX]: a line of known x6 calibrates K (with --li6).",
+)
+@click.option("--t1", "t1_items", multiple=True, help=_T1_HELP)
 @click.option("--temperature", "temperature_k", type=float, default=298.15, help="K.")
-@click.option("--t1", "t1_s", type=float, default=None, help="Metal T1, s (default Korringa).")
+@_with(_MODEL_OPTS)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-def quantify(path, calibration, temperature_k, t1_s, as_json) -> None:
-    """Metallic Li per time point (umol, ug, uAh): electrode / microstructure split."""
-    from dendritemr.quant.run import load_spectra, quantify_series
+def quantify(
+    path,
+    li6,
+    calibration,
+    x6_assumed,
+    x6_electrode,
+    k_value,
+    known_line,
+    t1_items,
+    temperature_k,
+    n_micro,
+    broad,
+    as_json,
+) -> None:
+    """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms."""
+    from dendritemr.quant.run import analyse_pair, parse_known_line, parse_t1
 
     try:
+        if not 0.0 <= x6_assumed < 1.0:
+            raise DataError(path, f"--x6 must lie in [0, 1), not {x6_assumed}")
         cal = parse_calibration(calibration)
-        doc = quantify_series(load_spectra(path), cal, temperature_k=temperature_k, t1_s=t1_s)
+        known = parse_known_line(known_line)
+        if li6 is not None and k_value is None and known is None:
+            known = ("electrolyte", 0.0759, 0)
+        doc = analyse_pair(
+            path,
+            li6,
+            k=None if k_value is None else (k_value, 0.0),
+            known_line=known,
+            calibration=cal,
+            x6_assumed=x6_assumed,
+            x6_electrode=x6_electrode,
+            t1=parse_t1(t1_items),
+            temperature_k=temperature_k,
+            **_model_kw(n_micro, broad),
+        )
     except DendriteMRError as exc:
         exit_with(exc)
     except ValueError as exc:
         exit_with(DataError(path, str(exc)))
     if as_json:
-        click.echo(json.dumps(doc, indent=1))
-        return
-    micro = doc.get("microstructure", {}).get("umol")
-    key = "umol" if micro is not None else None
-    for i, h in enumerate(doc["time_h"]):
-        if key:
-            m, me = doc["microstructure"]["umol"][i], doc["microstructure"]["umol_err"][i]
-            click.echo(f"{h:8.3f} h  microstructure {m:.4g} +- {me:.2g} umol")
-        else:
-            a, ae = doc["areas"]["microstructure"][i], doc["areas"]["microstructure_err"][i]
-            click.echo(f"{h:8.3f} h  microstructure area {a:.4g} +- {ae:.2g}")
+        _dump(doc)
+    else:
+        _print_series(doc)
 
 
 @click.command()
@@ -71,16 +189,22 @@ def quantify(path, calibration, temperature_k, t1_s, as_json) -> None:
 @click.option("--reference-li6", type=click.Path(path_type=Path), default=None)
 @click.option("--reference-li7", type=click.Path(path_type=Path), default=None)
 @click.option("--reference-x6", type=float, default=None, help="Known x6 of the reference.")
-@click.option("--reference-x6-err", type=float, default=0.0)
 @click.option(
     "--reference-line",
     type=click.Choice(["electrolyte", "electrode", "microstructure"]),
     default="electrolyte",
     help="Line of the reference that calibrates K.",
 )
+@click.option(
+    "--known-line",
+    default=None,
+    help="GROUP=X6[@INDEX|@all]: a line of the sample of known x6 calibrates K.",
+)
 @click.option("--k", "k_value", type=float, default=None, help="Known instrument ratio K.")
 @click.option("--k-rel-err", type=float, default=0.0)
+@click.option("--t1", "t1_items", multiple=True, help=_T1_HELP)
 @click.option("--temperature", "temperature_k", type=float, default=298.15, help="K.")
+@_with(_MODEL_OPTS)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def isotopes(
     li6,
@@ -88,16 +212,18 @@ def isotopes(
     reference_li6,
     reference_li7,
     reference_x6,
-    reference_x6_err,
     reference_line,
+    known_line,
     k_value,
     k_rel_err,
+    t1_items,
     temperature_k,
+    n_micro,
+    broad,
     as_json,
 ) -> None:
-    """6Li atom fraction x6 per component from paired 6Li and 7Li data."""
-    from dendritemr.quant.isotopes import InstrumentRatio
-    from dendritemr.quant.run import isotope_pair
+    """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series."""
+    from dendritemr.quant.run import analyse_pair, parse_known_line, parse_t1
 
     try:
         given = [reference_li6, reference_li7, reference_x6]
@@ -108,26 +234,31 @@ def isotopes(
                     reference_li6 or reference_li7 or li6,
                     "missing reference: need --reference-li6, --reference-li7 and --reference-x6",
                 )
-            reference = (reference_li6, reference_li7, reference_x6)
-        instrument = InstrumentRatio(k_value, k_rel_err) if k_value is not None else None
-        doc = isotope_pair(
-            li6,
+            reference = (reference_li6, reference_li7, reference_x6, reference_line)
+        known = parse_known_line(known_line)
+        if reference is None and known is None and k_value is None:
+            raise DataError(
+                li6,
+                "missing reference: give --reference-li6/--reference-li7/--reference-x6, "
+                "--known-line or --k",
+            )
+        if k_value is not None and not (k_value > 0):
+            raise DataError(li6, f"--k must be positive, not {k_value}")
+        doc = analyse_pair(
             li7,
+            li6,
+            k=None if k_value is None else (k_value, k_rel_err),
             reference=reference,
-            reference_x6_err=reference_x6_err,
-            reference_line=reference_line,
-            instrument=instrument,
+            known_line=known,
+            t1=parse_t1(t1_items),
             temperature_k=temperature_k,
+            **_model_kw(n_micro, broad),
         )
     except DendriteMRError as exc:
         exit_with(exc)
     except ValueError as exc:
         exit_with(DataError(li6, str(exc)))
     if as_json:
-        click.echo(json.dumps(doc, indent=1))
-        return
-    for name, c in doc["components"].items():
-        if c["x6"] is None:
-            click.echo(f"{name:15s} x6 n/a ({c['note']})")
-        else:
-            click.echo(f"{name:15s} x6 = {c['x6']:.4f} +- {c['x6_err']:.4f}")
+        _dump(doc)
+    else:
+        _print_series(doc)

@@ -289,3 +289,322 @@ def isotope_pair(
         comps[name] = entry
     doc["components"] = comps
     return doc
+
+
+# ---------------------------------------------------------------------------- joint fits
+def fit_spectra(path: str | Path) -> xr.DataArray:
+    """Complex spectra for line fitting: read, DC offset, digital filter, FFT; no apodisation,
+    zero filling or phase correction (white noise; the fit carries the phases).
+
+    Raises
+    ------
+    DataError
+        the data are not 6Li or 7Li FIDs.
+    """
+    from dendritemr.io import open_dataset
+    from dendritemr.nmr import DCOffset, DigitalFilter, FourierTransform, Pipeline
+
+    data = open_dataset(path)
+    if data.attrs.get("nucleus") not in ("6Li", "7Li"):
+        raise DataError(path, f"nucleus {data.attrs.get('nucleus')!r} is not 6Li or 7Li")
+    if "t2" not in data.dims:
+        raise DataError(path, "line fits need raw FIDs (fid/ser), not processed spectra")
+    if not np.any(np.asarray(data.values)):
+        raise DataError(path, "no signal: every FID point is zero (SNR 0)")
+    spectra = Pipeline([DCOffset(), DigitalFilter(), FourierTransform()])(data)
+    if "hours" not in spectra.coords:
+        spectra = spectra.assign_coords(
+            hours=("time", np.arange(spectra.sizes["time"], dtype=float))
+        )
+    return spectra
+
+
+def acquisition(spectra: xr.DataArray):
+    """:class:`~dendritemr.quant.atoms.Acquisition` (nucleus, TR = D1 + AQ) of a series."""
+    from dendritemr.quant.atoms import Acquisition
+
+    return Acquisition(str(spectra.attrs["nucleus"]), repetition_time(spectra.attrs))
+
+
+def pair_series(s7: xr.DataArray, s6: xr.DataArray, p7, p6) -> float:
+    """Check that 6Li and 7Li series pair up time point by time point; returns the field (T).
+
+    Raises
+    ------
+    DataError
+        wrong nucleus, different field, different lengths, or pairs further apart in time than
+        the series' median interval.
+    """
+    field = _check_pair(s6, s7, p6, p7)
+    n6, n7 = s6.sizes["time"], s7.sizes["time"]
+    if n6 != n7:
+        raise DataError(p6, f"{n6} 6Li spectra but {n7} 7Li spectra: series must pair up")
+    if n7 > 1 and "time" in s7.coords and "time" in s6.coords:
+        t7 = s7["time"].values.astype("datetime64[s]").astype(float)
+        t6 = s6["time"].values.astype("datetime64[s]").astype(float)
+        if np.all(np.isfinite(t7)) and np.all(np.isfinite(t6)):
+            step = float(np.median(np.abs(np.diff(t7))))
+            gap = float(np.max(np.abs(t6 - t7)))
+            if gap > step:
+                raise DataError(
+                    p6,
+                    f"6Li and 7Li spectra up to {gap / 3600:.2f} h apart "
+                    f"(interval {step / 3600:.2f} h)",
+                )
+    return field
+
+
+def parse_t1(items) -> dict:
+    """``GROUP:NUCLEUS=SECONDS`` strings -> ``{(group, nucleus): seconds}``.
+
+    Raises
+    ------
+    DataError
+        malformed item, unknown group or nucleus, or a T1 that is not positive.
+    """
+    out = {}
+    for text in items or ():
+        try:
+            key, value = text.split("=", 1)
+            group, nucleus = key.split(":", 1)
+            t1 = float(value)
+        except ValueError:
+            raise DataError(
+                text, "T1 must be GROUP:NUCLEUS=SECONDS, e.g. electrolyte:6Li=10"
+            ) from None
+        if group not in ("electrode", "microstructure", "electrolyte"):
+            raise DataError(text, f"unknown line group {group!r}")
+        if nucleus not in ("6Li", "7Li"):
+            raise DataError(text, f"unknown nucleus {nucleus!r}")
+        if not (np.isfinite(t1) and t1 > 0):
+            raise DataError(text, f"T1 must be positive, not {value}")
+        out[(group, nucleus)] = t1
+    return out
+
+
+def parse_known_line(text: str | None) -> tuple[str, float, int | None] | None:
+    """``GROUP=X6[@INDEX]`` (e.g. ``electrolyte=0.0759@0``) -> ``(group, x6, index)``; index
+    ``all`` or omitted with ``@``-less text means the first pair."""
+    if not text:
+        return None
+    try:
+        group, rest = text.split("=", 1)
+        x6_text, _, idx = rest.partition("@")
+        x6 = float(x6_text)
+        index = None if idx == "all" else int(idx or 0)
+    except ValueError:
+        raise DataError(
+            text, "known line must be GROUP=X6[@INDEX], e.g. electrolyte=0.0759@0"
+        ) from None
+    if group not in ("electrode", "microstructure", "electrolyte"):
+        raise DataError(text, f"unknown line group {group!r}")
+    return group, x6, index
+
+
+def _table(ds, name, group) -> dict:
+    return {
+        "value": ds[name].sel(group=group).values.tolist(),
+        "err": ds[f"{name}_err"].sel(group=group).values.tolist(),
+    }
+
+
+def analyse_pair(
+    li7: str | Path,
+    li6: str | Path | None = None,
+    *,
+    k: tuple[float, float] | None = None,
+    reference: tuple[str | Path, str | Path, float, str] | None = None,
+    known_line: tuple[str, float, int | None] | None = None,
+    calibration: dict | None = None,
+    x6_assumed: float = 0.0759,
+    x6_electrode: float | None = None,
+    t1: dict | None = None,
+    temperature_k: float = 298.15,
+    n_micro: int | str = "auto",
+    broad: bool | str = "auto",
+) -> dict[str, Any]:
+    """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
+
+    Parameters
+    ----------
+    li7, li6 : raw series (6Li optional; same time points).
+    k : known instrument ratio ``(K, relative error)``.
+    reference : ``(li6_path, li7_path, x6, group)`` of a reference pair of known x6 measured
+        with the same settings (fully relaxed unless T1s are given).
+    known_line : ``(group, x6, index)``: a line of the sample of known x6 at pair ``index``
+        (e.g. natural-abundance LLZO before exchange); used when neither ``k`` nor
+        ``reference`` is given.
+    calibration : ``{"electrode_face_area_cm2": A, "index": i}`` or ``{"c7": S, "rel_err": r}``
+        (7Li signal per umol of fully visible, relaxed 7Li); ``None``: no amounts.
+    x6_assumed : x6 of every line when there is no 6Li series.
+    x6_electrode : x6 of the electrode for the electrode calibration (default: measured
+        when 6Li is present, else ``x6_assumed``).
+    t1 : ``{(group, nucleus): seconds}``.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``time_h``, ``model`` (chosen lines and BIC table), ``fit_quality``,
+        ``areas``, ``x6`` and ``umol`` per group with errors, ``k``, ``calibration``.
+
+    Raises
+    ------
+    DataError
+        unreadable or mismatched series, bad reference, missing calibration of K.
+    """
+    from dendritemr.errors import ProcessingError
+    from dendritemr.quant import atoms as A
+    from dendritemr.quant.decompose import decompose
+
+    s7 = fit_spectra(li7)
+    if get_nucleus(s7.attrs.get("nucleus", "")).name != "7Li":
+        raise DataError(li7, f"--li7 data are {s7.attrs.get('nucleus')}, not 7Li")
+    series = [s7]
+    field = _field(s7.attrs, li7)
+    if li6 is not None:
+        s6 = fit_spectra(li6)
+        field = pair_series(s7, s6, li7, li6)
+        series.append(s6)
+    try:
+        relax = A.Relaxation(dict(t1 or {}), temperature_k)
+        ds = decompose(series, n_micro=n_micro, broad=broad)
+    except ProcessingError as exc:
+        raise DataError(li7, str(exc)) from exc
+    acq7 = acquisition(s7)
+    doc: dict[str, Any] = {
+        "nucleus": [str(n) for n in ds["nucleus"].values],
+        "field_t": field,
+        "time_h": ds["hours"].values.tolist(),
+        "model": {
+            "components": [str(c) for c in ds["component"].values],
+            "n_microstructure": ds.attrs["n_microstructure"],
+            "broad_electrode": bool(ds.attrs["broad_electrode"]),
+            "choice": ds.attrs["model_choice"],
+            "skin_phase_deg": float(np.degrees(ds["skin_phase"])),
+            "skin_phase_err_deg": float(np.degrees(ds["skin_phase_err"])),
+        },
+        "fit_quality": {
+            "redchi": ds["redchi"].values.tolist(),
+            "flagged": ds["flag"].values.tolist(),
+        },
+        "center_ppm": {
+            str(c): ds["center"].sel(component=c).values.tolist() for c in ds["component"].values
+        },
+        "areas": {
+            n: {
+                g: {
+                    "value": ds["group_area"].sel(nucleus=n, group=g).values.tolist(),
+                    "err": ds["group_area_err"].sel(nucleus=n, group=g).values.tolist(),
+                }
+                for g in ds["group"].values.tolist()
+            }
+            for n in doc_nuclei(ds)
+        },
+    }
+    kk = None
+    if li6 is not None:
+        acq6 = acquisition(s6)
+        try:
+            if k is not None:
+                kk = (float(k[0]), float(k[1]))
+                doc["k_source"] = "given"
+            elif reference is not None:
+                r6p, r7p, x6_ref, group = reference
+                r7, r6 = fit_spectra(r7p), fit_spectra(r6p)
+                rfield = pair_series(r7, r6, r7p, r6p)
+                if abs(rfield - field) > 1e-3 * field:
+                    raise DataError(
+                        r7p, f"reference field {rfield:.4f} T differs from {field:.4f} T"
+                    )
+                n_ref = 0 if group == "electrolyte" else "auto"
+                try:
+                    rds = decompose([r7, r6], n_micro=n_ref, broad=broad)
+                except ProcessingError as exc:
+                    raise DataError(r7p, f"reference: {exc}") from exc
+                kk = A.calibrate_k_from_line(
+                    rds,
+                    group,
+                    x6_ref,
+                    acquisition(r6),
+                    acquisition(r7),
+                    relax,
+                    field,
+                    time_index=None,
+                )
+                doc["k_source"] = f"reference {r7p} / {r6p}, {group} line, x6 {x6_ref}"
+            elif known_line is not None:
+                group, x6_known, index = known_line
+                kk = A.calibrate_k_from_line(
+                    ds, group, x6_known, acq6, acq7, relax, field, time_index=index
+                )
+                at = "all pairs" if index is None else f"pair {index}"
+                doc["k_source"] = f"{group} line of known x6 {x6_known} ({at})"
+            else:
+                raise DataError(
+                    li6,
+                    "no instrument ratio K: give --k, a reference pair or --known-line",
+                )
+        except ProcessingError as exc:
+            raise DataError(li6, str(exc)) from exc
+        doc["k"], doc["k_rel_err"] = kk
+        x = A.x6_series(ds, kk[0], kk[1], acq6, acq7, relax, field)
+        doc["x6"] = {g: _table(x, "x6", g) for g in x["group"].values.tolist()}
+        doc["signal_per_atom"] = x.attrs["signal_per_atom"]
+    if calibration is not None:
+        if "c7" in calibration:
+            cal = {
+                "c7_signal_per_umol": float(calibration["c7"]),
+                "rel_err": float(calibration.get("rel_err", 0.0)),
+                "method": "given",
+            }
+        else:
+            index = int(calibration.get("index", 0))
+            if not 0 <= index < ds.sizes["time"]:
+                raise DataError(
+                    li7, f"calibration spectrum {index} outside 0..{ds.sizes['time'] - 1}"
+                )
+            xe = x6_electrode
+            if xe is None:
+                xe = float(doc["x6"]["electrode"]["value"][index]) if "x6" in doc else x6_assumed
+            try:
+                cal = A.electrode_calibration(
+                    ds,
+                    float(calibration["electrode_face_area_cm2"]),
+                    acq7,
+                    relax,
+                    field,
+                    x6_electrode=xe,
+                    time_index=index,
+                )
+            except ProcessingError as exc:
+                raise DataError(li7, str(exc)) from exc
+        doc["calibration"] = cal
+        am = A.amount_series(
+            ds,
+            cal["c7_signal_per_umol"],
+            cal["rel_err"],
+            acq7,
+            relax,
+            field,
+            acq6=acquisition(s6) if li6 is not None else None,
+            k=None if kk is None else kk[0],
+            k_rel_err=0.0 if kk is None else kk[1],
+            x6_assumed=x6_assumed,
+        )
+        doc["umol"] = {
+            g: {
+                "value": am["umol"].sel(group=g).values.tolist(),
+                "err": am["umol_err"].sel(group=g).values.tolist(),
+                "stat_err": am["umol_stat_err"].sel(group=g).values.tolist(),
+            }
+            for g in am["group"].values.tolist()
+        }
+        doc["atoms_from"] = am.attrs["atoms_from"]
+    doc["t1_s"] = {f"{g}:{n}": v for (g, n), v in (t1 or {}).items()}
+    doc["_dataset"] = ds
+    return doc
+
+
+def doc_nuclei(ds) -> list[str]:
+    """Nucleus labels of a decomposition."""
+    return [str(n) for n in ds["nucleus"].values]

@@ -1,0 +1,485 @@
+"""Joint fit of complex spectrum series of one or more nuclei that see the same lines.
+
+The 6Li and 7Li spectra of one time point see the same objects: every line has one centre
+and (by default) one width in ppm in both spectra; only its area differs between the nuclei.
+:class:`JointProblem` fits a list of complex ``(time, ppm)`` series (one per nucleus, same
+time points) as one least-squares problem.
+
+Model of spectrum ``t`` of nucleus ``k`` (complex, unit-area Lorentzians
+``P = 1 / (pi (g + i u))``, ``g`` = HWHM, ``u`` = offset in ppm: the sense of the spectra made by
+:class:`dendritemr.nmr.FourierTransform` from spectrometer FIDs, whose imaginary part is minus
+the dispersion of :mod:`dendritemr.fit.lineshapes`; real parts are identical)::
+
+    M_kt(x) = exp(i phi_kt) sum_l a_ktl exp(i psi_g(l)) P(x + delta_k - c_l(t); w_lk(t))
+              + sum_j [x in window j] sum_p (beta_ktjp + i gamma_ktjp) xn_j(x)^p
+
+- ``a_ktl``: real area of line ``l`` (signal x ppm), free per spectrum;
+- ``phi_kt``: the spectrum's zero-order phase, free per spectrum (the processing phase is
+  irrelevant: the complex data are fitted, so areas do not depend on any phase correction);
+- ``psi_g``: an extra phase shared by a group of lines and by all spectra (the skin-depth phase
+  of bulk metal, Bhattacharyya et al. Nat. Mater. 9, 504 (2010));
+- ``c_l(t)``: centre, ppm, shared by the nuclei, constant or a smooth (cubic B-spline) function
+  of time; a line may be tied to another (``c_l = c_ref + offset_l``, offset bounded);
+- ``w_lk(t)``: FWHM, ppm, shared by the nuclei unless ``width_per_nucleus``;
+- ``delta_k``: optional referencing offset of nucleus ``k > 0`` against nucleus 0, ppm;
+- a complex polynomial baseline per window (``xn`` scaled to [-1, 1] in each window).
+
+Residuals ``(M - Y) / sigma_kt`` (real and imaginary parts) with ``sigma_kt`` the noise
+standard deviation of the real (= imaginary) part of spectrum ``(k, t)``. The Jacobian is
+analytic (``dP/du = -i pi P^2``, ``dP/dw = -pi P^2 / 2``) and has the local/global block layout
+of :class:`dendritemr.fit.problem.SeriesProblem`, so the preconditioned trust-region solver and
+the block-arrow covariance of that module are reused. With white noise the covariance is the
+Cramer-Rao bound of the model (Kay 1993, ch. 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from dendritemr.fit.covariance import block_arrow_covariance
+from dendritemr.fit.drift import time_basis
+
+__all__ = ["Line", "PhaseGroup", "NucleusData", "JointProblem", "complex_lorentzian"]
+
+
+def complex_lorentzian(u: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Unit-area complex Lorentzian ``1 / (pi (g + i u))``, ``g = |width| / 2`` (ppm).
+
+    Real part: the absorption line of unit area; imaginary part: minus the dispersion (the
+    sense of spectrometer spectra after :class:`dendritemr.nmr.FourierTransform`).
+    """
+    g = 0.5 * np.maximum(np.abs(width), 1e-12)
+    return 1.0 / (np.pi * (g + 1j * u))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a joint model.
+
+    Parameters
+    ----------
+    name : label (``component`` coordinate of the results).
+    center : starting centre, ppm (for a tied line: the starting offset from its reference).
+    center_bounds : bounds of the centre (or of the offset for a tied line), ppm.
+    relative_to : name of the line whose centre this line's centre is measured from.
+    width, width_bounds : starting FWHM and its bounds, ppm.
+    width_per_nucleus : a separate width in each nucleus (default: one width in ppm).
+    phase_group : name of a :class:`PhaseGroup` whose phase the line carries on top of the
+        spectrum phase; ``None``: the spectrum phase only (an absorptive line).
+    area_min : lower bound of the area (``-inf``: unbounded, unbiased at low signal).
+    """
+
+    name: str
+    center: float
+    center_bounds: tuple[float, float]
+    relative_to: str | None = None
+    width: float = 5.0
+    width_bounds: tuple[float, float] = (0.2, 50.0)
+    width_per_nucleus: bool = False
+    phase_group: str | None = None
+    area_min: float = -np.inf
+
+    def __post_init__(self) -> None:
+        lo, hi = self.center_bounds
+        if not lo < hi or not lo <= self.center <= hi:
+            raise ValueError(f"{self.name}: centre {self.center} outside ({lo}, {hi})")
+        lo, hi = self.width_bounds
+        if not 0 < lo < hi or not lo <= self.width <= hi:
+            raise ValueError(f"{self.name}: width {self.width} outside ({lo}, {hi})")
+
+
+@dataclass(frozen=True)
+class PhaseGroup:
+    """An extra phase (rad) shared by lines and by every spectrum, with bounds."""
+
+    name: str
+    value: float
+    bounds: tuple[float, float]
+
+
+@dataclass
+class NucleusData:
+    """Complex spectra of one nucleus restricted to the fitted windows.
+
+    Attributes
+    ----------
+    x : ppm of the fitted points, ``(n,)``.
+    window : window index of each point, ``(n,)`` int (baselines are per window).
+    y : complex spectra, ``(n_time, n)``.
+    sigma : noise standard deviation of the real (= imaginary) part, ``(n_time,)``.
+    """
+
+    x: np.ndarray
+    window: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray
+    xn: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.x = np.asarray(self.x, dtype=float)
+        self.window = np.asarray(self.window, dtype=int)
+        self.y = np.asarray(self.y, dtype=complex)
+        self.sigma = np.asarray(self.sigma, dtype=float)
+        xn = np.zeros_like(self.x)
+        for j in np.unique(self.window):
+            sel = self.window == j
+            lo, hi = self.x[sel].min(), self.x[sel].max()
+            half = 0.5 * (hi - lo) or 1.0
+            xn[sel] = (self.x[sel] - 0.5 * (hi + lo)) / half
+        self.xn = xn
+
+    @property
+    def n_windows(self) -> int:
+        return int(self.window.max()) + 1 if self.window.size else 0
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # phi0 area base_re base_im | center width psi delta
+    start: int
+    k: int = -1  # nucleus (-1: all)
+    line: int = -1
+    extra: int = -1  # baseline (window * n_pow + power) / phase group index
+    basis: np.ndarray | None = None  # None: local (one entry per time)
+
+
+class JointProblem:
+    """Residual, Jacobian and covariance of the joint model (see the module docstring).
+
+    Parameters
+    ----------
+    nuclei : one :class:`NucleusData` per nucleus, same number of time points.
+    lines : the lines (names unique; tied lines after their reference).
+    phase_groups : the extra phases the lines refer to.
+    tau : scaled times in [0, 1], ``(n_time,)`` (see :func:`dendritemr.fit.drift.scaled_time`).
+    drift : ``"shared"`` (centres and widths constant over the series) or ``"smooth"``
+        (cubic B-splines with ``n_coef`` coefficients).
+    baseline_degree : degree of the complex baseline polynomial per window (-1: none).
+    reference_offset : fit ``delta_k`` for nuclei ``k > 0`` (bounded by +-3 ppm).
+    """
+
+    def __init__(
+        self,
+        nuclei: list[NucleusData],
+        lines: list[Line],
+        phase_groups: list[PhaseGroup],
+        tau: np.ndarray,
+        *,
+        drift: str = "smooth",
+        n_coef: int = 4,
+        baseline_degree: int = 1,
+        reference_offset: bool = True,
+    ) -> None:
+        self.nuclei = nuclei
+        self.lines = list(lines)
+        self.groups = list(phase_groups)
+        self.n_time = nuclei[0].y.shape[0]
+        if any(n.y.shape[0] != self.n_time for n in nuclei):
+            raise ValueError("every nucleus needs the same number of time points")
+        names = [ln.name for ln in self.lines]
+        if len(set(names)) != len(names):
+            raise ValueError(f"line names must be unique: {names}")
+        gnames = [g.name for g in self.groups]
+        self.ref = []
+        for i, ln in enumerate(self.lines):
+            if ln.relative_to is None:
+                self.ref.append(-1)
+            else:
+                j = names.index(ln.relative_to)
+                if j >= i or self.lines[j].relative_to is not None:
+                    raise ValueError(f"{ln.name}: tie to an earlier, untied line")
+                self.ref.append(j)
+        self.group_of = [
+            -1 if ln.phase_group is None else gnames.index(ln.phase_group) for ln in lines
+        ]
+        self.n_pow = baseline_degree + 1
+        self.tau = np.asarray(tau, dtype=float)
+        self.basis = time_basis(drift, self.tau, n_coef)
+        self.reference_offset = reference_offset and len(nuclei) > 1
+        self.offsets = np.cumsum([0] + [2 * n.x.size for n in nuclei])
+        self.n_ppm = int(self.offsets[-1])
+        self._layout()
+        self._csr = None
+        self.weight = np.ones(self.n_time)  # interface of SeriesProblem (weights are inside)
+
+    # ------------------------------------------------------------------ layout
+    def _layout(self) -> None:
+        nt, blocks, lo, hi = self.n_time, [], [], []
+        start = 0
+
+        def add_local(kind, k, line=-1, extra=-1, lower=-np.inf, upper=np.inf):
+            nonlocal start
+            blocks.append(_Block(kind, start, k, line, extra))
+            lo.append(np.full(nt, lower))
+            hi.append(np.full(nt, upper))
+            start += nt
+
+        for k, nuc in enumerate(self.nuclei):
+            add_local("phi0", k)
+            for i, ln in enumerate(self.lines):
+                add_local("area", k, i, lower=ln.area_min)
+            for j in range(nuc.n_windows * self.n_pow):
+                add_local("base_re", k, extra=j)
+                add_local("base_im", k, extra=j)
+        self.n_local = len(blocks)
+
+        def add_global(kind, basis, lower, upper, k=-1, line=-1, extra=-1):
+            nonlocal start
+            blocks.append(_Block(kind, start, k, line, extra, basis))
+            lo.append(np.full(basis.shape[1], lower))
+            hi.append(np.full(basis.shape[1], upper))
+            start += basis.shape[1]
+
+        for i, ln in enumerate(self.lines):
+            add_global("center", self.basis, *ln.center_bounds, line=i)
+            ks = range(len(self.nuclei)) if ln.width_per_nucleus else [-1]
+            for k in ks:
+                add_global("width", self.basis, *ln.width_bounds, k=k, line=i)
+        one = np.ones((nt, 1))
+        for gi, g in enumerate(self.groups):
+            add_global("psi", one, *g.bounds, extra=gi)
+        if self.reference_offset:
+            for k in range(1, len(self.nuclei)):
+                add_global("delta", one, -3.0, 3.0, k=k)
+        self.blocks = blocks
+        self.n_theta = start
+        self.n_global = start - self.n_local * nt
+        self.lower = np.concatenate(lo)
+        self.upper = np.concatenate(hi)
+
+    def initial_theta(self, init: dict) -> np.ndarray:
+        """Parameter vector from starting values.
+
+        ``init``: ``center`` / ``width`` ``{line name: ppm}`` (offsets for tied lines), ``psi``
+        ``{group: rad}``, ``phi0`` ``(n_nuclei, n_time)``, ``area`` ``(n_nuclei, n_time,
+        n_lines)``; anything missing takes the line's start value (areas 0, phases 0).
+        """
+        theta = np.zeros(self.n_theta)
+        nt = self.n_time
+        for b in self.blocks:
+            if b.basis is None:
+                sl = slice(b.start, b.start + nt)
+                if b.kind == "phi0" and "phi0" in init:
+                    theta[sl] = np.asarray(init["phi0"])[b.k]
+                elif b.kind == "area" and "area" in init:
+                    theta[sl] = np.asarray(init["area"])[b.k, :, b.line]
+                continue
+            sl = slice(b.start, b.start + b.basis.shape[1])
+            if b.kind in ("center", "width"):
+                ln = self.lines[b.line]
+                v = init.get(b.kind, {}).get(ln.name, getattr(ln, b.kind))
+                theta[sl] = np.mean(v) if np.ndim(v) else v
+            elif b.kind == "psi":
+                g = self.groups[b.extra]
+                theta[sl] = init.get("psi", {}).get(g.name, g.value)
+        span = np.where(np.isfinite(self.upper - self.lower), self.upper - self.lower, 1.0)
+        eps = 1e-6 * np.maximum(span, 1.0)
+        return np.clip(theta, self.lower + eps, self.upper - eps)
+
+    # ------------------------------------------------------------------ values
+    def values(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-spectrum values: ``center`` ``(n_time, n_lines)`` (absolute), ``offset`` (as
+        fitted: offsets for tied lines), ``width`` ``(n_nuclei, n_time, n_lines)``, ``area``
+        ``(n_nuclei, n_time, n_lines)``, ``phi0`` ``(n_nuclei, n_time)``, ``psi``
+        ``(n_groups,)``, ``delta`` ``(n_nuclei,)``, ``baseline`` ``(n_nuclei, n_time,
+        n_windows * n_pow)`` complex."""
+        nt, nk, nl = self.n_time, len(self.nuclei), len(self.lines)
+        out = {
+            "offset": np.zeros((nt, nl)),
+            "width": np.zeros((nk, nt, nl)),
+            "area": np.zeros((nk, nt, nl)),
+            "phi0": np.zeros((nk, nt)),
+            "psi": np.array([g.value for g in self.groups], dtype=float),
+            "delta": np.zeros(nk),
+        }
+        nb = max(n.n_windows for n in self.nuclei) * self.n_pow
+        base = np.zeros((nk, nt, nb), dtype=complex)
+        for b in self.blocks:
+            if b.basis is None:
+                v = theta[b.start : b.start + nt]
+            else:
+                v = b.basis @ theta[b.start : b.start + b.basis.shape[1]]
+            if b.kind == "phi0":
+                out["phi0"][b.k] = v
+            elif b.kind == "area":
+                out["area"][b.k, :, b.line] = v
+            elif b.kind == "base_re":
+                base[b.k, :, b.extra] += v
+            elif b.kind == "base_im":
+                base[b.k, :, b.extra] += 1j * v
+            elif b.kind == "center":
+                out["offset"][:, b.line] = v
+            elif b.kind == "width":
+                if b.k < 0:
+                    out["width"][:, :, b.line] = v
+                else:
+                    out["width"][b.k, :, b.line] = v
+            elif b.kind == "psi":
+                out["psi"][b.extra] = v[0]
+            elif b.kind == "delta":
+                out["delta"][b.k] = v[0]
+        center = out["offset"].copy()
+        for i, r in enumerate(self.ref):
+            if r >= 0:
+                center[:, i] += center[:, r]
+        out["center"] = center
+        out["baseline"] = base
+        return out
+
+    def _line_terms(self, vals, k):
+        """Unit curves ``E P`` and ``E P^2`` per line, ``(n_time, n_lines, n)``."""
+        nuc = self.nuclei[k]
+        u = nuc.x[None, None, :] + vals["delta"][k] - vals["center"][:, :, None]
+        p = complex_lorentzian(u, vals["width"][k][:, :, None])
+        psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in self.group_of])
+        e = np.exp(1j * (vals["phi0"][k][:, None] + psi[None, :]))[:, :, None]
+        return e * p, p
+
+    def model(self, vals: dict) -> list[np.ndarray]:
+        """Model spectra per nucleus, complex ``(n_time, n)`` each."""
+        out = []
+        for k in range(len(self.nuclei)):
+            ep, _ = self._line_terms(vals, k)
+            m = np.einsum("tl,tln->tn", vals["area"][k], ep)
+            m += self._baseline(vals, k)
+            out.append(m)
+        return out
+
+    def line_curves(self, vals: dict, k: int) -> np.ndarray:
+        """Complex curve of every line in nucleus ``k``, ``(n_time, n_lines, n)``."""
+        ep, _ = self._line_terms(vals, k)
+        return vals["area"][k][:, :, None] * ep
+
+    def _baseline(self, vals, k) -> np.ndarray:
+        nuc = self.nuclei[k]
+        out = np.zeros((self.n_time, nuc.x.size), dtype=complex)
+        for j in range(nuc.n_windows):
+            sel = nuc.window == j
+            for p in range(self.n_pow):
+                out[:, sel] += vals["baseline"][k, :, j * self.n_pow + p][:, None] * (
+                    nuc.xn[sel] ** p
+                )
+        return out
+
+    def residual(self, theta: np.ndarray, fixed=None) -> np.ndarray:
+        """Weighted residual, real and imaginary parts of every nucleus, time-major."""
+        vals = self.values(theta)
+        parts = []
+        for k, (nuc, m) in enumerate(zip(self.nuclei, self.model(vals), strict=True)):
+            r = (m - nuc.y) / nuc.sigma[:, None]
+            parts += [r.real, r.imag]
+            del k
+        return np.concatenate(parts, axis=1).ravel()
+
+    # ------------------------------------------------------------------ Jacobian
+    def jacobian_blocks(self, theta: np.ndarray, fixed=None) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted Jacobian as local ``(n_time, n_local, n_pts)`` and global
+        ``(n_time, n_global, n_pts)`` blocks (``n_pts`` = all nuclei, real then imaginary)."""
+        vals = self.values(theta)
+        nt = self.n_time
+        local = np.zeros((nt, self.n_local, self.n_ppm))
+        glob = np.zeros((nt, self.n_global, self.n_ppm))
+        g0 = self.n_local * nt
+        # per nucleus derivative curves
+        for k, nuc in enumerate(self.nuclei):
+            n = nuc.x.size
+            o = self.offsets[k]
+            w = 1.0 / nuc.sigma[:, None]
+            ep, p = self._line_terms(vals, k)
+            a = vals["area"][k][:, :, None]
+            lines = a * ep  # (t, l, n)
+            total = lines.sum(axis=1)
+            d_u = lines * (-1j * np.pi) * p  # d curve / d u  (u = x + delta - c)
+            d_w = lines * (-0.5 * np.pi) * p
+
+            def put(target, row, curve, w=w, o=o, n=n):
+                cw = curve * w
+                target[:, row, o : o + n] += cw.real
+                target[:, row, o + n : o + 2 * n] += cw.imag
+
+            li = 0
+            for b in self.blocks[: self.n_local]:
+                if b.k == k:
+                    if b.kind == "phi0":
+                        put(local, li, 1j * total)
+                    elif b.kind == "area":
+                        put(local, li, ep[:, b.line])
+                    else:
+                        j, pw = divmod(b.extra, self.n_pow)
+                        curve = np.where(nuc.window == j, nuc.xn**pw, 0.0)[None, :]
+                        curve = np.broadcast_to(curve, (nt, n))
+                        put(local, li, curve if b.kind == "base_re" else 1j * curve)
+                li += 1
+            for b in self.blocks[self.n_local :]:
+                gs = b.start - g0
+                size = b.basis.shape[1]
+                if b.kind == "center":
+                    curve = -d_u[:, b.line].copy()
+                    for i, r in enumerate(self.ref):
+                        if r == b.line:
+                            curve -= d_u[:, i]
+                elif b.kind == "width":
+                    if b.k >= 0 and b.k != k:
+                        continue
+                    curve = d_w[:, b.line]
+                elif b.kind == "psi":
+                    sel = [i for i, g in enumerate(self.group_of) if g == b.extra]
+                    curve = 1j * lines[:, sel].sum(axis=1)
+                elif b.kind == "delta":
+                    if b.k != k:
+                        continue
+                    curve = d_u.sum(axis=1)
+                else:
+                    continue
+                for c in range(size):
+                    put(glob, gs + c, curve * b.basis[:, c : c + 1])
+        return local, glob
+
+    def _pattern(self):
+        if self._csr is None:
+            nt = self.n_time
+            per_row = self.n_local + self.n_global
+            cols = np.empty((nt, per_row), dtype=np.int64)
+            cols[:, : self.n_local] = np.arange(self.n_local)[None, :] * nt + np.arange(nt)[:, None]
+            cols[:, self.n_local :] = self.n_local * nt + np.arange(self.n_global)[None, :]
+            indices = np.repeat(cols[:, None, :], self.n_ppm, axis=1).ravel()
+            indptr = np.arange(nt * self.n_ppm + 1, dtype=np.int64) * per_row
+            self._csr = (indices, indptr)
+        return self._csr
+
+    def assemble(self, local: np.ndarray, glob: np.ndarray) -> sparse.csr_matrix:
+        """CSR Jacobian from blocks (the layout of :class:`SeriesProblem`)."""
+        blocks = np.concatenate([local, glob], axis=1) if glob.size else local
+        data = np.ascontiguousarray(blocks.transpose(0, 2, 1)).ravel()
+        indices, indptr = self._pattern()
+        return sparse.csr_matrix(
+            (data, indices, indptr), shape=(self.n_time * self.n_ppm, self.n_theta)
+        )
+
+    def jacobian(self, theta: np.ndarray, fixed=None) -> sparse.csr_matrix:
+        """Weighted Jacobian as a CSR matrix."""
+        return self.assemble(*self.jacobian_blocks(theta))
+
+    # ------------------------------------------------------------------ errors
+    def covariance(self, theta: np.ndarray):
+        """Block-arrow covariance of ``theta`` (:func:`block_arrow_covariance`), in the
+        parameters' units (the residuals are already divided by the noise)."""
+        return block_arrow_covariance(*self.jacobian_blocks(theta))
+
+    def local_index(self, kind: str, k: int, line: int = -1) -> int:
+        """Position of a local block among the local blocks."""
+        for i, b in enumerate(self.blocks[: self.n_local]):
+            if b.kind == kind and b.k == k and b.line == line:
+                return i
+        raise KeyError((kind, k, line))
+
+    def global_slice(self, kind: str, line: int = -1, k: int = -1, extra: int = -1) -> slice:
+        """Slice of a global block within the global coefficients."""
+        g0 = self.n_local * self.n_time
+        for b in self.blocks[self.n_local :]:
+            if b.kind == kind and b.line == line and b.k == k and b.extra == extra:
+                return slice(b.start - g0, b.start - g0 + b.basis.shape[1])
+        raise KeyError((kind, line, k, extra))

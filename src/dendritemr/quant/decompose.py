@@ -1,0 +1,556 @@
+"""Line decomposition of Li spectra by physics: bulk electrode, microstructure, electrolyte.
+
+Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The complex spectra
+(no phase correction, no apodisation: white noise) are fitted jointly with
+:class:`dendritemr.fit.joint.JointProblem`. The components and their bounds follow
+``docs/science.md`` section 3 and are documented in ``docs/quantification.md``:
+
+``electrode``
+    bulk Li metal of the electrodes: Knight shift in [200, 300] ppm; it carries the skin-depth
+    phase ``psi`` (linear response of a semi-infinite metal: -45 deg; allowed -90..+10 deg) on
+    top of the spectrum phase; FWHM 0.3-30 ppm.
+``electrode_broad`` (optional)
+    the broad base of a real electrode line (field inhomogeneity over the foil): the SAME centre
+    and skin phase as ``electrode``, FWHM 12-80 ppm and at least 2.5x the narrow width, area
+    >= 0. Tied this way it cannot take a line at another shift.
+``microstructure``, ``microstructure_2`` (0, 1 or 2 lines)
+    sub-skin-depth metal (dendrites, mossy Li): fully visible, so absorptive (spectrum phase
+    only); centre 4-45 ppm above the electrode (Chang et al. J. Phys. Chem. C 2015: the higher
+    frequency peak is the dendritic one; Bhattacharyya et al. 2010: 10-25 ppm apart); FWHM
+    0.5-40 ppm. Its shift is measured from the electrode's, so it can never swap with it.
+``electrolyte``
+    the LLZO (or liquid electrolyte) line near 0 ppm, absorptive, FWHM per nucleus (quadrupolar
+    and dipolar widths differ between 6Li and 7Li). Its whole Lorentzian, tails included, is
+    part of the model in the metal window.
+
+The numbers of microstructure lines and of electrode components are chosen on the series mean
+(the highest-SNR spectrum) by the Bayesian information criterion ``BIC = chi^2 + p ln n`` with
+the measured noise; the choice is reported and can be fixed by the caller. The series fit then
+starts from the mean fit: centres and widths are smooth cubic B-splines in time (4 coefficients)
+shared by the nuclei, the skin phase is one value, spectrum phases, areas and complex linear
+baselines (one per window) are free per spectrum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from dendritemr.errors import ProcessingError
+from dendritemr.fit.drift import scaled_time
+from dendritemr.fit.joint import JointProblem, Line, NucleusData, PhaseGroup
+from dendritemr.fit.block_lm import solve_block_arrow
+from dendritemr.nmr import defaults
+from dendritemr.nmr.noise import noise_std
+
+__all__ = [
+    "METAL_WINDOW",
+    "ELECTROLYTE_WINDOW",
+    "NOISE_WINDOW",
+    "complex_noise_sigma",
+    "decompose",
+    "metal_lines",
+    "group_areas",
+]
+
+#: fitted windows, ppm (Li metal Knight shift region; electrolyte / LLZO region)
+METAL_WINDOW = (160.0, 360.0)
+ELECTROLYTE_WINDOW = (-40.0, 40.0)
+#: signal-free region for the noise estimate, ppm (the processing default)
+NOISE_WINDOW = defaults.NOISE_REGION
+#: skin-depth phase of bulk metal: start value and bounds, rad (semi-infinite slab -pi/4)
+SKIN_PHASE = (-np.pi / 4, (-np.pi / 2, np.radians(10.0)))
+#: microstructure shift above the electrode, ppm (bounds)
+MICRO_OFFSET = (4.0, 45.0)
+#: least SNR (peak magnitude over noise) of the series mean in the metal window
+MIN_SNR = 5.0
+#: reduced chi-square above which a spectrum's fit is flagged
+REDCHI_FLAG = 2.0
+
+GROUPS = {
+    "electrode": ("electrode", "electrode_broad"),
+    "microstructure": ("microstructure", "microstructure_2"),
+    "electrolyte": ("electrolyte",),
+}
+
+
+def complex_noise_sigma(spectra: xr.DataArray, window: tuple[float, float] = NOISE_WINDOW):
+    """Noise sigma of the real (= imaginary) part of each spectrum, ``(time,)``: the one
+    definition of :func:`dendritemr.nmr.noise.noise_std` with ``method="diff-mad"`` (successive
+    differences, insensitive to a smooth line tail or baseline), in a signal-free window."""
+    return np.asarray(noise_std(spectra, window, method="diff-mad").values, dtype=float)
+
+
+def metal_lines(
+    electrode_ppm: float,
+    micro_offsets: list[float],
+    *,
+    broad: bool = False,
+    electrolyte_ppm: float | None = 0.0,
+    widths: dict[str, float] | None = None,
+) -> tuple[list[Line], list[PhaseGroup]]:
+    """The physics-defined lines (see the module docstring) and the skin phase group."""
+    widths = widths or {}
+    e = float(np.clip(electrode_ppm, METAL_WINDOW[0] + 10, METAL_WINDOW[1] - 10))
+    lines = [
+        Line(
+            "electrode",
+            e,
+            (METAL_WINDOW[0], METAL_WINDOW[1]),
+            width=float(np.clip(widths.get("electrode", 5.0), 0.31, 29.0)),
+            width_bounds=(0.3, 30.0),
+            phase_group="skin",
+        )
+    ]
+    if broad:
+        lines.append(
+            Line(
+                "electrode_broad",
+                0.0,
+                (-1e-6, 1e-6),
+                relative_to="electrode",
+                width=float(np.clip(widths.get("electrode_broad", 25.0), 12.1, 79.0)),
+                width_bounds=(12.0, 80.0),
+                phase_group="skin",
+                area_min=0.0,
+            )
+        )
+    for i, off in enumerate(micro_offsets):
+        name = "microstructure" if i == 0 else f"microstructure_{i + 1}"
+        lines.append(
+            Line(
+                name,
+                float(np.clip(off, MICRO_OFFSET[0] + 0.01, MICRO_OFFSET[1] - 0.01)),
+                MICRO_OFFSET,
+                relative_to="electrode",
+                width=float(np.clip(widths.get(name, 6.0), 0.51, 39.0)),
+                width_bounds=(0.5, 40.0),
+            )
+        )
+    if electrolyte_ppm is not None:
+        lo, hi = ELECTROLYTE_WINDOW
+        lines.append(
+            Line(
+                "electrolyte",
+                float(np.clip(electrolyte_ppm, lo + 1, hi - 1)),
+                (lo, hi),
+                width=float(np.clip(widths.get("electrolyte", 3.0), 0.051, 49.0)),
+                width_bounds=(0.05, 50.0),
+                width_per_nucleus=True,
+            )
+        )
+    return lines, [PhaseGroup("skin", SKIN_PHASE[0], SKIN_PHASE[1])]
+
+
+# ---------------------------------------------------------------------------- data
+def _windows(spectra: xr.DataArray, electrolyte: bool) -> tuple[np.ndarray, np.ndarray]:
+    ppm = spectra.ppm.values
+    wins = [METAL_WINDOW] + ([ELECTROLYTE_WINDOW] if electrolyte else [])
+    idx = np.full(ppm.size, -1)
+    for j, (lo, hi) in enumerate(wins):
+        idx[(ppm >= lo) & (ppm <= hi)] = j
+    sel = np.flatnonzero(idx >= 0)
+    return sel, idx[sel]
+
+
+def _nucleus_data(spectra: xr.DataArray, electrolyte: bool, mean: bool) -> NucleusData:
+    sel, win = _windows(spectra, electrolyte)
+    y = np.asarray(spectra.values)[:, sel]
+    sigma = complex_noise_sigma(spectra)
+    if mean:
+        y = y.mean(axis=0, keepdims=True)
+        sigma = np.array([np.sqrt(np.mean(sigma**2) / spectra.sizes["time"])])
+    return NucleusData(spectra.ppm.values[sel], win, y, sigma)
+
+
+def _has_electrolyte(spectra: list[xr.DataArray]) -> bool:
+    """An electrolyte line: a peak above MIN_SNR sigma in the electrolyte window of some nucleus."""
+    for s in spectra:
+        lo, hi = ELECTROLYTE_WINDOW
+        sel = (s.ppm.values >= lo) & (s.ppm.values <= hi)
+        mean = np.abs(np.asarray(s.values)[:, sel].mean(axis=0))
+        sigma = np.sqrt(np.mean(complex_noise_sigma(s) ** 2) / s.sizes["time"])
+        if sel.any() and mean.max() > MIN_SNR * sigma:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------- linear step
+def _linear_areas(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
+    """Areas, spectrum phases and baselines by linear least squares at fixed shapes.
+
+    Each line's complex amplitude is solved for freely, the spectrum phase is taken from the
+    magnitude-weighted mean amplitude phase (lines with a group phase rotated back), then the
+    real areas and complex baselines are solved again at that phase. Returns a new ``theta``.
+    """
+    theta = theta.copy()
+    vals = problem.values(theta)
+    nt = problem.n_time
+    for k, nuc in enumerate(problem.nuclei):
+        vals["phi0"][k] = 0.0
+        ep, _ = problem._line_terms(vals, k)  # (t, l, n) without spectrum phase
+        base = []
+        for j in range(nuc.n_windows):
+            for p in range(problem.n_pow):
+                base.append(np.where(nuc.window == j, nuc.xn**p, 0.0))
+        base = np.array(base) if base else np.zeros((0, nuc.x.size))
+        nl, nb = ep.shape[1], base.shape[0]
+        phi = np.zeros(nt)
+        areas = np.zeros((nt, nl))
+        coefs = np.zeros((nt, nb), dtype=complex)
+        for t in range(nt):
+            a = np.concatenate([ep[t], base.astype(complex)], axis=0).T  # (n, l + nb)
+            z = np.linalg.lstsq(a, nuc.y[t], rcond=None)[0]
+            zl = z[:nl]
+            phi[t] = np.angle(np.sum(np.abs(zl) * zl)) if np.any(zl) else 0.0
+            rot = np.concatenate([ep[t] * np.exp(1j * phi[t]), base.astype(complex)], axis=0).T
+            ar = np.concatenate([rot.real, rot.imag], axis=0)
+            yr = np.concatenate([nuc.y[t].real, nuc.y[t].imag])
+            # real areas, complex baselines: columns [areas, base_re, base_im]
+            cols = np.concatenate(
+                [
+                    ar[:, :nl],
+                    np.concatenate([base.T, 0 * base.T]),
+                    np.concatenate([0 * base.T, base.T]),
+                ],
+                axis=1,
+            )
+            sol = np.linalg.lstsq(cols, yr, rcond=None)[0]
+            areas[t] = sol[:nl]
+            coefs[t] = sol[nl : nl + nb] + 1j * sol[nl + nb :]
+        for b in problem.blocks[: problem.n_local]:
+            if b.k != k:
+                continue
+            sl = slice(b.start, b.start + nt)
+            if b.kind == "phi0":
+                theta[sl] = phi
+            elif b.kind == "area":
+                theta[sl] = np.maximum(areas[:, b.line], problem.lower[b.start] + 1e-9)
+            elif b.kind == "base_re":
+                theta[sl] = coefs[:, b.extra].real
+            elif b.kind == "base_im":
+                theta[sl] = coefs[:, b.extra].imag
+    return theta
+
+
+def _fit(problem: JointProblem, theta0: np.ndarray, tol: float = 1e-10, max_iter: int = 200):
+    theta = _linear_areas(problem, theta0)
+    sol = solve_block_arrow(problem, theta, ftol=tol, xtol=tol, max_iter=max_iter)
+    theta = sol.x
+    chi2 = float(np.sum(problem.residual(theta) ** 2))
+    return theta, chi2, sol
+
+
+# ---------------------------------------------------------------------------- model choice
+def _peak_candidates(datas: list[NucleusData], n: int = 4) -> list[float]:
+    """Centres of the most prominent maxima of the mean magnitude in the metal window."""
+    from scipy.signal import find_peaks
+
+    cands = []
+    for d in datas:
+        sel = d.window == 0
+        x = d.x[sel]
+        order = np.argsort(x)
+        mag = np.abs(d.y[0, sel])[order] / d.sigma[0]
+        peaks, props = find_peaks(mag, prominence=5.0)
+        best = peaks[np.argsort(props["prominences"])[::-1][:n]]
+        cands += [float(x[order][i]) for i in best]
+    return cands
+
+
+def _mean_fit(datas, electrode, offsets, broad, electrolyte_ppm, widths=None, psi=None):
+    lines, groups = metal_lines(
+        electrode, offsets, broad=broad, electrolyte_ppm=electrolyte_ppm, widths=widths
+    )
+    problem = JointProblem(datas, lines, groups, np.zeros(1), drift="shared")
+    init = {"psi": {"skin": psi}} if psi is not None else {}
+    theta, chi2, _ = _fit(problem, problem.initial_theta(init), tol=1e-6, max_iter=60)
+    n = sum(2 * d.x.size for d in datas)
+    p = problem.n_theta
+    return {
+        "problem": problem,
+        "theta": theta,
+        "chi2": chi2,
+        "bic": chi2 + p * np.log(n),
+        "n_micro": len(offsets),
+        "broad": broad,
+    }
+
+
+def _offsets(fit: dict) -> list[float]:
+    vals = fit["problem"].values(fit["theta"])
+    return [
+        float(vals["offset"][0, i])
+        for i, ln in enumerate(fit["problem"].lines)
+        if ln.name.startswith("microstructure")
+    ]
+
+
+def choose_model(
+    datas: list[NucleusData],
+    electrolyte_ppm: float | None,
+    n_micro: int | str = "auto",
+    broad: bool | str = "auto",
+    electrode_ppm: float | None = None,
+) -> dict:
+    """Fit the series mean with candidate models and keep the lowest BIC.
+
+    Candidates: the electrode at each prominent maximum of the mean magnitude spectra (or at
+    ``electrode_ppm``); 0, 1 or 2 microstructure lines above it, started at the other maxima
+    and at 8, 16 and 24 ppm (the second line greedily, next to the best single one); the broad
+    electrode base added to the best model of each size. Returns the best mean fit
+    (``problem``, ``theta``, ``chi2``, ``bic``, ``n_micro``, ``broad``) and ``candidates``,
+    the lowest BIC of each model size.
+    """
+    lo, hi = MICRO_OFFSET
+    if electrode_ppm is not None:
+        e_cands = [float(electrode_ppm)]
+        cands = _peak_candidates(datas)
+    else:
+        cands = _peak_candidates(datas) or [250.0]
+        e_cands = []
+        for c in sorted(cands):
+            if all(abs(c - e) > 3.0 for e in e_cands):
+                e_cands.append(c)
+        e_cands = e_cands[:2]
+    n_opts = [0, 1, 2] if n_micro == "auto" else [int(n_micro)]
+    b_opts = [False, True] if broad == "auto" else [bool(broad)]
+    table: dict = {}
+
+    def keep(key, r):
+        if key not in table or r["bic"] < table[key]["bic"]:
+            table[key] = r
+
+    def attempt(e, offs, nb):
+        try:
+            return _mean_fit(datas, e, offs, nb, electrolyte_ppm)
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+
+    nb0 = b_opts[0]
+    for e in e_cands:
+        starts = sorted({round(c - e, 1) for c in cands if lo < c - e < hi} | {8.0, 16.0, 24.0})
+        best_by_n = {}
+        for nm in n_opts:
+            if nm == 0:
+                trials = [[]]
+            elif nm == 1 or 1 not in best_by_n:
+                trials = [[s] for s in starts]
+            else:
+                o1 = _offsets(best_by_n[1])[0]
+                trials = [sorted([o1, s]) for s in starts if abs(s - o1) > 3.0]
+            for offs in trials:
+                r = attempt(e, offs, nb0)
+                if r is not None and (nm not in best_by_n or r["bic"] < best_by_n[nm]["bic"]):
+                    best_by_n[nm] = r
+        for nm, r in best_by_n.items():
+            keep((nm, nb0), r)
+            if len(b_opts) > 1:
+                e_fit = float(r["problem"].values(r["theta"])["center"][0, 0])
+                rb = attempt(e_fit, _offsets(r), True)
+                if rb is not None:
+                    keep((nm, True), rb)
+    best = min(table.values(), key=lambda r: r["bic"])
+    best = dict(best)
+    best["candidates"] = {f"{k[0]} micro, broad={k[1]}": v["bic"] for k, v in table.items()}
+    return best
+
+
+# ---------------------------------------------------------------------------- main entry
+def decompose(
+    spectra: list[xr.DataArray],
+    *,
+    n_micro: int | str = "auto",
+    broad: bool | str = "auto",
+    drift: str = "smooth",
+    n_coef: int = 4,
+    electrode_ppm: float | None = None,
+    electrolyte: bool | str = "auto",
+) -> xr.Dataset:
+    """Fit bulk electrode, microstructure and electrolyte lines to paired spectrum series.
+
+    Parameters
+    ----------
+    spectra : one complex ``(time, ppm)`` series per nucleus (e.g. ``[li7]`` or ``[li7,
+        li6]``), unphased and unapodised (:func:`dendritemr.quant.spectra.fit_spectra`), with
+        the same number of time points; attrs ``nucleus``.
+    n_micro : number of microstructure lines (0, 1, 2) or ``"auto"`` (BIC on the mean).
+    broad : include the broad electrode base (``True``/``False``) or ``"auto"`` (BIC).
+    drift : ``"smooth"`` (centres and widths as cubic B-splines in time) or ``"shared"``.
+    n_coef : B-spline coefficients for ``drift="smooth"`` (fewer when the series is short).
+    electrode_ppm : start the electrode line here instead of trying every maximum.
+    electrolyte : include the electrolyte line (``"auto"``: when some nucleus shows a peak above
+        ``MIN_SNR`` noise sigma in the electrolyte window of the series mean).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``nucleus``, ``time``, ``component``. ``area``/``area_err`` (nucleus, time,
+        component; signal x ppm), group sums ``group_area``/``group_area_err`` (nucleus, time,
+        group: electrode, microstructure, electrolyte), ``group_area_cov`` (time, group) the
+        covariance of the first two nuclei's group areas, ``center``/``center_err`` (time,
+        component, ppm), ``width`` (nucleus, time, component), ``phase0`` (nucleus, time, rad),
+        ``skin_phase``/``skin_phase_err`` (rad), ``redchi`` and ``flag`` (nucleus, time: reduced
+        chi-square > 2), ``fit``/``data`` complex (nucleus, time, point) on ``fit_ppm``.
+        attrs: the chosen model and the BIC table.
+
+    Raises
+    ------
+    ProcessingError
+        spectra of different lengths, or no metal line.
+    """
+    if not spectra:
+        raise ProcessingError("decompose needs at least one spectrum series")
+    nt = spectra[0].sizes["time"]
+    if any(s.sizes["time"] != nt for s in spectra):
+        lens = [s.sizes["time"] for s in spectra]
+        raise ProcessingError(f"isotope series of different lengths {lens}")
+    snrs = []
+    for s in spectra:
+        sigma = complex_noise_sigma(s)
+        nuc = s.attrs.get("nucleus", "?")
+        if not np.all(sigma > 0):
+            raise ProcessingError(f"{nuc}: no noise in the spectra (empty or synthetic data?)")
+        lo, hi = METAL_WINDOW
+        sel = (s.ppm.values >= lo) & (s.ppm.values <= hi)
+        mean = np.abs(np.asarray(s.values)[:, sel].mean(axis=0)).max()
+        snrs.append(float(mean / np.sqrt(np.mean(sigma**2) / s.sizes["time"])))
+    if not max(snrs) >= MIN_SNR:
+        raise ProcessingError(f"no metal line (SNR {max(snrs):.3g} of the series mean)")
+    if electrolyte == "auto":
+        electrolyte = _has_electrolyte(spectra)
+    means = [_nucleus_data(s, electrolyte, mean=True) for s in spectra]
+    el_ppm = None
+    if electrolyte:
+        lo, hi = ELECTROLYTE_WINDOW
+        d0 = means[int(np.argmax([np.abs(m.y).max() / m.sigma[0] for m in means]))]
+        sel = d0.window == 1
+        el_ppm = float(d0.x[sel][np.argmax(np.abs(d0.y[0, sel]))])
+    best = choose_model(means, el_ppm, n_micro, broad, electrode_ppm)
+    mvals = best["problem"].values(best["theta"])
+    lines = best["problem"].lines
+    widths = {ln.name: float(mvals["width"][0, 0, i]) for i, ln in enumerate(lines)}
+    e = float(mvals["center"][0, 0])
+    offs = [
+        float(mvals["offset"][0, i]) for i, ln in enumerate(lines) if ln.name.startswith("micro")
+    ]
+    el = None
+    if electrolyte:
+        el = float(mvals["center"][0, [ln.name for ln in lines].index("electrolyte")])
+    lines, groups = metal_lines(e, offs, broad=best["broad"], electrolyte_ppm=el, widths=widths)
+    datas = [_nucleus_data(s, electrolyte, mean=False) for s in spectra]
+    hours = spectra[0]["hours"].values if "hours" in spectra[0].coords else np.arange(nt)
+    mode = drift if nt >= 4 else "shared"
+    problem = JointProblem(
+        datas, lines, groups, scaled_time(hours), drift=mode, n_coef=min(n_coef, max(nt, 4))
+    )
+    init = {
+        "center": {ln.name: float(mvals["offset"][0, i]) for i, ln in enumerate(lines)},
+        "width": widths,
+        "psi": {"skin": float(mvals["psi"][0])},
+    }
+    theta, chi2, sol = _fit(problem, problem.initial_theta(init))
+    return _result(problem, theta, spectra, best, sol)
+
+
+def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
+    vals = problem.values(theta)
+    cov = problem.covariance(theta)
+    nk, nt = len(problem.nuclei), problem.n_time
+    names = [ln.name for ln in problem.lines]
+    var_local = np.diagonal(cov.local, axis1=1, axis2=2)
+    area_err = np.zeros((nk, nt, len(names)))
+    for k in range(nk):
+        for i in range(len(names)):
+            area_err[k, :, i] = np.sqrt(
+                np.maximum(var_local[:, problem.local_index("area", k, i)], 0)
+            )
+    # group sums with covariances inside each time's local block
+    gnames = list(GROUPS)
+    g_area = np.zeros((nk, nt, len(gnames)))
+    g_err = np.zeros_like(g_area)
+    g_cov = np.full((nt, len(gnames)), np.nan)
+    for gi, g in enumerate(gnames):
+        members = [i for i, n in enumerate(names) if n in GROUPS[g]]
+        idx = [[problem.local_index("area", k, i) for i in members] for k in range(nk)]
+        for k in range(nk):
+            g_area[k, :, gi] = vals["area"][k][:, members].sum(axis=1) if members else 0.0
+            if members:
+                sub = cov.local[:, idx[k]][:, :, idx[k]]
+                g_err[k, :, gi] = np.sqrt(np.maximum(sub.sum(axis=(1, 2)), 0))
+        if nk > 1 and members:
+            g_cov[:, gi] = cov.local[:, idx[0]][:, :, idx[1]].sum(axis=(1, 2))
+    center_err = np.zeros((nt, len(names)))
+    for i in range(len(names)):
+        sl = problem.global_slice("center", line=i)
+        var = np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sl, sl], problem.basis)
+        r = problem.ref[i]
+        if r >= 0:  # centre = ref centre + offset: add the ref's variance and covariance
+            sr = problem.global_slice("center", line=r)
+            var = var + np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sr, sr], problem.basis)
+            var = var + 2 * np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sl, sr], problem.basis)
+        center_err[:, i] = np.sqrt(np.maximum(var, 0))
+    psl = problem.global_slice("psi", extra=0)
+    model = problem.model(vals)
+    redchi = np.zeros((nk, nt))
+    dof_per = (problem.n_local / nk) + problem.n_global / (nt * nk)
+    npts = max(d.x.size for d in problem.nuclei)
+    fit = np.full((nk, nt, npts), np.nan + 0j)
+    data = np.full((nk, nt, npts), np.nan + 0j)
+    fit_ppm = np.full((nk, npts), np.nan)
+    for k, (d, m) in enumerate(zip(problem.nuclei, model, strict=True)):
+        r = (m - d.y) / d.sigma[:, None]
+        dof = 2 * d.x.size - dof_per
+        redchi[k] = (np.abs(r) ** 2).sum(axis=1) / dof
+        fit[k, :, : d.x.size] = m
+        data[k, :, : d.x.size] = d.y
+        fit_ppm[k, : d.x.size] = d.x
+    nuclei = [str(s.attrs.get("nucleus", f"nucleus{k}")) for k, s in enumerate(spectra)]
+    time_coords = {k: v for k, v in spectra[0].coords.items() if v.dims == ("time",)}
+    coords = {**time_coords, "nucleus": nuclei, "component": names, "group": gnames}
+    ntc, tc = ("nucleus", "time", "component"), ("time", "component")
+    ds = xr.Dataset(
+        {
+            "area": (ntc, vals["area"], {"units": "signal*ppm"}),
+            "area_err": (ntc, area_err, {"units": "signal*ppm", "long_name": "std error"}),
+            "group_area": (("nucleus", "time", "group"), g_area, {"units": "signal*ppm"}),
+            "group_area_err": (("nucleus", "time", "group"), g_err, {"units": "signal*ppm"}),
+            "group_area_cov": (("time", "group"), g_cov, {"long_name": "cov(nucleus 0, 1)"}),
+            "center": (tc, vals["center"], {"units": "ppm"}),
+            "center_err": (tc, center_err, {"units": "ppm"}),
+            "width": (ntc, vals["width"], {"units": "ppm", "long_name": "FWHM"}),
+            "phase0": (("nucleus", "time"), vals["phi0"], {"units": "rad"}),
+            "skin_phase": ((), float(vals["psi"][0]), {"units": "rad"}),
+            "skin_phase_err": (
+                (),
+                float(np.sqrt(max(cov.glob[psl, psl][0, 0], 0))),
+                {"units": "rad"},
+            ),
+            "noise_sigma": (("nucleus", "time"), np.array([d.sigma for d in problem.nuclei])),
+            "redchi": (("nucleus", "time"), redchi),
+            "flag": (("nucleus", "time"), redchi > REDCHI_FLAG),
+            "fit": (("nucleus", "time", "point"), fit),
+            "data": (("nucleus", "time", "point"), data),
+            "fit_ppm": (("nucleus", "point"), fit_ppm, {"units": "ppm"}),
+        },
+        coords=coords,
+    )
+    ds.attrs.update(
+        n_microstructure=int(best["n_micro"]),
+        broad_electrode=int(best["broad"]),
+        model_choice="BIC on the series mean: "
+        + "; ".join(f"{k}: {v:.1f}" for k, v in best["candidates"].items()),
+        solver_status=int(sol.status),
+        solver_message=str(sol.message),
+    )
+    return ds
+
+
+def group_areas(ds: xr.Dataset, group: str) -> xr.Dataset:
+    """Areas of one group (``electrode``, ``microstructure``, ``electrolyte``) per nucleus."""
+    return xr.Dataset(
+        {
+            "area": ds["group_area"].sel(group=group),
+            "area_err": ds["group_area_err"].sel(group=group),
+        }
+    )
