@@ -5,8 +5,9 @@ matrix ``J^T J`` is block-arrow shaped (see :mod:`dendritemr.fit.covariance`). E
 Gauss-Newton step ``(J^T J + lambda D) delta = -J^T r`` is solved through the Schur complement
 of the global block: ``n_time`` small ``m x m`` solves and one ``g x g`` solve, batched in numpy,
 instead of a sparse iterative solve of the whole system. Columns are Jacobi-scaled and the
-damping is Marquardt's (``D = diag(J^T J)``; ``lambda`` divided by 3 after a success, doubled
-increasingly after a failure; More 1978). Box bounds are kept by projecting each trial point onto the box.
+damping is Marquardt's (``D = diag(J^T J)``; ``lambda`` divided by 3 after a success,
+doubled increasingly after a failure; More 1978). Box bounds are kept by projecting each
+trial point onto the box.
 
 The problem object provides ``n_time``, ``n_local``, ``n_global``, ``lower``, ``upper``,
 ``residual(theta)`` (flattened time-major, ``n_time * n_pts``) and ``jacobian_blocks(theta)``
@@ -70,8 +71,8 @@ def solve_block_arrow(
     cost = float(r @ r)
     lam, nu, nfev = 1e-3, 2.0, 1
     status, message = 0, "iteration limit reached"
-    it = 0
-    for it in range(1, max_iter + 1):
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         local, glob = problem.jacobian_blocks(theta)
         rr = r.reshape(nt, -1)
         a = local @ np.swapaxes(local, 1, 2)  # (t, m, m)
@@ -133,4 +134,4 @@ def solve_block_arrow(
         if status in (2, 3):
             message = f"{message} termination condition is satisfied"
             break
-    return BlockSolution(theta, cost, nfev, it, status > 0, status, message)
+    return BlockSolution(theta, cost, nfev, n_iter, status > 0, status, message)
