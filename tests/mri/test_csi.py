@@ -69,13 +69,13 @@ def small_csi_study(tmp_path_factory):
         **{
             "geometry.thickness_um": 300.0,
             "geometry.width_um": 60.0,
-            "protocol.max_time_h": 4.0,
+            "protocol.max_time_h": 6.0,
             "isotopes.rest_h": 0.5,
-            "isotopes.electrode_x6": 0.10,  # near-natural Li: 7Li counts ~all the metal
+            "isotopes.electrode_x6": 0.0759,  # natural Li: the 7Li image counts all the metal
         }
     )
     obs = ObservationSettings(
-        csi=CsiSettings(every_h=3.0, matrix_z=32, matrix_x=4, spectral_points=128)
+        csi=CsiSettings(every_h=4.5, matrix_z=32, matrix_x=4, spectral_points=128)
     )
     out = tmp_path_factory.mktemp("csi") / "s"
     simulate(scenario, out, seed=6, observation=obs)
@@ -95,5 +95,5 @@ def test_simulated_csi_metal_map(small_csi_study):
     last, true_last = maps[-1], np.array(truth["mri"][-1]["metal_umol_map"])
     # what this fit reaches today (issue target r >= 0.9, total within 10 %): see docs/mri.md
     r = np.corrcoef(last["metal_umol"].values.T.ravel(), true_last.ravel())[0, 1]
-    assert r > 0.5  # measured 0.58 (seed 6, 3 h)
+    assert r > 0.6  # measured 0.66 (seed 6, 4.6 h); issue target 0.9
     assert abs(float(last["total_umol"]) - true_last.sum()) < 3 * float(last["total_umol_err"])

@@ -39,7 +39,10 @@ def _study_area_cm2(path: Path) -> float | None:
 
 
 def analyse_scans(
-    folders: list[Path], electrode_area_cm2: float, temperature_k: float = 298.15
+    folders: list[Path],
+    electrode_area_cm2: float,
+    temperature_k: float = 298.15,
+    fit_options: dict | None = None,
 ) -> tuple[list[xr.Dataset], xr.Dataset]:
     """Read, reconstruct and fit each CSI scan; return the metal maps and their time series."""
     from dendritemr.io.paravision import read_raw
@@ -47,7 +50,9 @@ def analyse_scans(
     from dendritemr.mri.profiles import depth_series
     from dendritemr.mri.recon import reconstruct
 
-    model = CsiModel(electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k)
+    model = CsiModel(
+        electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k, **(fit_options or {})
+    )
     maps = []
     for folder in folders:
         if not (folder / "method").is_file():

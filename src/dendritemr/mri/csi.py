@@ -109,6 +109,7 @@ def fit_lines(
     fixed: Sequence[np.ndarray] = (),
     window_ppm: float = 40.0,
     max_fwhm_ppm: float = 60.0,
+    min_fwhm_ppm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit line positions and widths to one spectrum (complex amplitudes eliminated).
 
@@ -125,7 +126,7 @@ def fit_lines(
     c0 = np.asarray(centre_ppm, float)
     w0 = np.asarray(fwhm_ppm, float)
     fixed_arr = np.array(fixed).reshape(-1, axis.n) if len(fixed) else np.zeros((0, axis.n))
-    min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz
+    min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz if min_fwhm_ppm is None else min_fwhm_ppm
 
     def basis(p):
         return np.vstack([line_shapes(axis, p[: c0.size], p[c0.size :]), fixed_arr])
@@ -218,37 +219,51 @@ class _ColumnSolver:
     complement), then the local amplitudes from the data minus the electrodes.
     """
 
-    def __init__(self, data, g_llzo, inside, r_b, r_a):
+    def __init__(self, data, g_llzo, inside, fov_mm, faces_mm, delta_mm):
         self.data = data  # (n_lat, n_z, n_f)
         self.g_llzo = g_llzo
         self.inside = inside
-        self.resp = np.stack([r_b, r_a], axis=1)  # (n_z, 2)
+        self.fov_mm, self.faces_mm, self.delta_mm = fov_mm, faces_mm, delta_mm
         self.elec_cov_unit = 0.0
+        self.mixture = None
 
     def solve(self, axis, prm, n_m):
+        """``prm``: metal centres, widths; B's and A's electrode centre, width; face shifts (mm)."""
         g_m = line_shapes(axis, prm[:n_m], prm[n_m : 2 * n_m])
-        g_e = line_shapes(axis, prm[2 * n_m : 2 * n_m + 1], prm[2 * n_m + 1 :])[0]
+        if self.mixture is not None:  # one composite metal shape, fixed line ratio
+            g_m = (self.mixture @ g_m)[None, :]
+        e = prm[2 * n_m : 2 * n_m + 4]
+        g_e = line_shapes(axis, e[0::2], e[1::2])  # (2, n_f): B, A
         n_lat, n_z, n_f = self.data.shape
+        z_b, z_a = self.faces_mm[0] + prm[-2], self.faces_mm[1] + prm[-1]
+        self.resp = np.stack(
+            [
+                electrode_response(n_z, self.fov_mm, z_b, self.delta_mm, -1),
+                electrode_response(n_z, self.fov_mm, z_a, self.delta_mm, +1),
+            ],
+            axis=1,
+        )  # (n_z, 2)
         g_in = np.vstack([self.g_llzo, g_m]).T  # (n_f, 1 + n_m)
         g_out = self.g_llzo[:, None]
         pinv_in, pinv_out = np.linalg.pinv(g_in), np.linalg.pinv(g_out)
         proj_in = np.eye(n_f) - g_in @ pinv_in
         proj_out = np.eye(n_f) - g_out @ pinv_out
-        pe_in, pe_out = proj_in @ g_e, proj_out @ g_e
-        w = np.where(self.inside, np.vdot(pe_in, pe_in).real, np.vdot(pe_out, pe_out).real)
-        a = (self.resp.conj().T * w) @ self.resp  # (2, 2)
+        pe = np.where(
+            self.inside[:, None, None], (proj_in @ g_e.T).T[None], (proj_out @ g_e.T).T[None]
+        )  # (n_z, 2, n_f): electrode lines after removing the local bases
+        cols = self.resp[:, :, None] * pe  # (n_z, 2, n_f)
+        a = np.einsum("zif,zjf->ij", cols.conj(), cols)  # (2, 2)
         py = np.where(
             self.inside[None, :, None],
             self.data @ proj_in.T,
             self.data @ proj_out.T,
         )  # projected data (n_lat, n_z, n_f)
-        pe = np.where(self.inside[:, None], pe_in[None, :], pe_out[None, :])  # (n_z, n_f)
-        b = np.einsum("zk,zf,lzf->lk", self.resp.conj(), pe.conj(), py)
+        b = np.einsum("zif,lzf->li", cols.conj(), py)
         elec = np.linalg.solve(a, b.T).T  # (n_lat, 2)
         ainv = np.linalg.inv(a)
         self.elec_cov_unit = float(ainv[0, 0].real + ainv[1, 1].real)
-        rest = self.data - (self.resp @ elec.T).T[:, :, None] * g_e[None, None, :]
-        local = np.zeros((n_lat, n_z, 1 + n_m), complex)
+        rest = self.data - np.einsum("zi,li,if->lzf", self.resp, elec, g_e)
+        local = np.zeros((n_lat, n_z, 1 + g_m.shape[0]), complex)
         local[:, self.inside] = rest[:, self.inside] @ pinv_in.T
         local[:, ~self.inside, :1] = rest[:, ~self.inside] @ pinv_out.T
         fit = np.where(
@@ -274,6 +289,12 @@ class CsiModel:
     deff_over_delta : |effective depth| / delta of the electrodes (None: linear response 0.354).
     llzo_ppm, metal_ppm, electrode_ppm, fwhm_ppm : starting line positions and widths.
     calibration_umol_per_signal : skip the electrode calibration and use this scale instead.
+    metal_lines : number of shared metal line shapes (crystalline and amorphous: 2).
+    composite : one amplitude per pixel for the metal lines together, in the ratio fitted to the
+        summed spectrum of the pellet (lower noise); ``False``: one amplitude per line and pixel.
+    metal_window_ppm, metal_fwhm_range_ppm : bounds of the metal lines (Knight shift +- BMS
+        shifts, science.md section 3: cells show 245-275 ppm; widths of a few to tens of ppm).
+    face_shift_pixels : how far the electrode faces may move from the LLZO box faces (pixels).
     """
 
     electrode_area_cm2: float | None = None
@@ -288,6 +309,10 @@ class CsiModel:
     fwhm_ppm: tuple[float, float, float, float] = (6.0, 5.0, 14.0, 8.0)
     calibration_umol_per_signal: float | None = None
     metal_lines: int = 1
+    composite: bool = True
+    metal_window_ppm: float = 15.0
+    metal_fwhm_range_ppm: tuple[float, float] = (3.0, 30.0)
+    face_shift_pixels: float = 0.05
 
 
 def _squeeze_image(image: xr.DataArray, across: str) -> tuple[np.ndarray, str | None]:
@@ -377,8 +402,6 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     inside = (z_mm > z_b) & (z_mm < z_a)
     if inside.sum() < 1:
         raise ProcessingError("no pixel inside the pellet")
-    r_b = electrode_response(n_z, fov_mm, z_b, delta_mm, -1)
-    r_a = electrode_response(n_z, fov_mm, z_a, delta_mm, +1)
     # 3. electrode line from the pixels outside the pellet (at least one pixel away)
     pix = fov_mm / n_z
     outside = (z_mm < z_b - pix) | (z_mm > z_a + pix)
@@ -395,37 +418,49 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
         ce, we = np.array([model.electrode_ppm]), np.array([fe])
     g_e = line_shapes(axis, ce, we)[0]
     # 4. metal lines from the pixels inside (electrode ringing as a fixed-shape component)
-    cm, wm, _ = fit_lines(
+    cm, wm, a_m = fit_lines(
         axis,
         data[:, inside].sum(axis=(0, 1)),
         list(model.metal_ppm[: model.metal_lines]),
         [fm1, fm2][: model.metal_lines],
         fixed=[g_llzo, g_e],
-        window_ppm=25.0,
+        window_ppm=model.metal_window_ppm,
+        min_fwhm_ppm=model.metal_fwhm_range_ppm[0],
+        max_fwhm_ppm=model.metal_fwhm_range_ppm[1],
     )
     # 5. all pixels at once: electrode and metal line shapes refined by variable projection
-    idx_in = np.nonzero(inside)[0]
+    # metal may appear one pixel beyond each face: the band-limited image of metal lying just
+    # inside (between pixel centres) leaks there; it is folded back onto the inside pixel
+    support = (z_mm > z_b - pix) & (z_mm < z_a + pix)
+    idx_in = np.nonzero(support)[0]
     n_in = idx_in.size
     n_m = cm.size
-    solver = _ColumnSolver(data, g_llzo, inside, r_b, r_a)
+    solver = _ColumnSolver(data, g_llzo, support, fov_mm, (z_b, z_a), delta_mm)
+    if model.composite and n_m > 1 and abs(a_m[:n_m].sum()) > 0:
+        solver.mixture = a_m[:n_m] / a_m[:n_m].sum()
+    n_amp = 1 if solver.mixture is not None else n_m
 
     def resid(prm):
         res = solver.solve(axis, prm, n_m)[-1]
         return np.concatenate([res.real.ravel(), res.imag.ravel()])
 
-    prm0 = np.concatenate([cm, wm, ce, we])
+    prm0 = np.concatenate([cm, wm, ce, we, ce, we, [0.0, 0.0]])
     min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz
-    c_lo, c_hi = prm0[:n_m] - 25, prm0[:n_m] + 25
+    c_lo = np.asarray(model.metal_ppm[:n_m]) - model.metal_window_ppm
+    c_hi = np.asarray(model.metal_ppm[:n_m]) + model.metal_window_ppm
+    m_lo, m_hi = model.metal_fwhm_range_ppm
     e_lo, e_hi = prm0[2 * n_m] - 10, prm0[2 * n_m] + 10
-    lo = np.concatenate([c_lo, np.full(n_m, min_w), [e_lo, min_w]])
-    hi = np.concatenate([c_hi, np.full(n_m, 60.0), [e_hi, 60.0]])
+    shift = fov_mm / n_z * model.face_shift_pixels  # electrode faces refined (fraction of a pixel)
+    lo = np.concatenate([c_lo, np.full(n_m, m_lo), [e_lo, min_w, e_lo, min_w, -shift, -shift]])
+    hi = np.concatenate([c_hi, np.full(n_m, m_hi), [e_hi, 60.0, e_hi, 60.0, shift, shift]])
     prm0 = np.clip(prm0, lo + 1e-6, hi - 1e-6)
     sol = scipy.optimize.least_squares(resid, prm0, bounds=(lo, hi), x_scale="jac", max_nfev=12)
     prm = sol.x
     cm, wm = prm[:n_m], prm[n_m : 2 * n_m]
-    ce, we = prm[2 * n_m : 2 * n_m + 1], prm[2 * n_m + 1 :]
+    ce, we = prm[2 * n_m : 2 * n_m + 4 : 2], prm[2 * n_m + 1 : 2 * n_m + 4 : 2]
+    face_shift_um = prm[-2:] * 1e3
     local, elec, cov_in, res = solver.solve(axis, prm, n_m)
-    dof = res.size // n_lat - (n_z + n_m * n_in + 2)
+    dof = res.size // n_lat - (n_z + n_amp * n_in + 2)
     var_c = (np.abs(res) ** 2).sum(axis=(1, 2)) / dof  # complex noise variance per column
     llzo_coef = local[:, :, 0].T  # (n_z, n_lat)
     phase = np.angle(llzo_coef.sum())
@@ -467,11 +502,19 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     else:
         radius = np.broadcast_to(np.asarray(model.filament_radius_um, float), (n_lat, n_z))
         v = cylinder_visibility(radius * 1e-6, delta_mm * 1e-3)
-        vis = np.abs(np.asarray(v))[:, idx_in]
+        vis = np.abs(np.asarray(v))[:, idx_in]  # (support pixels: folded after division)
     metal = np.zeros((n_lat, n_z))
-    err = np.zeros((n_lat, n_z))
+    var = np.zeros((n_lat, n_z))
     metal[:, idx_in] = metal_c.real.T * to_k * umol_per_k / vis
-    err[:, idx_in] = np.sqrt(var_c[:, None] * pix_var_unit[None, :]) * to_k * umol_per_k / vis
+    var[:, idx_in] = var_c[:, None] * pix_var_unit[None, :] * (to_k * umol_per_k / vis) ** 2
+    first, last = np.nonzero(inside)[0][[0, -1]]
+    for j in idx_in:
+        if not inside[j]:
+            target = first if j < first else last
+            metal[:, target] += metal[:, j]
+            var[:, target] += var[:, j]
+            metal[:, j] = var[:, j] = 0.0
+    err = np.sqrt(var)
     total_umol = float(metal.sum())
     stat = float(np.sqrt(var_c.sum() * tot_var_unit)) * to_k * umol_per_k
     total_err = float(np.hypot(stat, cal_rel * abs(total_umol)))
@@ -491,16 +534,17 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     ds.attrs.update(
         {
             "z_b_mm": z_b,
+            "electrode_face_shift_um": [float(v) for v in face_shift_um],
             "z_a_mm": z_a,
             "pixel_mm": pix,
             "skin_depth_um": delta_mm * 1e3,
             "field_t": field_t,
             "llzo_line_ppm": [float(c[0]), float(w[0])],
-            "electrode_line_ppm": [float(ce[0]), float(we[0])],
+            "electrode_line_ppm": [[float(a), float(b)] for a, b in zip(ce, we, strict=True)],
             "metal_lines_ppm": [[float(a), float(b)] for a, b in zip(cm, wm, strict=True)],
             "electrode_signal": elec_k,
             "calibration": str(cal),
-            "noise_umol": float(np.median(err[:, idx_in])),
+            "noise_umol": float(np.median(err[:, inside])),
             "source": str(attrs.get("source", "")),
             "time_mid": str(attrs.get("time_mid", "")),
         }

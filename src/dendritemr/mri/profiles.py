@@ -2,10 +2,10 @@
 
 From a metal map (:func:`dendritemr.mri.csi.metal_map`): the profile is the metal summed over
 the lateral pixels per position ``z`` (umol per pixel row), with its standard error. The front
-from electrode B is the deepest pixel of the run of significant pixels (metal > ``k`` standard
-errors, ``k = 3`` by default) that starts at the first pixel inside the pellet next to B;
-penetration depth = distance of that pixel's centre from B's face (``z_B``). The same from A
-(mirrored). No significant pixel next to a face: depth 0.
+from electrode B: walking from B's face into the pellet through the run of pixels holding metal
+(> 1 standard error), the deepest pixel whose metal is significant (> ``k`` standard errors,
+``k = 3`` by default); penetration depth = distance of that pixel's centre from B's face
+(``z_B``). The same from A (mirrored). No metal next to a face: depth 0.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ def metal_profile(metal: xr.Dataset) -> xr.Dataset:
     return xr.Dataset({"profile_umol": prof, "profile_umol_err": err}, attrs=dict(metal.attrs))
 
 
-def _run_depth(sig: np.ndarray, depth: np.ndarray) -> float:
-    """Depth of the last pixel of the leading run of ``True`` in ``sig`` (0 if none)."""
-    if sig.size == 0 or not sig[0]:
-        return 0.0
-    stop = np.argmin(sig) if not sig.all() else sig.size
-    return float(depth[stop - 1])
+def _run_depth(present: np.ndarray, strong: np.ndarray, depth: np.ndarray) -> float:
+    """Deepest ``strong`` pixel within the leading run of ``present`` pixels (0 if none)."""
+    stop = int(np.argmin(present)) if not present.all() else present.size
+    hits = np.nonzero(strong[:stop])[0]
+    return float(depth[hits[-1]]) if hits.size else 0.0
 
 
 def penetration_depths(metal: xr.Dataset, k: float = 3.0) -> dict[str, float]:
@@ -41,11 +40,12 @@ def penetration_depths(metal: xr.Dataset, k: float = 3.0) -> dict[str, float]:
     p, e = prof["profile_umol"].values, prof["profile_umol_err"].values
     z_b, z_a = float(metal.attrs["z_b_mm"]), float(metal.attrs["z_a_mm"])
     inside = (z > z_b) & (z < z_a)
-    sig = (p > k * e) & inside & (e > 0)
+    present = (p > e) & inside & (e > 0)
+    strong = (p > k * e) & present
     from_b = np.nonzero(inside)[0]
-    depth_b = _run_depth(sig[from_b], (z[from_b] - z_b) * 1e3)
+    depth_b = _run_depth(present[from_b], strong[from_b], (z[from_b] - z_b) * 1e3)
     from_a = from_b[::-1]
-    depth_a = _run_depth(sig[from_a], (z_a - z[from_a]) * 1e3)
+    depth_a = _run_depth(present[from_a], strong[from_a], (z_a - z[from_a]) * 1e3)
     return {
         "depth_b_um": depth_b,
         "depth_a_um": depth_a,
