@@ -246,17 +246,21 @@ class _ColumnSolver:
         g_in = np.vstack([self.g_llzo, g_m]).T  # (n_f, 1 + n_m)
         g_out = self.g_llzo[:, None]
         pinv_in, pinv_out = np.linalg.pinv(g_in), np.linalg.pinv(g_out)
-        proj_in = np.eye(n_f) - g_in @ pinv_in
-        proj_out = np.eye(n_f) - g_out @ pinv_out
+
+        def project(x, g, pinv):  # (I - G G^+) x along the last axis, O(n_f) per row
+            return x - (x @ pinv.T) @ g.T
+
         pe = np.where(
-            self.inside[:, None, None], (proj_in @ g_e.T).T[None], (proj_out @ g_e.T).T[None]
+            self.inside[:, None, None],
+            project(g_e, g_in, pinv_in)[None],
+            project(g_e, g_out, pinv_out)[None],
         )  # (n_z, 2, n_f): electrode lines after removing the local bases
         cols = self.resp[:, :, None] * pe  # (n_z, 2, n_f)
         a = np.einsum("zif,zjf->ij", cols.conj(), cols)  # (2, 2)
         py = np.where(
             self.inside[None, :, None],
-            self.data @ proj_in.T,
-            self.data @ proj_out.T,
+            project(self.data, g_in, pinv_in),
+            project(self.data, g_out, pinv_out),
         )  # projected data (n_lat, n_z, n_f)
         b = np.einsum("zif,lzf->li", cols.conj(), py)
         elec = np.linalg.solve(a, b.T).T  # (n_lat, 2)
@@ -436,12 +440,15 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     n_in = idx_in.size
     n_m = cm.size
     solver = _ColumnSolver(data, g_llzo, support, fov_mm, (z_b, z_a), delta_mm)
+    # shared shapes are refined on at most 8 lateral columns (all columns for the amplitudes)
+    cols_used = np.unique(np.linspace(0, n_lat - 1, min(n_lat, 8)).round().astype(int))
+    refiner = _ColumnSolver(data[cols_used], g_llzo, support, fov_mm, (z_b, z_a), delta_mm)
     if model.composite and n_m > 1 and abs(a_m[:n_m].sum()) > 0:
-        solver.mixture = a_m[:n_m] / a_m[:n_m].sum()
+        solver.mixture = refiner.mixture = a_m[:n_m] / a_m[:n_m].sum()
     n_amp = 1 if solver.mixture is not None else n_m
 
     def resid(prm):
-        res = solver.solve(axis, prm, n_m)[-1]
+        res = refiner.solve(axis, prm, n_m)[-1]
         return np.concatenate([res.real.ravel(), res.imag.ravel()])
 
     prm0 = np.concatenate([cm, wm, ce, we, ce, we, [0.0, 0.0]])
