@@ -22,6 +22,8 @@ the dispersion of :mod:`dendritemr.fit.lineshapes`; real parts are identical)::
   of time; a line may be tied to another (``c_l = c_ref + offset_l``, offset bounded);
 - ``w_lk(t)``: FWHM, ppm, shared by the nuclei unless ``width_per_nucleus``;
 - ``delta_k``: optional referencing offset of nucleus ``k > 0`` against nucleus 0, ppm;
+- optional first-order phase ``phi1_k (x - 125 ppm) / 100 ppm`` per nucleus (a residual
+  receiver delay), shared by the series;
 - a complex polynomial baseline per window (``xn`` scaled to [-1, 1] in each window).
 
 Residuals ``(M - Y) / sigma_kt`` (real and imaginary parts) with ``sigma_kt`` the noise
@@ -172,6 +174,7 @@ class JointProblem:
         n_coef: int = 4,
         baseline_degree: int = 1,
         reference_offset: bool = True,
+        first_order_phase: bool = False,
     ) -> None:
         self.nuclei = nuclei
         self.lines = list(lines)
@@ -199,6 +202,7 @@ class JointProblem:
         self.tau = np.asarray(tau, dtype=float)
         self.basis = time_basis(drift, self.tau, n_coef)
         self.reference_offset = reference_offset and len(nuclei) > 1
+        self.first_order_phase = first_order_phase
         self.offsets = np.cumsum([0] + [2 * n.x.size for n in nuclei])
         self.n_ppm = int(self.offsets[-1])
         self._layout()
@@ -244,6 +248,9 @@ class JointProblem:
         if self.reference_offset:
             for k in range(1, len(self.nuclei)):
                 add_global("delta", one, -3.0, 3.0, k=k)
+        if self.first_order_phase:
+            for k in range(len(self.nuclei)):
+                add_global("phi1", one, -np.pi, np.pi, k=k)
         self.blocks = blocks
         self.n_theta = start
         self.n_global = start - self.n_local * nt
@@ -294,6 +301,7 @@ class JointProblem:
             "phi0": np.zeros((nk, nt)),
             "psi": np.array([g.value for g in self.groups], dtype=float),
             "delta": np.zeros(nk),
+            "phi1": np.zeros(nk),
         }
         nb = max(n.n_windows for n in self.nuclei) * self.n_pow
         base = np.zeros((nk, nt, nb), dtype=complex)
@@ -321,6 +329,8 @@ class JointProblem:
                 out["psi"][b.extra] = v[0]
             elif b.kind == "delta":
                 out["delta"][b.k] = v[0]
+            elif b.kind == "phi1":
+                out["phi1"][b.k] = v[0]
         center = out["offset"].copy()
         for i, r in enumerate(self.ref):
             if r >= 0:
@@ -336,7 +346,13 @@ class JointProblem:
         p = complex_lorentzian(u, vals["width"][k][:, :, None])
         psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in self.group_of])
         e = np.exp(1j * (vals["phi0"][k][:, None] + psi[None, :]))[:, :, None]
+        if self.first_order_phase:
+            e = e * np.exp(1j * vals["phi1"][k] * self._ramp(k))[None, None, :]
         return e * p, p
+
+    def _ramp(self, k: int) -> np.ndarray:
+        """First-order phase ramp of nucleus ``k``: (x - 125 ppm) / 100 ppm."""
+        return (self.nuclei[k].x - 125.0) / 100.0
 
     def model(self, vals: dict) -> list[np.ndarray]:
         """Model spectra per nucleus, complex ``(n_time, n)`` each."""
@@ -432,6 +448,10 @@ class JointProblem:
                     if b.k != k:
                         continue
                     curve = d_u.sum(axis=1)
+                elif b.kind == "phi1":
+                    if b.k != k:
+                        continue
+                    curve = 1j * total * self._ramp(k)[None, :]
                 else:
                     continue
                 for c in range(size):

@@ -37,9 +37,9 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.errors import ProcessingError
+from dendritemr.fit.block_lm import solve_block_arrow
 from dendritemr.fit.drift import scaled_time
 from dendritemr.fit.joint import JointProblem, Line, NucleusData, PhaseGroup
-from dendritemr.fit.block_lm import solve_block_arrow
 from dendritemr.nmr import defaults
 from dendritemr.nmr.noise import noise_std
 
@@ -60,6 +60,9 @@ ELECTROLYTE_WINDOW = (-40.0, 40.0)
 NOISE_WINDOW = defaults.NOISE_REGION
 #: skin-depth phase of bulk metal: start value and bounds, rad (semi-infinite slab -pi/4)
 SKIN_PHASE = (-np.pi / 4, (-np.pi / 2, np.radians(10.0)))
+#: phase of dendrites whose thickness approaches the skin depth (cylinder visibility: between
+#: 0 for thin and -45 deg for thick filaments), start and bounds, rad; one for the series
+MICRO_PHASE = (-0.1, (-np.pi / 4, np.radians(5.0)))
 #: microstructure shift above the electrode, ppm (bounds)
 MICRO_OFFSET = (4.0, 45.0)
 #: least SNR (peak magnitude over noise) of the series mean in the metal window
@@ -68,9 +71,9 @@ MIN_SNR = 5.0
 REDCHI_FLAG = 2.0
 
 GROUPS = {
-    "electrode": ("electrode", "electrode_broad"),
+    "electrode": ("electrode", "electrode_2", "electrode_broad"),
     "microstructure": ("microstructure", "microstructure_2"),
-    "electrolyte": ("electrolyte",),
+    "electrolyte": ("electrolyte", "electrolyte_2"),
 }
 
 
@@ -88,8 +91,14 @@ def metal_lines(
     broad: bool = False,
     electrolyte_ppm: float | None = 0.0,
     widths: dict[str, float] | None = None,
+    split: float | None = None,
+    micro_phase: bool = False,
 ) -> tuple[list[Line], list[PhaseGroup]]:
-    """The physics-defined lines (see the module docstring) and the skin phase group."""
+    """The physics-defined lines (see the module docstring) and the skin phase group.
+
+    ``split``: offset (ppm) of a second bulk electrode line ``electrode_2`` (the two electrodes
+    at different bulk-susceptibility shifts), skin phase, 1.5-12 ppm above ``electrode``.
+    """
     widths = widths or {}
     e = float(np.clip(electrode_ppm, METAL_WINDOW[0] + 10, METAL_WINDOW[1] - 10))
     lines = [
@@ -102,6 +111,18 @@ def metal_lines(
             phase_group="skin",
         )
     ]
+    if split is not None:
+        lines.append(
+            Line(
+                "electrode_2",
+                float(np.clip(split, 1.51, 11.99)),
+                (1.5, 12.0),
+                relative_to="electrode",
+                width=float(np.clip(widths.get("electrode_2", 5.0), 0.31, 29.0)),
+                width_bounds=(0.3, 30.0),
+                phase_group="skin",
+            )
+        )
     if broad:
         lines.append(
             Line(
@@ -125,21 +146,27 @@ def metal_lines(
                 relative_to="electrode",
                 width=float(np.clip(widths.get(name, 6.0), 0.51, 39.0)),
                 width_bounds=(0.5, 40.0),
+                phase_group="micro" if micro_phase else None,
             )
         )
     if electrolyte_ppm is not None:
         lo, hi = ELECTROLYTE_WINDOW
-        lines.append(
-            Line(
-                "electrolyte",
-                float(np.clip(electrolyte_ppm, lo + 1, hi - 1)),
-                (lo, hi),
-                width=float(np.clip(widths.get("electrolyte", 3.0), 0.051, 49.0)),
-                width_bounds=(0.05, 50.0),
-                width_per_nucleus=True,
+        for i, c in enumerate(np.atleast_1d(electrolyte_ppm)):
+            name = "electrolyte" if i == 0 else f"electrolyte_{i + 1}"
+            lines.append(
+                Line(
+                    name,
+                    float(np.clip(c, lo + 1, hi - 1)),
+                    (lo, hi),
+                    width=float(np.clip(widths.get(name, 3.0 if i == 0 else 15.0), 0.051, 49.0)),
+                    width_bounds=(0.05, 50.0),
+                    width_per_nucleus=True,
+                )
             )
-        )
-    return lines, [PhaseGroup("skin", SKIN_PHASE[0], SKIN_PHASE[1])]
+    groups = [PhaseGroup("skin", SKIN_PHASE[0], SKIN_PHASE[1])]
+    if micro_phase and micro_offsets:
+        groups.append(PhaseGroup("micro", MICRO_PHASE[0], MICRO_PHASE[1]))
+    return lines, groups
 
 
 # ---------------------------------------------------------------------------- data
@@ -258,9 +285,26 @@ def _peak_candidates(datas: list[NucleusData], n: int = 4) -> list[float]:
     return cands
 
 
-def _mean_fit(datas, electrode, offsets, broad, electrolyte_ppm, widths=None, psi=None):
+def _mean_fit(
+    datas,
+    electrode,
+    offsets,
+    broad,
+    electrolyte_ppm,
+    widths=None,
+    psi=None,
+    split=None,
+    micro_phase=False,
+):
+    """Fit the series mean with one candidate model; returns the fit and its BIC."""
     lines, groups = metal_lines(
-        electrode, offsets, broad=broad, electrolyte_ppm=electrolyte_ppm, widths=widths
+        electrode,
+        offsets,
+        broad=broad,
+        electrolyte_ppm=electrolyte_ppm,
+        widths=widths,
+        split=split,
+        micro_phase=micro_phase,
     )
     problem = JointProblem(datas, lines, groups, np.zeros(1), drift="shared")
     init = {"psi": {"skin": psi}} if psi is not None else {}
@@ -274,6 +318,7 @@ def _mean_fit(datas, electrode, offsets, broad, electrolyte_ppm, widths=None, ps
         "bic": chi2 + p * np.log(n),
         "n_micro": len(offsets),
         "broad": broad,
+        "split": split,
     }
 
 
@@ -292,6 +337,8 @@ def choose_model(
     n_micro: int | str = "auto",
     broad: bool | str = "auto",
     electrode_ppm: float | None = None,
+    split: bool | str = "auto",
+    micro_phase: bool = False,
 ) -> dict:
     """Fit the series mean with candidate models and keep the lowest BIC.
 
@@ -315,17 +362,37 @@ def choose_model(
         e_cands = e_cands[:2]
     n_opts = [0, 1, 2] if n_micro == "auto" else [int(n_micro)]
     b_opts = [False, True] if broad == "auto" else [bool(broad)]
+    split_opts = split == "auto" or bool(split)
     table: dict = {}
 
     def keep(key, r):
         if key not in table or r["bic"] < table[key]["bic"]:
             table[key] = r
 
-    def attempt(e, offs, nb):
-        try:
-            return _mean_fit(datas, e, offs, nb, electrolyte_ppm)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
+    # the electrolyte first: one Lorentzian, or two (a non-Lorentzian Li+ line), by BIC with
+    # the simplest metal model, so that its misfit does not steer the metal model choice
+    el_list = None if electrolyte_ppm is None else [float(electrolyte_ppm)]
+    el_bic = {}
+    if electrolyte_ppm is not None:
+        r1 = attempt_el(datas, e_cands[0], [], False, el_list)
+        if r1 is not None:
+            el_bic["1 electrolyte line"] = r1["bic"]
+            vals = r1["problem"].values(r1["theta"])
+            el = float(vals["center"][0, -1])
+            el_list = [el]
+            best2 = None
+            for c2 in (el - 3.0, el + 3.0):
+                r2 = attempt_el(datas, e_cands[0], [], False, [el, c2])
+                if r2 is not None and (best2 is None or r2["bic"] < best2["bic"]):
+                    best2 = r2
+            if best2 is not None:
+                el_bic["2 electrolyte lines"] = best2["bic"]
+                if best2["bic"] < r1["bic"]:
+                    v2 = best2["problem"].values(best2["theta"])
+                    el_list = [float(c) for c in v2["center"][0, -2:]]
+
+    def attempt(e, offs, nb, split=None):
+        return attempt_el(datas, e, offs, nb, el_list, split, micro_phase)
 
     nb0 = b_opts[0]
     for e in e_cands:
@@ -350,10 +417,29 @@ def choose_model(
                 rb = attempt(e_fit, _offsets(r), True)
                 if rb is not None:
                     keep((nm, True), rb)
+            if split_opts:
+                e_fit = float(r["problem"].values(r["theta"])["center"][0, 0])
+                for so in (3.0, 6.0):
+                    rs = attempt(e_fit, _offsets(r), False, so)
+                    if rs is not None:
+                        keep((nm, "split"), rs)
     best = min(table.values(), key=lambda r: r["bic"])
     best = dict(best)
-    best["candidates"] = {f"{k[0]} micro, broad={k[1]}": v["bic"] for k, v in table.items()}
+    names = {False: "", True: " + broad electrode", "split": " + 2nd electrode"}
+    best["candidates"] = {f"{k[0]} micro{names[k[1]]}": v["bic"] for k, v in table.items()}
+    best["candidates"].update(el_bic)
+    best["electrolyte_lines"] = len(el_list)
     return best
+
+
+def attempt_el(datas, electrode, offsets, broad, electrolyte_ppm, split=None, micro_phase=False):
+    """A mean fit that returns None when the solver fails."""
+    try:
+        return _mean_fit(
+            datas, electrode, offsets, broad, electrolyte_ppm, split=split, micro_phase=micro_phase
+        )
+    except (np.linalg.LinAlgError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------------------- main entry
@@ -366,6 +452,8 @@ def decompose(
     n_coef: int = 4,
     electrode_ppm: float | None = None,
     electrolyte: bool | str = "auto",
+    split: bool | str = "auto",
+    micro_phase: bool = False,
 ) -> xr.Dataset:
     """Fit bulk electrode, microstructure and electrolyte lines to paired spectrum series.
 
@@ -379,6 +467,9 @@ def decompose(
     drift : ``"smooth"`` (centres and widths as cubic B-splines in time) or ``"shared"``.
     n_coef : B-spline coefficients for ``drift="smooth"`` (fewer when the series is short).
     electrode_ppm : start the electrode line here instead of trying every maximum.
+    micro_phase : give the microstructure lines one series-wide phase in -45..+5 deg (dendrites
+        as thick as the skin depth) instead of the absorptive phase of thin ones.
+    split : try a second bulk electrode line (two electrodes at different shifts) by BIC.
     electrolyte : include the electrolyte line (``"auto"``: when some nucleus shows a peak above
         ``MIN_SNR`` noise sigma in the electrolyte window of the series mean).
 
@@ -426,7 +517,7 @@ def decompose(
         d0 = means[int(np.argmax([np.abs(m.y).max() / m.sigma[0] for m in means]))]
         sel = d0.window == 1
         el_ppm = float(d0.x[sel][np.argmax(np.abs(d0.y[0, sel]))])
-    best = choose_model(means, el_ppm, n_micro, broad, electrode_ppm)
+    best = choose_model(means, el_ppm, n_micro, broad, electrode_ppm, split, micro_phase)
     mvals = best["problem"].values(best["theta"])
     lines = best["problem"].lines
     widths = {ln.name: float(mvals["width"][0, 0, i]) for i, ln in enumerate(lines)}
@@ -436,8 +527,23 @@ def decompose(
     ]
     el = None
     if electrolyte:
-        el = float(mvals["center"][0, [ln.name for ln in lines].index("electrolyte")])
-    lines, groups = metal_lines(e, offs, broad=best["broad"], electrolyte_ppm=el, widths=widths)
+        el = [
+            float(mvals["center"][0, i])
+            for i, ln in enumerate(lines)
+            if ln.name.startswith("electrolyte")
+        ]
+    split_off = None
+    if best.get("split") is not None:
+        split_off = float(mvals["offset"][0, [ln.name for ln in lines].index("electrode_2")])
+    lines, groups = metal_lines(
+        e,
+        offs,
+        broad=best["broad"],
+        electrolyte_ppm=el,
+        widths=widths,
+        split=split_off,
+        micro_phase=micro_phase,
+    )
     datas = [_nucleus_data(s, electrolyte, mean=False) for s in spectra]
     hours = spectra[0]["hours"].values if "hours" in spectra[0].coords else np.arange(nt)
     mode = drift if nt >= 4 else "shared"
@@ -447,7 +553,7 @@ def decompose(
     init = {
         "center": {ln.name: float(mvals["offset"][0, i]) for i, ln in enumerate(lines)},
         "width": widths,
-        "psi": {"skin": float(mvals["psi"][0])},
+        "psi": {g.name: float(mvals["psi"][i]) for i, g in enumerate(best["problem"].groups)},
     }
     theta, chi2, sol = _fit(problem, problem.initial_theta(init))
     return _result(problem, theta, spectra, best, sol)
@@ -538,6 +644,7 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     ds.attrs.update(
         n_microstructure=int(best["n_micro"]),
         broad_electrode=int(best["broad"]),
+        split_electrode=int(best.get("split") is not None),
         model_choice="BIC on the series mean: "
         + "; ".join(f"{k}: {v:.1f}" for k, v in best["candidates"].items()),
         solver_status=int(sol.status),
