@@ -54,7 +54,7 @@ class AnalyzeOptions:
 
     exchange_per_h: float = 0.0
     n_boot: int | None = None
-    collapse_fraction: float = 0.05
+    collapse_fraction: float = 0.01
     seed: int = 0
 
 
