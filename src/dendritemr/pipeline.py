@@ -161,7 +161,20 @@ def _pair_li6(li7: xr.DataArray, li6: xr.DataArray) -> xr.DataArray:
     t7 = li7["time"].values
     t6 = li6["time"].values
     idx = np.abs(t6[None, :] - t7[:, None]).argmin(axis=1)
-    return li6.isel(time=idx)
+    out = li6.isel(time=idx)
+    out.attrs["paired_index"] = [int(i) for i in idx]
+    return out
+
+
+def _t1_map(study: Study) -> dict:
+    """``[t1_s]`` as ``{(group, nucleus): s}`` (metal T1s apply to both metal groups)."""
+    out = {}
+    for role, nuc in (("li7", "7Li"), ("li6", "6Li")):
+        for line, value in study.t1_s.get(role, {}).items():
+            groups = ("electrode", "microstructure") if line == "metal" else (line,)
+            for g in groups:
+                out[(g, nuc)] = float(value)
+    return out
 
 
 def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -> xr.Dataset:
@@ -169,171 +182,110 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
 
     Contract (what the rest of the pipeline relies on; keep it when the quantification changes)
     --------------------------------------------------------------------------------------------
-    Parameters: ``li7`` phased ``(time, ppm)`` 7Li spectra with acquisition attributes; ``li6``
-    the same for 6Li, already matched one-to-one to ``li7``'s time points, or None; ``study``.
+    Parameters: ``li7`` phased ``(time, ppm)`` 7Li spectra (their times are used); ``li6`` the
+    same for 6Li, already matched one-to-one to ``li7``'s time points (``attrs["paired_index"]``
+    names the 6Li experiments used), or None; ``study``.
 
     Returns an ``xarray.Dataset`` over ``time`` (the 7Li time points, same order) with, each with
     ``<name>_err`` (one standard error, same units; NaN where not computable):
 
     - ``metal_umol``: dendritic (non-electrode) metallic Li, umol of atoms (6Li + 7Li);
     - ``x6_metal``: 6Li atom fraction of that metal (NaN without 6Li data);
-    - ``x6_electrode``: 6Li atom fraction of the electrode metal line (interface end member);
-    - ``x6_electrolyte``: 6Li atom fraction of the electrolyte line (bulk end member);
+    - ``x6_electrode``: 6Li atom fraction of the electrode metal line (its surface layer);
+    - ``x6_electrolyte``: 6Li atom fraction of the electrolyte line per time point;
     - ``electrode_umol``: fully-visible-equivalent amount behind the electrode line.
 
     and ``attrs``: ``method`` (one line), ``limitations`` (JSON list of sentences), ``calibration``
     (JSON). Raises :class:`~dendritemr.errors.DendriteMRError` for bad data only; anything that
     merely cannot be computed is NaN plus a sentence in ``limitations``.
 
-    Implementation (today's public quant API: :func:`dendritemr.quant.run.quantify_series`,
-    :func:`dendritemr.quant.split.fit_metal` / ``split_metal``, :mod:`dendritemr.quant.isotopes`):
-    7Li microstructure and electrode areas per time point, calibrated on the electrode line
-    (face area ``2 x [cell] electrode_area_cm2``, skin-depth surface layer). That calibration is
-    signal per umol of *electrode* Li, so 7Li atoms of the microstructure are
-    ``umol_equiv (1 - x6_electrode)`` and atoms ``n7 / (1 - x6_metal)``. With 6Li data the 6Li
-    microstructure and electrode areas come from the same split of the 6Li series; the instrument
-    ratio K is calibrated on the electrolyte line of the study's first usable ``[[reference]]``
-    (relaxed: no saturation correction), else on the electrolyte line of the first time point (known
-    ``[isotopes] x6_electrolyte``, T1 from ``[t1_s]``), else on its electrode lines (assumed at
-    ``[isotopes] x6_electrode``, bulk-metal correction); x6 per time point from
-    :func:`~dendritemr.quant.isotopes.x6_from_pair` with the sub-skin-depth correction.
+    Implementation: the joint 6Li/7Li decomposition of the raw series
+    (:func:`dendritemr.quant.decompose.decompose` on :func:`dendritemr.quant.run.fit_spectra`,
+    microstructure phase free for dendrites near the skin depth) and atoms from both areas
+    (:mod:`dendritemr.quant.atoms`). K: the electrolyte line of the first usable
+    ``[[reference]]`` (relaxed unless said otherwise), else the electrolyte line of the first
+    pair at ``[isotopes] x6_electrolyte``. C7: the electrode line of the first pair (face area
+    ``2 x [cell] electrode_area_cm2``) at its measured x6 (else ``[isotopes] x6_electrode``).
     """
-    from dendritemr.quant.isotopes import (
-        InstrumentRatio,
-        LineCorrection,
-        calibrate_k,
-        correction_ratio,
-        x6_from_pair,
-    )
-    from dendritemr.quant.run import (
-        fit_lines,
-        noise_correlation,
-        quantify_series,
-        repetition_time,
-    )
-    from dendritemr.quant.split import fit_metal, split_metal
+    from dendritemr.errors import ProcessingError
+    from dendritemr.quant import atoms as A
+    from dendritemr.quant.decompose import decompose
+    from dendritemr.quant.run import acquisition, fit_spectra
 
     n = li7.sizes["time"]
-    limits: list[str] = []
-    for series in (li7, li6):
-        # the series reader drops attributes that vary between experiments; the study
-        # loader checked the field of the first experiment of each role
-        if series is not None and not series.attrs.get("field_t") and study.field_t:
-            series.attrs["field_t"] = study.field_t
     nan = np.full(n, np.nan)
-    x6_el = study.x6_electrode if study.x6_electrode is not None else None
-    t1_7 = study.t1_s.get("li7", {}).get("metal")
-    cal = None
-    if study.electrode_area_cm2:
-        cal = {"electrode_face_area_cm2": 2.0 * study.electrode_area_cm2}
-    else:
-        limits.append("no [cell] electrode_area_cm2: amounts not calibrated (areas only)")
+    limits: list[str] = []
+    calib: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        s7 = fit_spectra(study.li7)
+        series = [s7]
+        if li6 is not None:
+            s6 = fit_spectra(study.li6).isel(time=list(li6.attrs["paired_index"]))
+            s6 = s6.assign_coords(hours=("time", s7["hours"].values))
+            series.append(s6)
         try:
-            q7 = quantify_series(li7, cal, temperature_k=study.temperature_k, t1_s=t1_7)
-        except ValueError as exc:
-            raise DataError(study.li7, f"7Li quantification failed: {exc}") from None
-    a7 = {k: np.asarray(v, float) for k, v in q7["areas"].items()}
-    if cal is not None:
-        equiv = np.asarray(q7["microstructure"]["umol"], float)
-        equiv_err = np.asarray(q7["microstructure"]["umol_err"], float)
-        electrode = np.asarray(q7["electrode"]["umol"], float)
-        electrode_err = np.asarray(q7["electrode"]["umol_err"], float)
-    else:
-        equiv, equiv_err, electrode, electrode_err = nan, nan, nan, nan
-    comp = x6_el if x6_el is not None else 0.0759
-    if x6_el is None:
-        limits.append("no [isotopes] x6_electrode: electrode taken as natural Li (x6 0.0759)")
-    n7, n7_err = equiv * (1.0 - comp), equiv_err * (1.0 - comp)
-    x6, x6_err = nan.copy(), nan.copy()
-    x6e, x6e_err = nan.copy(), nan.copy()
-    calib: dict[str, Any] = {"li7": q7.get("calibration")}
+            ds = decompose(series)
+        except ProcessingError as exc:
+            raise DataError(study.li7, f"line decomposition failed: {exc}") from None
+    field = float(s7.attrs.get("field_t") or study.field_t)
+    relax = A.Relaxation(_t1_map(study), study.temperature_k)
+    acq7 = acquisition(s7)
+    calib["model"] = ds.attrs["model_choice"]
+    x6 = x6e = x6l = nan
+    x6_err = x6e_err = x6l_err = nan
+    k = None
     if li6 is None:
         limits.append(
             "no 6Li data: x6 of the metal, the interface fraction, the metal per route and "
             "route-named stages cannot be computed; metal amounts assume the metal has the "
             "electrode's isotope composition"
         )
-        atoms = n7 / (1.0 - comp)
-        atoms_err = n7_err / (1.0 - comp)
-    elif x6_el is None:
-        limits.append("6Li data but no [isotopes] x6_electrode: K cannot be calibrated, no x6")
-        atoms, atoms_err = n7 / (1.0 - comp), n7_err / (1.0 - comp)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit6 = fit_metal(li6)
-            p6 = {k: np.asarray(v, float) for k, v in split_metal(fit6, li6).items()}
-        inflate = np.sqrt(noise_correlation(li6.isel(time=0)))
-        for key in [k for k in p6 if k.endswith("_err")]:
-            p6[key] = p6[key] * inflate
-        field = float(li7.attrs.get("field_t") or study.field_t)
-        tr6, tr7 = repetition_time(li6.attrs), repetition_time(li7.attrs)
-        t1 = study.t1_s
-
-        def ratio(morph: str) -> float:
-            corr = LineCorrection(
-                morph, t1_6_s=t1.get("li6", {}).get("metal"), t1_7_s=t1.get("li7", {}).get("metal")
-            )
-            return correction_ratio(
-                corr, field_t=field, tr6_s=tr6, tr7_s=tr7, temperature_k=study.temperature_k
-            )["total"]
-
-        r_bulk, r_micro = ratio("bulk"), ratio("micro")
-        k, k_line = None, ""
+        acq6 = acquisition(series[1])
         for ref in study.references:
-            # a reference of known composition measured like the sample (relaxed first)
             if k is not None or ref.li6 is None or ref.li7 is None:
                 continue
-            line = "electrolyte" if "electrolyte" in ref.x6 else None
-            if line is None:
+            if "electrolyte" not in ref.x6:
                 continue
             try:
-                r6s, r7s = _load(ref.li6, "reference"), _load(ref.li7, "reference")
-                corr = LineCorrection(
-                    "none",
-                    t1_6_s=None if ref.relaxed else t1.get("li6", {}).get("electrolyte"),
-                    t1_7_s=None if ref.relaxed else t1.get("li7", {}).get("electrolyte"),
-                )
-                r_ref = correction_ratio(
-                    corr,
-                    field_t=field,
-                    tr6_s=repetition_time(r6s.attrs),
-                    tr7_s=repetition_time(r7s.attrs),
-                    temperature_k=study.temperature_k,
-                )["total"]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    l6, l7 = fit_lines(r6s, ref.li6), fit_lines(r7s, ref.li7)
-                k = calibrate_k(
-                    *l6[line], *l7[line], ref.x6[line], r_ref, ref.x6_err.get(line, 0.0)
+                    r7, r6 = fit_spectra(ref.li7), fit_spectra(ref.li6)
+                    n_ref = min(r7.sizes["time"], r6.sizes["time"])
+                    r7, r6 = r7.isel(time=slice(0, n_ref)), r6.isel(time=slice(0, n_ref))
+                    r6 = r6.assign_coords(hours=("time", r7["hours"].values))
+                    rds = decompose([r7, r6])
+                rrelax = A.Relaxation({} if ref.relaxed else _t1_map(study), study.temperature_k)
+                k = A.calibrate_k_from_line(
+                    rds,
+                    "electrolyte",
+                    ref.x6["electrolyte"],
+                    acquisition(r6),
+                    acquisition(r7),
+                    rrelax,
+                    field,
+                    time_index=None,
+                    x6_err=ref.x6_err.get("electrolyte", 0.0),
                 )
-                k_line = f"reference '{ref.name}', {line} line"
+                calib["k_line"] = f"reference '{ref.name}', electrolyte line"
             except (DendriteMRError, ValueError) as exc:
                 limits.append(f"reference '{ref.name}' not usable for K ({exc})")
         if k is None and study.x6_electrolyte is not None:
-            # the electrolyte line (an insulator: no skin depth) at the first time point, of
-            # known composition [isotopes] x6_electrolyte; its T1 from [t1_s] (else relaxed)
-            corr = LineCorrection(
-                "none",
-                t1_6_s=t1.get("li6", {}).get("electrolyte"),
-                t1_7_s=t1.get("li7", {}).get("electrolyte"),
-            )
-            r_el = correction_ratio(
-                corr, field_t=field, tr6_s=tr6, tr7_s=tr7, temperature_k=study.temperature_k
-            )["total"]
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    l6 = fit_lines(li6.isel(time=[0]), study.li6)
-                    l7 = fit_lines(li7.isel(time=[0]), study.li7)
-                k = calibrate_k(
-                    *l6["electrolyte"], *l7["electrolyte"], study.x6_electrolyte, r_el,
-                    study.x6_electrolyte_err,
-                )  # fmt: skip
-                k_line = "electrolyte, first time point"
-                if "electrolyte" not in t1.get("li6", {}):
+                k = A.calibrate_k_from_line(
+                    ds,
+                    "electrolyte",
+                    study.x6_electrolyte,
+                    acq6,
+                    acq7,
+                    relax,
+                    field,
+                    time_index=0,
+                    x6_err=study.x6_electrolyte_err,
+                )
+                calib["k_line"] = "electrolyte line, first pair ([isotopes] x6_electrolyte)"
+                if ("electrolyte", "6Li") not in relax.t1_s:
                     limits.append(
                         "no [t1_s] li6 electrolyte T1: the electrolyte line is taken as fully "
                         "relaxed when K is calibrated on it"
@@ -341,77 +293,77 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             except (DendriteMRError, ValueError) as exc:
                 limits.append(f"K not calibrated on the electrolyte line ({exc})")
         if k is None:
-            try:
-                k = calibrate_k(
-                    p6["electrode"][0],
-                    p6["electrode_err"][0],
-                    a7["electrode"][0],
-                    a7["electrode_err"][0],
-                    x6_el,
-                    r_bulk,
-                    study.x6_electrode_err,
-                )
-                k_line = "electrode, first time point (assumed at [isotopes] x6_electrode)"
-            except ValueError as exc:
-                limits.append(f"K not calibrated on the first electrode lines ({exc}): no x6")
-        if k is not None:
-            calib["k"] = {"k": k.k, "rel_err": k.rel_err, "line": k_line}
-            good = (p6["microstructure"] > 0) & (a7["microstructure"] > 0)
-            if good.any():
-                xs, es = x6_from_pair(
-                    p6["microstructure"][good],
-                    p6["microstructure_err"][good],
-                    a7["microstructure"][good],
-                    a7["microstructure_err"][good],
-                    k,
-                    r_micro,
-                )
-                x6[good], x6_err[good] = xs, es
-            if (~good).any():
+            limits.append("no reference and no [isotopes] x6_electrolyte: K unknown, no x6")
+        else:
+            calib["k"] = {"k": k[0], "rel_err": k[1]}
+            x = A.x6_series(ds, k[0], k[1], acq6, acq7, relax, field)
+            x6 = x["x6"].sel(group="microstructure").values
+            x6_err = x["x6_err"].sel(group="microstructure").values
+            x6e = x["x6"].sel(group="electrode").values
+            x6e_err = x["x6_err"].sel(group="electrode").values
+            x6l = x["x6"].sel(group="electrolyte").values
+            x6l_err = x["x6_err"].sel(group="electrolyte").values
+            bad = int(np.sum(~np.isfinite(x6)))
+            if bad:
                 limits.append(
-                    f"{int((~good).sum())} of {n} time points: microstructure area <= 0 in 6Li "
-                    "or 7Li, x6 not computable there"
+                    f"{bad} of {n} time points: microstructure area <= 0 in 6Li or 7Li, "
+                    "x6 not computable there"
                 )
-            ge = (p6["electrode"] > 0) & (a7["electrode"] > 0)
-            if ge.any():
-                k_rel = InstrumentRatio(k.k, 0.0)  # relative to the first point (K from it)
-                xs, es = x6_from_pair(
-                    p6["electrode"][ge],
-                    p6["electrode_err"][ge],
-                    a7["electrode"][ge],
-                    a7["electrode_err"][ge],
-                    k_rel,
-                    r_bulk,
-                )
-                x6e[ge], x6e_err[ge] = xs, es
-        with np.errstate(invalid="ignore", divide="ignore"):
-            atoms = n7 / (1.0 - x6)
-            atoms_err = np.abs(atoms) * np.hypot(n7_err / np.abs(n7), x6_err / np.abs(1.0 - x6))
-    limits.append(
-        "x6 of the electrolyte line per time point is not available from the current "
-        "quantification: the bulk end member is the study's x6_electrolyte"
-    )
-    ds = xr.Dataset(
+    metal = metal_err = electrode = electrode_err = nan
+    cal = None
+    if not study.electrode_area_cm2:
+        limits.append("no [cell] electrode_area_cm2: amounts not calibrated (areas only)")
+    else:
+        xe = float(x6e[0]) if np.isfinite(x6e[0]) else study.x6_electrode
+        if xe is None:
+            xe = 0.0759
+            limits.append("no [isotopes] x6_electrode: electrode taken as natural Li (x6 0.0759)")
+        try:
+            cal = A.electrode_calibration(
+                ds, 2.0 * study.electrode_area_cm2, acq7, relax, field, x6_electrode=xe
+            )
+        except (DendriteMRError, ValueError) as exc:
+            cal = None
+            limits.append(f"amounts not calibrated: {exc}")
+    if cal is not None:
+        calib["li7"] = cal
+        am = A.amount_series(
+            ds,
+            cal["c7_signal_per_umol"],
+            cal["rel_err"],
+            acq7,
+            relax,
+            field,
+            acq6=acquisition(series[1]) if k is not None else None,
+            k=None if k is None else k[0],
+            k_rel_err=0.0 if k is None else k[1],
+            x6_assumed=study.x6_electrode if study.x6_electrode is not None else 0.0759,
+        )
+        metal = am["umol"].sel(group="microstructure").values
+        metal_err = am["umol_err"].sel(group="microstructure").values
+        electrode = am["umol"].sel(group="electrode").values
+        electrode_err = am["umol_err"].sel(group="electrode").values
+        calib["atoms_from"] = am.attrs["atoms_from"]
+    return xr.Dataset(
         {
-            "metal_umol": ("time", atoms, {"units": "umol"}),
-            "metal_umol_err": ("time", atoms_err, {"units": "umol"}),
+            "metal_umol": ("time", metal, {"units": "umol"}),
+            "metal_umol_err": ("time", metal_err, {"units": "umol"}),
             "x6_metal": ("time", x6),
             "x6_metal_err": ("time", x6_err),
             "x6_electrode": ("time", x6e),
             "x6_electrode_err": ("time", x6e_err),
-            "x6_electrolyte": ("time", nan.copy()),
-            "x6_electrolyte_err": ("time", nan.copy()),
+            "x6_electrolyte": ("time", x6l),
+            "x6_electrolyte_err": ("time", x6l_err),
             "electrode_umol": ("time", electrode, {"units": "umol"}),
             "electrode_umol_err": ("time", electrode_err, {"units": "umol"}),
         },
         coords={"time": li7["time"].values},
         attrs={
-            "method": "quant.run.quantify_series (7Li) + quant.split (6Li) + quant.isotopes",
+            "method": "quant.decompose (joint 6Li/7Li complex fit) + quant.atoms",
             "limitations": json.dumps(limits),
             "calibration": json.dumps(calib, default=str),
         },
     )
-    return ds
 
 
 def _clean(values) -> list:

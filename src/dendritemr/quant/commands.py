@@ -81,6 +81,18 @@ _MODEL_OPTS = [
         help="Number of microstructure lines (auto: BIC on the series mean).",
     ),
     click.option(
+        "--micro-phase/--no-micro-phase",
+        default=True,
+        help="Microstructure lines share one fitted phase in -45..+5 deg (dendrites near the "
+        "skin depth; default) or are absorptive (thin filaments).",
+    ),
+    click.option(
+        "--split-electrode",
+        type=click.Choice(["no", "yes", "auto"]),
+        default="no",
+        help="A second bulk electrode line (electrodes at different shifts).",
+    ),
+    click.option(
         "--broad",
         type=click.Choice(["auto", "yes", "no"]),
         default="auto",
@@ -89,10 +101,12 @@ _MODEL_OPTS = [
 ]
 
 
-def _model_kw(n_micro, broad):
+def _model_kw(n_micro, broad, micro_phase, split_electrode):
     return {
         "n_micro": n_micro if n_micro == "auto" else int(n_micro),
         "broad": broad if broad == "auto" else broad == "yes",
+        "micro_phase": micro_phase,
+        "split": split_electrode if split_electrode == "auto" else split_electrode == "yes",
     }
 
 
@@ -148,6 +162,8 @@ def quantify(
     t1_items,
     temperature_k,
     n_micro,
+    micro_phase,
+    split_electrode,
     broad,
     as_json,
 ) -> None:
@@ -171,7 +187,7 @@ def quantify(
             x6_electrode=x6_electrode,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode),
         )
     except DendriteMRError as exc:
         exit_with(exc)
@@ -219,6 +235,8 @@ def isotopes(
     t1_items,
     temperature_k,
     n_micro,
+    micro_phase,
+    split_electrode,
     broad,
     as_json,
 ) -> None:
@@ -252,7 +270,7 @@ def isotopes(
             known_line=known,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode),
         )
     except DendriteMRError as exc:
         exit_with(exc)

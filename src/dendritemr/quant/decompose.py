@@ -452,8 +452,8 @@ def decompose(
     n_coef: int = 4,
     electrode_ppm: float | None = None,
     electrolyte: bool | str = "auto",
-    split: bool | str = "auto",
-    micro_phase: bool = False,
+    split: bool | str = False,
+    micro_phase: bool = True,
 ) -> xr.Dataset:
     """Fit bulk electrode, microstructure and electrolyte lines to paired spectrum series.
 
@@ -467,9 +467,12 @@ def decompose(
     drift : ``"smooth"`` (centres and widths as cubic B-splines in time) or ``"shared"``.
     n_coef : B-spline coefficients for ``drift="smooth"`` (fewer when the series is short).
     electrode_ppm : start the electrode line here instead of trying every maximum.
-    micro_phase : give the microstructure lines one series-wide phase in -45..+5 deg (dendrites
-        as thick as the skin depth) instead of the absorptive phase of thin ones.
-    split : try a second bulk electrode line (two electrodes at different shifts) by BIC.
+    micro_phase : give the microstructure lines one series-wide phase in -45..+5 deg (default:
+        dendrites as thick as the skin depth have a partial skin phase, exact cylinder
+        visibility); ``False``: absorptive (filaments much thinner than the skin depth).
+    split : a second bulk electrode line (two electrodes at different shifts): ``True``,
+        ``False`` (default) or ``"auto"`` (BIC). Off by default: on the simulated cell the BIC
+        takes it and it then absorbs dendritic metal near the electrode shift.
     electrolyte : include the electrolyte line (``"auto"``: when some nucleus shows a peak above
         ``MIN_SNR`` noise sigma in the electrolyte window of the series mean).
 

@@ -422,6 +422,8 @@ def analyse_pair(
     temperature_k: float = 298.15,
     n_micro: int | str = "auto",
     broad: bool | str = "auto",
+    micro_phase: bool = True,
+    split: bool | str = False,
 ) -> dict[str, Any]:
     """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
 
@@ -467,7 +469,7 @@ def analyse_pair(
         series.append(s6)
     try:
         relax = A.Relaxation(dict(t1 or {}), temperature_k)
-        ds = decompose(series, n_micro=n_micro, broad=broad)
+        ds = decompose(series, n_micro=n_micro, broad=broad, micro_phase=micro_phase, split=split)
     except ProcessingError as exc:
         raise DataError(li7, str(exc)) from exc
     acq7 = acquisition(s7)
@@ -518,7 +520,7 @@ def analyse_pair(
                     )
                 n_ref = 0 if group == "electrolyte" else "auto"
                 try:
-                    rds = decompose([r7, r6], n_micro=n_ref, broad=broad)
+                    rds = decompose([r7, r6], n_micro=n_ref, broad=broad, micro_phase=micro_phase)
                 except ProcessingError as exc:
                     raise DataError(r7p, f"reference: {exc}") from exc
                 kk = A.calibrate_k_from_line(
