@@ -3,9 +3,10 @@
 Draws N noise realisations of a resolved pair at 9.4 T (electrode x6 0.95, 4 ppm, -30 deg skin
 phase; microstructure x6 0.5 at +18 ppm, 7 ppm; natural LLZO), written by tests/quant/pairgen.py
 (numpy only), read back and fitted with the joint decomposition (model fixed to one
-microstructure line, absorptive as generated, so that every draw fits the same model), K from a natural-abundance
-reference pair. Prints, per SNR, the fraction of draws whose 2-SE interval covers the true x6
-(nominal 95.4 %), the mean bias and the ratio of the scatter to the mean reported SE.
+microstructure line, absorptive as generated: every draw fits the same model), K from a
+natural-abundance reference pair. Prints, per SNR, the fraction of draws whose 2-SE interval
+covers the true x6 (nominal 95.4 %), the mean bias and the ratio of the scatter to the mean
+reported SE.
 
 Run: ``python benchmarks/bench_x6_coverage.py [--draws 200] [--snr 30 300]``.
 """
