@@ -34,9 +34,9 @@ def test_every_out_command_follows_the_rule():
 def test_analyze_creates_the_folder_holding_its_results(tmp_path):
     out = tmp_path / "results" / "run1"
     res = CliRunner().invoke(main, ["analyze", str(tmp_path / "no-study"), "--out", str(out)])
-    assert f"created folder {out.parent}" in res.output
-    assert res.exit_code == 2  # the study is missing: one-line error, nothing written in run1
-    assert not out.exists()
+    assert res.exit_code == 2  # the study is missing: one-line error, nothing left behind
+    assert len(res.output.strip().splitlines()) == 1
+    assert not out.exists() and not out.parent.exists()
 
 
 def test_out_that_is_a_file_is_a_one_line_error(tmp_path):

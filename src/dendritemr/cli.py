@@ -160,7 +160,8 @@ _OUT_KIND = {
 
 def _create_out_folder_first(command: click.Command) -> None:
     """One rule for every command: a missing ``--out`` folder is created (with its parents)
-    and ``created folder PATH`` is printed on stderr (docs/data-model.md)."""
+    and ``created folder PATH`` is printed on stderr once the command succeeded; a command
+    that fails on bad input removes the (still empty) folder it created (docs/data-model.md)."""
     kind = _OUT_KIND.get(command.name or "")
     if kind is None or command.callback is None:
         return
@@ -171,15 +172,26 @@ def _create_out_folder_first(command: click.Command) -> None:
         from dendritemr.model.storage import create_output_folder
 
         out = kwargs.get("out")
-        new = out is not None and not Path(out).exists()
-        if out is not None:
+        target = None if out is None else (Path(out) if kind == "folder" else Path(out).parent)
+        new_out = out is not None and not Path(out).exists()
+        created = False
+        if target is not None:
             try:
-                create_output_folder(Path(out) if kind == "folder" else Path(out).parent)
+                created = create_output_folder(target, announce=False)
             except DendriteMRError as exc:
                 exit_with(exc)
-        result = callback(*args, **kwargs)
-        if kind == "atomic" and new and Path(out).is_dir():
-            click.echo(f"created folder {out}", err=True)
+        try:
+            result = callback(*args, **kwargs)
+        except SystemExit as exc:
+            # bad input: leave nothing behind (a folder this run created and left empty)
+            if exc.code not in (0, None) and created and not any(target.iterdir()):
+                target.rmdir()
+            raise
+        if kind == "atomic":
+            if new_out and Path(out).is_dir():
+                click.echo(f"created folder {out}", err=True)
+        elif created:
+            click.echo(f"created folder {target}", err=True)
         return result
 
     command.callback = run
