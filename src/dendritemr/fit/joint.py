@@ -416,19 +416,20 @@ class JointProblem:
                 target[:, row, o : o + n] += cw.real
                 target[:, row, o + n : o + 2 * n] += cw.imag
 
-            li = 0
-            for b in self.blocks[: self.n_local]:
-                if b.k == k:
-                    if b.kind == "phi0":
-                        put(local, li, 1j * total)
-                    elif b.kind == "area":
-                        put(local, li, ep[:, b.line])
-                    else:
-                        j, pw = divmod(b.extra, self.n_pow)
-                        curve = np.where(nuc.window == j, nuc.xn**pw, 0.0)[None, :]
-                        curve = np.broadcast_to(curve, (nt, n))
-                        put(local, li, curve if b.kind == "base_re" else 1j * curve)
-                li += 1
+            # local blocks of nucleus k are contiguous: phi0, areas, (base_re, base_im) per term
+            k0 = self.local_index("phi0", k)
+            base = []
+            for j in range(nuc.n_windows * self.n_pow):
+                win, pw = divmod(j, self.n_pow)
+                c = np.where(nuc.window == win, nuc.xn**pw, 0.0).astype(complex)
+                base += [c, 1j * c]
+            curves = [1j * total[:, None, :], ep]
+            if base:
+                curves.append(np.broadcast_to(np.array(base)[None], (nt, len(base), n)))
+            allc = np.concatenate(curves, axis=1) * w[:, :, None]
+            m_k = allc.shape[1]
+            local[:, k0 : k0 + m_k, o : o + n] = allc.real
+            local[:, k0 : k0 + m_k, o + n : o + 2 * n] = allc.imag
             for b in self.blocks[self.n_local :]:
                 gs = b.start - g0
                 size = b.basis.shape[1]
