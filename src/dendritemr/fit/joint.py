@@ -43,6 +43,7 @@ from scipy import sparse
 
 from dendritemr.fit.covariance import block_arrow_covariance
 from dendritemr.fit.drift import time_basis
+from dendritemr.fit.problem import BlockArrowLayout
 
 __all__ = ["Line", "PhaseGroup", "NucleusData", "JointProblem", "complex_lorentzian"]
 
@@ -148,7 +149,7 @@ class _Block:
     basis: np.ndarray | None = None  # None: local (one entry per time)
 
 
-class JointProblem:
+class JointProblem(BlockArrowLayout):
     """Residual, Jacobian and covariance of the joint model (see the module docstring).
 
     Parameters
@@ -458,27 +459,6 @@ class JointProblem:
                 for c in range(size):
                     put(glob, gs + c, curve * b.basis[:, c : c + 1])
         return local, glob
-
-    def _pattern(self):
-        if self._csr is None:
-            nt = self.n_time
-            per_row = self.n_local + self.n_global
-            cols = np.empty((nt, per_row), dtype=np.int64)
-            cols[:, : self.n_local] = np.arange(self.n_local)[None, :] * nt + np.arange(nt)[:, None]
-            cols[:, self.n_local :] = self.n_local * nt + np.arange(self.n_global)[None, :]
-            indices = np.repeat(cols[:, None, :], self.n_ppm, axis=1).ravel()
-            indptr = np.arange(nt * self.n_ppm + 1, dtype=np.int64) * per_row
-            self._csr = (indices, indptr)
-        return self._csr
-
-    def assemble(self, local: np.ndarray, glob: np.ndarray) -> sparse.csr_matrix:
-        """CSR Jacobian from blocks (the layout of :class:`SeriesProblem`)."""
-        blocks = np.concatenate([local, glob], axis=1) if glob.size else local
-        data = np.ascontiguousarray(blocks.transpose(0, 2, 1)).ravel()
-        indices, indptr = self._pattern()
-        return sparse.csr_matrix(
-            (data, indices, indptr), shape=(self.n_time * self.n_ppm, self.n_theta)
-        )
 
     def jacobian(self, theta: np.ndarray, fixed=None) -> sparse.csr_matrix:
         """Weighted Jacobian as a CSR matrix."""

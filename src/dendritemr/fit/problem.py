@@ -56,7 +56,43 @@ class Block:
         return self.basis.shape[1] if self.basis is not None else -1
 
 
-class SeriesProblem:
+class BlockArrowLayout:
+    """CSR assembly shared by the series problems: ``n_time`` spectra of ``n_ppm`` residuals,
+    ``n_local`` per-spectrum parameter blocks (block ``b`` of spectrum ``t`` at
+    ``b * n_time + t``) and ``n_global`` series-wide coefficients after them (``_csr`` caches
+    the pattern; set it to ``None`` in ``__init__``)."""
+
+    n_time: int
+    n_ppm: int
+    n_local: int
+    n_global: int
+    n_theta: int
+    _csr: tuple[np.ndarray, np.ndarray] | None
+
+    def _pattern(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fixed CSR pattern, built on first use: row (t, n) holds the local columns
+        ``b * n_time + t``, then all globals."""
+        if self._csr is None:
+            nt = self.n_time
+            per_row = self.n_local + self.n_global
+            cols = np.empty((nt, per_row), dtype=np.int64)
+            cols[:, : self.n_local] = np.arange(self.n_local)[None, :] * nt + np.arange(nt)[:, None]
+            cols[:, self.n_local :] = self.n_local * nt + np.arange(self.n_global)[None, :]
+            indices = np.repeat(cols[:, None, :], self.n_ppm, axis=1).ravel()
+            indptr = np.arange(nt * self.n_ppm + 1, dtype=np.int64) * per_row
+            self._csr = (indices, indptr)
+        return self._csr
+
+    def assemble(self, local: np.ndarray, glob: np.ndarray) -> sparse.csr_matrix:
+        """CSR matrix from the blocks of :meth:`jacobian_blocks` (or transformed ones)."""
+        blocks = np.concatenate([local, glob], axis=1) if glob.size else local
+        data = np.ascontiguousarray(blocks.transpose(0, 2, 1)).ravel()
+        shape = (self.n_time * self.n_ppm, self.n_theta)
+        indices, indptr = self._pattern()
+        return sparse.csr_matrix((data, indices, indptr), shape=shape)
+
+
+class SeriesProblem(BlockArrowLayout):
     """Residual and Jacobian of a :class:`SeriesModel` on a series of real spectra.
 
     Parameters
@@ -119,20 +155,6 @@ class SeriesProblem:
         self.n_theta = start
         self.lower = np.concatenate(lo) if lo else np.zeros(0)
         self.upper = np.concatenate(hi) if hi else np.zeros(0)
-
-    def _pattern(self) -> tuple[np.ndarray, np.ndarray]:
-        """Fixed CSR pattern, built on first use: row (t, n) holds the local columns
-        ``b * n_time + t``, then all globals."""
-        if self._csr is None:
-            nt = self.n_time
-            per_row = self.n_local + self.n_global
-            cols = np.empty((nt, per_row), dtype=np.int64)
-            cols[:, : self.n_local] = np.arange(self.n_local)[None, :] * nt + np.arange(nt)[:, None]
-            cols[:, self.n_local :] = self.n_local * nt + np.arange(self.n_global)[None, :]
-            indices = np.repeat(cols[:, None, :], self.n_ppm, axis=1).ravel()
-            indptr = np.arange(nt * self.n_ppm + 1, dtype=np.int64) * per_row
-            self._csr = (indices, indptr)
-        return self._csr
 
     # ------------------------------------------------------------------ values
     def values(self, theta: np.ndarray, fixed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -233,14 +255,6 @@ class SeriesProblem:
         local = np.concatenate(cols, axis=1) if cols else empty
         glob = np.concatenate(gcols, axis=1) if gcols else empty
         return local, glob
-
-    def assemble(self, local: np.ndarray, glob: np.ndarray) -> sparse.csr_matrix:
-        """CSR matrix from the blocks of :meth:`jacobian_blocks` (or transformed ones)."""
-        blocks = np.concatenate([local, glob], axis=1) if glob.size else local
-        data = np.ascontiguousarray(blocks.transpose(0, 2, 1)).ravel()
-        shape = (self.n_time * self.n_ppm, self.n_theta)
-        indices, indptr = self._pattern()
-        return sparse.csr_matrix((data, indices, indptr), shape=shape)
 
     def jacobian(self, theta: np.ndarray, fixed: dict[str, np.ndarray]) -> sparse.csr_matrix:
         """Weighted Jacobian d residual / d theta as a CSR matrix."""
