@@ -34,24 +34,7 @@ SCALES = {"7Li": 2.0e7, "6Li": 1.0e8}
 
 
 def write(root, name, lines, snr, seed):
-    rng = np.random.default_rng(seed)
-    out = {}
-    for nuc in ("7Li", "6Li"):
-        y, p = pg.fid(
-            nuc,
-            lines,
-            field_t=FIELD,
-            td=8192,
-            sw_ppm=800.0,
-            o1_ppm=130.0,
-            snr=snr,
-            rng=rng,
-            grpdly=67.98,
-            phase0_deg=25.0,
-        )
-        out[nuc] = pg.write_experiment(
-            root / name / nuc / "1", nuc, y, p, GRPDLY=67.98, scale=SCALES[nuc]
-        )
+    out = pg.write_pair(root / name, lines, snr=snr, seed=seed, scales=SCALES, field_t=FIELD)
     return fit_spectra(out["7Li"]), fit_spectra(out["6Li"])
 
 

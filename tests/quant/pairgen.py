@@ -129,3 +129,26 @@ def write_experiment(folder: Path, nucleus: str, y: np.ndarray, params: dict, **
     inter[0::2], inter[1::2] = data.real, data.imag
     inter.tofile(folder / "fid")
     return folder
+
+
+def write_pair(
+    folder: Path,
+    lines: list[GenLine],
+    *,
+    snr: float,
+    seed: int,
+    scales: dict[str, float] | None = None,
+    field_t: float = 9.4,
+    phase0_deg: dict[str, float] | None = None,
+) -> dict[str, Path]:
+    """A 7Li and a 6Li experiment (``folder/7Li/1``, ``folder/6Li/1``) of the same lines at
+    9.4 T (800 ppm, TD 8192, GRPDLY 67.98); ``scales`` fixes the receiver gain per nucleus."""
+    rng = np.random.default_rng(seed)
+    phases = phase0_deg or {"7Li": 25.0, "6Li": 25.0}
+    out = {}
+    for nuc in ("7Li", "6Li"):
+        y, p = fid(nuc, lines, field_t=field_t, td=8192, sw_ppm=800.0, o1_ppm=130.0, snr=snr,
+                   rng=rng, grpdly=67.98, phase0_deg=phases[nuc])  # fmt: skip
+        scale = scales[nuc] if scales else 50.0 / p["noise_sigma"]
+        out[nuc] = write_experiment(folder / nuc / "1", nuc, y, p, GRPDLY=67.98, scale=scale)
+    return out

@@ -21,25 +21,10 @@ NAT = 0.0759
 
 
 def _write(tmp, name, lines, snr, seed, scales=None, phase0=25.0):
-    rng = np.random.default_rng(seed)
-    out, used = {}, {}
-    for nuc in ("7Li", "6Li"):
-        y, p = pg.fid(
-            nuc,
-            lines,
-            field_t=FIELD,
-            td=8192,
-            sw_ppm=800.0,
-            o1_ppm=130.0,
-            snr=snr,
-            rng=rng,
-            grpdly=67.98,
-            phase0_deg=phase0 if nuc == "7Li" else phase0 - 40.0,
-        )
-        scale = scales[nuc] if scales else 50.0 / p["noise_sigma"]
-        used[nuc] = scale
-        out[nuc] = pg.write_experiment(tmp / name / nuc / "1", nuc, y, p, GRPDLY=67.98, scale=scale)
-    return out, used
+    # the two isotopes' spectra get different receiver phases
+    phases = {"7Li": phase0, "6Li": phase0 - 40.0}
+    out = pg.write_pair(tmp / name, lines, snr=snr, seed=seed, scales=scales, phase0_deg=phases)
+    return out, scales
 
 
 def _reference(tmp, scales):
