@@ -54,15 +54,24 @@ ProfileFunc = Callable[[np.ndarray, np.ndarray, np.ndarray, bool], tuple[np.ndar
 
 
 def _lorentz(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
+    # z = 1 / (g - i u) = (g + i u) / (g^2 + u^2);  A + i D = z / pi,  d z/du = i z^2,
+    # d z/dg = -z^2 with z^2 = (A^2 - D^2 + 2i A D) pi^2  (g = width / 2)
     g = 0.5 * width
-    den = 1.0 / (np.pi * (g * g + u * u))  # 1 / (pi (g^2 + u^2))
-    a, d = g * den, u * den
+    inv = np.asarray(u * u + g * g)
+    np.reciprocal(inv, out=inv)  # 1 / (g^2 + u^2)
+    a = inv * (g / np.pi)
+    d = np.multiply(u, inv, out=inv)
+    d *= 1.0 / np.pi
     if not derivs:
         return a, d
-    t1 = (2.0 * np.pi) * a * d  # 2 u g / (pi (g^2 + u^2)^2)
-    t2 = np.pi * (a - d) * (a + d)  # (g^2 - u^2) / (pi (g^2 + u^2)^2)
+    ad = np.asarray(a * d)
+    da_du = ad * (-2.0 * np.pi)  # -2 u g / (pi (g^2 + u^2)^2)
+    dd_dw = np.multiply(ad, -np.pi, out=ad)
+    dd_du = a - d
+    dd_du *= a + d
+    dd_du *= np.pi  # (g^2 - u^2) / (pi (g^2 + u^2)^2)
     zero = np.zeros((), dtype=float)
-    return a, d, -t1, t2, -0.5 * t2, -0.5 * t1, zero, zero
+    return a, d, da_du, dd_du, dd_du * -0.5, dd_dw, zero, zero
 
 
 def _gauss(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
