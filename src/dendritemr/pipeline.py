@@ -193,7 +193,12 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     - ``x6_metal``: 6Li atom fraction of that metal (NaN without 6Li data);
     - ``x6_electrode``: 6Li atom fraction of the electrode metal line (its surface layer);
     - ``x6_electrolyte``: 6Li atom fraction of the electrolyte line per time point;
-    - ``electrode_umol``: fully-visible-equivalent amount behind the electrode line.
+    - ``electrode_umol``: fully-visible-equivalent amount behind the electrode line;
+
+    and, for display (not per time point quantities: split them off before writing the
+    timeline), complex ``spectrum_<nucleus>``, ``model_<nucleus>``, ``residual_<nucleus>`` over
+    ``(time, ppm_<nucleus>)`` (:func:`dendritemr.quant.decompose.fit_curves`: the fitted
+    windows, rotated by each spectrum's zero-order phase),
 
     and ``attrs``: ``method`` (one line), ``limitations`` (JSON list of sentences), ``calibration``
     (JSON). Raises :class:`~dendritemr.errors.DendriteMRError` for bad data only; anything that
@@ -209,7 +214,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     """
     from dendritemr.errors import ProcessingError
     from dendritemr.quant import atoms as A
-    from dendritemr.quant.decompose import decompose
+    from dendritemr.quant.chain import KKnownLine, KReference, quantify_decomposition
+    from dendritemr.quant.decompose import decompose, fit_curves
     from dendritemr.quant.run import acquisition, fit_spectra
 
     n = li7.sizes["time"]
@@ -230,122 +236,94 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             raise DataError(study.li7, f"line decomposition failed: {exc}") from None
     field = float(s7.attrs.get("field_t") or study.field_t)
     relax = A.Relaxation(_t1_map(study), study.temperature_k)
-    acq7 = acquisition(s7)
     calib["model"] = ds.attrs["model_choice"]
-    x6 = x6e = x6l = nan
-    x6_err = x6e_err = x6l_err = nan
-    k = None
+    sources: list = [
+        KReference(
+            ref.li7,
+            ref.li6,
+            float(ref.x6["electrolyte"]),
+            "electrolyte",
+            x6_err=float(ref.x6_err.get("electrolyte", 0.0)),
+            relaxed=ref.relaxed,
+            name=ref.name,
+        )
+        for ref in study.references
+        if ref.li6 is not None and ref.li7 is not None and "electrolyte" in ref.x6
+    ]
+    if study.x6_electrolyte is not None:
+        sources.append(
+            KKnownLine("electrolyte", study.x6_electrolyte, 0, x6_err=study.x6_electrolyte_err)
+        )
     if li6 is None:
         limits.append(
             "no 6Li data: x6 of the metal, the interface fraction, the metal per route and "
             "route-named stages cannot be computed; metal amounts assume the metal has the "
             "electrode's isotope composition"
         )
-    else:
-        acq6 = acquisition(series[1])
-        for ref in study.references:
-            if k is not None or ref.li6 is None or ref.li7 is None:
-                continue
-            if "electrolyte" not in ref.x6:
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    r7, r6 = fit_spectra(ref.li7), fit_spectra(ref.li6)
-                    n_ref = min(r7.sizes["time"], r6.sizes["time"])
-                    r7, r6 = r7.isel(time=slice(0, n_ref)), r6.isel(time=slice(0, n_ref))
-                    r6 = r6.assign_coords(hours=("time", r7["hours"].values))
-                    rds = decompose([r7, r6])
-                rrelax = A.Relaxation({} if ref.relaxed else _t1_map(study), study.temperature_k)
-                k = A.calibrate_k_from_line(
-                    rds,
-                    "electrolyte",
-                    ref.x6["electrolyte"],
-                    acquisition(r6),
-                    acquisition(r7),
-                    rrelax,
-                    field,
-                    time_index=None,
-                    x6_err=ref.x6_err.get("electrolyte", 0.0),
-                )
-                calib["k_line"] = f"reference '{ref.name}', electrolyte line"
-            except (DendriteMRError, ValueError) as exc:
-                limits.append(f"reference '{ref.name}' not usable for K ({exc})")
-        if k is None and study.x6_electrolyte is not None:
-            try:
-                k = A.calibrate_k_from_line(
-                    ds,
-                    "electrolyte",
-                    study.x6_electrolyte,
-                    acq6,
-                    acq7,
-                    relax,
-                    field,
-                    time_index=0,
-                    x6_err=study.x6_electrolyte_err,
-                )
-                calib["k_line"] = "electrolyte line, first pair ([isotopes] x6_electrolyte)"
-                if ("electrolyte", "6Li") not in relax.t1_s:
-                    limits.append(
-                        "no [t1_s] li6 electrolyte T1: the electrolyte line is taken as fully "
-                        "relaxed when K is calibrated on it"
-                    )
-            except (DendriteMRError, ValueError) as exc:
-                limits.append(f"K not calibrated on the electrolyte line ({exc})")
-        if k is None:
-            limits.append("no reference and no [isotopes] x6_electrolyte: K unknown, no x6")
-        else:
-            calib["k"] = {"k": k[0], "rel_err": k[1]}
-            x = A.x6_series(ds, k[0], k[1], acq6, acq7, relax, field)
-            x6 = x["x6"].sel(group="microstructure").values
-            x6_err = x["x6_err"].sel(group="microstructure").values
-            x6e = x["x6"].sel(group="electrode").values
-            x6e_err = x["x6_err"].sel(group="electrode").values
-            x6l = x["x6"].sel(group="electrolyte").values
-            x6l_err = x["x6_err"].sel(group="electrolyte").values
-            bad = int(np.sum(~np.isfinite(x6)))
-            if bad:
-                limits.append(
-                    f"{bad} of {n} time points: microstructure area <= 0 in 6Li or 7Li, "
-                    "x6 not computable there"
-                )
-    metal = metal_err = electrode = electrode_err = nan
-    cal = None
+    elif not sources:
+        limits.append("no reference and no [isotopes] x6_electrolyte: K unknown, no x6")
+    cal_spec = None
     if not study.electrode_area_cm2:
         limits.append("no [cell] electrode_area_cm2: amounts not calibrated (areas only)")
     else:
-        xe = float(x6e[0]) if np.isfinite(x6e[0]) else study.x6_electrode
-        if xe is None:
-            xe = 0.0759
-            limits.append("no [isotopes] x6_electrode: electrode taken as natural Li (x6 0.0759)")
-        try:
-            cal = A.electrode_calibration(
-                ds, 2.0 * study.electrode_area_cm2, acq7, relax, field, x6_electrode=xe
-            )
-        except (DendriteMRError, ValueError) as exc:
-            cal = None
-            limits.append(f"amounts not calibrated: {exc}")
-    if cal is not None:
-        calib["li7"] = cal
-        am = A.amount_series(
+        cal_spec = {"electrode_face_area_cm2": 2.0 * study.electrode_area_cm2, "index": 0}
+    x6_assumed = study.x6_electrode
+    if x6_assumed is None:
+        x6_assumed = 0.0759  # natural abundance (physics.LI6_NATURAL_FRACTION)
+        limits.append("no [isotopes] x6_electrode: electrode taken as natural Li (x6 0.0759)")
+    try:
+        q = quantify_decomposition(
             ds,
-            cal["c7_signal_per_umol"],
-            cal["rel_err"],
-            acq7,
+            acquisition(s7),
             relax,
             field,
-            acq6=acquisition(series[1]) if k is not None else None,
-            k=None if k is None else k[0],
-            k_rel_err=0.0 if k is None else k[1],
-            x6_assumed=study.x6_electrode if study.x6_electrode is not None else 0.0759,
+            acq6=acquisition(series[1]) if li6 is not None else None,
+            k_sources=sources,
+            calibration=cal_spec,
+            x6_assumed=x6_assumed,
         )
+    except (DendriteMRError, ValueError) as exc:
+        limits.append(f"amounts not calibrated: {exc}")
+        q = quantify_decomposition(
+            ds,
+            acquisition(s7),
+            relax,
+            field,
+            acq6=acquisition(series[1]) if li6 is not None else None,
+            k_sources=sources,
+            x6_assumed=x6_assumed,
+        )
+    limits += q.notes
+    x6 = x6_err = x6e = x6e_err = x6l = x6l_err = nan
+    if q.k is not None:
+        calib["k"] = {"k": q.k[0], "rel_err": q.k[1]}
+        calib["k_line"] = q.k_source
+        x = q.x6
+        x6 = x["x6"].sel(group="microstructure").values
+        x6_err = x["x6_err"].sel(group="microstructure").values
+        x6e = x["x6"].sel(group="electrode").values
+        x6e_err = x["x6_err"].sel(group="electrode").values
+        x6l = x["x6"].sel(group="electrolyte").values
+        x6l_err = x["x6_err"].sel(group="electrolyte").values
+        bad = int(np.sum(~np.isfinite(x6)))
+        if bad:
+            limits.append(
+                f"{bad} of {n} time points: microstructure area <= 0 in 6Li or 7Li, "
+                "x6 not computable there"
+            )
+    metal = metal_err = electrode = electrode_err = nan
+    if q.amounts is not None:
+        calib["li7"] = q.calibration
+        am = q.amounts
         metal = am["umol"].sel(group="microstructure").values
         metal_err = am["umol_err"].sel(group="microstructure").values
         electrode = am["umol"].sel(group="electrode").values
         electrode_err = am["umol_err"].sel(group="electrode").values
         calib["atoms_from"] = am.attrs["atoms_from"]
+    curves = fit_curves(ds).drop_vars("hours", errors="ignore")
     return xr.Dataset(
         {
+            **{name: curves[name] for name in curves.data_vars},
             "metal_umol": ("time", metal, {"units": "umol"}),
             "metal_umol_err": ("time", metal_err, {"units": "umol"}),
             "x6_metal": ("time", x6),
@@ -415,6 +393,7 @@ def run_study(
     say("quantifying")
     quant = _quantify_metal(li7, li6, study)
     not_computed += json.loads(quant.attrs["limitations"])
+    quant, display = _split_display(quant)
     start, mid, end = nmr_windows(li7)
     doc_cycler: dict[str, Any] = {}
     datasets: dict[str, xr.Dataset] = {}
@@ -603,7 +582,24 @@ def run_study(
         if doc_cycler:
             tl[k] = ("time", np.array(doc_cycler[k], dtype=float))
     datasets["timeline"] = tl
+    if display is not None:
+        datasets["spectra"] = display.assign_coords(hours=("time", t_h, {"units": "h"}))
+    else:
+        not_computed.append("report: the quantification returned no fitted spectra to show")
     return doc, datasets
+
+
+def _split_display(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
+    """Split the quantification's display curves (variables over a ``ppm_<nucleus>`` axis:
+    ``spectrum_<nucleus>``, ``model_<nucleus>``, ``residual_<nucleus>``) from its per time
+    point quantities. Returns ``(per time point, display or None)``."""
+    names = [v for v in quant.data_vars if any(str(d).startswith("ppm_") for d in quant[v].dims)]
+    if not names:
+        return quant, None
+    axes = [c for c in quant.coords if str(c).startswith("ppm_")]
+    display = quant[names]
+    display.attrs = {"source": "dendritemr.quant (fitted windows, zero-order phase removed)"}
+    return quant.drop_vars(names + axes), display
 
 
 def summary_text(doc: dict) -> str:
@@ -657,13 +653,16 @@ def summary_text(doc: dict) -> str:
 
 
 def _write_outputs(folder: Path, doc: dict, datasets: dict[str, xr.Dataset]) -> None:
+    """results.json, summary.txt, one NetCDF file per dataset (``dendritemr.model.save``:
+    complex values and UTC times in the project's encoding), report.html and figures/."""
+    from dendritemr.model import save
+    from dendritemr.report import write_report
+
     (folder / "results.json").write_text(json.dumps(doc, indent=1, default=str))
     (folder / "summary.txt").write_text(summary_text(doc))
     for name, ds in datasets.items():
-        ds = ds.copy()
-        if "time" in ds.coords and np.issubdtype(ds["time"].dtype, np.datetime64):
-            ds["time"].attrs["timezone"] = "UTC"
-        ds.to_netcdf(folder / f"{name}.nc", engine="h5netcdf")
+        save(ds, folder / f"{name}.nc")
+    write_report(folder, doc, datasets)
 
 
 def analyze(
@@ -708,6 +707,8 @@ def analyze(
     if inside:
         raise DataError(out, "--out lies inside the study folder (raw data are never written to)")
     doc, datasets = run_study(study, options, progress)
+    if progress is not None:
+        progress("writing results and report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
         _write_outputs(tmp, doc, datasets)

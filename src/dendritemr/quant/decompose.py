@@ -664,3 +664,29 @@ def group_areas(ds: xr.Dataset, group: str) -> xr.Dataset:
             "area_err": ds["group_area_err"].sel(group=group),
         }
     )
+
+
+def fit_curves(ds: xr.Dataset) -> xr.Dataset:
+    """Data, fitted model and residual of a decomposition, per nucleus, for display.
+
+    Returns a Dataset with complex ``spectrum_<nucleus>``, ``model_<nucleus>`` and
+    ``residual_<nucleus>`` over ``(time, ppm_<nucleus>)`` (the fitted windows only, ppm
+    descending), each rotated by its spectrum's zero-order phase ``phase0`` so the absorptive
+    lines are real and positive; the ``hours`` coordinate when the decomposition has it.
+    """
+    out = xr.Dataset()
+    for k, nuc in enumerate(str(n) for n in ds["nucleus"].values):
+        x = ds["fit_ppm"].values[k]
+        sel = np.isfinite(x)
+        order = np.argsort(x[sel])[::-1]
+        rot = np.exp(-1j * ds["phase0"].values[k])[:, None]
+        data = (ds["data"].values[k][:, sel] * rot)[:, order]
+        model = (ds["fit"].values[k][:, sel] * rot)[:, order]
+        dims = ("time", f"ppm_{nuc}")
+        out[f"spectrum_{nuc}"] = (dims, data, {"long_name": f"{nuc} spectrum (phased)"})
+        out[f"model_{nuc}"] = (dims, model, {"long_name": f"{nuc} fitted model"})
+        out[f"residual_{nuc}"] = (dims, data - model, {"long_name": f"{nuc} residual"})
+        out = out.assign_coords({f"ppm_{nuc}": (f"ppm_{nuc}", x[sel][order], {"units": "ppm"})})
+    if "hours" in ds.coords:
+        out = out.assign_coords(hours=("time", ds["hours"].values, {"units": "h"}))
+    return out

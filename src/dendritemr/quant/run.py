@@ -401,13 +401,6 @@ def parse_known_line(text: str | None) -> tuple[str, float, int | None] | None:
     return group, x6, index
 
 
-def _table(ds, name, group) -> dict:
-    return {
-        "value": ds[name].sel(group=group).values.tolist(),
-        "err": ds[f"{name}_err"].sel(group=group).values.tolist(),
-    }
-
-
 def analyse_pair(
     li7: str | Path,
     li6: str | Path | None = None,
@@ -503,105 +496,55 @@ def analyse_pair(
             for n in doc_nuclei(ds)
         },
     }
-    kk = None
-    if li6 is not None:
-        acq6 = acquisition(s6)
-        try:
-            if k is not None:
-                kk = (float(k[0]), float(k[1]))
-                doc["k_source"] = "given"
-            elif reference is not None:
-                r6p, r7p, x6_ref, group = reference
-                r7, r6 = fit_spectra(r7p), fit_spectra(r6p)
-                rfield = pair_series(r7, r6, r7p, r6p)
-                if abs(rfield - field) > 1e-3 * field:
-                    raise DataError(
-                        r7p, f"reference field {rfield:.4f} T differs from {field:.4f} T"
-                    )
-                n_ref = 0 if group == "electrolyte" else "auto"
-                try:
-                    rds = decompose([r7, r6], n_micro=n_ref, broad=broad, micro_phase=micro_phase)
-                except ProcessingError as exc:
-                    raise DataError(r7p, f"reference: {exc}") from exc
-                kk = A.calibrate_k_from_line(
-                    rds,
-                    group,
-                    x6_ref,
-                    acquisition(r6),
-                    acquisition(r7),
-                    relax,
-                    field,
-                    time_index=None,
-                )
-                doc["k_source"] = f"reference {r7p} / {r6p}, {group} line, x6 {x6_ref}"
-            elif known_line is not None:
-                group, x6_known, index = known_line
-                kk = A.calibrate_k_from_line(
-                    ds, group, x6_known, acq6, acq7, relax, field, time_index=index
-                )
-                at = "all pairs" if index is None else f"pair {index}"
-                doc["k_source"] = f"{group} line of known x6 {x6_known} ({at})"
-            else:
-                raise DataError(
-                    li6,
-                    "no instrument ratio K: give --k, a reference pair or --known-line",
-                )
-        except ProcessingError as exc:
-            raise DataError(li6, str(exc)) from exc
-        doc["k"], doc["k_rel_err"] = kk
-        x = A.x6_series(ds, kk[0], kk[1], acq6, acq7, relax, field)
-        doc["x6"] = {g: _table(x, "x6", g) for g in x["group"].values.tolist()}
-        doc["signal_per_atom"] = x.attrs["signal_per_atom"]
-    if calibration is not None:
-        if "c7" in calibration:
-            cal = {
-                "c7_signal_per_umol": float(calibration["c7"]),
-                "rel_err": float(calibration.get("rel_err", 0.0)),
-                "method": "given",
-            }
-        else:
-            index = int(calibration.get("index", 0))
-            if not 0 <= index < ds.sizes["time"]:
-                raise DataError(
-                    li7, f"calibration spectrum {index} outside 0..{ds.sizes['time'] - 1}"
-                )
-            xe = x6_electrode
-            if xe is None:
-                xe = float(doc["x6"]["electrode"]["value"][index]) if "x6" in doc else x6_assumed
-            try:
-                cal = A.electrode_calibration(
-                    ds,
-                    float(calibration["electrode_face_area_cm2"]),
-                    acq7,
-                    relax,
-                    field,
-                    x6_electrode=xe,
-                    time_index=index,
-                )
-            except ProcessingError as exc:
-                raise DataError(li7, str(exc)) from exc
-        doc["calibration"] = cal
-        am = A.amount_series(
+    from dendritemr.quant.chain import (
+        KGiven,
+        KKnownLine,
+        KReference,
+        group_table,
+        quantify_decomposition,
+    )
+
+    sources: list = []
+    if k is not None:
+        sources.append(KGiven(float(k[0]), float(k[1])))
+    elif reference is not None:
+        r6p, r7p, x6_ref, group = reference
+        sources.append(KReference(Path(r7p), Path(r6p), float(x6_ref), group, relaxed=False))
+    elif known_line is not None:
+        group, x6_known, index = known_line
+        sources.append(KKnownLine(group, float(x6_known), index))
+    elif li6 is not None:
+        raise DataError(li6, "no instrument ratio K: give --k, a reference pair or --known-line")
+    try:
+        q = quantify_decomposition(
             ds,
-            cal["c7_signal_per_umol"],
-            cal["rel_err"],
             acq7,
             relax,
             field,
             acq6=acquisition(s6) if li6 is not None else None,
-            k=None if kk is None else kk[0],
-            k_rel_err=0.0 if kk is None else kk[1],
+            k_sources=sources,
+            calibration=calibration,
+            x6_electrode=x6_electrode,
             x6_assumed=x6_assumed,
+            decompose_kw={"broad": broad, "micro_phase": micro_phase},
         )
-        doc["umol"] = {
-            g: {
-                "value": am["umol"].sel(group=g).values.tolist(),
-                "err": am["umol_err"].sel(group=g).values.tolist(),
-                "stat_err": am["umol_stat_err"].sel(group=g).values.tolist(),
-            }
-            for g in am["group"].values.tolist()
-        }
-        doc["atoms_from"] = am.attrs["atoms_from"]
+    except ProcessingError as exc:
+        raise DataError(li7, str(exc)) from exc
+    if li6 is not None:
+        if q.k is None:
+            raise DataError(li6, q.notes[-1] if q.notes else "no instrument ratio K")
+        doc["k_source"] = q.k_source
+        doc["k"], doc["k_rel_err"] = q.k
+        doc["x6"] = group_table(q.x6, "x6")
+        doc["signal_per_atom"] = q.x6.attrs["signal_per_atom"]
+    if q.notes:
+        doc["notes"] = q.notes
+    if q.amounts is not None:
+        doc["calibration"] = q.calibration
+        doc["umol"] = group_table(q.amounts, "umol")
+        for g in doc["umol"]:
+            doc["umol"][g]["stat_err"] = q.amounts["umol_stat_err"].sel(group=g).values.tolist()
+        doc["atoms_from"] = q.amounts.attrs["atoms_from"]
     doc["t1_s"] = {f"{g}:{n}": v for (g, n), v in (t1 or {}).items()}
     doc["_dataset"] = ds
     return doc
