@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,51 @@ def test_single_low_sample_is_not_a_soft_short():
     v[np.argmin(np.abs(t - 9.0))] = 0.001  # e.g. the first point of a step from open circuit
     s = detect_short(t, v, i)
     assert s.time_h is None and s.soft == []
+
+
+def test_partial_polarisation_drop_that_recovers_is_a_soft_short():
+    # polarisation 0.35 V falls to 40 % over 12 min at 12 h, stays 2 h, recovers to 90 %
+    t, v, i = _record(9, None)
+    drop = (t >= 12.0) & (t < 14.0)
+    v[drop] = 0.14 + np.random.default_rng(1).normal(0, 0.003, drop.sum())
+    v[t >= 14.0] *= 0.9
+    s = detect_short(t, v, i)
+    assert s.time_h is None
+    partial = [x for x in s.soft if x["kind"] == "partial"]
+    assert len(partial) == 1
+    assert partial[0]["start_h"] == pytest.approx(12.0, abs=1 / 6)
+    assert partial[0]["end_h"] == pytest.approx(14.0, abs=1 / 6 + 1e-9)
+    assert partial[0]["min_ratio"] == pytest.approx(0.14 / 0.31, abs=0.03)
+
+
+def test_gradual_fall_and_the_approach_to_a_hard_short_are_not_partial_shorts():
+    t, v, i = _record(10, 25.0)
+    fall = (t > 15) & (t < 25)
+    v[fall] *= np.linspace(1.0, 0.2, fall.sum())  # reduced boundaries conduct: slow fall
+    s = detect_short(t, v, i)
+    assert s.time_h == pytest.approx(25.0, abs=2 / 60)
+    assert [x for x in s.soft if x["kind"] == "partial"] == []
+
+
+REAL_TXT = (
+    Path(__file__).resolve().parents[3]
+    / "shared/data/real/li7-insitu-LiLi-TEGDME/LiLiTEGDMEinsitu_02/eChem"
+    / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.txt"
+)
+
+
+@pytest.mark.skipif(not REAL_TXT.is_file(), reason="shared real data not present")
+def test_tegdme_cell_polarisation_drop_is_flagged():
+    """The real Li|TEGDME|Li cell loses ~2/3 of its polarisation from ~24 h and recovers by
+    ~28 h (no hard short): one partial soft short there, nothing else."""
+    from dendritemr.io.cycler_formats import read_cycler
+
+    ds = read_cycler(REAL_TXT, "eclab-txt")
+    t = ds["time_s"].values / 3600.0
+    s = detect_short(t, ds["voltage_V"].values, np.full(t.size, 0.4))
+    assert s.time_h is None
+    partial = [x for x in s.soft if x["kind"] == "partial"]
+    assert len(partial) == 1
+    assert 23.5 <= partial[0]["start_h"] <= 24.5
+    assert 25.5 <= partial[0]["end_h"] <= 28.5
+    assert partial[0]["min_ratio"] < 0.45

@@ -14,6 +14,18 @@ the current flows in the first ``reference_h`` hours of cycling:
   at least 2 collapsed samples over ``soft_min_s`` (default 30 s): a single low sample, such as
   the first point of a galvanostatic step that starts from open circuit, is not a short.
 
+A metallic path that carries only part of the current (a *partial* soft short, e.g. the TEGDME
+cell of ``shared/data/real`` at 23.5-27 h) lowers the polarisation without collapsing it. The
+polarisation trace ``P`` is the median |V| under current in bins of ``partial_bin_h`` (the median
+ignores brief rest or impedance points); a bin with ``P < partial_fraction * R``, ``R`` the
+median of ``P`` over the ``partial_reference_h`` before it, starts an event (default 0.6: a
+gradual fall moves ``R`` with it, and 0.5 missed the TEGDME event); the event ends at the first
+bin back above ``partial_recover * R`` (R frozen at the start; default 0.75); renewed drops
+below ``partial_fraction * R`` within ``partial_reference_h`` of the recovery extend it.
+Events that hold at least two bins, recover, and are not part of the hard short are reported in
+``soft`` with ``"kind": "partial"`` (the collapses above: ``"kind": "collapse"``), with the
+least ratio ``P / R`` reached.
+
 The short time is the mid-point between the last clear sample before the collapse and the first
 sample at the ohmic floor (``|V| < 0.1 collapse_fraction V_ref``; the first collapsed sample if
 the record never gets there); its standard uncertainty is half that bracket (the metallic
@@ -26,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ShortCircuit", "detect_short"]
+__all__ = ["ShortCircuit", "detect_short", "partial_drops"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,10 @@ def detect_short(
     reference_h: float = 1.0,
     hard_min_h: float = 0.5,
     soft_min_s: float = 30.0,
+    partial_fraction: float = 0.6,
+    partial_recover: float = 0.75,
+    partial_bin_h: float = 1.0 / 6.0,
+    partial_reference_h: float = 2.0,
 ) -> ShortCircuit:
     """Find the short circuit and soft shorts in a voltage record.
 
@@ -80,6 +96,10 @@ def detect_short(
         cycling (all samples under current if fewer than 10 fall there).
     hard_min_h : a collapse lasting at least this long (or to the end) is the short circuit.
     soft_min_s : least duration (s, >= 2 collapsed samples) of a soft short.
+    partial_fraction, partial_recover : a partial soft short starts when the binned
+        polarisation falls below ``partial_fraction`` of its trailing reference and ends when
+        it is back above ``partial_recover`` of it.
+    partial_bin_h, partial_reference_h : bin width and trailing reference window, h.
     """
     t = np.asarray(hours, float)
     v = np.abs(np.asarray(voltage_v, float))
@@ -115,12 +135,24 @@ def detect_short(
             continue
         soft.append(
             {
+                "kind": "collapse",
                 "start_h": float(t[j0]),
                 "end_h": float(t_end),
                 "min_voltage_V": float(np.min(v[j0:end])),
             }
         )
         k = int(np.searchsorted(cidx, end))
+    t_hard = None if hard is None else float(t[hard])
+    partial = partial_drops(
+        t, v, on, partial_fraction, partial_recover, partial_bin_h, partial_reference_h
+    )
+    soft += [p for p in partial if t_hard is None or p["end_h"] < t_hard]
+    soft.sort(key=lambda d: d["start_h"])
+    criterion += (
+        f"; partial soft shorts: binned ({60 * partial_bin_h:g} min) median |V| under current "
+        f"< {partial_fraction:g} x its median over the preceding {partial_reference_h:g} h, "
+        f"recovering to >= {partial_recover:g} x"
+    )
     if hard is None:
         return ShortCircuit(None, None, soft, vref, criterion=criterion)
     before = np.flatnonzero(clear[:hard])
@@ -132,3 +164,86 @@ def detect_short(
     after = on & (t >= t[hard])
     res = float(np.median(v[after] / np.abs(i[after]) * 1e3)) if after.any() else None
     return ShortCircuit(float(t_short), float(err), soft, vref, res, criterion)
+
+
+def partial_drops(
+    t: np.ndarray,
+    v_abs: np.ndarray,
+    on: np.ndarray,
+    fraction: float = 0.6,
+    recover: float = 0.75,
+    bin_h: float = 1.0 / 6.0,
+    reference_h: float = 2.0,
+) -> list[dict]:
+    """Partial losses of polarisation that recover (see the module docstring).
+
+    Parameters
+    ----------
+    t : sample times, h, increasing, shape ``(n,)``.
+    v_abs : |V|, V, shape ``(n,)``.
+    on : samples under current, bool, shape ``(n,)``.
+
+    Returns
+    -------
+    list of ``{"kind": "partial", "start_h", "end_h", "min_voltage_V", "min_ratio",
+    "reference_voltage_V"}``; an event still open at the end of the record is not reported
+    (it is not known to recover).
+    """
+    if on.sum() < 3 or bin_h <= 0:
+        return []
+    tt, vv = t[on], v_abs[on]
+    edges = np.arange(tt[0], tt[-1] + bin_h, bin_h)
+    idx = np.searchsorted(edges, tt, side="right") - 1
+    nb = edges.size
+    counts = np.bincount(idx, minlength=nb)
+    order = np.argsort(idx, kind="stable")
+    groups = np.split(vv[order], np.cumsum(counts)[:-1])
+    p = np.array([np.median(g) if g.size >= 3 else np.nan for g in groups])
+    mids = edges + 0.5 * bin_h
+    n_ref = max(int(round(reference_h / bin_h)), 2)
+    events: list[dict] = []
+    k = n_ref
+    while k < nb:
+        ref_vals = p[k - n_ref : k]
+        ref_vals = ref_vals[np.isfinite(ref_vals)]
+        if (
+            ref_vals.size < n_ref // 2
+            or not np.isfinite(p[k])
+            or p[k] >= fraction * np.median(ref_vals)
+        ):
+            k += 1
+            continue
+        ref = float(np.median(ref_vals))
+        j = k
+        while j < nb and not (np.isfinite(p[j]) and p[j] >= recover * ref):
+            j += 1
+        if j >= nb:  # never recovered within the record
+            break
+        # renewed drops within ``reference_h`` of the recovery belong to the same event
+        while True:
+            stop = min(j + n_ref, nb)
+            again = [m for m in range(j + 1, stop) if np.isfinite(p[m]) and p[m] < fraction * ref]
+            if not again:
+                break
+            j2 = again[0]
+            while j2 < nb and not (np.isfinite(p[j2]) and p[j2] >= recover * ref):
+                j2 += 1
+            if j2 >= nb:
+                break
+            j = j2
+        low = p[k:j]
+        if np.sum(low < fraction * ref) >= 2:
+            seg = (tt >= edges[k]) & (tt < edges[j])
+            events.append(
+                {
+                    "kind": "partial",
+                    "start_h": float(edges[k]),
+                    "end_h": float(mids[j]),
+                    "min_voltage_V": float(np.nanmin(low)),
+                    "min_ratio": float(np.nanmin(low) / ref),
+                    "reference_voltage_V": ref,
+                    "samples": int(seg.sum()),
+                }
+            )
+        k = j + 1
+    return events
