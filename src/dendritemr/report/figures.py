@@ -1,0 +1,634 @@
+"""Interactive report panels: one plotly figure per panel, or a sentence saying why there is none.
+
+:func:`build_panels` turns a results document (``dendritemr.results/1``) and the analysis
+datasets into an ordered list of :class:`Panel`. Every panel on a time axis carries the growth
+stages as bands and the short circuit as a vertical line. Values plotted are the document's own
+numbers (no smoothing, no interpolation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dendritemr.report import inputs as I
+from dendritemr.report.style import (
+    COLORS,
+    TIME_TITLE,
+    plotly_layout,
+    shift_title,
+    stage_color,
+)
+
+__all__ = ["Panel", "build_panels", "MAX_FRAMES"]
+
+#: opacity of the stage bands behind the data
+STAGE_OPACITY = 0.55
+
+#: a slider gets one frame per spectrum up to this many (longer series: evenly spaced subset)
+MAX_FRAMES = 300
+
+
+@dataclass
+class Panel:
+    """One report panel.
+
+    Attributes
+    ----------
+    key : HTML id (letters, digits, dashes).
+    title : heading.
+    figure : the plotly figure, or None when the data are absent.
+    note : caption under the figure, or the reason the figure is absent.
+    """
+
+    key: str
+    title: str
+    figure: go.Figure | None
+    note: str
+
+
+LEGEND_INSIDE = dict(
+    x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)"
+)
+
+AXIS = dict(
+    showline=True,
+    linecolor="black",
+    linewidth=1,
+    mirror=True,
+    ticks="outside",
+    showgrid=False,
+    zeroline=False,
+)
+
+
+def _style(fig: go.Figure, height: int, **layout) -> go.Figure:
+    fig.update_layout(**plotly_layout(height=height, **layout))
+    fig.update_xaxes(**AXIS)
+    fig.update_yaxes(**AXIS)
+    return fig
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: bool = True):
+    """Stage bands (``doc["stages"]``) and the short circuit line on every time axis."""
+    stages = doc.get("stages") or []
+    targets = rows or [None]
+    for row in targets:
+        kw = {} if row is None else {"row": row, "col": 1}
+        for s in stages:
+            a, b = s.get("start_h"), s.get("end_h")
+            if a is None or b is None or not b > a:
+                continue
+            fig.add_vrect(
+                x0=a,
+                x1=b,
+                fillcolor=stage_color(s["name"]),
+                opacity=STAGE_OPACITY,
+                layer="below",
+                line_width=0,
+                **kw,
+            )
+        short = doc.get("short_circuit_h")
+        if short is not None:
+            fig.add_vline(x=short, line=dict(color=COLORS["short"], width=1.2, dash="dash"), **kw)
+    if label and stages:
+        first = targets[0]
+        xref = "x" if first in (None, 1) else f"x{first}"
+        for s in stages:
+            a, b = s.get("start_h"), s.get("end_h")
+            if a is None or b is None or not b > a:
+                continue
+            fig.add_annotation(
+                x=0.5 * (a + b),
+                y=1.0,
+                xref=xref,
+                yref="paper",
+                yanchor="bottom",
+                text=s["name"],
+                showarrow=False,
+                font=dict(size=10, color="#444"),
+            )
+    return fig
+
+
+def _band(fig, x, y, err, color, name, row=None, dash=None, group=None):
+    """A line with a +-1 SE band (one legend entry)."""
+    kw = {} if row is None else {"row": row, "col": 1}
+    ok = np.isfinite(y) & np.isfinite(err)
+    if ok.any():
+        xs = np.concatenate([x[ok], x[ok][::-1]])
+        ys = np.concatenate([(y + err)[ok], (y - err)[ok][::-1]])
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                fill="toself",
+                fillcolor=_rgba(color, 0.22),
+                line=dict(width=0),
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=group or name,
+                name=f"{name} ±1 SE",
+            ),
+            **kw,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            marker=dict(size=4),
+            line=dict(color=color, width=1.8, dash=dash),
+            name=name,
+            legendgroup=group or name,
+            customdata=err,
+            hovertemplate="%{x:.2f} h: %{y:.4g} ± %{customdata:.2g}<extra>" + name + "</extra>",
+        ),
+        **kw,
+    )
+
+
+def metal_panel(doc: dict) -> Panel:
+    """Dendritic metal per route (interface, bulk) and in total vs time, +-1 SE bands."""
+    t = I.as_float(doc.get("time_h"))
+    n = t.size
+    m = doc.get("metal_umol") or {}
+    fig = go.Figure()
+    drawn = []
+    for route in ("interface", "bulk", "total"):
+        y = I.as_float(m.get(route), n)
+        if not np.isfinite(y).any():
+            continue
+        err = I.as_float(m.get(f"{route}_err"), n)
+        _band(fig, t, y, err, COLORS[route], route, dash="dot" if route == "total" else None)
+        drawn.append(route)
+    if not drawn:
+        return Panel(
+            "metal",
+            "Dendritic Li metal",
+            None,
+            "no metal amounts: " + _reason(doc, "amount", "quantification gave none"),
+        )
+    add_stages(fig, doc)
+    _style(
+        fig,
+        380,
+        xaxis_title=TIME_TITLE,
+        yaxis_title="n(Li<sup>0</sup>) / µmol",
+        margin=dict(l=70, r=30, t=40, b=55),
+        legend=LEGEND_INSIDE,
+    )
+    note = "Dendritic metal (electrodes excluded); bands: ±1 standard error."
+    if "interface" not in drawn:
+        note += " Per route: " + _reason(
+            doc, "route", "the route attribution needs the 6Li/7Li ratio (x6)"
+        )
+    return Panel("metal", "Dendritic Li metal per growth route", fig, note)
+
+
+def _reason(doc: dict, word: str, default: str) -> str:
+    for s in doc.get("not_computed") or []:
+        if word.lower() in s.lower():
+            return s
+    return default
+
+
+def isotope_panel(doc: dict) -> Panel:
+    """x6 of the dendritic metal and the interface fraction vs time, +-1 SE bands."""
+    t = I.as_float(doc.get("time_h"))
+    n = t.size
+    x6 = I.as_float(doc.get("x6_metal"), n)
+    fr = I.as_float(doc.get("interface_fraction"), n)
+    if not np.isfinite(x6).any() and not np.isfinite(fr).any():
+        return Panel(
+            "isotopes",
+            "6Li fraction of the metal and interface fraction",
+            None,
+            "no 6Li series: x6 of the metal and the route attribution cannot be computed ("
+            + _reason(doc, "6Li", "no x6 values in the results")
+            + ")",
+        )
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    _band(fig, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6 (metal)", row=1)
+    _band(
+        fig,
+        t,
+        fr,
+        I.as_float(doc.get("interface_fraction_err"), n),
+        COLORS["fraction"],
+        "interface fraction",
+        row=2,
+    )
+    add_stages(fig, doc, rows=[1, 2])
+    _style(fig, 460, margin=dict(l=70, r=30, t=40, b=55), legend=LEGEND_INSIDE)
+    fig.update_yaxes(title_text="x(<sup>6</sup>Li) of Li<sup>0</sup>", row=1, col=1)
+    fig.update_yaxes(title_text="interface fraction", row=2, col=1)
+    fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
+    note = "6Li atom fraction of the dendritic metal and interface / (interface + bulk); ±1 SE."
+    if not np.isfinite(fr).any():
+        note += " Interface fraction: " + _reason(doc, "route", "not computed")
+    return Panel("isotopes", "6Li fraction of the metal and interface fraction", fig, note)
+
+
+def cycler_panel(doc: dict, datasets: dict) -> Panel:
+    """Cell voltage and current vs time (full record when the cycler dataset is there)."""
+    cyc, why = I.cycler_series(datasets, doc)
+    if cyc is None:
+        return Panel("cycler", "Voltage and current", None, why)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    if cyc.voltage_V is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=cyc.hours,
+                y=cyc.voltage_V,
+                mode="lines",
+                line=dict(color=COLORS["voltage"], width=1),
+                name="voltage",
+            ),
+            row=1,
+            col=1,
+        )
+    if cyc.current_mA is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=cyc.hours,
+                y=cyc.current_mA,
+                mode="lines",
+                line=dict(color=COLORS["current"], width=1),
+                name="current",
+            ),
+            row=2,
+            col=1,
+        )
+    add_stages(fig, doc, rows=[1, 2])
+    _style(fig, 420, showlegend=False, margin=dict(l=70, r=30, t=40, b=55))
+    fig.update_yaxes(title_text="U / V", row=1, col=1)
+    fig.update_yaxes(title_text="I / mA", row=2, col=1)
+    fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
+    return Panel("cycler", "Voltage and current", fig, f"Source: {cyc.source}.")
+
+
+def _frame_indices(n: int) -> np.ndarray:
+    if n <= MAX_FRAMES:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, MAX_FRAMES).round().astype(int))
+
+
+def spectra_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
+    """Stacked spectra of one nucleus with a time slider: data, fit and residual of the
+    selected spectrum over all spectra of the series (grey)."""
+    s, why = I.spectra_series(datasets, nucleus, doc)
+    key = f"spectra-{nucleus}"
+    title = f"{nucleus} spectra"
+    if s is None:
+        return Panel(key, title, None, f"no {nucleus} spectra: {why}")
+    n = s.data.shape[0]
+    idx = _frame_indices(n)
+    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    data = (s.data / scale).astype(np.float32)
+    model = None if s.model is None else (s.model / scale).astype(np.float32)
+    resid = None if s.residual is None else (s.residual / scale).astype(np.float32)
+    offset = -0.25  # the residual is drawn below the baseline
+    # all spectra as one grey trace (NaN separators): the stack
+    stack_x = np.concatenate([np.append(s.ppm, np.nan) for _ in idx]).astype(np.float32)
+    stack_y = np.concatenate([np.append(data[i], np.nan) for i in idx]).astype(np.float32)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=stack_x,
+            y=stack_y,
+            mode="lines",
+            line=dict(color=COLORS["stack"], width=0.6),
+            name="all spectra",
+            hoverinfo="skip",
+        )
+    )
+
+    def sel(i: int) -> list[dict]:
+        out = [{"y": data[i]}]
+        if model is not None:
+            out.append({"y": model[i]})
+        if resid is not None:
+            out.append({"y": resid[i] + offset})
+        return out
+
+    first = sel(int(idx[-1]))
+    fig.add_trace(
+        go.Scatter(
+            x=s.ppm,
+            y=first[0]["y"],
+            mode="lines",
+            line=dict(color=COLORS["data"], width=1.2),
+            name="spectrum",
+        )
+    )
+    if model is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=s.ppm,
+                y=first[1]["y"],
+                mode="lines",
+                line=dict(color=COLORS["model"], width=1.2, dash="dash"),
+                name="fit",
+                connectgaps=False,
+            )
+        )
+    if resid is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=s.ppm,
+                y=first[-1]["y"],
+                mode="lines",
+                line=dict(color=COLORS["residual"], width=0.8),
+                name=f"residual ({offset:+.2f})",
+            )
+        )
+    traces = list(range(1, len(fig.data)))
+    frames = [go.Frame(name=str(k), data=sel(int(i)), traces=traces) for k, i in enumerate(idx)]
+    fig.frames = frames
+    steps = [
+        dict(
+            method="animate",
+            label=f"{s.hours[i]:.2f}",
+            args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=False))],
+        )
+        for k, i in enumerate(idx)
+    ]
+    fig.update_layout(
+        sliders=[
+            dict(
+                active=len(idx) - 1,
+                steps=steps,
+                currentvalue=dict(prefix="time / h: ", font=dict(size=12)),
+                pad=dict(t=45, b=10),
+                len=1.0,
+                x=0,
+                ticklen=2,
+                minorticklen=0,
+                font=dict(size=9, color="black" if len(idx) <= 15 else "rgba(0,0,0,0)"),
+            )
+        ]
+    )
+    _style(
+        fig,
+        480,
+        xaxis=dict(title=shift_title(nucleus), autorange="reversed", **AXIS),
+        yaxis=dict(title="intensity / max", **AXIS),
+        legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"),
+        margin=dict(l=70, r=30, t=20, b=40),
+    )
+    note = (
+        f"{n} spectra (real part), normalised to the largest point of the series; slider: "
+        "time since cycling started."
+    )
+    if len(idx) < n:
+        note += f" The slider shows {len(idx)} evenly spaced spectra of {n}."
+    if s.stride > 1:
+        note += f" Every {s.stride}th point of the ppm axis is drawn."
+    if model is None:
+        note += " No fitted model stored with the spectra."
+    return Panel(key, title, fig, note)
+
+
+def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
+    """2D time x shift map of one nucleus' spectra with the stages as a strip on the time axis."""
+    s, why = I.spectra_series(datasets, nucleus, doc)
+    key = f"map-{nucleus}"
+    title = f"{nucleus} time × shift map"
+    if s is None:
+        return Panel(key, title, None, f"no {nucleus} map: {why}")
+    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    z = (s.data / scale).astype(np.float32)
+    order = np.argsort(s.hours)
+    fig = go.Figure(
+        go.Heatmap(
+            x=s.ppm,
+            y=s.hours[order],
+            z=z[order],
+            colorscale="Viridis",
+            zmin=0.0,
+            zmax=float(np.nanpercentile(z, 99.5)) if z.size else 1.0,
+            colorbar=dict(title=dict(text="intensity / max", side="right"), thickness=12),
+            hovertemplate="%{x:.1f} ppm, %{y:.2f} h: %{z:.3g}<extra></extra>",
+        )
+    )
+    for st in doc.get("stages") or []:
+        a, b = st.get("start_h"), st.get("end_h")
+        if a is None or b is None or not b > a:
+            continue
+        fig.add_shape(
+            type="rect",
+            xref="paper",
+            x0=-0.012,
+            x1=0.0,
+            y0=a,
+            y1=b,
+            yref="y",
+            fillcolor=stage_color(st["name"]),
+            line=dict(width=0.5, color="#888"),
+        )
+    if doc.get("short_circuit_h") is not None:
+        fig.add_hline(
+            y=doc["short_circuit_h"], line=dict(color=COLORS["short"], width=1, dash="dash")
+        )
+    _style(
+        fig,
+        420,
+        xaxis=dict(title=shift_title(nucleus), autorange="reversed", **AXIS),
+        yaxis=dict(title=TIME_TITLE, **AXIS),
+    )
+    return Panel(
+        key,
+        title,
+        fig,
+        "Real part of each spectrum, normalised to the series maximum; colour scale clipped at "
+        "the 99.5th percentile. The strip at the left edge shows the growth stages.",
+    )
+
+
+def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
+    """Reduced chi-square of each spectrum's fit vs time, one trace per nucleus."""
+    fig = go.Figure()
+    notes = []
+    for nuc in I.NUCLEI:
+        s, why = I.spectra_series(datasets, nuc, doc)
+        if s is None:
+            notes.append(f"{nuc}: {why}")
+            continue
+        if s.redchi is not None:
+            y, label = s.redchi, "reduced χ²"
+        elif s.residual is not None:
+            y = np.sqrt(np.nanmean(s.residual**2, axis=1)) / (np.nanmax(np.abs(s.data)) or 1.0)
+            label = "rms residual / max"
+        else:
+            notes.append(f"{nuc}: no fitted model stored with the spectra")
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=s.hours,
+                y=y,
+                mode="lines+markers",
+                marker=dict(size=4),
+                line=dict(color=COLORS[nuc], width=1.5),
+                name=f"{nuc} {label}",
+            )
+        )
+    if not fig.data:
+        return Panel("fit-quality", "Fit quality", None, "no fit residuals: " + "; ".join(notes))
+    fig.add_hline(y=1.0, line=dict(color="#888", width=1, dash="dot"))
+    add_stages(fig, doc)
+    _style(
+        fig,
+        320,
+        xaxis_title=TIME_TITLE,
+        yaxis_title="reduced χ²",
+        margin=dict(l=70, r=30, t=40, b=55),
+        legend=LEGEND_INSIDE,
+    )
+    fig.update_yaxes(rangemode="tozero")
+    note = (
+        "Reduced chi-square of each spectrum's fit (1: residual at the noise level); the "
+        "residual of each spectrum is shown under it in the spectra panels."
+    )
+    if notes:
+        note += " " + "; ".join(notes) + "."
+    return Panel("fit-quality", "Fit quality", fig, note)
+
+
+def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
+    """MRI maps (heatmap per scan) and profiles (line per scan), each with its own slider."""
+    m, why = I.mri_series(datasets, doc)
+    if m is None:
+        return [Panel("mri", "MRI maps and profiles", None, why)]
+    panels = []
+    labels = [f"{h:.2f}" if np.isfinite(h) else f"scan {k + 1}" for k, h in enumerate(m.hours)]
+    for name, (arr, rows, cols, rname, cname, units) in m.maps.items():
+        vmax = float(np.nanmax(np.abs(arr))) or 1.0
+        fig = go.Figure(
+            go.Heatmap(
+                x=cols,
+                y=rows,
+                z=arr[-1].astype(np.float32),
+                colorscale="Viridis",
+                zmin=0.0,
+                zmax=vmax,
+                colorbar=dict(title=dict(text=f"{name} / {units}" if units else name)),
+            )
+        )
+        fig.frames = [
+            go.Frame(name=str(k), data=[go.Heatmap(z=arr[k].astype(np.float32))], traces=[0])
+            for k in range(arr.shape[0])
+        ]
+        _slider(fig, labels, "scan at time / h: ")
+        _style(
+            fig,
+            440,
+            xaxis=dict(title=_axis_title(cname), **AXIS),
+            yaxis=dict(title=_axis_title(rname), **AXIS),
+        )
+        panels.append(
+            Panel(
+                f"mri-map-{_slug(name)}",
+                f"MRI map: {name}",
+                fig,
+                f"{arr.shape[0]} scans; colour scale fixed over the series.",
+            )
+        )
+    for name, (arr, z, zname, err, units) in m.profiles.items():
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scatter(
+                x=z,
+                y=arr[-1],
+                mode="lines",
+                line=dict(color=COLORS["total"], width=1.5),
+                name=name,
+                error_y=None
+                if err is None
+                else dict(type="data", array=err[-1], visible=True, thickness=0.8, width=0),
+            )
+        )
+        frames = []
+        for k in range(arr.shape[0]):
+            d = {"y": arr[k]}
+            if err is not None:
+                d["error_y"] = dict(type="data", array=err[k], visible=True)
+            frames.append(go.Frame(name=str(k), data=[d], traces=[0]))
+        fig.frames = frames
+        lo = float(np.nanmin(arr - (0 if err is None else err)))
+        hi = float(np.nanmax(arr + (0 if err is None else err)))
+        _slider(fig, labels, "scan at time / h: ")
+        _style(
+            fig,
+            380,
+            showlegend=False,
+            xaxis=dict(title=_axis_title(zname), **AXIS),
+            yaxis=dict(
+                title=f"{name} / {units}" if units else name,
+                range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)],
+                **AXIS,
+            ),
+        )
+        panels.append(
+            Panel(
+                f"mri-profile-{_slug(name)}",
+                f"MRI profile: {name}",
+                fig,
+                f"{arr.shape[0]} scans" + ("; bars: ±1 SE." if err is not None else "."),
+            )
+        )
+    return panels
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+def _axis_title(dim: str) -> str:
+    for unit in ("mm", "um"):
+        if dim.endswith(f"_{unit}"):
+            return f"{dim[: -len(unit) - 1]} / {'µm' if unit == 'um' else unit}"
+    return dim
+
+
+def _slider(fig: go.Figure, labels: list[str], prefix: str) -> None:
+    fig.update_layout(
+        sliders=[
+            dict(
+                active=len(labels) - 1,
+                steps=[
+                    dict(
+                        method="animate",
+                        label=lab,
+                        args=[[str(k)], dict(mode="immediate", frame=dict(duration=0))],
+                    )
+                    for k, lab in enumerate(labels)
+                ],
+                currentvalue=dict(prefix=prefix, font=dict(size=12)),
+                pad=dict(t=45, b=10),
+                len=1.0,
+                x=0,
+                font=dict(size=9, color="black" if len(labels) <= 15 else "rgba(0,0,0,0)"),
+            )
+        ]
+    )
+
+
+def build_panels(doc: dict, datasets: dict) -> list[Panel]:
+    """Every interactive panel of the report, in display order."""
+    panels = [metal_panel(doc), isotope_panel(doc), cycler_panel(doc, datasets)]
+    for nuc in I.NUCLEI:
+        panels.append(spectra_panel(doc, datasets, nuc))
+        panels.append(map_panel(doc, datasets, nuc))
+    panels.append(fit_quality_panel(doc, datasets))
+    panels.extend(mri_panels(doc, datasets))
+    return panels

@@ -1,0 +1,268 @@
+"""One self-contained ``report.html``: plotly.js inlined once, no external resource.
+
+The page: summary and stage table, what could not be computed, the panels of
+:func:`dendritemr.report.figures.build_panels`, the processing history, the calibration used, the
+score against a ground truth (simulated studies) and the citations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from typing import Any
+
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from dendritemr.report import inputs as I
+from dendritemr.report.figures import Panel, build_panels
+from dendritemr.report.style import FONT, PLOTLY_CONFIG, STAGE_COLORS, stage_color
+
+__all__ = ["render_html"]
+
+CSS = f"""
+body {{ font-family: {FONT}; color: #111; max-width: 1100px; margin: 0 auto; padding: 0 20px 60px;
+  line-height: 1.4; }}
+h1 {{ font-size: 22px; margin: 24px 0 4px; }}
+h2 {{ font-size: 17px; margin: 30px 0 6px; border-bottom: 1px solid #ccc; padding-bottom: 3px; }}
+h3 {{ font-size: 14px; margin: 16px 0 4px; }}
+.meta {{ color: #555; font-size: 13px; }}
+table {{ border-collapse: collapse; font-size: 13px; margin: 6px 0; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 3px 10px 3px 0; text-align: left;
+  vertical-align: top; }}
+th {{ font-weight: 600; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.note {{ font-size: 12.5px; color: #444; margin: 2px 0 0; }}
+.absent {{ font-size: 13.5px; color: #7a4b00; background: #fff6e5; border-left: 3px solid #e0a030;
+  padding: 6px 10px; }}
+.limits li {{ font-size: 13px; }}
+.chip {{ display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 12px;
+  border: 1px solid #999; vertical-align: middle; }}
+.legend {{ font-size: 12.5px; color: #333; }}
+pre {{ font-size: 12px; background: #f6f6f6; padding: 8px; overflow-x: auto; }}
+ol.refs li {{ font-size: 13px; margin-bottom: 3px; }}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _num(v: Any, err: Any = None, digits: int = 3) -> str:
+    if v is None:
+        return "n/a"
+    try:
+        s = f"{float(v):.{digits}g}"
+    except (TypeError, ValueError):
+        return _e(v)
+    if err is not None:
+        try:
+            s += f" ± {float(err):.2g}"
+        except (TypeError, ValueError):
+            pass
+    return s
+
+
+def _last(values: Any) -> Any:
+    if not values:
+        return None
+    for v in reversed(values):
+        if v is not None:
+            return v
+    return None
+
+
+def _last_with_err(values: Any, errs: Any) -> tuple[Any, Any]:
+    if not values:
+        return None, None
+    for i in range(len(values) - 1, -1, -1):
+        if values[i] is not None:
+            e = errs[i] if errs and i < len(errs) else None
+            return values[i], e
+    return None, None
+
+
+def _summary(doc: dict) -> str:
+    t = doc.get("time_h") or []
+    m = doc.get("metal_umol") or {}
+    rows = [("time points", f"{len(t)}" + (f" ({t[0]:.2f} to {t[-1]:.2f} h)" if t else ""))]
+    for route in ("total", "interface", "bulk"):
+        v, e = _last_with_err(m.get(route), m.get(f"{route}_err"))
+        rows.append((f"dendritic metal, {route}, last value / µmol", _num(v, e)))
+    v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
+    rows.append(("x(6Li) of the metal, last value", _num(v, e)))
+    v, e = _last_with_err(doc.get("interface_fraction"), doc.get("interface_fraction_err"))
+    rows.append(("interface fraction, last value", _num(v, e)))
+    rows.append(
+        (
+            "short circuit / h",
+            _num(doc.get("short_circuit_h"), doc.get("short_circuit_err_h"))
+            if doc.get("short_circuit_h") is not None
+            else "none detected",
+        )
+    )
+    body = "".join(f"<tr><th>{_e(a)}</th><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
+    return f"<table id='summary'>{body}</table>"
+
+
+def _stages(doc: dict) -> str:
+    stages = doc.get("stages") or []
+    if not stages:
+        return "<p class='absent'>no growth stages detected</p>"
+    head = (
+        "<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / µmol h⁻¹</th></tr>"
+    )
+    rows = []
+    for s in stages:
+        rates = s.get("rates") or {}
+        rate = _num(rates.get("total_umol_per_h"), rates.get("total_umol_per_h_err"))
+        start = _num(s.get("start_h"), s.get("start_err_h"))
+        rows.append(
+            f"<tr><td><span class='chip' style='background:{stage_color(s['name'])};margin:0'>"
+            f"</span></td><td>{_e(s['name'])}</td><td class='num'>{_e(start)}</td>"
+            f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td></tr>"
+        )
+    return f"<table id='stages'>{head}{''.join(rows)}</table>"
+
+
+def _legend() -> str:
+    chips = "".join(
+        f"<span class='chip' style='background:{c}'></span>{_e(n)}" for n, c in STAGE_COLORS.items()
+    )
+    return (
+        f"<p class='legend'>Stage bands:{chips}<span class='chip' "
+        "style='background:#fff;border:0;border-left:2px dashed #C00000'></span>short circuit</p>"
+    )
+
+
+def _panel(p: Panel) -> str:
+    out = [f"<section class='panel' id='panel-{_e(p.key)}'><h2>{_e(p.title)}</h2>"]
+    if p.figure is None:
+        out.append(f"<p class='absent' data-absent='{_e(p.key)}'>{_e(p.note)}</p>")
+    else:
+        out.append(
+            pio.to_html(
+                p.figure,
+                full_html=False,
+                include_plotlyjs=False,
+                div_id=f"fig-{p.key}",
+                config=PLOTLY_CONFIG,
+                auto_play=False,
+                validate=False,
+            )
+        )
+        out.append(f"<p class='note'>{_e(p.note)}</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _json_block(obj: Any) -> str:
+    return f"<pre>{_e(json.dumps(obj, indent=1, default=str))}</pre>"
+
+
+def _history(doc: dict, datasets: dict) -> str:
+    parts = []
+    q = doc.get("quantification") or {}
+    if q.get("method"):
+        parts.append(f"<h3>Quantification</h3><p>{_e(q['method'])}</p>")
+    for label, steps in I.histories(datasets).items():
+        rows = "".join(
+            f"<tr><td class='num'>{i + 1}</td><td>{_e(s.get('step', '?'))}</td><td>"
+            + _e(", ".join(f"{k}={v}" for k, v in s.items() if k != "step"))
+            + "</td></tr>"
+            for i, s in enumerate(steps)
+        )
+        parts.append(
+            f"<h3>{_e(label)}</h3><table><tr><th>#</th><th>step</th><th>parameters</th></tr>"
+            f"{rows}</table>"
+        )
+    cyc = doc.get("cycler") or {}
+    if cyc.get("clock"):
+        parts.append(
+            "<h3>Cycler clock</h3><ul>" + "".join(f"<li>{_e(c)}</li>" for c in cyc["clock"])
+        )
+        parts.append("</ul>")
+    if doc.get("stage_detection"):
+        parts.append("<h3>Stage detection</h3>" + _json_block(doc["stage_detection"]))
+    if doc.get("short"):
+        parts.append("<h3>Short detection</h3>" + _json_block(doc["short"]))
+    if doc.get("study"):
+        parts.append("<h3>Study</h3>" + _json_block(doc["study"]))
+    if not parts:
+        return "<p class='absent'>no processing history recorded</p>"
+    return "".join(parts)
+
+
+def _calibration(doc: dict) -> str:
+    cal = (doc.get("quantification") or {}).get("calibration")
+    if not cal:
+        return "<p class='absent'>no calibration recorded (amounts not calibrated)</p>"
+    rows = []
+    for k, v in cal.items():
+        shown = v if isinstance(v, str | int | float) else json.dumps(v, default=str)
+        rows.append(f"<tr><th>{_e(k)}</th><td>{_e(shown)}</td></tr>")
+    return f"<table id='calibration'>{''.join(rows)}</table>"
+
+
+def _score(doc: dict) -> str:
+    sc = doc.get("score")
+    if not sc:
+        return ""
+    rows = []
+    for k, v in sc.items():
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        rows.append(f"<tr><th>{_e(k)}</th><td class='num'>{_e(v)}</td></tr>")
+    return "<h2>Score against the ground truth</h2><table id='score'>" + "".join(rows) + "</table>"
+
+
+def _citations(doc: dict) -> str:
+    refs = I.citations(doc)
+    if not refs:
+        return "<p class='absent'>no citations registered by the methods used</p>"
+    return "<ol class='refs' id='citations'>" + "".join(f"<li>{_e(r)}</li>" for r in refs) + "</ol>"
+
+
+def render_html(doc: dict, datasets: dict, panels: list[Panel] | None = None) -> str:
+    """The whole report page as one string (plotly.js inlined)."""
+    from dendritemr import __version__
+
+    panels = build_panels(doc, datasets) if panels is None else panels
+    study = doc.get("study") or {}
+    name = study.get("name") or "study"
+    made = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    limits = doc.get("not_computed") or []
+    limits_html = (
+        "<h2>Not computed, and assumptions</h2><ul class='limits' id='not-computed'>"
+        + "".join(f"<li>{_e(s)}</li>" for s in limits)
+        + "</ul>"
+        if limits
+        else ""
+    )
+    body = [
+        f"<h1>dendritemr report: {_e(name)}</h1>",
+        f"<p class='meta'>results schema {_e(doc.get('schema', '?'))} · dendritemr "
+        f"{_e(__version__)} · generated {made}</p>",
+        "<h2>Summary</h2>",
+        _summary(doc),
+        "<h3>Growth stages</h3>",
+        _stages(doc),
+        limits_html,
+        _legend(),
+        *(_panel(p) for p in panels),
+        _score(doc),
+        "<h2>Processing history</h2>",
+        _history(doc, datasets),
+        "<h2>Calibration used</h2>",
+        _calibration(doc),
+        "<h2>Citations</h2>",
+        _citations(doc),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>dendritemr report: {_e(name)}</title><style>{CSS}</style>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )

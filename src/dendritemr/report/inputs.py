@@ -1,0 +1,362 @@
+"""What the report reads: plain arrays pulled out of ``results.json`` and the analysis datasets.
+
+Every reader returns ``(value, reason)``: the value, or ``None`` and one sentence saying why it is
+absent, so each panel can state what could not be shown instead of drawing a broken figure.
+Layouts of the ``spectra`` and ``mri`` datasets: ``docs/report.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "NUCLEI",
+    "SpectraSeries",
+    "MriSeries",
+    "CyclerSeries",
+    "as_float",
+    "spectra_series",
+    "spectra_from_decomposition",
+    "mri_series",
+    "cycler_series",
+    "histories",
+    "citations",
+]
+
+#: nuclei the report knows, in display order
+NUCLEI = ("7Li", "6Li")
+
+#: at most this many points per displayed spectrum (stride decimation keeps the x axis shared)
+MAX_POINTS = 1500
+
+
+def as_float(values: Any, n: int | None = None) -> np.ndarray:
+    """A list from ``results.json`` (numbers and nulls) as a float array with NaN for null.
+
+    ``None`` or a wrong length (when ``n`` is given) gives an all-NaN array of length ``n``.
+    """
+    if values is None:
+        return np.full(n or 0, np.nan)
+    arr = np.array([np.nan if v is None else v for v in values], dtype=float)
+    if n is not None and arr.size != n:
+        return np.full(n, np.nan)
+    return arr
+
+
+@dataclass
+class SpectraSeries:
+    """Displayed spectra of one nucleus (real parts, absorption phase).
+
+    Attributes
+    ----------
+    nucleus : ``"7Li"`` or ``"6Li"``.
+    hours : (n,) h since cycling started.
+    ppm : (m,) chemical shift, ppm, decreasing (NMR convention) after decimation.
+    data : (n, m) real part of the processed spectra (signal units of the dataset).
+    model : (n, m) fitted model, NaN outside the fit window; or None.
+    residual : (n, m) data - model; or None.
+    redchi : (n,) reduced chi-square of each spectrum's fit; or None.
+    stride : decimation stride applied to the stored ppm axis.
+    history : processing steps (``attrs["history"]`` of the dataset).
+    """
+
+    nucleus: str
+    hours: np.ndarray
+    ppm: np.ndarray
+    data: np.ndarray
+    model: np.ndarray | None = None
+    residual: np.ndarray | None = None
+    redchi: np.ndarray | None = None
+    stride: int = 1
+    history: list = field(default_factory=list)
+
+
+def _hours(ds: xr.Dataset, dim: str, nucleus: str, doc: dict) -> np.ndarray:
+    n = ds.sizes[dim]
+    for name in (f"hours_{nucleus}", "hours"):
+        if name in ds.coords and ds[name].dims == (dim,):
+            return np.asarray(ds[name].values, float)
+    if dim in ds.coords and np.issubdtype(ds[dim].dtype, np.number):
+        return np.asarray(ds[dim].values, float)
+    t = doc.get("time_h") or []
+    if len(t) == n:
+        return as_float(t)
+    return np.arange(n, dtype=float)
+
+
+def spectra_series(
+    datasets: dict[str, xr.Dataset], nucleus: str, doc: dict | None = None
+) -> tuple[SpectraSeries | None, str]:
+    """The ``spectra`` dataset's series of ``nucleus`` (layout: ``docs/report.md``).
+
+    Returns ``(series, "")`` or ``(None, reason)``. Complex spectra are shown by their real part;
+    the ppm axis is decimated by a stride to at most :data:`MAX_POINTS` points.
+    """
+    doc = doc or {}
+    ds = datasets.get("spectra")
+    if ds is None:
+        return None, "the analysis wrote no processed spectra (no 'spectra' dataset)"
+    var = f"spectrum_{nucleus}"
+    if var not in ds:
+        return None, f"no {nucleus} series in this study"
+    da = ds[var]
+    if da.ndim != 2:
+        return None, f"{var} has dims {da.dims}, expected (time_{nucleus}, ppm_{nucleus})"
+    tdim, pdim = da.dims
+    if pdim.startswith("time") or tdim.startswith("ppm"):
+        da = da.transpose()
+        tdim, pdim = da.dims
+    if da.sizes[tdim] == 0 or da.sizes[pdim] < 2:
+        return None, f"{var} is empty"
+    ppm = np.asarray(ds[pdim].values if pdim in ds.coords else np.arange(da.sizes[pdim]), float)
+    stride = max(1, int(np.ceil(ppm.size / MAX_POINTS)))
+    sl = slice(None, None, stride)
+
+    def real(name: str) -> np.ndarray | None:
+        if name not in ds:
+            return None
+        arr = ds[name].transpose(tdim, pdim).values
+        return np.real(np.asarray(arr))[:, sl].astype(float)
+
+    data = real(var)
+    model = real(f"model_{nucleus}")
+    residual = real(f"residual_{nucleus}")
+    if residual is None and model is not None:
+        residual = data - model
+    redchi = None
+    if f"redchi_{nucleus}" in ds and ds[f"redchi_{nucleus}"].dims == (tdim,):
+        redchi = np.asarray(ds[f"redchi_{nucleus}"].values, float)
+    x = ppm[sl]
+    if x.size > 1 and x[0] < x[-1]:  # NMR convention: high shift first
+        x = x[::-1]
+        data = data[:, ::-1]
+        model = None if model is None else model[:, ::-1]
+        residual = None if residual is None else residual[:, ::-1]
+    hist = []
+    for key in (f"history_{nucleus}", "history"):
+        raw = ds[var].attrs.get(key, ds.attrs.get(key))
+        if raw:
+            hist = json.loads(raw) if isinstance(raw, str) else list(raw)
+            break
+    return (
+        SpectraSeries(
+            nucleus=nucleus,
+            hours=_hours(ds, tdim, nucleus, doc),
+            ppm=x,
+            data=data,
+            model=model,
+            residual=residual,
+            redchi=redchi,
+            stride=stride,
+            history=hist,
+        ),
+        "",
+    )
+
+
+def spectra_from_decomposition(decomposition: xr.Dataset, hours: Any) -> xr.Dataset:
+    """The report's ``spectra`` dataset from :func:`dendritemr.quant.decompose.decompose`.
+
+    Data and model (``data``/``fit``, complex, ``(nucleus, time, point)`` on ``fit_ppm``) are
+    rotated by ``-phase0`` of each spectrum so their real parts are absorptive, NaN padding is
+    dropped, ``residual = data - model``; ``redchi`` and ``noise_sigma`` are copied.
+
+    Parameters
+    ----------
+    decomposition : the decomposition result.
+    hours : (n_time,) h since cycling started, one per time point.
+
+    Returns
+    -------
+    xarray.Dataset with, per nucleus N, ``spectrum_N``, ``model_N``, ``residual_N``
+    (complex, dims ``(time_N, ppm_N)``), ``redchi_N``, ``noise_sigma_N`` (``time_N``) and the
+    coordinates ``ppm_N`` (ppm) and ``hours_N`` (h).
+    """
+    hours = np.asarray(hours, float)
+    out = xr.Dataset()
+    for k, nuc in enumerate(decomposition["nucleus"].values):
+        nuc = str(nuc)
+        ppm = np.asarray(decomposition["fit_ppm"].values[k], float)
+        keep = np.isfinite(ppm)
+        rot = np.exp(-1j * np.asarray(decomposition["phase0"].values[k], float))[:, None]
+        data = np.asarray(decomposition["data"].values[k])[:, keep] * rot
+        model = np.asarray(decomposition["fit"].values[k])[:, keep] * rot
+        t, p = f"time_{nuc}", f"ppm_{nuc}"
+        out[f"spectrum_{nuc}"] = ((t, p), data)
+        out[f"model_{nuc}"] = ((t, p), model)
+        out[f"residual_{nuc}"] = ((t, p), data - model)
+        out[f"redchi_{nuc}"] = (t, np.asarray(decomposition["redchi"].values[k], float))
+        if "noise_sigma" in decomposition:
+            out[f"noise_sigma_{nuc}"] = (t, np.asarray(decomposition["noise_sigma"].values[k]))
+        out = out.assign_coords(
+            {p: (p, ppm[keep], {"units": "ppm"}), f"hours_{nuc}": (t, hours, {"units": "h"})}
+        )
+    out.attrs["source"] = "dendritemr.quant.decompose (phase0 removed for display)"
+    return out
+
+
+@dataclass
+class MriSeries:
+    """MRI maps and profiles over scans.
+
+    Attributes
+    ----------
+    hours : (n_scan,) h since cycling started (NaN when unknown).
+    maps : name -> (array (n_scan, n_row, n_col), row axis, col axis, row name, col name, units).
+    profiles : name -> (array (n_scan, n_z), z axis, z name, error array or None, units).
+    """
+
+    hours: np.ndarray
+    maps: dict[str, tuple] = field(default_factory=dict)
+    profiles: dict[str, tuple] = field(default_factory=dict)
+
+
+def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | None, str]:
+    """The ``mri`` dataset's maps (3 dims, first ``scan``) and profiles (2 dims, first ``scan``)."""
+    ds = datasets.get("mri")
+    if ds is None:
+        if doc.get("mri_images"):
+            n = len(doc["mri_images"].get("scans", []))
+            return None, (
+                f"{n} MRI scan(s) in the study, but the analysis wrote no MRI maps or profiles "
+                "(no 'mri' dataset)"
+            )
+        return None, "no MRI data in this study"
+    sdim = "scan" if "scan" in ds.dims else ("time" if "time" in ds.dims else None)
+    if sdim is None:
+        return None, "the 'mri' dataset has no 'scan' dimension"
+    n = ds.sizes[sdim]
+    hours = np.full(n, np.nan)
+    if "hours" in ds.coords and ds["hours"].dims == (sdim,):
+        hours = np.asarray(ds["hours"].values, float)
+    elif doc.get("mri_images") and len(doc["mri_images"].get("time_h") or []) == n:
+        hours = as_float(doc["mri_images"]["time_h"])
+    out = MriSeries(hours=hours)
+    for name, da in ds.data_vars.items():
+        if (
+            name.endswith("_err")
+            or da.dims[:1] != (sdim,)
+            or not np.issubdtype(da.dtype, np.number)
+        ):
+            continue
+        units = str(da.attrs.get("units", ""))
+        if da.ndim == 3:
+            r, c = da.dims[1:]
+            out.maps[name] = (
+                np.real(da.values).astype(float),
+                np.asarray(ds[r].values if r in ds.coords else np.arange(da.sizes[r]), float),
+                np.asarray(ds[c].values if c in ds.coords else np.arange(da.sizes[c]), float),
+                r,
+                c,
+                units,
+            )
+        elif da.ndim == 2:
+            z = da.dims[1]
+            err = ds[f"{name}_err"].values if f"{name}_err" in ds else None
+            out.profiles[name] = (
+                np.real(da.values).astype(float),
+                np.asarray(ds[z].values if z in ds.coords else np.arange(da.sizes[z]), float),
+                z,
+                None if err is None else np.asarray(err, float),
+                units,
+            )
+    if not out.maps and not out.profiles:
+        return None, "the 'mri' dataset holds no maps (scan, row, column) or profiles (scan, z)"
+    return out, ""
+
+
+@dataclass
+class CyclerSeries:
+    """Cell voltage and current on the study clock (h since cycling started)."""
+
+    hours: np.ndarray
+    voltage_V: np.ndarray | None
+    current_mA: np.ndarray | None
+    source: str
+
+
+#: at most this many cycler points are drawn (min/max envelope keeps spikes)
+MAX_CYCLER_POINTS = 4000
+
+
+def _envelope(t: np.ndarray, ys: list[np.ndarray | None], n_max: int) -> tuple:
+    if t.size <= n_max:
+        return t, ys
+    bins = np.array_split(np.arange(t.size), n_max // 2)
+    ref = next(y for y in ys if y is not None)
+    idx = []
+    for b in bins:
+        seg = ref[b]
+        if np.all(np.isnan(seg)):
+            idx.append(b[0])
+            continue
+        i, j = b[np.nanargmin(seg)], b[np.nanargmax(seg)]
+        idx.extend(sorted({int(i), int(j)}))
+    idx = np.asarray(idx)
+    return t[idx], [None if y is None else y[idx] for y in ys]
+
+
+def cycler_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[CyclerSeries | None, str]:
+    """The full cycler record (``cycler`` dataset), else the per-time-point values of the doc.
+
+    Long records are reduced to a min/max envelope of the voltage (:data:`MAX_CYCLER_POINTS`).
+    """
+    ds = datasets.get("cycler")
+    if ds is not None and "hours" in ds.coords:
+        t = np.asarray(ds["hours"].values, float)
+        v = np.asarray(ds["voltage_V"].values, float) if "voltage_V" in ds else None
+        c = np.asarray(ds["current_mA"].values, float) if "current_mA" in ds else None
+        if v is not None or c is not None:
+            t, (v, c) = _envelope(t, [v, c], MAX_CYCLER_POINTS)
+            return CyclerSeries(t, v, c, str(ds.attrs.get("source", "cycler record"))), ""
+    cyc = doc.get("cycler")
+    if cyc:
+        n = len(doc["time_h"])
+        v = as_float(cyc.get("voltage_V"), n)
+        c = as_float(cyc.get("current_mA"), n)
+        return CyclerSeries(as_float(doc["time_h"]), v, c, "mean over each NMR acquisition"), ""
+    return None, "no cycler file in this study: no voltage or current"
+
+
+def histories(datasets: dict[str, xr.Dataset]) -> dict[str, list]:
+    """``attrs["history"]`` (and ``history_<nucleus>``) of every dataset, parsed from JSON."""
+    out = {}
+    for name, ds in datasets.items():
+        for key, raw in ds.attrs.items():
+            if not key.startswith("history") or not raw:
+                continue
+            try:
+                steps = json.loads(raw) if isinstance(raw, str) else list(raw)
+            except (json.JSONDecodeError, TypeError):
+                continue
+            label = name + key[len("history") :].replace("_", " ")
+            out[label] = [s if isinstance(s, dict) else {"step": str(s)} for s in steps]
+    return out
+
+
+def citations(doc: dict) -> list[str]:
+    """Citation lines: the results' ``citations`` key, else the registry's :func:`cited`.
+
+    ``doc["citations"]`` may hold strings, keys of :data:`~dendritemr.physics.citations.REFERENCES`
+    or ``{key, text, doi}`` dicts.
+    """
+    from dendritemr.physics.citations import REFERENCES, cited
+
+    items = doc.get("citations")
+    if not items:
+        return [str(c) for c in cited()]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            text = item.get("text", item.get("key", ""))
+            out.append(f"{text} doi:{item['doi']}" if item.get("doi") else str(text))
+        elif item in REFERENCES:
+            out.append(str(REFERENCES[item]))
+        else:
+            out.append(str(item))
+    return out

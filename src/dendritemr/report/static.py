@@ -1,0 +1,321 @@
+"""Static figures for papers: PNG (300 dpi) and PDF (vector), matplotlib with the Agg backend.
+
+Same data and colours as the interactive panels (:mod:`dendritemr.report.figures`); sized for a
+double-column journal figure (7 in wide). Figures whose data are absent are not written;
+:func:`write_static` returns which were written and why the others were not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dendritemr.report import inputs as I
+from dendritemr.report.style import COLORS, stage_color
+
+__all__ = ["write_static", "FIGURE_NAMES"]
+
+#: base names of the static figures (each written as .png and .pdf when its data exist)
+FIGURE_NAMES = (
+    "overview",
+    "spectra_7Li",
+    "spectra_6Li",
+    "map_7Li",
+    "map_6Li",
+    "fit_quality",
+    "mri",
+)
+
+WIDTH_IN = 7.0
+RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Arial", "Helvetica", "DejaVu Sans"],
+    "font.size": 8,
+    "axes.labelsize": 8,
+    "axes.titlesize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.linewidth": 0.7,
+    "xtick.direction": "in",
+    "ytick.direction": "in",
+    "xtick.top": True,
+    "ytick.right": True,
+    "xtick.major.width": 0.7,
+    "ytick.major.width": 0.7,
+    "lines.linewidth": 1.0,
+    "pdf.fonttype": 42,
+    "savefig.dpi": 300,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.03,
+}
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _shift_label(nucleus: str) -> str:
+    mass = "".join(c for c in nucleus if c.isdigit())
+    sym = "".join(c for c in nucleus if not c.isdigit())
+    return rf"$\delta(^{{{mass}}}\mathrm{{{sym}}})$ / ppm"
+
+
+def _stages(ax, doc: dict, label: bool = False) -> None:
+    for s in doc.get("stages") or []:
+        a, b = s.get("start_h"), s.get("end_h")
+        if a is None or b is None or not b > a:
+            continue
+        ax.axvspan(a, b, color=stage_color(s["name"]), lw=0, zorder=0)
+        if label:
+            ax.text(
+                0.5 * (a + b),
+                1.02,
+                s["name"],
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color="#444",
+                clip_on=False,
+            )
+    if doc.get("short_circuit_h") is not None:
+        ax.axvline(doc["short_circuit_h"], color=COLORS["short"], lw=0.8, ls="--", zorder=1)
+
+
+def _band(ax, t, y, err, color, label, ls="-"):
+    ok = np.isfinite(y)
+    if not ok.any():
+        return False
+    e = np.where(np.isfinite(err), err, 0.0)
+    ax.fill_between(t, y - e, y + e, color=color, alpha=0.25, lw=0, zorder=2)
+    ax.plot(t, y, color=color, ls=ls, marker="o", ms=1.8, label=label, zorder=3)
+    return True
+
+
+def _save(fig, folder: Path, name: str, plt) -> list[Path]:
+    out = []
+    for ext in ("png", "pdf"):
+        p = folder / f"{name}.{ext}"
+        fig.savefig(p)
+        out.append(p)
+    plt.close(fig)
+    return out
+
+
+def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path], str]:
+    t = I.as_float(doc.get("time_h"))
+    n = t.size
+    m = doc.get("metal_umol") or {}
+    cyc, _ = I.cycler_series(datasets, doc)
+    x6 = I.as_float(doc.get("x6_metal"), n)
+    fr = I.as_float(doc.get("interface_fraction"), n)
+    rows = []
+    if cyc is not None and cyc.voltage_V is not None:
+        rows.append("voltage")
+    if any(np.isfinite(I.as_float(m.get(r), n)).any() for r in ("interface", "bulk", "total")):
+        rows.append("metal")
+    if np.isfinite(x6).any():
+        rows.append("x6")
+    if np.isfinite(fr).any():
+        rows.append("fraction")
+    if not rows:
+        return [], "no voltage, metal amount, x6 or interface fraction to plot"
+    heights = {"voltage": 1.0, "metal": 1.6, "x6": 1.0, "fraction": 1.0}
+    fig, axes = plt.subplots(
+        len(rows),
+        1,
+        sharex=True,
+        figsize=(WIDTH_IN, 0.3 + sum(heights[r] for r in rows)),
+        gridspec_kw={"height_ratios": [heights[r] for r in rows], "hspace": 0.08},
+        squeeze=False,
+    )
+    axes = axes[:, 0]
+    for k, (ax, r) in enumerate(zip(axes, rows, strict=True)):
+        _stages(ax, doc, label=k == 0)
+        if r == "voltage":
+            ax.plot(cyc.hours, cyc.voltage_V, color=COLORS["voltage"], lw=0.6)
+            ax.set_ylabel("$U$ / V")
+        elif r == "metal":
+            for route, ls in (("interface", "-"), ("bulk", "-"), ("total", ":")):
+                _band(
+                    ax,
+                    t,
+                    I.as_float(m.get(route), n),
+                    I.as_float(m.get(f"{route}_err"), n),
+                    COLORS[route],
+                    route,
+                    ls,
+                )
+            ax.set_ylabel(r"$n(\mathrm{Li}^0)$ / µmol")
+            ax.legend(loc="upper left")
+        elif r == "x6":
+            _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6")
+            ax.set_ylabel(r"$x(^6\mathrm{Li})$ of Li$^0$")
+        else:
+            _band(
+                ax,
+                t,
+                fr,
+                I.as_float(doc.get("interface_fraction_err"), n),
+                COLORS["fraction"],
+                "interface fraction",
+            )
+            ax.set_ylabel("interface\nfraction")
+        ax.text(
+            0.005, 0.95, f"({chr(97 + k)})", transform=ax.transAxes, va="top", fontweight="bold"
+        )
+    axes[-1].set_xlabel("time / h")
+    lo = np.nanmin(t) if n else 0.0
+    hi = np.nanmax(t) if n else 1.0
+    if cyc is not None:
+        lo, hi = min(lo, np.nanmin(cyc.hours)), max(hi, np.nanmax(cyc.hours))
+    axes[-1].set_xlim(lo, hi)
+    fig.align_ylabels(axes)
+    return _save(fig, folder, "overview", plt), ""
+
+
+def _spectra(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
+    s, why = I.spectra_series(datasets, nucleus, doc)
+    if s is None:
+        return [], why
+    n = s.data.shape[0]
+    pick = np.unique(np.linspace(0, n - 1, min(n, 8)).round().astype(int))
+    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 3.2))
+    cmap = plt.get_cmap("viridis")
+    step = 0.6
+    for j, i in enumerate(pick):
+        off = j * step
+        color = cmap(j / max(1, len(pick) - 1) * 0.9)
+        ax.plot(s.ppm, s.data[i] / scale + off, color=color, lw=0.7)
+        if s.model is not None:
+            ax.plot(s.ppm, s.model[i] / scale + off, color="k", lw=0.5, ls="--")
+        ax.text(
+            s.ppm[-1],
+            off + 0.05,
+            f"{s.hours[i]:.1f} h",
+            fontsize=6,
+            ha="right",
+            va="bottom",
+            color=color,
+        )
+    ax.set_xlim(s.ppm.max(), s.ppm.min())
+    ax.set_xlabel(_shift_label(nucleus))
+    ax.set_ylabel("intensity / max (offset)")
+    ax.set_yticks([])
+    return _save(fig, folder, f"spectra_{nucleus}", plt), ""
+
+
+def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
+    s, why = I.spectra_series(datasets, nucleus, doc)
+    if s is None:
+        return [], why
+    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    order = np.argsort(s.hours)
+    z = s.data[order] / scale
+    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 3.0))
+    mesh = ax.pcolormesh(
+        s.ppm,
+        s.hours[order],
+        z,
+        shading="nearest",
+        cmap="viridis",
+        vmin=0.0,
+        vmax=float(np.nanpercentile(z, 99.5)),
+        rasterized=True,
+    )
+    ax.set_xlim(s.ppm.max(), s.ppm.min())
+    ax.set_xlabel(_shift_label(nucleus))
+    ax.set_ylabel("time / h")
+    if doc.get("short_circuit_h") is not None:
+        ax.axhline(doc["short_circuit_h"], color=COLORS["short"], lw=0.8, ls="--")
+    fig.colorbar(mesh, ax=ax, label="intensity / max", pad=0.02)
+    return _save(fig, folder, f"map_{nucleus}", plt), ""
+
+
+def _fit_quality(doc, datasets, folder, plt) -> tuple[list[Path], str]:
+    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 2.2))
+    drawn = []
+    for nuc in I.NUCLEI:
+        s, _ = I.spectra_series(datasets, nuc, doc)
+        if s is None or s.redchi is None:
+            continue
+        ax.plot(s.hours, s.redchi, marker="o", ms=2, color=COLORS[nuc], label=nuc)
+        drawn.append(nuc)
+    if not drawn:
+        plt.close(fig)
+        return [], "no reduced chi-square stored with the spectra"
+    _stages(ax, doc)
+    ax.axhline(1.0, color="#888", lw=0.6, ls=":")
+    ax.set_xlabel("time / h")
+    ax.set_ylabel(r"reduced $\chi^2$")
+    ax.legend()
+    return _save(fig, folder, "fit_quality", plt), ""
+
+
+def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
+    m, why = I.mri_series(datasets, doc)
+    if m is None:
+        return [], why
+    ncol = (1 if m.maps else 0) + (1 if m.profiles else 0)
+    fig, axes = plt.subplots(1, ncol, figsize=(WIDTH_IN, 2.8), squeeze=False)
+    axes = list(axes[0])
+    cmap = plt.get_cmap("viridis")
+    if m.maps:
+        name, (arr, rows, cols, rname, cname, units) = next(iter(m.maps.items()))
+        ax = axes.pop(0)
+        mesh = ax.pcolormesh(cols, rows, arr[-1], shading="nearest", cmap="viridis")
+        fig.colorbar(mesh, ax=ax, label=f"{name} / {units}" if units else name)
+        ax.set_xlabel(cname.replace("_", " / "))
+        ax.set_ylabel(rname.replace("_", " / "))
+        h = m.hours[-1]
+        ax.set_title(f"last scan ({h:.1f} h)" if np.isfinite(h) else "last scan")
+    if m.profiles:
+        name, (arr, z, zname, err, units) = next(iter(m.profiles.items()))
+        ax = axes.pop(0)
+        k = arr.shape[0]
+        for i in range(k):
+            h = m.hours[i]
+            ax.plot(
+                z,
+                arr[i],
+                color=cmap(i / max(1, k - 1) * 0.9),
+                label=f"{h:.1f} h" if np.isfinite(h) else f"scan {i + 1}",
+            )
+        ax.set_xlabel(zname.replace("_", " / "))
+        ax.set_ylabel(f"{name} / {units}" if units else name)
+        ax.legend(fontsize=6)
+    return _save(fig, folder, "mri", plt), ""
+
+
+def write_static(folder: Path, doc: dict, datasets: dict) -> dict[str, list[Path] | str]:
+    """Write the static figures into ``folder`` (created).
+
+    Returns
+    -------
+    dict : figure name -> the written paths (PNG and PDF), or the reason it was not written.
+    """
+    plt = _mpl()
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, list[Path] | str] = {}
+    with plt.rc_context(RC):
+        jobs = {
+            "overview": lambda: _overview(doc, datasets, folder, plt),
+            "fit_quality": lambda: _fit_quality(doc, datasets, folder, plt),
+            "mri": lambda: _mri(doc, datasets, folder, plt),
+        }
+        for nuc in I.NUCLEI:
+            jobs[f"spectra_{nuc}"] = lambda nuc=nuc: _spectra(doc, datasets, folder, plt, nuc)
+            jobs[f"map_{nuc}"] = lambda nuc=nuc: _map(doc, datasets, folder, plt, nuc)
+        for name in FIGURE_NAMES:
+            paths, why = jobs[name]()
+            out[name] = paths or why
+    return out
