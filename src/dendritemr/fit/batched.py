@@ -58,118 +58,138 @@ class LocalSolution:
     message: str
 
 
+_KINDS = ("a", "d", "da_du", "dd_du", "da_dw", "dd_dw", "da_de", "dd_de")  # profile outputs
+_PI = np.pi
+# Lorentzian: the profile quantities from the four rows of lineshapes.lorentz_terms
+# (Re z, Im z, Re z^2, Im z^2 / 2) as (row, factor) pairs
+_LORENTZ = {
+    "a": ((0, 1 / _PI),),
+    "d": ((1, 1 / _PI),),
+    "da_du": ((3, -2 / _PI),),
+    "dd_du": ((2, 1 / _PI),),
+    "da_dw": ((2, -0.5 / _PI),),
+    "dd_dw": ((3, -1 / _PI),),
+}
+
+
 class _Spectra:
-    """Residual ``(model - y) * weight`` and its Jacobian for any subset of spectra.
+    """Residual ``(model - y) * weight``, normal matrix ``J^T J`` and gradient ``J^T r`` of
+    any subset of spectra, without forming the Jacobian ``J``.
 
     The per-spectrum parameters are passed as a ``(rows, m)`` array in the problem's block
-    order; held values come from ``fixed``. The unit-area profiles ``A, D`` and their
-    derivatives are those of :mod:`dendritemr.fit.lineshapes`; every line value and Jacobian
-    column is a rotation ``c1 X - c2 Y`` of one of their pairs (see
-    :func:`dendritemr.fit.lineshapes.partials`), formed with the weight folded into the
-    per-spectrum coefficients and written straight into a reused ``(chunk, m, n_ppm)`` buffer.
+    order; held values come from ``fixed``. Every line value and Jacobian column is a rotation
+    ``c1 X - c2 Y`` of a pair of the unit-area profiles of :mod:`dendritemr.fit.lineshapes`
+    (``A, D``; ``dA/du, dD/du``; ``dA/dwidth, dD/dwidth``; ``dA/deta, dD/deta``; see
+    :func:`dendritemr.fit.lineshapes.partials`), and a baseline column is a power of the scaled
+    ppm axis. Stacking these ``n_b`` basis curves of one spectrum as ``B`` ``(n_b, n_ppm)``,
+    ``J = C B`` and ``model = v B`` with small per-spectrum coefficient matrices ``C``
+    ``(m, n_b)`` and ``v`` ``(n_b,)``, so ``J^T J = C (B B^T) C^T`` and ``J^T r = C (B r)``:
+    one batched matrix product over the points per evaluation. Lorentzian lines need only the
+    four curves of :func:`dendritemr.fit.lineshapes.lorentz_terms` (every Lorentzian
+    derivative is a combination of them), written in place into a reused buffer.
     """
 
     def __init__(self, problem: SeriesProblem, fixed: dict[str, np.ndarray]) -> None:
         self.x, self.y, self.weight = problem.x, problem.y, problem.weight
+        self.m = problem.n_local
         self.fixed = {n: np.asarray(fixed[n], dtype=float) for n in PARAM_NAMES}
-        base = [(j, int(b.name[-1])) for j, b in enumerate(problem.blocks) if b.comp < 0]
-        self.base_cols = np.array([j for j, _ in base], dtype=int)
-        self.powers = np.array([problem.xn**k for _, k in base]).reshape(len(base), problem.n_ppm)
+        self.slots = {(b.comp, b.name): j for j, b in enumerate(problem.blocks)}
         self.line_slots = [(j, b.comp, b.name) for j, b in enumerate(problem.blocks) if b.comp >= 0]
-        self.groups: list[tuple[lineshapes.Lineshape, list[int]]] = []
+        groups: dict[str, list[int]] = {}
         for c, comp in enumerate(problem.model.components):
-            for shape, idx in self.groups:
-                if shape.name == comp.shape:
-                    idx.append(c)
-                    break
-            else:
-                self.groups.append((lineshapes.get_shape(comp.shape), [c]))
-        self._buffers: dict[tuple, np.ndarray] = {}
+            groups.setdefault(comp.shape, []).append(c)
+        # basis rows: per shape group, kind-major blocks of its lines
+        self.groups, self.lines, row = [], [], 0
+        for name, idx in groups.items():
+            shape = lineshapes.get_shape(name)
+            eta = any((c, "eta") in self.slots for c in idx)
+            kinds = 4 if name == "lorentzian" else (8 if eta else 6)
+            self.groups.append((shape, idx, row, kinds))
+            for k, c in enumerate(idx):
+                at = [row + q * len(idx) + k for q in range(kinds)]
+                if name == "lorentzian":
+                    terms = {kd: tuple((at[q], f) for q, f in v) for kd, v in _LORENTZ.items()}
+                else:
+                    terms = {kd: ((at[q], 1.0),) for q, kd in enumerate(_KINDS[:kinds])}
+                self.lines.append((c, terms))
+            row += kinds * len(idx)
+        self.base = [
+            (j, row + i)
+            for i, j in enumerate(j for j, b in enumerate(problem.blocks) if b.comp < 0)
+        ]
+        orders = [int(b.name[-1]) for b in problem.blocks if b.comp < 0]
+        self.n_basis = row + len(self.base)
+        self.powers = np.array([problem.xn**k for k in orders]).reshape(len(orders), problem.n_ppm)
+        self._basis: np.ndarray | None = None
 
-    def _buffer(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A scratch array of ``shape``, reused between calls (no page faults per call)."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:]:
-            buf = self._buffers[key] = np.empty(shape)
-        return buf[: shape[0]]
+    def _basis_buffer(self, n_rows: int) -> np.ndarray:
+        """Reused ``(rows, n_b, n_ppm)`` array (its baseline rows are constant)."""
+        if self._basis is None or self._basis.shape[0] < n_rows:
+            self._basis = np.empty((n_rows, self.n_basis, self.x.size))
+            if self.base:
+                self._basis[:, self.base[0][1] :] = self.powers
+        return self._basis[:n_rows]
 
-    def _values(self, p: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+    def _fill_basis(self, basis: np.ndarray, vals: dict[str, np.ndarray]) -> None:
+        for shape, idx, row, kinds in self.groups:
+            nk = len(idx)
+            width = np.maximum(np.abs(vals["width"][:, idx, None]), lineshapes._TINY)
+            center = vals["center"][:, idx, None]
+            if kinds == 4:  # Lorentzian, in place
+                out = tuple(basis[:, row + q * nk : row + (q + 1) * nk] for q in range(4))
+                np.subtract(self.x, center, out=out[1])
+                lineshapes.lorentz_terms(out[1], 0.5 * width, out=out)
+                continue
+            prof = shape.profile(self.x - center, width, vals["eta"][:, idx, None], True)
+            for q in range(kinds):
+                basis[:, row + q * nk : row + (q + 1) * nk] = prof[q]
+
+    def evaluate(self, p: np.ndarray, rows: np.ndarray):
+        """Weighted residuals ``(rows, n_ppm)``, ``J^T J`` ``(rows, m, m)`` and ``J^T r``
+        ``(rows, m)`` at parameters ``p`` ``(rows, m)`` of spectra ``rows``."""
         vals = {n: v[rows] for n, v in self.fixed.items()}
         for j, c, name in self.line_slots:
             vals[name][:, c] = p[:, j]
-        return vals
+        basis = self._basis_buffer(rows.size)
+        self._fill_basis(basis, vals)
+        w = self.weight[rows]
+        coef = np.zeros((rows.size, self.m, self.n_basis))
+        v = np.zeros((rows.size, self.n_basis))
 
-    def _baseline_minus_y(self, p: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        if not self.base_cols.size:
-            return -self.y[rows]
-        out = p[:, self.base_cols] @ self.powers
-        out -= self.y[rows]
-        return out
+        def put(target, x, c1, y, c2):  # target += c1 X - c2 Y, X and Y as (row, factor)
+            for row, f in x:
+                target[:, row] += c1 * f
+            for row, f in y:
+                target[:, row] -= c2 * f
 
-    def _profiles(self, shape, vals, idx, derivs):
-        u = self.x - vals["center"][:, idx, None]
-        width = vals["width"][:, idx, None]
-        sign = np.where(width < 0, -1.0, 1.0)
-        width = np.maximum(np.abs(width), lineshapes._TINY)
-        prof = shape.profile(u, width, vals["eta"][:, idx, None], derivs)
-        return prof, sign[:, :, 0]
-
-    def residual(self, p: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Weighted residuals ``(rows, n_ppm)``."""
-        vals, r = self._values(p, rows), self._baseline_minus_y(p, rows)
-        tmp = self._buffer("tmp", r.shape)
-        for shape, idx in self.groups:
-            (a, d), _ = self._profiles(shape, vals, idx, False)
-            amp, ph = vals["area"][:, idx], vals["phase"][:, idx]
-            ac, as_ = amp * np.cos(ph), amp * np.sin(ph)
-            for k in range(len(idx)):
-                r += np.multiply(a[:, k], ac[:, k, None], out=tmp)
-                r -= np.multiply(d[:, k], as_[:, k, None], out=tmp)
-        r *= self.weight[rows, None]
-        return r
-
-    def residual_and_jacobian(self, p: np.ndarray, rows: np.ndarray):
-        """Weighted residuals ``(rows, n_ppm)`` and Jacobian ``(rows, m, n_ppm)``.
-
-        The Jacobian lives in a reused buffer: it is valid until the next call.
-        """
-        vals, r = self._values(p, rows), self._baseline_minus_y(p, rows)
-        n = self.x.size
-        w = self.weight[rows, None]
-        r *= w
-        jac = self._buffer("jac", (rows.size, p.shape[1], n))
-        tmp = self._buffer("tmp", r.shape)
-        slots = {(c, name): j for j, c, name in self.line_slots}
-
-        def rotate(out, x, c1, y, c2):  # out = c1 x - c2 y (c1, c2: (rows,) coefficients)
-            np.multiply(x, c1[:, None], out=out)
-            out -= np.multiply(y, c2[:, None], out=tmp)
-            return out
-
-        for shape, idx in self.groups:
-            prof, sign = self._profiles(shape, vals, idx, True)
-            a, d, da_du, dd_du, da_dw, dd_dw, da_de, dd_de = prof
-            amp, ph = vals["area"][:, idx], vals["phase"][:, idx]
-            cw, sw = np.cos(ph) * w, np.sin(ph) * w
-            acw, asw = amp * cw, amp * sw
-            for k, c in enumerate(idx):
-                j = slots.get((c, "area"))
-                col = jac[:, j] if j is not None else self._buffer("unit", r.shape)
-                rotate(col, a[:, k], cw[:, k], d[:, k], sw[:, k])
-                r += np.multiply(col, amp[:, k, None], out=tmp)
-                if (j := slots.get((c, "center"))) is not None:
-                    rotate(jac[:, j], dd_du[:, k], asw[:, k], da_du[:, k], acw[:, k])
-                if (j := slots.get((c, "width"))) is not None:
-                    s = sign[:, k]
-                    rotate(jac[:, j], da_dw[:, k], s * acw[:, k], dd_dw[:, k], s * asw[:, k])
-                if (j := slots.get((c, "phase"))) is not None:
-                    rotate(jac[:, j], d[:, k], -acw[:, k], a[:, k], asw[:, k])
-                if (j := slots.get((c, "eta"))) is not None:
-                    rotate(jac[:, j], da_de[:, k], acw[:, k], dd_de[:, k], asw[:, k])
-        if self.base_cols.size:
-            jac[:, self.base_cols] = self.powers
-            jac[:, self.base_cols] *= w[:, :, None]
-        return r, jac
+        for c, t in self.lines:
+            amp, ph = vals["area"][:, c], vals["phase"][:, c]
+            cos, sin = np.cos(ph), np.sin(ph)
+            put(v, t["a"], amp * cos, t["d"], amp * sin)
+            wc, ws = w * cos, w * sin
+            awc, aws = amp * wc, amp * ws
+            if (j := self.slots.get((c, "area"))) is not None:
+                put(coef[:, j], t["a"], wc, t["d"], ws)
+            if (j := self.slots.get((c, "center"))) is not None:  # d/dcenter = -d/du
+                put(coef[:, j], t["da_du"], -awc, t["dd_du"], -aws)
+            if (j := self.slots.get((c, "width"))) is not None:  # the line depends on |width|
+                sign = np.where(vals["width"][:, c] < 0, -1.0, 1.0)
+                put(coef[:, j], t["da_dw"], sign * awc, t["dd_dw"], sign * aws)
+            if (j := self.slots.get((c, "phase"))) is not None:
+                put(coef[:, j], t["a"], -aws, t["d"], awc)
+            if (j := self.slots.get((c, "eta"))) is not None:
+                put(coef[:, j], t["da_de"], awc, t["dd_de"], aws)
+        for j, rb in self.base:
+            v[:, rb] = p[:, j]
+            coef[:, j, rb] = w
+        r = np.matmul(v[:, None, :], basis)[:, 0, :]
+        r -= self.y[rows]
+        r *= w[:, None]
+        gram = basis @ np.swapaxes(basis, 1, 2)  # (rows, n_b, n_b)
+        proj = np.matmul(basis, r[:, :, None])  # (rows, n_b, 1)
+        normal = coef @ gram @ np.swapaxes(coef, 1, 2)
+        grad = (coef @ proj)[:, :, 0]
+        return r, normal, grad
 
 
 def solve_local(
@@ -227,8 +247,7 @@ def solve_local(
     chunk = max(int(chunk), 1)
     for s in range(0, nt, chunk):
         rows = np.arange(s, min(s + chunk, nt))
-        r, jac = state.spectra.residual_and_jacobian(state.p[rows], rows)
-        state.keep(rows, r, jac)
+        state.keep(rows, *state.spectra.evaluate(state.p[rows], rows))
     evals = nt
     active = np.arange(nt)
     while active.size:
@@ -262,11 +281,11 @@ class _State:
     done: np.ndarray  # (t,) converged, stuck or at the iteration limit
     eye: np.ndarray
 
-    def keep(self, rows: np.ndarray, r: np.ndarray, jac: np.ndarray) -> None:
+    def keep(self, rows: np.ndarray, r: np.ndarray, normal: np.ndarray, grad: np.ndarray):
         """Store cost, normal matrix and gradient of spectra ``rows`` at their ``p``."""
         self.cost[rows] = np.einsum("tn,tn->t", r, r)
-        self.normal[rows] = jac @ np.swapaxes(jac, 1, 2)
-        self.grad[rows] = np.einsum("tmn,tn->tm", jac, r)
+        self.normal[rows] = normal
+        self.grad[rows] = grad
 
 
 def _trial_step(state: _State, block: np.ndarray, xtol: float, max_iter: int) -> int:
@@ -277,7 +296,7 @@ def _trial_step(state: _State, block: np.ndarray, xtol: float, max_iter: int) ->
     damped = st.normal[block] + (st.lam[block, None] * diag)[:, :, None] * st.eye
     step = -np.linalg.solve(damped, st.grad[block][:, :, None])[:, :, 0]
     trial = np.clip(st.p[block] + step, st.lo[block], st.hi[block])
-    r, jac = st.spectra.residual_and_jacobian(trial, block)
+    r, normal, grad = st.spectra.evaluate(trial, block)
     c_new = np.einsum("tn,tn->t", r, r)
     ok = c_new <= st.cost[block]
     acc, bad = block[ok], block[~ok]
@@ -286,10 +305,7 @@ def _trial_step(state: _State, block: np.ndarray, xtol: float, max_iter: int) ->
         dp = np.linalg.norm(dscale * (trial[ok] - st.p[acc]), axis=1)
         size = np.linalg.norm(dscale * st.p[acc], axis=1)
         st.p[acc] = trial[ok]
-        if acc.size == block.size:
-            st.keep(acc, r, jac)
-        else:
-            st.keep(acc, r[ok], jac[ok])
+        st.keep(acc, r[ok], normal[ok], grad[ok])
         st.lam[acc] = np.maximum(st.lam[acc] / 3.0, _LAMBDA_MIN)
         st.fails[acc] = 0
         st.steps[acc] += 1

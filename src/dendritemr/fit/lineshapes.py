@@ -53,25 +53,57 @@ _SQRT_LN2 = np.sqrt(np.log(2.0))
 ProfileFunc = Callable[[np.ndarray, np.ndarray, np.ndarray, bool], tuple[np.ndarray, ...]]
 
 
+def lorentz_terms(
+    u: np.ndarray, hwhm: np.ndarray, out: tuple[np.ndarray, ...] | None = None
+) -> tuple[np.ndarray, ...]:
+    """The Lorentzian as ``z = 1 / (g - i u)`` and ``z^2``, real and imaginary parts apart.
+
+    ``A + i D = z / pi`` (unit-area absorption and dispersion), ``d(A + iD)/du = i z^2 / pi``
+    and ``d(A + iD)/dg = -z^2 / pi``; every Lorentzian value and derivative is a real linear
+    combination of the four arrays returned.
+
+    Parameters
+    ----------
+    u : offsets ``x - center``, ppm.
+    hwhm : half width at half maximum ``g`` (> 0), ppm; broadcasts against ``u``.
+    out : optional four float arrays of the broadcast shape to write into (no allocation);
+        ``u`` may be ``out[1]`` itself.
+
+    Returns
+    -------
+    tuple
+        ``(Re z, Im z, Re z^2, Im z^2 / 2)`` = ``(g, u, g^2 - u^2, g u) / (g^2 + u^2)^k``
+        (``k`` = 1, 1, 2, 2), in 1/ppm and 1/ppm^2.
+    """
+    g = hwhm
+    if out is None:
+        shape = np.broadcast_shapes(np.shape(u), np.shape(g))
+        out = tuple(np.empty(shape) for _ in range(4))
+    re, im, re2, half_im2 = out
+    np.multiply(u, u, out=re)
+    re += g * g
+    np.reciprocal(re, out=re)  # 1 / (g^2 + u^2)
+    np.multiply(u, re, out=im)  # u / (g^2 + u^2)
+    re *= g  # g / (g^2 + u^2)
+    np.add(re, im, out=re2)
+    np.subtract(re, im, out=half_im2)
+    re2 *= half_im2  # (g^2 - u^2) / (g^2 + u^2)^2
+    np.multiply(re, im, out=half_im2)  # g u / (g^2 + u^2)^2
+    return re, im, re2, half_im2
+
+
 def _lorentz(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
-    # z = 1 / (g - i u) = (g + i u) / (g^2 + u^2);  A + i D = z / pi,  d z/du = i z^2,
-    # d z/dg = -z^2 with z^2 = (A^2 - D^2 + 2i A D) pi^2  (g = width / 2)
-    g = 0.5 * width
-    inv = np.asarray(u * u + g * g)
-    np.reciprocal(inv, out=inv)  # 1 / (g^2 + u^2)
-    a = inv * (g / np.pi)
-    d = np.multiply(u, inv, out=inv)
-    d *= 1.0 / np.pi
+    # A + iD = z / pi with z = 1 / (g - i u), g = width / 2 (see lorentz_terms)
+    re, im, re2, half_im2 = lorentz_terms(u, 0.5 * width)
+    re *= 1.0 / np.pi
+    im *= 1.0 / np.pi
     if not derivs:
-        return a, d
-    ad = np.asarray(a * d)
-    da_du = ad * (-2.0 * np.pi)  # -2 u g / (pi (g^2 + u^2)^2)
-    dd_dw = np.multiply(ad, -np.pi, out=ad)
-    dd_du = a - d
-    dd_du *= a + d
-    dd_du *= np.pi  # (g^2 - u^2) / (pi (g^2 + u^2)^2)
+        return re, im
+    # d(A + iD)/du = i z^2 / pi;  d/dwidth = (1/2) d/dg = -z^2 / (2 pi)
+    da_du = np.multiply(half_im2, -2.0 / np.pi, out=half_im2)
+    dd_du = np.multiply(re2, 1.0 / np.pi, out=re2)
     zero = np.zeros((), dtype=float)
-    return a, d, da_du, dd_du, dd_du * -0.5, dd_dw, zero, zero
+    return re, im, da_du, dd_du, dd_du * -0.5, da_du * 0.5, zero, zero
 
 
 def _gauss(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):

@@ -32,6 +32,7 @@ from dendritemr.model import add_step, require_finite
 
 _UNITS = {"area": "signal*ppm", "center": "ppm", "width": "ppm", "phase": "rad", "eta": "1"}
 _DENSE_LIMIT = 4_000_000  # Jacobian entries below which the dense 'exact' solver is used
+_ERR_CHUNK = 64  # spectra per block for the errors of independent spectra
 
 
 def wrap_phase(phase: np.ndarray) -> np.ndarray:
@@ -75,6 +76,26 @@ def _solve(problem: SeriesProblem, theta0: np.ndarray, fixed, tol: float, max_nf
         )
         theta, nfev = pre.theta(sol.x), nfev + sol.nfev
     return theta, nfev, sol
+
+
+def _errors(problem: SeriesProblem, theta: np.ndarray, fixed, sigma_t: np.ndarray) -> dict:
+    """:func:`parameter_errors`; for independent spectra in blocks of :data:`_ERR_CHUNK`
+    spectra (the covariance of one spectrum does not depend on the others), so that no
+    whole-series Jacobian is formed."""
+    if problem.n_global or problem.n_time <= _ERR_CHUNK:
+        return parameter_errors(problem, theta, fixed, sigma_t)
+    nt, m = problem.n_time, problem.n_local
+    local = theta.reshape(m, nt)
+    out: dict[str, np.ndarray] = {}
+    for s in range(0, nt, _ERR_CHUNK):
+        rows = np.arange(s, min(s + _ERR_CHUNK, nt))
+        sub_fixed = {k: v[rows] for k, v in fixed.items()}
+        part = parameter_errors(
+            problem.subset(rows), local[:, rows].ravel(), sub_fixed, sigma_t[rows]
+        )
+        for k, v in part.items():
+            out.setdefault(k, np.empty((nt, *v.shape[1:])))[rows] = v
+    return out
 
 
 def _check_input(spectra: xr.DataArray) -> None:
@@ -152,7 +173,7 @@ def fit_series(
         sigma_t = np.maximum(np.sqrt(rss / dof), floor)
     else:
         sigma_t = 1.0 / weight
-    err = parameter_errors(problem, theta, fixed, sigma_t)
+    err = _errors(problem, theta, fixed, sigma_t)
     redchi = rss * weight**2 / dof
 
     inv = np.argsort(order)
