@@ -47,7 +47,7 @@ def test_metal_panel_plots_the_results_values_and_their_bands(synthetic):
 
 def test_spectra_slider_one_frame_per_spectrum_and_frame_is_that_spectrum(synthetic):
     doc, ds = synthetic
-    panel = spectra_panel(doc, ds, "7Li")
+    panel = spectra_panel(doc, ds)
     fig = panel.figure
     n = ds["spectra"].sizes["time_7Li"]
     assert len(fig.frames) == n
@@ -65,6 +65,10 @@ def test_spectra_slider_one_frame_per_spectrum_and_frame_is_that_spectrum(synthe
     np.testing.assert_allclose(arr(fig.frames[2].data[1].y), model[2], rtol=1e-6, atol=1e-7)
     resid = arr(fig.frames[2].data[2].y) + 0.25
     np.testing.assert_allclose(resid, raw[2, ::stride] / scale - model[2], atol=1e-6)
+    # the 6Li row: its own frames (data, fit, residual) after the 7Li ones
+    raw6 = np.real(ds["spectra"]["spectrum_6Li"].values)[:, ::stride]
+    shown6 = arr(fig.frames[3].data[3].y)
+    np.testing.assert_allclose(shown6, raw6[3] / np.abs(raw6).max(), rtol=1e-6, atol=1e-7)
     # the electrode peak is at 250 ppm in the shown axis
     x = arr(fig.data[1].x)
     assert x[np.argmax(arr(fig.data[1].y))] == pytest.approx(250.0, abs=0.4)
@@ -77,12 +81,14 @@ def test_absent_6li_and_spectra_give_sentences_not_figures():
     assert panels["isotopes"].figure is None
     assert "no 6Li series" in panels["isotopes"].note
     assert "x6" in panels["isotopes"].note
-    assert panels["spectra-6Li"].figure is None
-    assert "no 6Li series in this study" in panels["spectra-6Li"].note
+    assert panels["spectra"].figure is not None  # 7Li alone
+    assert len(panels["spectra"].figure.frames[0].data) == 3  # 7Li spectrum, fit, residual
+    assert "no 6Li spectra: no 6Li series in this study" in panels["spectra"].note
+    assert panels["map-6Li"].figure is None
     assert panels["mri"].figure is None and panels["mri"].note == "no MRI data in this study"
     del ds["spectra"]
     panels = {p.key: p for p in build_panels(doc, ds)}
-    assert "no 'spectra' dataset" in panels["spectra-7Li"].note
+    assert "no 'spectra' dataset" in panels["spectra"].note
     assert panels["metal"].figure is not None  # the time panels still render
     page = render_html(doc, ds)
     assert "no 6Li series" in page and "no &#x27;spectra&#x27; dataset" in page
@@ -110,7 +116,7 @@ def test_page_is_self_contained(synthetic, tmp_path):
     # one inlined plotly.js (its licence banner appears once), one script per figure
     assert page.count("* plotly.js v") == 1
     n_fig = sum(p.figure is not None for p in build_panels(doc, ds))
-    assert n_fig == 10 and parser.scripts == 1 + n_fig
+    assert n_fig == 9 and parser.scripts == 1 + n_fig
     assert "E. D. Becker" not in page and "R. R. Ernst" in page  # the doc's citations
     for png in ("overview", "spectra_7Li", "spectra_6Li", "map_7Li", "fit_quality", "mri"):
         assert (tmp_path / "figures" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"

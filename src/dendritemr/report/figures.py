@@ -283,82 +283,106 @@ def _frame_indices(n: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, MAX_FRAMES).round().astype(int))
 
 
-def spectra_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
-    """Stacked spectra of one nucleus with a time slider: data, fit and residual of the
-    selected spectrum over all spectra of the series (grey)."""
-    s, why = I.spectra_series(datasets, nucleus, doc)
-    key = f"spectra-{nucleus}"
-    title = f"{nucleus} spectra"
-    if s is None:
-        return Panel(key, title, None, f"no {nucleus} spectra: {why}")
-    n = s.data.shape[0]
-    idx = _frame_indices(n)
-    scale = float(np.nanmax(np.abs(s.data))) or 1.0
-    data = (s.data / scale).astype(np.float32)
-    model = None if s.model is None else (s.model / scale).astype(np.float32)
-    resid = None if s.residual is None else (s.residual / scale).astype(np.float32)
-    offset = -0.25  # the residual is drawn below the baseline
-    # all spectra as one grey trace (NaN separators): the stack
-    stack_x = np.concatenate([np.append(s.ppm, np.nan) for _ in idx]).astype(np.float32)
-    stack_y = np.concatenate([np.append(data[i], np.nan) for i in idx]).astype(np.float32)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=stack_x,
-            y=stack_y,
-            mode="lines",
-            line=dict(color=COLORS["stack"], width=0.6),
-            name="all spectra",
-            hoverinfo="skip",
-        )
-    )
+def spectra_panel(doc: dict, datasets: dict) -> Panel:
+    """7Li and 6Li spectra stacked (one row per nucleus) with one time slider.
 
-    def sel(i: int) -> list[dict]:
-        out = [{"y": data[i]}]
+    Each row shows every spectrum of its series in grey and, for the selected time point, the
+    spectrum, its fit and the residual (drawn 0.25 below zero). Slider steps are the 7Li time
+    points (the first nucleus present); the other nucleus shows its spectrum nearest in time.
+    Intensities are normalised to the largest point of each series.
+    """
+    rows = []
+    absent = []
+    for nuc in I.NUCLEI:
+        s, why = I.spectra_series(datasets, nuc, doc)
+        if s is None:
+            absent.append(f"no {nuc} spectra: {why}")
+        else:
+            rows.append(s)
+    title = " and ".join(s.nucleus for s in rows) + " spectra" if rows else "Spectra"
+    if not rows:
+        return Panel("spectra", title, None, "; ".join(absent))
+    lead = rows[0]
+    n = lead.data.shape[0]
+    idx = _frame_indices(n)
+    offset = -0.25  # the residual is drawn below the baseline
+    fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=0.12)
+    traces: list[int] = []
+    per_row = []  # (scaled data, model, residual, index into this series for each frame)
+    for r, s in enumerate(rows, start=1):
+        scale = float(np.nanmax(np.abs(s.data))) or 1.0
+        data = (s.data / scale).astype(np.float32)
+        model = None if s.model is None else (s.model / scale).astype(np.float32)
+        resid = None if s.residual is None else (s.residual / scale).astype(np.float32)
+        near = np.abs(s.hours[None, :] - lead.hours[idx][:, None]).argmin(axis=1)
+        if s is lead:
+            near = idx
+        stack_x = np.concatenate([np.append(s.ppm, np.nan) for _ in near]).astype(np.float32)
+        stack_y = np.concatenate([np.append(data[i], np.nan) for i in near]).astype(np.float32)
+        show = r == 1
+        fig.add_trace(
+            go.Scatter(
+                x=stack_x,
+                y=stack_y,
+                mode="lines",
+                line=dict(color=COLORS["stack"], width=0.6),
+                name="all spectra",
+                legendgroup="stack",
+                showlegend=show,
+                hoverinfo="skip",
+            ),
+            row=r,
+            col=1,
+        )
+        last = int(near[-1])
+        parts = [("spectrum", data, dict(color=COLORS["data"], width=1.2), 0.0)]
         if model is not None:
-            out.append({"y": model[i]})
+            parts.append(("fit", model, dict(color=COLORS["model"], width=1.2, dash="dash"), 0.0))
         if resid is not None:
-            out.append({"y": resid[i] + offset})
+            parts.append(
+                (
+                    f"residual ({offset:+.2f})",
+                    resid,
+                    dict(color=COLORS["residual"], width=0.8),
+                    offset,
+                )
+            )
+        for name, arr, line, off in parts:
+            traces.append(len(fig.data))
+            fig.add_trace(
+                go.Scatter(
+                    x=s.ppm,
+                    y=arr[last] + off,
+                    mode="lines",
+                    line=line,
+                    name=name,
+                    legendgroup=name,
+                    showlegend=show,
+                    hovertemplate="%{x:.1f} ppm: %{y:.3g}<extra>"
+                    + s.nucleus
+                    + " "
+                    + name
+                    + "</extra>",
+                ),
+                row=r,
+                col=1,
+            )
+        per_row.append((parts, near))
+        fig.update_xaxes(title_text=shift_title(s.nucleus), autorange="reversed", row=r, col=1)
+        fig.update_yaxes(title_text=f"{s.nucleus} intensity / max", row=r, col=1)
+
+    def frame_data(k: int) -> list[dict]:
+        out = []
+        for parts, near in per_row:
+            i = int(near[k])
+            out.extend({"y": arr[i] + off} for _, arr, _, off in parts)
         return out
 
-    first = sel(int(idx[-1]))
-    fig.add_trace(
-        go.Scatter(
-            x=s.ppm,
-            y=first[0]["y"],
-            mode="lines",
-            line=dict(color=COLORS["data"], width=1.2),
-            name="spectrum",
-        )
-    )
-    if model is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=s.ppm,
-                y=first[1]["y"],
-                mode="lines",
-                line=dict(color=COLORS["model"], width=1.2, dash="dash"),
-                name="fit",
-                connectgaps=False,
-            )
-        )
-    if resid is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=s.ppm,
-                y=first[-1]["y"],
-                mode="lines",
-                line=dict(color=COLORS["residual"], width=0.8),
-                name=f"residual ({offset:+.2f})",
-            )
-        )
-    traces = list(range(1, len(fig.data)))
-    frames = [go.Frame(name=str(k), data=sel(int(i)), traces=traces) for k, i in enumerate(idx)]
-    fig.frames = frames
+    fig.frames = [go.Frame(name=str(k), data=frame_data(k), traces=traces) for k in range(len(idx))]
     steps = [
         dict(
             method="animate",
-            label=f"{s.hours[i]:.2f}",
+            label=f"{lead.hours[i]:.2f}",
             args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=False))],
         )
         for k, i in enumerate(idx)
@@ -380,23 +404,26 @@ def spectra_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
     )
     _style(
         fig,
-        480,
-        xaxis=dict(title=shift_title(nucleus), autorange="reversed", **AXIS),
-        yaxis=dict(title="intensity / max", **AXIS),
-        legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"),
-        margin=dict(l=70, r=30, t=20, b=40),
+        300 + 260 * len(rows),
+        legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", bgcolor="rgba(255,255,255,0)"),
+        margin=dict(l=70, r=30, t=40, b=40),
     )
+    counts = ", ".join(f"{s.data.shape[0]} {s.nucleus}" for s in rows)
     note = (
-        f"{n} spectra (real part), normalised to the largest point of the series; slider: "
-        "time since cycling started."
+        f"{counts} spectra (real part), each series normalised to its largest point; "
+        f"slider: time since cycling started ({lead.nucleus} time points"
+        + (", the other nucleus nearest in time)." if len(rows) > 1 else ").")
     )
     if len(idx) < n:
         note += f" The slider shows {len(idx)} evenly spaced spectra of {n}."
-    if s.stride > 1:
-        note += f" Every {s.stride}th point of the ppm axis is drawn."
-    if model is None:
-        note += " No fitted model stored with the spectra."
-    return Panel(key, title, fig, note)
+    strides = {s.stride for s in rows if s.stride > 1}
+    if strides:
+        note += f" Every {max(strides)}th point of the ppm axis is drawn."
+    if any(s.model is None for s in rows):
+        note += " No fitted model stored with some spectra."
+    if absent:
+        note += " " + "; ".join(absent) + "."
+    return Panel("spectra", title, fig, note)
 
 
 def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
@@ -626,8 +653,8 @@ def _slider(fig: go.Figure, labels: list[str], prefix: str) -> None:
 def build_panels(doc: dict, datasets: dict) -> list[Panel]:
     """Every interactive panel of the report, in display order."""
     panels = [metal_panel(doc), isotope_panel(doc), cycler_panel(doc, datasets)]
+    panels.append(spectra_panel(doc, datasets))
     for nuc in I.NUCLEI:
-        panels.append(spectra_panel(doc, datasets, nuc))
         panels.append(map_panel(doc, datasets, nuc))
     panels.append(fit_quality_panel(doc, datasets))
     panels.extend(mri_panels(doc, datasets))

@@ -1,0 +1,181 @@
+"""report.html of a real (simulated, then analysed) study opened in headless Debian Chromium.
+
+Fails on any console error, page error or request (the page must need nothing from outside),
+checks that every figure rendered with data and that the plotted metal equals results.json,
+moves the 7Li time slider with the mouse and checks that the spectrum changed to that time
+point's spectrum, and saves a screenshot. Skips only outside CI when Chromium or Playwright is
+missing; in CI (``CI`` set, ``.ci/run`` installs ``chromium``) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _need_browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    missing = []
+    if sync_playwright is None:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if CHROMIUM is None:
+        missing.append("Debian's chromium (apt-get install chromium)")
+    if missing:
+        msg = "browser test needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(msg + " (CI: must not skip)")
+        pytest.skip(msg)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    """A 300 um pellet at high current that shorts after a few hours, simulated in vendor
+    formats and analysed by the real pipeline (``run_study``): ``(doc, datasets)``."""
+    from dendritemr.pipeline import run_study
+    from dendritemr.report.inputs import spectra_from_decomposition
+    from dendritemr.sim.presets import load_preset
+    from dendritemr.sim.study import simulate
+    from dendritemr.study import load_study
+
+    scenario = load_preset("high-current").updated(
+        **{
+            "geometry.thickness_um": 300.0,
+            "geometry.width_um": 60.0,
+            "protocol.max_time_h": 12.0,
+            "isotopes.rest_h": 2.0,
+            "mri.matrix_z": 32,
+            "mri.matrix_x": 4,
+            "mri.spectral_points": 128,
+            "mri.every_h": 2.0,
+        }
+    )
+    folder = tmp_path_factory.mktemp("browser") / "study"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        simulate(scenario, folder, seed=3)
+        study = load_study(folder)
+        doc, datasets = run_study(study)
+        if "spectra" not in datasets:
+            # the pipeline does not hand its spectra on yet: the same decomposition it runs
+            from dendritemr.pipeline import _pair_li6
+            from dendritemr.quant.decompose import decompose
+            from dendritemr.quant.run import fit_spectra, load_spectra
+
+            s7 = fit_spectra(study.li7)
+            li6 = _pair_li6(load_spectra(study.li7), load_spectra(study.li6))
+            s6 = fit_spectra(study.li6).isel(time=list(li6.attrs["paired_index"]))
+            s6 = s6.assign_coords(hours=("time", s7["hours"].values))
+            dec = decompose([s7, s6])
+            datasets["spectra"] = spectra_from_decomposition(dec, doc["time_h"])
+    return doc, datasets
+
+
+JS_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
+  id: gd.id,
+  traces: gd._fullData.map(t => ({
+    name: t.name, type: t.type,
+    n: t.type === 'heatmap' ? t.z.length * t.z[0].length : (t.y ? t.y.length : 0),
+    finite: t.type === 'heatmap' ? t.z.flat().filter(Number.isFinite).length
+                                 : Array.from(t.y || []).filter(Number.isFinite).length,
+  })),
+  drawn: gd.querySelectorAll('.scatterlayer .trace path, .heatmaplayer image, .hm image').length,
+}))"""
+
+JS_Y = "([id, k]) => Array.from(document.getElementById(id)._fullData[k].y)"
+
+
+def test_report_in_headless_chromium(analysed, tmp_path):
+    sync_playwright = _need_browser()
+    from dendritemr.report import write_report
+    from dendritemr.report.figures import build_panels
+
+    doc, datasets = analysed
+    html = write_report(tmp_path, doc, datasets)
+    panels = build_panels(doc, datasets)
+    with_fig = [f"fig-{p.key}" for p in panels if p.figure is not None]
+    # a real study with 6Li, cycler and spectra: the core panels must have figures
+    for key in ("metal", "isotopes", "cycler", "spectra", "map-7Li", "map-6Li"):
+        assert f"fig-{key}" in with_fig, [p.note for p in panels if p.key == key]
+    url = html.resolve().as_uri()
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+
+        def gate(route):
+            if route.request.url == url:
+                route.continue_()
+            else:
+                problems.append(f"request to {route.request.url}")
+                route.abort()
+
+        page.route("**/*", gate)
+        page.goto(url)
+        page.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot').length === n && "
+            "Array.from(document.querySelectorAll('.js-plotly-plot')).every(g => g._fullData)",
+            arg=len(with_fig),
+            timeout=60_000,
+        )
+        figs = {f["id"]: f for f in page.evaluate(JS_FIGURES)}
+        assert sorted(figs) == sorted(with_fig)
+        for fid, f in figs.items():
+            assert f["traces"] and max(t["finite"] for t in f["traces"]) >= 2, (fid, f)
+            assert f["drawn"] >= 1, fid
+        # the plotted metal is results.json's metal
+        names = [t["name"] for t in figs["fig-metal"]["traces"]]
+        k = names.index("total")
+        shown = np.array(page.evaluate(JS_Y, ["fig-metal", k]), float)
+        want = np.array([np.nan if v is None else v for v in doc["metal_umol"]["total"]])
+        np.testing.assert_allclose(shown, want, rtol=1e-12, equal_nan=True)
+
+        # move the 7Li time slider with the mouse: from the last spectrum to the first
+        fid = "fig-spectra"
+        before = np.array(page.evaluate(JS_Y, [fid, 1]), float)
+        grip = page.locator(f"#{fid} .slider-grip-rect").bounding_box()
+        rail = page.locator(f"#{fid} .slider-rail-rect").bounding_box()
+        page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(rail["x"] + 1, rail["y"] + rail["height"] / 2, steps=8)
+        page.mouse.up()
+        page.wait_for_function(
+            f"() => document.getElementById('{fid}').layout.sliders[0].active === 0",
+            timeout=20_000,
+        )
+        page.wait_for_timeout(300)
+        after = np.array(page.evaluate(JS_Y, [fid, 1]), float)
+        label = page.locator(f"#{fid} .slider-currentvalue").inner_text()
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert problems == []
+    assert not np.allclose(before, after)
+    # the trace now shows the first spectrum of the series (as drawn: decimated, normalised)
+    from dendritemr.report.inputs import spectra_series
+
+    series, _ = spectra_series(datasets, "7Li", doc)
+    scale = np.nanmax(np.abs(series.data))
+    np.testing.assert_allclose(after, series.data[0] / scale, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(before, series.data[-1] / scale, rtol=1e-5, atol=1e-6)
+    assert label.endswith(f"{doc['time_h'][0]:.2f}")
+    assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
