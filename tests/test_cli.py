@@ -1,11 +1,9 @@
-"""Command line: info, process, demo; bad input -> one line, exit 2, no output file."""
+"""Command line: info, process; bad input -> one line, exit 2, no output file."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -88,17 +86,6 @@ def test_empty_and_foreign_folders(tmp_path):
     assert res.exit_code == 2 and "empty folder" in res.output
     res = run("info", tmp_path / "nothing-here")
     assert res.exit_code == 2 and "no such file or folder" in res.output
-
-
-def test_console_script_and_demo(tmp_path):
-    exe = shutil.which("dendritemr") or f"{sys.executable} -m dendritemr.cli"
-    cmd = exe.split() + ["demo", "--out", str(tmp_path / "demo")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    processed, truth = (float(v.strip(",")) for v in last.split()[3::2])
-    assert processed == pytest.approx(truth, rel=0.02)
-    assert (tmp_path / "demo" / "processed.nc").is_file()
 
 
 def test_process_topspin_mode_reproduces_topspin_integrals(li7_dir, tmp_path):

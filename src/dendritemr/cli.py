@@ -97,18 +97,25 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
     "out",
     type=click.Path(path_type=Path),
     default=Path("dendritemr-demo"),
-    help="Folder for the demo study and its results.",
+    show_default=True,
+    help="Folder for the simulated study (study/) and its analysis (results/).",
 )
-@click.option("--seed", type=int, default=1, help="Random seed of the synthetic data.")
-def demo(out: Path, seed: int) -> None:
-    """Write a synthetic in situ 7Li series in TopSpin layout, process it, compare to truth."""
-    from dendritemr.demo import run_demo
+@click.option(
+    "--preset",
+    default="default",
+    show_default=True,
+    help="Scenario preset to simulate (dendritemr simulate --list-presets).",
+)
+@click.option("--seed", type=int, default=None, help="Override the scenario seed.")
+def demo(out: Path, preset: str, seed: int | None) -> None:
+    """Simulate an in situ study, analyse it with `analyze`, compare with the ground truth."""
+    from dendritemr.demo import demo_table, run_demo
 
     try:
-        report = run_demo(out, seed)
+        run = run_demo(out, preset, seed)
     except DendriteMRError as exc:
         exit_with(exc)
-    click.echo(report)
+    click.echo(demo_table(run))
 
 
 @main.command()

@@ -1,42 +1,273 @@
-"""``dendritemr demo``: write a synthetic in situ series, read it back, process it, score it."""
+"""``dendritemr demo``: simulate a study, analyse it back with ``analyze``, compare to truth.
+
+The main job end to end on an embedded scenario (a shipped preset, ``default`` unless told):
+
+1. the cell model and its observation (:func:`dendritemr.sim.study.simulate`) write a complete
+   study folder in vendor formats (TopSpin 7Li/6Li series, ParaVision CSI, cycler CSV,
+   references, ``study.toml``, ``ground_truth.json``) to ``OUT/study``;
+2. :func:`dendritemr.pipeline.analyze` -- exactly what ``dendritemr analyze`` runs -- analyses
+   it into ``OUT/results`` (``results.json``, datasets, ``summary.txt``, the report);
+3. a short table: the time of each step, the stages found against the true stages, the metal
+   per route, its x6 and the interface fraction at the short (or the last time point), and the
+   short time, each next to the truth with the error and the reported uncertainty
+   (:func:`dendritemr.results_schema.score` for the summary errors).
+
+``OUT`` holds nothing else; a run that stops on an error removes what it wrote.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from dendritemr.model import save
-from dendritemr.process import process_series, read_inputs, summary
-from dendritemr.sim.synthetic_series import SyntheticSeries, write_series
+from dendritemr.errors import DataError
+
+__all__ = ["DemoRun", "run_demo", "demo_table"]
+
+#: files and folders a demo run writes into ``OUT`` (an earlier run's are replaced)
+DEMO_ENTRIES = ("study", "results", "demo.json")
+
+#: the analysis steps ``pipeline`` reports (progress labels), for the progress bar
+_ANALYZE_STEPS = 9
 
 
-def run_demo(out: Path, seed: int = 1) -> str:
-    """Run the demo in ``out``; returns a printable summary."""
+@dataclass
+class DemoRun:
+    """What a demo run did: folders, the results and the truth, time per step (s)."""
+
+    out: Path
+    study: Path
+    results: Path
+    doc: dict
+    truth: dict
+    steps_s: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def total_s(self) -> float:
+        """Wall-clock time of all steps, s."""
+        return float(sum(s for _, s in self.steps_s))
+
+
+def _check_out(out: Path) -> None:
+    """``out`` must be a folder that is empty or holds only an earlier demo run."""
+    if out.exists() and not out.is_dir():
+        raise DataError(out, "exists and is not a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in DEMO_ENTRIES)
+        if foreign:
+            raise DataError(
+                out, f"holds files that are not an earlier demo run ({', '.join(foreign[:3])})"
+            )
+
+
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def run_demo(
+    out: str | Path,
+    preset: str = "default",
+    seed: int | None = None,
+    *,
+    show_progress: bool = True,
+    scenario_changes: dict | None = None,
+) -> DemoRun:
+    """Simulate ``preset``, write it as a study in ``out/study``, analyse it into
+    ``out/results`` with :func:`dendritemr.pipeline.analyze`, and score it.
+
+    Parameters
+    ----------
+    out : demo folder (must exist: the CLI creates it); empty or an earlier demo run.
+    preset : a shipped scenario preset (``dendritemr simulate --list-presets``).
+    seed : overrides the scenario's seed (None: the preset's).
+    show_progress : progress bars on stderr.
+    scenario_changes : dotted scenario keys to override (e.g. a smaller cell in tests).
+
+    Returns
+    -------
+    DemoRun
+
+    Raises
+    ------
+    DendriteMRError : a bad ``out`` or preset, or any analysis error; what this run wrote into
+        ``out`` is removed again.
+    """
+    from dendritemr.pipeline import analyze
+    from dendritemr.sim.presets import load_preset
+    from dendritemr.sim.study import simulate
+
     out = Path(out)
-    study = out / "study" / "7Li"
-    cfg = SyntheticSeries()
-    truth = write_series(study, cfg, seed)
-    data = read_inputs([study])
-    result = process_series(data)
-    save(result, out / "processed.nc")
-    doc = summary(result)
-    (out / "results.json").write_text(json.dumps(doc, indent=1))
-    metal = np.asarray(doc["regions"]["metal"]["area"])
-    metal_err = np.asarray(doc["regions"]["metal"]["area_err"])
-    true_metal = np.asarray(truth["areas"]["electrode"]) + np.asarray(
-        truth["areas"]["microstructure"]
-    )
-    scale = truth["int32_scale"]
-    lines = [
-        f"dendritemr demo: {doc['n_spectra']} synthetic 7Li spectra at {cfg.field_t} T "
-        f"written in TopSpin layout to {study}",
-        f"processed series -> {out / 'processed.nc'}; summary -> {out / 'results.json'}",
-        " hour   metal area (processed)     truth   ratio",
+    _check_out(out)
+    scenario = load_preset(preset)  # DataError for an unknown preset, before anything is written
+    if scenario_changes:
+        scenario = scenario.updated(**scenario_changes)
+    for name in DEMO_ENTRIES:  # an earlier demo run is replaced
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    study, results = out / "study", out / "results"
+    steps: list[tuple[str, float]] = []
+    try:
+        t0 = time.perf_counter()
+        bar = _bar(100, "simulate") if show_progress else None
+
+        def sim_progress(fraction: float, label: str) -> None:
+            if bar is not None:
+                bar.set_postfix_str(label, refresh=False)
+                bar.update(max(int(round(fraction * 100)) - bar.n, 0))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            truth = simulate(scenario, study, seed=seed, progress=sim_progress)
+        if bar is not None:
+            bar.close()
+        steps.append(("simulate + write vendor files", time.perf_counter() - t0))
+        bar = _bar(_ANALYZE_STEPS, "analyze") if show_progress else None
+        last = [None, time.perf_counter()]
+
+        def analyze_progress(label: str) -> None:
+            now = time.perf_counter()
+            if last[0] is not None:
+                steps.append((f"analyze: {last[0]}", now - last[1]))
+            last[0], last[1] = label, now
+            if bar is not None:
+                bar.set_postfix_str(label, refresh=True)
+                bar.update(1)
+
+        doc = analyze(study, results, progress=analyze_progress)
+        now = time.perf_counter()
+        if last[0] is not None:
+            steps.append((f"analyze: {last[0]} + writing", now - last[1]))
+        if bar is not None:
+            bar.close()
+        run = DemoRun(out, study, results, doc, truth, steps)
+        (out / "demo.json").write_text(
+            json.dumps(
+                {
+                    "preset": preset,
+                    "seed": truth.get("seed"),
+                    "steps_s": steps,
+                    "score": doc.get("score"),
+                },
+                indent=1,
+            )
+        )
+        return run
+    except BaseException:
+        for name in DEMO_ENTRIES:
+            p = out / name
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.exists():
+                p.unlink()
+        raise
+
+
+def _at(t: np.ndarray, values, when: float) -> float:
+    """Value of a series at time ``when`` (linear interpolation; NaN for missing values)."""
+    v = np.array([np.nan if x is None else x for x in values], float)
+    ok = np.isfinite(v)
+    if ok.sum() == 0:
+        return float("nan")
+    return float(np.interp(when, t[ok], v[ok]))
+
+
+def _fmt(v: float | None, digits: str = ".2f") -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    return format(v, digits)
+
+
+def demo_table(run: DemoRun) -> str:
+    """The demo's printed summary: steps with times, then analysis vs truth with errors."""
+    doc, truth = run.doc, run.truth
+    lines = [f"dendritemr demo: study {run.study}, results {run.results}"]
+    report = run.results / "report.html"
+    if report.is_file():
+        lines.append(f"report: {report}")
+    lines.append("")
+    lines.append("step                                          time")
+    for name, secs in run.steps_s:
+        lines.append(f"  {name:42s} {secs:6.1f} s")
+    lines.append(f"  {'total':42s} {run.total_s:6.1f} s")
+    lines.append("")
+    lines.append("stages (h since the current started)")
+    lines.append("  analysis                               truth")
+    found = [
+        f"{s['name']:16s} {s['start_h']:6.2f}-{s['end_h']:6.2f}"
+        + (f" +-{s['start_err_h']:.2f}" if s.get("start_err_h") else "")
+        for s in doc["stages"]
     ]
-    for h, a, e, tm in zip(doc["time_h"], metal, metal_err, true_metal * scale, strict=True):
-        lines.append(f"{h:5.2f}  {a:12.4g} +- {e:9.3g}  {tm:10.4g}  {a / tm:6.4f}")
-    growth, true_growth = metal[-1] / metal[0], true_metal[-1] / true_metal[0]
-    lines.append(f"metal growth: processed {growth:.4f}, truth {true_growth:.4f}")
+    true = [f"{s['name']:16s} {s['start_h']:6.2f}-{s['end_h']:6.2f}" for s in truth["stages"]]
+    for k in range(max(len(found), len(true))):
+        a = found[k] if k < len(found) else ""
+        b = true[k] if k < len(true) else ""
+        lines.append(f"  {a:38s} {b}")
+    t = np.array(doc["time_h"], float)
+    tt = np.array(truth["time_h"], float)
+    short, short_true = doc["short_circuit_h"], truth["short_circuit_h"]
+    when = short_true if short_true is not None else (short if short is not None else t[-1])
+    last = float(t[t <= when][-1]) if (t <= when).any() else float(t[0])
+    label = "the short" if short_true is not None else "the last time point"
+    lines.append("")
+    lines.append(f"at {label} (last time point before it: {last:.2f} h)")
+    lines.append("  quantity                   analysis        +- err      truth     error")
+    m, mt = doc["metal_umol"], truth["metal_umol"]
+    rows = [
+        ("metal, interface (umol)", m["interface"], m.get("interface_err"), mt["interface"]),
+        ("metal, bulk (umol)", m["bulk"], m.get("bulk_err"), mt["bulk"]),
+        ("x6 of the metal", doc["x6_metal"], doc.get("x6_metal_err"), truth["x6_metal"]),
+        (
+            "interface fraction",
+            doc["interface_fraction"],
+            doc.get("interface_fraction_err"),
+            truth["interface_fraction"],
+        ),
+    ]
+    for name, est, err, tru in rows:
+        v = _at(t, est, last)
+        e = _at(t, err, last) if err else float("nan")
+        w = _at(tt, tru, last)
+        lines.append(
+            f"  {name:24s} {_fmt(v, '10.3f')} {_fmt(e, '10.3f')} {_fmt(w, '10.3f')} "
+            f"{_fmt(v - w, '+9.3f')}"
+        )
+    se = doc.get("short_circuit_err_h")
+    lines.append(
+        f"  {'short circuit (h)':24s} {_fmt(short, '10.3f')} {_fmt(se, '10.3f')} "
+        f"{_fmt(short_true, '10.3f')} "
+        + (_fmt(short - short_true, "+9.3f") if None not in (short, short_true) else "n/a")
+    )
+    sc = doc.get("score") or {}
+    lines.append("")
+    lines.append("over the whole run (score against ground_truth.json)")
+    keys = (
+        ("metal_interface_nrmse", "metal, interface: RMSE / largest true amount"),
+        ("metal_bulk_nrmse", "metal, bulk: RMSE / largest true amount"),
+        ("metal_interface_coverage", "metal, interface: points within 2 err"),
+        ("metal_bulk_coverage", "metal, bulk: points within 2 err"),
+        ("x6_metal_mae", "x6 of the metal: mean absolute error"),
+        ("interface_fraction_mae", "interface fraction: mean absolute error"),
+        ("interface_fraction_coverage", "interface fraction: points within 2 err"),
+        ("stage_boundary_max_error_fraction", "stage boundaries: largest error / duration"),
+        ("short_circuit_within_interval", "short within one acquisition interval (1 = yes)"),
+    )
+    for key, text in keys:
+        v = sc.get(key)
+        lines.append(f"  {text:52s} {_fmt(v, '.3f')}")
+    if doc.get("not_computed"):
+        lines.append("")
+        lines.append("not computed / assumptions (results.json: not_computed)")
+        lines.extend(f"  - {s}" for s in doc["not_computed"])
     return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""dendritemr demo: simulate -> analyze (the same code path) -> report, scored against truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dendritemr.cli import main
+from dendritemr.demo import demo_table, run_demo
+from dendritemr.errors import DataError
+from dendritemr.results_schema import load_results
+
+#: a 300 um pellet at high current that shorts after a few hours (seconds to simulate)
+SMALL = {
+    "geometry.thickness_um": 300.0,
+    "geometry.width_um": 60.0,
+    "protocol.max_time_h": 12.0,
+    "isotopes.rest_h": 2.0,
+    "mri.matrix_z": 32,
+    "mri.matrix_x": 4,
+    "mri.spectral_points": 128,
+    "mri.every_h": 2.0,
+}
+
+
+@pytest.mark.slow
+def test_demo_writes_study_results_report_and_scores_against_truth(tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    run = run_demo(out, "high-current", seed=4, show_progress=False, scenario_changes=SMALL)
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json", "results", "study"]
+    doc = load_results(out / "results" / "results.json")
+    truth = json.loads((out / "study" / "ground_truth.json").read_text())
+    # the same numbers as a plain `analyze` of the study: results.json is that run's
+    assert doc["time_h"] == run.doc["time_h"]
+    assert (out / "results" / "report.html").is_file()
+    assert (out / "results" / "spectra.nc").is_file()
+    # the score in results.json is the score of this analysis against the study's truth
+    assert doc["score"]["short_circuit_agrees"] == 1.0
+    assert truth["short_circuit_h"] is not None
+    assert abs(doc["short_circuit_h"] - truth["short_circuit_h"]) <= float(
+        np.median(np.diff(doc["time_h"]))
+    )
+    table = demo_table(run)
+    assert f"{truth['short_circuit_h']:10.3f}" in table  # the truth is printed beside the result
+    assert "stages (h since the current started)" in table
+    assert all(name in table for name, _ in run.steps_s)
+    steps = json.loads((out / "demo.json").read_text())["steps_s"]
+    assert steps[0][0].startswith("simulate") and all(s > 0 for _, s in steps)
+
+
+def test_out_that_is_a_file_is_one_line_and_writes_nothing(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("mine")
+    res = CliRunner().invoke(main, ["demo", "--out", str(target)])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "not a folder" in lines[0]
+    assert target.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_foreign_folder_is_refused_untouched(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    with pytest.raises(DataError, match="not an earlier demo run"):
+        run_demo(out, show_progress=False)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_unknown_preset_leaves_no_folder(tmp_path):
+    out = tmp_path / "new" / "demo"
+    res = CliRunner().invoke(main, ["demo", "--out", str(out), "--preset", "nonsense"])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "unknown preset" in lines[0]
+    assert not out.exists()
