@@ -32,8 +32,16 @@ from dendritemr.fit.problem import SeriesProblem
 
 _LAMBDA0 = 1e-3
 _LAMBDA_MIN, _LAMBDA_MAX = 1e-12, 1e12
+_TINY = np.finfo(float).tiny
+# relative cost change below which a spectrum is at its minimum to rounding: about 50 machine
+# epsilons, the rounding error of a sum of some hundred squared residuals
+_EPS_F = 1e-14
 _TRIALS = 12  # damping increases per iteration before a spectrum is declared stuck
-CHUNK = 32  # spectra per block (see the module docstring)
+_DOWN, _UP = (
+    3.0,
+    10.0,
+)  # damping divided by _DOWN after an accepted step, times _UP after a rejection
+CHUNK = 64  # spectra per block (see the module docstring)
 
 _SHAPE_ARG = {"area": "amplitude", "center": "center", "width": "width", "phase": "phase"}
 
@@ -45,10 +53,11 @@ class LocalSolution:
     Attributes
     ----------
     x : parameter vector in the problem's layout.
-    nfev : residual evaluations, counted per spectrum and divided by the number of spectra.
+    nfev : residual (with Jacobian) evaluations per spectrum, averaged over the spectra.
     success : every spectrum met the step tolerance.
-    status : 2 (all converged on ``xtol``) or 0 (iteration limit reached for some).
+    status : 2 (all converged on ``xtol`` or ``gtol``) or 0 (iteration limit reached for some).
     message : human-readable status.
+    normal : ``(n_time, m, m)`` weighted normal matrices ``J^T J`` at ``x`` (block order).
     """
 
     x: np.ndarray
@@ -56,6 +65,7 @@ class LocalSolution:
     success: bool
     status: int
     message: str
+    normal: np.ndarray
 
 
 _KINDS = ("a", "d", "da_du", "dd_du", "da_dw", "dd_dw", "da_de", "dd_de")  # profile outputs
@@ -197,6 +207,7 @@ def solve_local(
     theta0: np.ndarray,
     fixed: dict[str, np.ndarray],
     xtol: float = 1e-10,
+    gtol: float = 1e-10,
     max_iter: int = 200,
     chunk: int = CHUNK,
 ) -> LocalSolution:
@@ -208,7 +219,10 @@ def solve_local(
     theta0 : starting parameters in the problem's layout, within bounds.
     fixed : held and starting values (see :meth:`SeriesProblem.values`).
     xtol : a spectrum has converged when its scaled step ``||D dp|| <= xtol (||D p|| + xtol)``
-        with ``D = sqrt(diag(J^T J))``.
+        with ``D = sqrt(diag(J^T J))``, or
+    gtol : when, after an accepted step, the cosine between its residual vector and every
+        Jacobian column is at most ``gtol`` (MINPACK's test; it also ends the spectra that
+        sit at the minimum to rounding, whose trial steps can no longer lower the cost).
     max_iter : maximum accepted steps (Jacobian updates) per spectrum.
     chunk : spectra evaluated together (memory per block: ``chunk * m * n_ppm`` floats); the
         result does not depend on it.
@@ -252,16 +266,17 @@ def solve_local(
     active = np.arange(nt)
     while active.size:
         for s in range(0, active.size, chunk):
-            evals += _trial_step(state, active[s : s + chunk], xtol, max_iter)
+            evals += _trial_step(state, active[s : s + chunk], xtol, gtol, max_iter)
         active = active[~state.done[active]]
     limit = int(np.sum(state.steps >= max_iter))
     theta = np.ascontiguousarray(state.p.T).ravel()
     msg = (
-        "every spectrum converged (scaled step below xtol)"
+        "every spectrum converged (scaled step below xtol or gradient cosine below gtol)"
         if not limit
         else f"{limit} spectra reached the iteration limit"
     )
-    return LocalSolution(theta, int(np.ceil(evals / nt)), not limit, 0 if limit else 2, msg)
+    nfev = int(np.ceil(evals / nt))
+    return LocalSolution(theta, nfev, not limit, 0 if limit else 2, msg, state.normal)
 
 
 @dataclass
@@ -288,17 +303,25 @@ class _State:
         self.grad[rows] = grad
 
 
-def _trial_step(state: _State, block: np.ndarray, xtol: float, max_iter: int) -> int:
+def _trial_step(state: _State, block: np.ndarray, xtol: float, gtol: float, max_iter: int) -> int:
     """One damped Gauss-Newton trial for each spectrum of ``block``; returns the number of
     evaluations."""
     st = state
-    diag = np.maximum(np.diagonal(st.normal[block], axis1=1, axis2=2), np.finfo(float).tiny)
+    diag = np.maximum(np.diagonal(st.normal[block], axis1=1, axis2=2), _TINY)
     damped = st.normal[block] + (st.lam[block, None] * diag)[:, :, None] * st.eye
     step = -np.linalg.solve(damped, st.grad[block][:, :, None])[:, :, 0]
     trial = np.clip(st.p[block] + step, st.lo[block], st.hi[block])
+    delta = trial - st.p[block]
+    # reduction of the cost predicted by the linear model, relative to the cost
+    quad = np.einsum("ti,tij,tj->t", delta, st.normal[block], delta)
+    cost = np.maximum(st.cost[block], _TINY)
+    pred = -(2.0 * np.einsum("ti,ti->t", st.grad[block], delta) + quad) / cost
     r, normal, grad = st.spectra.evaluate(trial, block)
     c_new = np.einsum("tn,tn->t", r, r)
     ok = c_new <= st.cost[block]
+    # MINPACK's "no further reduction possible": predicted and actual relative reductions at
+    # the rounding level of the cost
+    flat = (pred <= _EPS_F) & (np.abs(st.cost[block] - c_new) <= _EPS_F * cost)
     acc, bad = block[ok], block[~ok]
     if acc.size:
         dscale = np.sqrt(diag[ok])
@@ -306,12 +329,17 @@ def _trial_step(state: _State, block: np.ndarray, xtol: float, max_iter: int) ->
         size = np.linalg.norm(dscale * st.p[acc], axis=1)
         st.p[acc] = trial[ok]
         st.keep(acc, r[ok], normal[ok], grad[ok])
-        st.lam[acc] = np.maximum(st.lam[acc] / 3.0, _LAMBDA_MIN)
+        st.lam[acc] = np.maximum(st.lam[acc] / _DOWN, _LAMBDA_MIN)
         st.fails[acc] = 0
         st.steps[acc] += 1
-        st.done[acc] = (dp <= xtol * (size + xtol)) | (st.steps[acc] >= max_iter)
+        # MINPACK's gtol test: cosine between r and every Jacobian column, |J_i^T r| / (|J_i| |r|)
+        norms = np.diagonal(normal[ok], axis1=1, axis2=2) * c_new[ok, None]
+        cosine = np.max(np.abs(grad[ok]) / np.sqrt(np.maximum(norms, _TINY)), axis=1)
+        small = (dp <= xtol * (size + xtol)) | (cosine <= gtol)
+        st.done[acc] = small | flat[ok] | (st.steps[acc] >= max_iter)
     if bad.size:
-        st.lam[bad] = np.minimum(st.lam[bad] * 10.0, _LAMBDA_MAX)
+        st.lam[bad] = np.minimum(st.lam[bad] * _UP, _LAMBDA_MAX)
         st.fails[bad] += 1
-        st.done[bad] = st.fails[bad] >= _TRIALS  # no decrease at any damping: at the minimum
+        # no decrease at any damping, or none possible: at the minimum to rounding
+        st.done[bad] = (st.fails[bad] >= _TRIALS) | flat[~ok]
     return block.size

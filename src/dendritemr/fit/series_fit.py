@@ -22,7 +22,7 @@ from scipy.optimize import least_squares
 
 from dendritemr.errors import ProcessingError
 from dendritemr.fit.batched import solve_local
-from dendritemr.fit.covariance import parameter_errors
+from dendritemr.fit.covariance import block_arrow_covariance, parameter_errors
 from dendritemr.fit.drift import scaled_time
 from dendritemr.fit.initial import starting_values
 from dendritemr.fit.model import PARAM_NAMES, SeriesModel
@@ -32,7 +32,6 @@ from dendritemr.model import add_step, require_finite
 
 _UNITS = {"area": "signal*ppm", "center": "ppm", "width": "ppm", "phase": "rad", "eta": "1"}
 _DENSE_LIMIT = 4_000_000  # Jacobian entries below which the dense 'exact' solver is used
-_ERR_CHUNK = 64  # spectra per block for the errors of independent spectra
 
 
 def wrap_phase(phase: np.ndarray) -> np.ndarray:
@@ -78,24 +77,28 @@ def _solve(problem: SeriesProblem, theta0: np.ndarray, fixed, tol: float, max_nf
     return theta, nfev, sol
 
 
-def _errors(problem: SeriesProblem, theta: np.ndarray, fixed, sigma_t: np.ndarray) -> dict:
-    """:func:`parameter_errors`; for independent spectra in blocks of :data:`_ERR_CHUNK`
-    spectra (the covariance of one spectrum does not depend on the others), so that no
-    whole-series Jacobian is formed."""
-    if problem.n_global or problem.n_time <= _ERR_CHUNK:
-        return parameter_errors(problem, theta, fixed, sigma_t)
+def _local_errors(problem: SeriesProblem, normal: np.ndarray, sigma_t: np.ndarray) -> dict:
+    """Standard errors of independent spectra from the solver's normal matrices ``J^T J``.
+
+    Same covariance as :func:`parameter_errors` (:func:`block_arrow_covariance`), fed with an
+    ``m x m`` square root ``R`` (``R R^T = J^T J``) of each normal matrix in place of the
+    ``m x n_ppm`` Jacobian, so the Jacobian is not evaluated again at the optimum.
+    """
     nt, m = problem.n_time, problem.n_local
-    local = theta.reshape(m, nt)
-    out: dict[str, np.ndarray] = {}
-    for s in range(0, nt, _ERR_CHUNK):
-        rows = np.arange(s, min(s + _ERR_CHUNK, nt))
-        sub_fixed = {k: v[rows] for k, v in fixed.items()}
-        part = parameter_errors(
-            problem.subset(rows), local[:, rows].ravel(), sub_fixed, sigma_t[rows]
-        )
-        for k, v in part.items():
-            out.setdefault(k, np.empty((nt, *v.shape[1:])))[rows] = v
-    return out
+    eigval, eigvec = np.linalg.eigh(normal)
+    root = eigvec * np.sqrt(np.maximum(eigval, 0.0))[:, None, :]
+    rescale = (1.0 / np.asarray(sigma_t, dtype=float)) / problem.weight
+    cov = block_arrow_covariance(root * rescale[:, None, None], np.zeros((nt, 0, m)))
+    sd = np.sqrt(np.maximum(np.diagonal(cov.local, axis1=1, axis2=2), 0.0))  # (t, m)
+    ncomp = len(problem.model.components)
+    err = {n: np.zeros((nt, ncomp)) for n in PARAM_NAMES}
+    err["baseline"] = np.zeros((nt, sum(1 for b in problem.blocks if b.comp < 0)))
+    for i, b in enumerate(problem.blocks):  # all local, in layout order
+        if b.comp < 0:
+            err["baseline"][:, int(b.name[-1])] = sd[:, i]
+        else:
+            err[b.name][:, b.comp] = sd[:, i]
+    return err
 
 
 def _check_input(spectra: xr.DataArray) -> None:
@@ -155,7 +158,7 @@ def fit_series(
     if problem.n_theta >= n_time * n_ppm:
         raise ProcessingError(f"{problem.n_theta} parameters for {n_time * n_ppm} data points")
     if problem.n_global == 0:  # independent spectra: batched Levenberg-Marquardt
-        sol = solve_local(problem, theta0, fixed, xtol=tol, max_iter=max_nfev or 200)
+        sol = solve_local(problem, theta0, fixed, xtol=tol, gtol=tol, max_iter=max_nfev or 200)
         theta, nfev = sol.x, sol.nfev
     else:
         theta, nfev, sol = _solve(problem, theta0, fixed, tol, max_nfev)
@@ -173,7 +176,10 @@ def fit_series(
         sigma_t = np.maximum(np.sqrt(rss / dof), floor)
     else:
         sigma_t = 1.0 / weight
-    err = _errors(problem, theta, fixed, sigma_t)
+    if problem.n_global == 0:
+        err = _local_errors(problem, sol.normal, sigma_t)
+    else:
+        err = parameter_errors(problem, theta, fixed, sigma_t)
     redchi = rss * weight**2 / dof
 
     inv = np.argsort(order)
