@@ -61,3 +61,23 @@ def test_x6_value_and_error_propagation():
     # a calibration error adds in quadrature
     _, no_k = x6_from_areas(a6, a7, k, a6_err=0.05 * a6, a7_err=0.02 * a7)
     assert err**2 == pytest.approx(no_k**2 + (x6 * (1 - x6) * 0.03) ** 2, rel=1e-12)
+
+
+def test_x6_covariance_and_an_area_about_zero():
+    # delta method with a 6Li/7Li covariance against numerical derivatives, also where the 7Li
+    # area of 6Li-enriched metal has scattered below zero (x6 just above 1, with its error)
+    k = 2.0
+    for a6, a7 in ((5.0, 3.0), (5.0, -0.02)):
+        cov = np.array([[0.04, 0.01], [0.01, 0.09]])
+        x6, err = x6_from_areas(a6, a7, k, a6_err=0.2, a7_err=0.3, cov=0.01)
+        h = 1e-7
+
+        def f(p):
+            return x6_from_areas(p[0], p[1], k)[0]
+
+        p0 = np.array([a6, a7])
+        grad = np.array([(f(p0 + h * e) - f(p0 - h * e)) / (2 * h) for e in np.eye(2)])
+        assert err == pytest.approx(np.sqrt(grad @ cov @ grad), rel=1e-6)
+        n6, n7 = a6 / (k * WEIGHT6), a7
+        assert x6 == pytest.approx(n6 / (n6 + n7), rel=1e-12)
+    assert x6 > 1.0

@@ -132,14 +132,20 @@ def x6_from_areas(
     a6_err: np.ndarray | float = 0.0,
     a7_err: np.ndarray | float = 0.0,
     k_err: float = 0.0,
+    cov: np.ndarray | float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """6Li atom fraction of a metal line from its 6Li and 7Li areas, with its standard error.
 
-    ``r = N6 / N7 = (a6 / weight6) / (k_instrument * a7 / weight7)``, ``x6 = r / (1 + r)``.
-    The error combines both spectra's area errors and the calibration error of ``K`` (taken as
-    independent) by the delta method::
+    ``r = N6 / N7 = (a6 / weight6) / (k_instrument * a7 / weight7)``, ``x6 = r / (1 + r)``,
+    computed as ``n6 / (n6 + n7)`` so that it stays defined while ``n6 + n7 > 0`` (an area
+    scattering about zero gives an x6 just outside [0, 1] with its error, not a gap).
+    The error combines both spectra's area errors, their covariance (a joint fit of both
+    spectra shares centres and widths) and the calibration error of ``K`` by the delta method::
 
-        sigma_x6 = x6 (1 - x6) sqrt((a6_err/a6)^2 + (a7_err/a7)^2 + (k_err/K)^2)
+        sigma_x6 = x6 (1 - x6) sqrt((a6_err/a6)^2 + (a7_err/a7)^2 - 2 cov/(a6 a7) + (k_err/K)^2)
+
+    The one definition of x6 in the package (:func:`dendritemr.quant.atoms.x6_series` calls it
+    with the signal per atom of each nucleus as the weights).
 
     Parameters
     ----------
@@ -151,6 +157,7 @@ def x6_from_areas(
     a6_err, a7_err : standard errors of ``a6`` and ``a7`` (e.g. from :func:`fit_series` or the
         CRLB).
     k_err : standard error of ``k_instrument``.
+    cov : covariance of ``a6`` and ``a7``.
 
     Returns
     -------
@@ -158,11 +165,18 @@ def x6_from_areas(
     """
     a6 = np.asarray(a6, dtype=float)
     a7 = np.asarray(a7, dtype=float)
-    r = (a6 / weight6) / (k_instrument * a7 / weight7)
-    x6 = r / (1.0 + r)
-    rel2 = (
-        (np.asarray(a6_err) / a6) ** 2
-        + (np.asarray(a7_err) / a7) ** 2
-        + (k_err / k_instrument) ** 2
-    )
-    return x6, x6 * (1.0 - x6) * np.sqrt(rel2)
+    # atoms (up to one common factor) n6 = a6 / (K w6), n7 = a7 / w7 and x6 = n6 / (n6 + n7):
+    # the same number as r / (1 + r) for positive areas, and defined (with its error) as long
+    # as n6 + n7 > 0, also when one isotope's area scatters about zero.
+    g6, g7 = 1.0 / (k_instrument * weight6), 1.0 / weight7
+    n6, n7 = a6 * g6, a7 * g7
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = n6 + n7
+        x6 = n6 / n
+        var = (
+            (n7 * g6 * np.asarray(a6_err)) ** 2
+            + (n6 * g7 * np.asarray(a7_err)) ** 2
+            - 2.0 * n6 * n7 * g6 * g7 * np.asarray(cov)
+        ) / n**4
+        var = var + (x6 * (1.0 - x6) * k_err / k_instrument) ** 2
+    return x6, np.sqrt(np.maximum(var, 0.0))

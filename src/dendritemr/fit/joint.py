@@ -160,6 +160,8 @@ class JointProblem(BlockArrowLayout):
     tau : scaled times in [0, 1], ``(n_time,)`` (see :func:`dendritemr.fit.drift.scaled_time`).
     drift : ``"shared"`` (centres and widths constant over the series) or ``"smooth"``
         (cubic B-splines with ``n_coef`` coefficients).
+    width_drift : widths follow ``drift`` too (default); ``False``: one width per line for the
+        whole series while the centres drift (shapes fixed, positions free).
     baseline_degree : degree of the complex baseline polynomial per window (-1: none).
     reference_offset : fit ``delta_k`` for nuclei ``k > 0`` (bounded by +-3 ppm).
     """
@@ -173,6 +175,7 @@ class JointProblem(BlockArrowLayout):
         *,
         drift: str = "smooth",
         n_coef: int = 4,
+        width_drift: bool = True,
         baseline_degree: int = 1,
         reference_offset: bool = True,
         first_order_phase: bool = False,
@@ -202,6 +205,7 @@ class JointProblem(BlockArrowLayout):
         self.n_pow = baseline_degree + 1
         self.tau = np.asarray(tau, dtype=float)
         self.basis = time_basis(drift, self.tau, n_coef)
+        self.width_basis = self.basis if width_drift else np.ones((self.n_time, 1))
         self.reference_offset = reference_offset and len(nuclei) > 1
         self.first_order_phase = first_order_phase
         self.offsets = np.cumsum([0] + [2 * n.x.size for n in nuclei])
@@ -242,7 +246,7 @@ class JointProblem(BlockArrowLayout):
             add_global("center", self.basis, *ln.center_bounds, line=i)
             ks = range(len(self.nuclei)) if ln.width_per_nucleus else [-1]
             for k in ks:
-                add_global("width", self.basis, *ln.width_bounds, k=k, line=i)
+                add_global("width", self.width_basis, *ln.width_bounds, k=k, line=i)
         one = np.ones((nt, 1))
         for gi, g in enumerate(self.groups):
             add_global("psi", one, *g.bounds, extra=gi)

@@ -1,5 +1,6 @@
-"""Quantification: Li amounts (skin depth, saturation, calibration), electrode/microstructure
-split and the 6Li atom fraction from paired 6Li/7Li data."""
+"""Quantification: line decomposition of paired 6Li/7Li series (:mod:`.decompose`), atoms
+from areas (:mod:`.atoms`: signal per atom, K, x6, amounts), the one chain from a
+decomposition to x6 and amounts (:mod:`.chain`), and calibration helpers (:mod:`.amounts`)."""
 
 from dendritemr.quant.amounts import (
     Calibration,
@@ -9,29 +10,27 @@ from dendritemr.quant.amounts import (
     metal_visibility,
     saturation,
 )
-from dendritemr.quant.isotopes import (
-    InstrumentRatio,
-    LineCorrection,
-    calibrate_k,
-    correction_ratio,
-    x6_from_pair,
+from dendritemr.quant.chain import (
+    KGiven,
+    KKnownLine,
+    KReference,
+    instrument_ratio,
+    quantify_decomposition,
 )
-from dendritemr.quant.split import fit_metal, metal_model, noise_sigma, split_metal
+from dendritemr.quant.decompose import decompose, fit_curves
 
 __all__ = [
     "Calibration",
-    "InstrumentRatio",
-    "LineCorrection",
+    "KGiven",
+    "KKnownLine",
+    "KReference",
     "amounts",
     "calibrate_electrode",
-    "calibrate_k",
     "calibrate_reference",
-    "correction_ratio",
-    "fit_metal",
-    "metal_model",
+    "decompose",
+    "fit_curves",
+    "instrument_ratio",
     "metal_visibility",
-    "noise_sigma",
+    "quantify_decomposition",
     "saturation",
-    "split_metal",
-    "x6_from_pair",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.errors import ProcessingError
+from dendritemr.fit.crlb import x6_from_areas
 from dendritemr.physics import (
     LI6_NATURAL_FRACTION,
     korringa_t1,
@@ -192,8 +193,9 @@ def x6_series(
     """x6 of every group at every time point, with standard errors.
 
     Returns a Dataset with ``x6``, ``x6_err`` and ``x6_stat_err`` (without the K error)
-    ``(time, group)`` and the signal-per-atom factors in attrs. Values where either area is
-    not positive are NaN (no measurable line).
+    ``(time, group)`` and the signal-per-atom factors in attrs. NaN where the group's atoms
+    ``n6 + n7`` are not positive (no line); x6 may fall just outside [0, 1] where one isotope's
+    area scatters about zero (its error says so).
     """
     i6, i7 = _indices(ds)
     groups = [str(g) for g in ds["group"].values]
@@ -206,14 +208,15 @@ def x6_series(
         f6 = signal_per_atom(g, acq6, relax, field_t)
         f7 = signal_per_atom(g, acq7, relax, field_t)
         factors[g] = {"6Li": f6, "7Li": f7}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = (a6 / f6["total"]) / (k * a7 / f7["total"])
-            var = (e6 / a6) ** 2 + (e7 / a7) ** 2 - 2 * cov / (a6 * a7)
-        good = (a6 > 0) & (a7 > 0)
-        xx = r / (1.0 + r)
+        kw = {"a6_err": e6, "a7_err": e7, "cov": cov}
+        xx, se_stat = x6_from_areas(a6, a7, k, f6["total"], f7["total"], **kw)
+        _, se = x6_from_areas(a6, a7, k, f6["total"], f7["total"], k_err=k * k_rel_err, **kw)
+        # defined where the group holds atoms: n6 + n7 > 0 (one isotope's area may scatter
+        # about zero, e.g. the 7Li line of 6Li-enriched metal)
+        good = np.isfinite(xx) & (a6 / (k * f6["total"]) + a7 / f7["total"] > 0)
         x6[good, gi] = xx[good]
-        stat[good, gi] = (xx * (1 - xx) * np.sqrt(np.maximum(var, 0)))[good]
-        err[good, gi] = (xx * (1 - xx) * np.sqrt(np.maximum(var, 0) + k_rel_err**2))[good]
+        stat[good, gi] = se_stat[good]
+        err[good, gi] = se[good]
     out = xr.Dataset(
         {
             "x6": (("time", "group"), x6, {"units": "1", "long_name": "6Li atom fraction"}),

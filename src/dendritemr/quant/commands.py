@@ -98,11 +98,26 @@ _MODEL_OPTS = [
         default="auto",
         help="Broad base of the electrode line (auto: BIC).",
     ),
+    click.option(
+        "--drift",
+        type=click.Choice(["centres", "smooth", "shared"]),
+        default="centres",
+        help="Over the series: centres drift smoothly, widths fixed (default); centres and "
+        "widths drift; or both fixed.",
+    ),
+    click.option(
+        "--nonnegative",
+        type=click.Choice(["auto", "yes", "no"]),
+        default="auto",
+        help="Metal line areas >= 0 (auto: with 7Li only).",
+    ),
 ]
 
 
-def _model_kw(n_micro, broad, micro_phase, split_electrode):
+def _model_kw(n_micro, broad, micro_phase, split_electrode, drift="centres", nonnegative="auto"):
     return {
+        "drift": drift,
+        "nonnegative": nonnegative if nonnegative == "auto" else nonnegative == "yes",
         "n_micro": n_micro if n_micro == "auto" else int(n_micro),
         "broad": broad if broad == "auto" else broad == "yes",
         "micro_phase": micro_phase,
@@ -165,6 +180,8 @@ def quantify(
     micro_phase,
     split_electrode,
     broad,
+    drift,
+    nonnegative,
     as_json,
 ) -> None:
     """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms."""
@@ -187,7 +204,7 @@ def quantify(
             x6_electrode=x6_electrode,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative),
         )
     except DendriteMRError as exc:
         exit_with(exc)
@@ -238,6 +255,8 @@ def isotopes(
     micro_phase,
     split_electrode,
     broad,
+    drift,
+    nonnegative,
     as_json,
 ) -> None:
     """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series."""
@@ -270,7 +289,7 @@ def isotopes(
             known_line=known,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative),
         )
     except DendriteMRError as exc:
         exit_with(exc)
