@@ -81,3 +81,19 @@ def test_broadcasting_and_guards():
         ls.evaluate("voigt", x)
     with pytest.raises(ValueError, match="part"):
         ls.lorentzian(x, part="imag")
+
+
+def test_lorentz_terms_are_z_and_z_squared_in_place():
+    """(Re z, Im z, Re z^2, Im z^2 / 2) with z = 1 / (g - i u), also written in place over u."""
+    u = np.linspace(-7.0, 9.0, 33)[None, :] * np.array([[1.0], [0.5]])
+    g = np.array([[1.5], [0.2]])
+    z = 1.0 / (g - 1j * u)
+    want = (z.real, z.imag, (z * z).real, (z * z).imag / 2)
+    for got in (ls.lorentz_terms(u, g), None):
+        if got is None:
+            out = tuple(np.empty(u.shape) for _ in range(4))
+            out[1][:] = u
+            got = ls.lorentz_terms(out[1], g, out=out)
+            assert all(a is b for a, b in zip(got, out, strict=True))
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
