@@ -24,8 +24,14 @@ what is being estimated). Then ``f_I = (x6_metal - X_B) / (X_I - X_B)``, clipped
 
     sigma_f^2 = (sigma_x6^2 + f^2 sigma_XI^2 + (1 - f)^2 sigma_XB^2) / (X_I - X_B)^2
 
-(delta method; end-member errors are systematic, carried through the weighted mean). Metal per
-route: ``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and ``sigma_n``.
+(delta method; end-member errors are systematic, carried through the weighted mean).
+
+Model error of the end members: the exchange rate is not measured. With a plausible range
+``[kappa_lo, kappa_hi]`` (``exchange_range_per_h``) each effective end member is evaluated at
+both ends; half their difference is added in quadrature to that end member's error (a
+uniform prior over the range has a standard deviation of ``range / sqrt(12)``; half the range is
+the more conservative choice for a rate known only to an order of magnitude). Metal per route:
+``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and ``sigma_n``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ class RouteAttribution:
     x6_bulk_eff: np.ndarray
     dominant: list
     exchange_per_h: float
+    x6_interface_model_err: np.ndarray | None = None
+    x6_bulk_model_err: np.ndarray | None = None
 
 
 def effective_end_member(
@@ -94,10 +102,13 @@ def attribute_routes(
     x6_local: np.ndarray,
     x6_local_err: np.ndarray,
     exchange_per_h: float = 0.0,
+    exchange_range_per_h: tuple[float, float] | None = None,
 ) -> RouteAttribution:
     """Interface fraction and metal per route over time (see the module docstring).
 
     All arrays have shape ``(n,)`` (time points, h since cycling started); NaN x6 gives NaN.
+    ``exchange_range_per_h``: plausible range of the exchange rate (1/h) for the model error
+    of the end members (None: no model error).
 
     Raises
     ------
@@ -112,13 +123,21 @@ def attribute_routes(
     xi = effective_end_member(t, w, xi_src, xl, exchange_per_h)
     xb = effective_end_member(t, w, xl, xl, exchange_per_h)
     contrast = xi - xb
+    zero = np.zeros(t.size)
+    mi, mb = zero, zero
+    if exchange_range_per_h is not None:
+        lo, hi = (float(k) for k in exchange_range_per_h)
+        ends_i = [effective_end_member(t, w, xi_src, xl, k) for k in (lo, hi)]
+        ends_b = [effective_end_member(t, w, xl, xl, k) for k in (lo, hi)]
+        mi = 0.5 * np.abs(ends_i[1] - ends_i[0])
+        mb = 0.5 * np.abs(ends_b[1] - ends_b[0])
     if np.nanmax(np.abs(contrast)) < 0.01:
         raise ValueError("interface and bulk end members differ by < 0.01 in x6")
     with np.errstate(invalid="ignore", divide="ignore"):
         f_raw = (np.asarray(x6_metal, float) - xb) / contrast
         f = np.clip(f_raw, 0.0, 1.0)
-        s_xi = np.asarray(x6_interface_source_err, float)
-        s_xl = np.asarray(x6_local_err, float)
+        s_xi = np.hypot(np.asarray(x6_interface_source_err, float), mi)
+        s_xl = np.hypot(np.asarray(x6_local_err, float), mb)
         s_f = np.sqrt(
             np.asarray(x6_metal_err, float) ** 2 + (f * s_xi) ** 2 + ((1 - f) * s_xl) ** 2
         ) / np.abs(contrast)
@@ -127,4 +146,6 @@ def attribute_routes(
     ni_err = np.hypot(f * s_n, n * s_f)
     nb_err = np.hypot((1 - f) * s_n, n * s_f)
     dominant = [None if not np.isfinite(x) else ("interface" if x >= 0.5 else "bulk") for x in f]
-    return RouteAttribution(f, s_f, ni, ni_err, nb, nb_err, xi, xb, dominant, exchange_per_h)
+    return RouteAttribution(
+        f, s_f, ni, ni_err, nb, nb_err, xi, xb, dominant, exchange_per_h, mi, mb
+    )
