@@ -128,16 +128,16 @@ class _Spectra:
             for i, j in enumerate(j for j, b in enumerate(problem.blocks) if b.comp < 0)
         ]
         orders = [int(b.name[-1]) for b in problem.blocks if b.comp < 0]
+        self.n_line_rows = row
         self.n_basis = row + len(self.base)
         self.powers = np.array([problem.xn**k for k in orders]).reshape(len(orders), problem.n_ppm)
         self._basis: np.ndarray | None = None
 
     def _basis_buffer(self, n_rows: int) -> np.ndarray:
-        """Reused ``(rows, n_b, n_ppm)`` array (its baseline rows are constant)."""
+        """Reused ``(rows, n_lines, n_ppm)`` array for the line curves (the baseline curves,
+        the same for every spectrum, are kept apart in ``powers``)."""
         if self._basis is None or self._basis.shape[0] < n_rows:
-            self._basis = np.empty((n_rows, self.n_basis, self.x.size))
-            if self.base:
-                self._basis[:, self.base[0][1] :] = self.powers
+            self._basis = np.empty((n_rows, self.n_line_rows, self.x.size))
         return self._basis[:n_rows]
 
     def _fill_basis(self, basis: np.ndarray, vals: dict[str, np.ndarray]) -> None:
@@ -192,11 +192,23 @@ class _Spectra:
         for j, rb in self.base:
             v[:, rb] = p[:, j]
             coef[:, j, rb] = w
-        r = np.matmul(v[:, None, :], basis)[:, 0, :]
+        nl = self.n_line_rows
+        r = np.matmul(v[:, None, :nl], basis)[:, 0, :]
+        if self.base:
+            r += np.matmul(v[:, None, nl:], self.powers)[:, 0, :]
         r -= self.y[rows]
         r *= w[:, None]
-        gram = basis @ np.swapaxes(basis, 1, 2)  # (rows, n_b, n_b)
-        proj = np.matmul(basis, r[:, :, None])  # (rows, n_b, 1)
+        gram = np.empty((rows.size, self.n_basis, self.n_basis))
+        np.matmul(basis, np.swapaxes(basis, 1, 2), out=gram[:, :nl, :nl])
+        proj = np.empty((rows.size, self.n_basis, 1))
+        np.matmul(basis, r[:, :, None], out=proj[:, :nl])
+        if self.base:  # products with the baseline curves (spectrum by spectrum, so that a
+            # spectrum's numbers do not depend on the block it is evaluated in)
+            cross = np.matmul(basis, self.powers.T)
+            gram[:, :nl, nl:] = cross
+            gram[:, nl:, :nl] = np.swapaxes(cross, 1, 2)
+            gram[:, nl:, nl:] = self.powers @ self.powers.T
+            proj[:, nl:] = np.matmul(self.powers, r[:, :, None])
         normal = coef @ gram @ np.swapaxes(coef, 1, 2)
         grad = (coef @ proj)[:, :, 0]
         return r, normal, grad

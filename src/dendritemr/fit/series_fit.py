@@ -101,6 +101,18 @@ def _local_errors(problem: SeriesProblem, normal: np.ndarray, sigma_t: np.ndarra
     return err
 
 
+def _axis_order(ppm: np.ndarray) -> tuple[slice | np.ndarray, slice | np.ndarray]:
+    """Index that sorts the ppm axis ascending and its inverse; slices (views, no copies of
+    the outputs) when the axis is already ascending or descending."""
+    order = np.argsort(ppm, kind="stable")
+    n = ppm.size
+    if np.array_equal(order, np.arange(n)):
+        return slice(None), slice(None)
+    if np.array_equal(order, np.arange(n)[::-1]):
+        return slice(None, None, -1), slice(None, None, -1)
+    return order, np.argsort(order)
+
+
 def _check_input(spectra: xr.DataArray) -> None:
     if not isinstance(spectra, xr.DataArray) or spectra.dims != ("time", "ppm"):
         dims = getattr(spectra, "dims", None)
@@ -146,9 +158,9 @@ def fit_series(
     """
     _check_input(spectra)
     ppm = np.asarray(spectra["ppm"].values, dtype=float)
-    order = np.argsort(ppm, kind="stable")
+    order, inv = _axis_order(ppm)
     x = ppm[order]
-    y = np.real(np.asarray(spectra.values))[:, order].astype(float)
+    y = np.ascontiguousarray(np.real(np.asarray(spectra.values))[:, order], dtype=float)
     n_time, n_ppm = y.shape
     hours = spectra["hours"].values if "hours" in spectra.coords else np.arange(n_time)
     weight = _noise_weights(noise_sigma, n_time)
@@ -182,7 +194,6 @@ def fit_series(
         err = parameter_errors(problem, theta, fixed, sigma_t)
     redchi = rss * weight**2 / dof
 
-    inv = np.argsort(order)
     time_coords = {k: v for k, v in spectra.coords.items() if v.dims == ("time",)}
     coords = {**time_coords, "component": model.names, "ppm": spectra["ppm"]}
     tc, tp = ("time", "component"), ("time", "ppm")
