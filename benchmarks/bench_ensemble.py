@@ -5,7 +5,9 @@ Runs the default scenario (to the short or 100 h) for every seed through
 :func:`dendritemr.sim.ensemble.ensemble` (``--workers`` processes; with ``--out`` each run is
 written atomically to its own JSON and reused on a rerun), then prints one row per seed
 (short time, first stall length, bulk share of the dendritic metal at the end of the first
-bulk-nucleation stage, span of the interface fraction, stage sequence) and the summary the
+bulk-nucleation stage, span of the interface fraction, x6 of the dendritic metal at the end of
+the first interface-growth and of the first bulk-nucleation stage and its change in standard
+errors, stage sequence) and the summary the
 issue asks for: runs that short within 100 h, stall lengths, short times, medians, wall time.
 """
 
@@ -41,13 +43,15 @@ def main() -> None:
         ds = ensemble(load_scenario(), seeds, out_dir=args.out, map_fn=ex.map)
     wall = time.perf_counter() - t0
     stages = json.loads(ds.attrs["stages"])
-    print("seed  short_h  stall_h  bulk_share  if_span  runtime_s  stages")
+    print("seed  short_h  stall_h  bulk_share  if_span  x6_move  runtime_s  stages")
     for i, seed in enumerate(seeds):
         d = ds.isel(point=0, seed=i)
         seq = " ".join(f"{s['name']}@{s['start_h']:.1f}" for s in stages[f"point0_seed{seed}"][:7])
         print(
             f"{seed:4d} {float(d.short_circuit_h):8.1f} {float(d.first_stall_h):8.2f} "
             f"{float(d.bulk_share_first_bulk_end):11.3f} {float(d.interface_fraction_span):8.2f} "
+            f"{float(d.x6_first_interface_end):.3f}->{float(d.x6_first_bulk_end):.3f}"
+            f"({float(d.x6_move_se):4.1f}SE) "
             f"{float(d.runtime_s):10.1f}  {'OK ' if bool(d.sequence_ok) else 'NO '}{seq}"
         )
     d = ds.isel(point=0)
@@ -62,6 +66,7 @@ def main() -> None:
         "first_stall_h",
         "bulk_share_first_bulk_end",
         "interface_fraction_span",
+        "x6_move_se",
         "runtime_s",
     ):
         v = d[name].values

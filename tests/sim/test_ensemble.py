@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dendritemr.sim.ensemble import ensemble, first_stage_summary, run_truth
+from dendritemr.sim.ensemble import ensemble, first_stage_summary, run_truth, x6_move
 
 CHANGES = {
     "geometry.thickness_um": 200.0,
@@ -67,3 +67,20 @@ def test_first_stage_summary():
     assert out["sequence_ok"] and out["first_stall_h"] == 0.5
     assert out["bulk_share_first_bulk_end"] == pytest.approx(0.5 / 1.5)
     assert out["interface_fraction_span"] == pytest.approx(1 - 1 / 1.5)
+
+
+def test_x6_move_two_end_members():
+    # 1 umol of interface metal at x6 0.95; then 0.5 umol of bulk metal at 0.08 is added
+    t = np.array([1.0, 2.0, 3.0])
+    itf = np.array([1.0, 1.0, 1.0])
+    bulk = np.array([0.0, 0.25, 0.5])
+    x_i = np.array([0.95, 0.95, 0.95])
+    x_b = np.array([np.nan, 0.08, 0.08])
+    s6, s7 = 0.02, 0.05
+    x0, x1, se = x6_move(t, itf, bulk, x_i, x_b, 1.0, 3.0, s6, s7)
+    assert x0 == pytest.approx(0.95)
+    x_end = (0.95 + 0.5 * 0.08) / 1.5
+    assert x1 == pytest.approx(x_end)
+    e0 = np.hypot(0.05 * s6, 0.95 * s7) / 1.0
+    e1 = np.hypot((1 - x_end) * s6, x_end * s7) / 1.5
+    assert se == pytest.approx((0.95 - x_end) / np.hypot(e0, e1))

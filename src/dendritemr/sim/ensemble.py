@@ -30,7 +30,7 @@ import xarray as xr
 
 from dendritemr.sim.scenario import Scenario, scenario_from_dict
 
-__all__ = ["run_truth", "ensemble", "first_stage_summary"]
+__all__ = ["run_truth", "ensemble", "first_stage_summary", "x6_move"]
 
 _SERIES = (
     "interface_umol",
@@ -53,7 +53,43 @@ _SCALARS = (
     "first_bulk_end_h",
     "bulk_share_first_bulk_end",
     "interface_fraction_span",
+    "x6_first_interface_end",
+    "x6_first_bulk_end",
+    "x6_move_se",
 )
+
+
+def x6_move(
+    time_h, interface_umol, bulk_umol, x6_interface, x6_bulk, t0_h, t1_h, sigma6, sigma7
+) -> tuple[float, float, float]:
+    """x6 of the dendritic metal at two times and its change in standard errors.
+
+    The metal's 6Li fraction is ``x = (I x_I + B x_B) / M`` with ``M = I + B``; one 7Li/6Li
+    pair measures it with the standard error ``sqrt(((1 - x) s6)^2 + (x s7)^2) / M``
+    (propagation of the 6Li and 7Li amount errors ``s6``, ``s7`` of the ideal observer,
+    :mod:`dendritemr.sim.observables.detection`); the change between two pairs is compared
+    with the root sum of squares of both errors.
+
+    Returns
+    -------
+    (x6 at t0, x6 at t1, |change| / standard error of the change); NaN where undefined.
+    """
+    t = np.asarray(time_h, float)
+    vals = []
+    for when in (t0_h, t1_h):
+        i_ = float(np.interp(when, t, interface_umol))
+        b_ = float(np.interp(when, t, bulk_umol))
+        xi = np.asarray(x6_interface, float)
+        xb = np.asarray(x6_bulk, float)
+        xi_t = float(np.interp(when, t[np.isfinite(xi)], xi[np.isfinite(xi)])) if i_ > 0 else 0.0
+        xb_t = float(np.interp(when, t[np.isfinite(xb)], xb[np.isfinite(xb)])) if b_ > 0 else 0.0
+        m = i_ + b_
+        if m <= 0:
+            return np.nan, np.nan, np.nan
+        x = (i_ * xi_t + b_ * xb_t) / m
+        vals.append((x, np.hypot((1 - x) * sigma6, x * sigma7) / m))
+    (x0, e0), (x1, e1) = vals
+    return x0, x1, abs(x1 - x0) / np.hypot(e0, e1)
 
 
 def first_stage_summary(time_h, interface_umol, bulk_umol, stages: list[dict]) -> dict:
@@ -127,9 +163,26 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     time_h = nmr_time_points(result, sc.observation())
     truth = ground_truth(result, time_h, {"seed": int(seed), "stage_rule": result.detection})
     h = result.history
-    truth.update(
-        first_stage_summary(h["time_h"], h["interface_umol"], h["bulk_umol"], result.stages)
-    )
+    summary = first_stage_summary(h["time_h"], h["interface_umol"], h["bulk_umol"], result.stages)
+    names = [st["name"] for st in result.stages]
+    det = result.detection
+    sig6, sig7 = det.get("sigma_li6_umol"), det.get("sigma_li7_umol")
+    ok = sig6 is not None and sig7 is not None
+    if ok and summary["first_bulk_end_h"] is not None and "interface-growth" in names:
+        ig = result.stages[names.index("interface-growth")]
+        x0, x1, se = x6_move(
+            h["time_h"],
+            h["interface_umol"],
+            h["bulk_umol"],
+            h["x6_interface"],
+            h["x6_bulk"],
+            ig["end_h"],
+            summary["first_bulk_end_h"],
+            sig6,
+            sig7,
+        )
+        summary.update(x6_first_interface_end=x0, x6_first_bulk_end=x1, x6_move_se=se)
+    truth.update(summary)
     truth["n_steps"] = int(h["time_h"].size)
     truth["runtime_s"] = float(runtime)
     return truth
@@ -193,6 +246,9 @@ def ensemble(
         time), and per run ``short_circuit_h`` (NaN: no short), ``end_h``, ``runtime_s``,
         ``n_steps``, ``sequence_ok``, ``first_stall_h``, ``first_bulk_start_h``,
         ``first_bulk_end_h``, ``bulk_share_first_bulk_end``, ``interface_fraction_span``,
+        ``x6_first_interface_end``, ``x6_first_bulk_end``, ``x6_move_se`` (:func:`x6_move`
+        between the end of the first interface-growth stage and the end of the first
+        bulk-nucleation stage),
         ``stage_threshold_bulk_umol``, ``stage_threshold_interface_umol``. The point's
         parameter values are coordinates ``param_<key>`` along ``point``; ``attrs["stages"]``
         holds every run's JSON stage list.

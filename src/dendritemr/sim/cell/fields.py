@@ -91,6 +91,7 @@ class FieldSolution:
     leaked : electronic current from the electrolyte into A, as conventional current out of
         A (A); electrons that cross the pellet without moving Li.
     electronic_b : conventional electronic current into B from the electrolyte (A).
+    e_face : electronic face currents, conventional, from ``face_a`` to ``face_b`` (A).
     """
 
     voltage: float
@@ -107,6 +108,7 @@ class FieldSolution:
     stripped: float
     leaked: float
     electronic_b: float
+    e_face: np.ndarray | None = None
 
 
 def _ionic_conductance(
@@ -245,4 +247,5 @@ def solve_fields(
         stripped=float(net_i[metal_a].sum()),
         leaked=float(net_e[metal_a].sum()),
         electronic_b=-float(net_e[metal_b].sum()),
+        e_face=electronic.face_current(phi_e),
     )

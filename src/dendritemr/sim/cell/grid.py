@@ -88,6 +88,27 @@ class Grid:
             [up.ravel(), down.ravel(), np.roll(idx, -1, 1).ravel(), np.roll(idx, 1, 1).ravel()], 1
         )
 
+    def neighbour_faces(self) -> tuple[np.ndarray, np.ndarray]:
+        """Face of each entry of :meth:`neighbours` and its orientation.
+
+        Returns
+        -------
+        faces : (n, 4) int, index into ``face_a``/``face_b`` (-1 beyond the electrode planes).
+        sign : (n, 4) float, +1 where the cell is ``face_a`` of that face, -1 where ``face_b``,
+            so ``sign * current`` is the current out of the cell through that face.
+        """
+        idx = np.arange(self.n).reshape(self.nz, self.nx)
+        off = (self.nz - 1) * self.nx
+        up = np.full_like(idx, -1)
+        down = np.full_like(idx, -1)
+        up[:-1] = idx[:-1]
+        down[1:] = idx[:-1]
+        faces = np.stack(
+            [up.ravel(), down.ravel(), (off + idx).ravel(), (off + np.roll(idx, 1, 1)).ravel()], 1
+        )
+        sign = np.tile(np.array([1.0, -1.0, 1.0, -1.0]), (self.n, 1))
+        return faces, sign
+
 
 def make_grid(thickness_um: float, width_um: float, cell_um: float, area_cm2: float) -> Grid:
     """Build the grid and its faces.

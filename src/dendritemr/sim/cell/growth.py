@@ -179,9 +179,19 @@ def nucleation_rate(
 
 
 def spill_targets(
-    cells: np.ndarray, neighbours: np.ndarray, metal: np.ndarray, drive: np.ndarray
+    cells: np.ndarray,
+    neighbours: np.ndarray,
+    metal: np.ndarray,
+    drive: np.ndarray,
+    electron_in: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Neighbour of largest driving force for each overfull cell (-1 if enclosed).
+    """Cell into which each overfull Li0 cell grows (-1 if enclosed).
+
+    Li+ is reduced where electrons and Li+ meet: a particle fed through the electron-conducting
+    boundary network grows at the face through which the electrons arrive (Li in a mixed
+    ionic-electronic conductor deposits where the electronic current enters it). The target is
+    the free neighbour with the largest electron inflow into the cell; where no free neighbour
+    supplies electrons, the free neighbour of largest driving force.
 
     Parameters
     ----------
@@ -189,6 +199,8 @@ def spill_targets(
     neighbours : (n, 4) neighbour table (-1 beyond the electrodes).
     metal : bool per cell.
     drive : driving force ``phi_i - phi_e`` per cell (V).
+    electron_in : (m, 4) electron current into each of ``cells`` through each of its four
+        neighbour faces (A, positive = electrons arrive); None: driving force only.
 
     Returns
     -------
@@ -197,7 +209,11 @@ def spill_targets(
     nb = neighbours[cells]
     valid = nb >= 0
     safe = np.where(valid, nb, 0)
-    score = np.where(valid & ~metal[safe], drive[safe], -np.inf)
+    free = valid & ~metal[safe]
+    score = np.where(free, drive[safe], -np.inf)
+    if electron_in is not None:
+        fed = free & (electron_in > 0)
+        score = np.where(fed.any(axis=1)[:, None], np.where(fed, electron_in, -np.inf), score)
     best = np.argmax(score, axis=1)
     target = nb[np.arange(cells.size), best]
     return np.where(np.isfinite(score.max(axis=1)), target, -1)

@@ -328,11 +328,15 @@ class _Simulation:
         self.props = cell_properties(scenario, self.grid, self.micro)
         self.state = _initial_state(scenario, self.grid, self.props)
         self.neighbours = self.grid.neighbours()
+        self.neighbour_faces = self.grid.neighbour_faces()
         self.rng = np.random.default_rng([scenario.seed, 202])
         self.contact_a = scenario.interface.contact_fraction_A
         self.row_b = np.arange(self.grid.nx)
         self.row_a = np.arange(self.grid.n - self.grid.nx, self.grid.n)
         self._field_cache: dict = {}
+        #: Li0 of vanishing particles oxidised in this step, and the Li+ its electrons reduced
+        #: onto other particles and into traps (mol; :meth:`_relay`).
+        self.relay = {"relay_out_mol": 0.0, "relay_bulk_mol": 0.0, "relay_trap_mol": 0.0}
 
     # ------------------------------------------------------------------ isotope links
     def _exchange_links(self, links: _Links, metal_node: np.ndarray, el0: int) -> None:
@@ -390,6 +394,38 @@ class _Simulation:
             limits.append(float(np.min(room / sol.sink[trap])))
         return max(min(limits), pr.min_time_step_s)
 
+    def _relay(self, cells: np.ndarray, sol: FieldSolution, sets: ElectrodeSets) -> None:
+        """Oxidise the particles ``cells`` completely; their electrons reduce Li+ elsewhere.
+
+        A particle drained by the electron network (open traps or Li0 at a higher Li/Li+
+        level beyond it) loses its Li as Li+ to the LLZO of its cell; the same number of
+        electrons arrives at the pinned cells that take electrons in this solution, in
+        proportion to their electron current: Li+ of their cell is reduced onto their Li0
+        (local LLZO x6) or compensates their trapped electrons. Li, 6Li, 7Li and charge are
+        conserved (the bipolar relay of Li0 through the reduced boundary network).
+        """
+        s, p = self.state, self.props
+        mol = float(s.metal_mol[cells].sum())
+        recv = np.flatnonzero((sets.bulk_metal | sets.trap_open) & (sol.sink > 0))
+        recv = np.setdiff1d(recv, cells)
+        if mol > 0 and recv.size:
+            self.relay["relay_out_mol"] += mol
+            take = mol * sol.sink[recv] / sol.sink[recv].sum()
+            x_l = s.llzo_x6[recv]
+            s.llzo_mol[recv] -= take
+            metal = sets.bulk_metal[recv]
+            r_m, t_m = recv[metal], take[metal]
+            li6 = s.metal_mol[r_m] * s.metal_x6[r_m] + t_m * x_l[metal]
+            s.metal_mol[r_m] += t_m
+            s.metal_x6[r_m] = li6 / s.metal_mol[r_m]
+            r_t, t_t = recv[~metal], take[~metal]
+            s.trap_mol[r_t] += t_t
+            s.trap6_mol[r_t] += t_t * x_l[~metal]
+            s.trap_fill[r_t] += t_t * FARADAY / p.trap_charge[r_t]
+            self.relay["relay_bulk_mol"] += float(t_m.sum())
+            self.relay["relay_trap_mol"] += float(t_t.sum())
+        self._dissolve(cells)
+
     def _dissolve(self, cells: np.ndarray) -> None:
         """Return the Li of vanishing particles to the LLZO of their cell (conservative)."""
         s = self.state
@@ -407,6 +443,7 @@ class _Simulation:
         """Advance one step; return the ledger and observables of the step."""
         g, p, s, gr = self.grid, self.props, self.state, self.sc.growth
         current, left_s = _current(self.sc, g, s.time_s)
+        self.relay = dict.fromkeys(self.relay, 0.0)
         for attempt in range(_DISSOLVE_ATTEMPTS):
             sets = _sets(s, p)
             sol = solve_fields(
@@ -426,9 +463,10 @@ class _Simulation:
                 # end the step when the first particle runs dry; it is dissolved below
                 dt = float(np.min(s.metal_mol[doomed] / -rate[doomed]))
                 break
-            # particles that would oxidise away within the step vanish first (their Li goes
-            # back to the LLZO of their cell) and the fields are solved again without them
-            self._dissolve(np.flatnonzero(doomed))
+            # particles that would oxidise away within the step vanish first: their Li0 is
+            # oxidised into the LLZO of their cell and its electrons reduce Li+ at the sinks
+            # they were flowing to (relay, charge-conserving); the fields are solved again
+            self._relay(np.flatnonzero(doomed), sol, sets)
         ledger = self._transfer(sol, sets, crack_face, dt)
         dry = s.metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
         if np.any(dry):
@@ -436,7 +474,7 @@ class _Simulation:
             sets = _sets(s, p)
         self._convert(sol, sets, dt)
         s.time_s += dt
-        ledger.update(dt_s=dt, current_A=current, voltage_V=sol.voltage)
+        ledger.update(dt_s=dt, current_A=current, voltage_V=sol.voltage, **self.relay)
         return ledger
 
     def _transfer(
@@ -559,7 +597,10 @@ class _Simulation:
         over = np.flatnonzero(sets.bulk_metal & (s.metal_mol > cap))
         drive = sol.phi_i[: g.n] - sol.phi_e[: g.n]
         if over.size:
-            target = spill_targets(over, self.neighbours, s.metal, drive)
+            faces, sign = self.neighbour_faces
+            # conventional current out of the cell through a face = electrons into it
+            e_in = np.where(faces[over] >= 0, sign[over] * sol.e_face[faces[over]], 0.0)
+            target = spill_targets(over, self.neighbours, s.metal, drive, e_in)
             ok = target >= 0
             src, dst = over[ok], target[ok]
             extra = s.metal_mol[src] - cap
