@@ -15,6 +15,7 @@ quantification's. Boundary errors are given as a fraction of the experiment's du
 Usage:
     python benchmarks/bench_analyze.py [--keep DIR]
     python benchmarks/bench_analyze.py --accuracy [--seeds 3 4 5] [--keep DIR]
+    (with --keep, studies already simulated there are reused)
     python benchmarks/bench_analyze.py --studies STUDY_DIR [STUDY_DIR ...]
 """
 
@@ -61,6 +62,8 @@ def make_study(
     from dendritemr.sim.scenario import load_scenario
     from dendritemr.sim.study import simulate
 
+    if (folder / "ground_truth.json").is_file() and (folder / "study.toml").is_file():
+        return json.loads((folder / "ground_truth.json").read_text())  # kept from a run
     scenario = load_preset(preset) if preset else load_scenario()
     if changes:
         scenario = scenario.updated(**changes)
@@ -185,6 +188,21 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02
     return out
 
 
+def _end_totals(doc: dict, truth: dict) -> str:
+    """Total dendritic metal at the last analysed point before the short: analysis +- err and
+    the truth (umol)."""
+    t = np.array(doc["time_h"], float)
+    short = truth["short_circuit_h"]
+    k = int(np.flatnonzero(t <= short)[-1]) if short is not None and (t <= short).any() else -1
+    m = doc["metal_umol"]
+    tot = m["total"][k]
+    err = m["total_err"][k]
+    true = truth["metal_umol"]["interface"][k] + truth["metal_umol"]["bulk"][k]
+    if tot is None:
+        return f"n/a (truth {true:.2f})"
+    return f"{tot:.2f} +- {err:.2f} vs {true:.2f} at {t[k]:.1f} h"
+
+
 def accuracy(work: Path, seeds: list[int]) -> None:
     from dendritemr.results_schema import score
 
@@ -216,23 +234,39 @@ def accuracy(work: Path, seeds: list[int]) -> None:
                     "metal_bulk_coverage",
                 )
                 vals = {k: sc.get(k) for k in keys}
+                if name == "analyze":
+                    vals["metal_total_end"] = _end_totals(doc, truth)
                 print(f"  {name}: " + json.dumps(vals, default=lambda v: round(v, 3)))
+                if name == "analyze":
+                    found = [(s["name"], round(s["start_h"], 2)) for s in doc["stages"]]
+                    print(f"    stages {found}  boundary errors {sc['stage_boundary_errors_h']}")
+                    print(f"    short {doc['short_circuit_h']} +- {doc['short_circuit_err_h']}")
                 if "stages" in sc:
                     errs = sc["stage_boundary_errors_h"]
                     print(f"    stages {sc['stages']}  boundary errors {errs}")
-    print("\n== summary (oracle k=0.01/h, the simulator's dendrite exchange time is 100 h)")
+    for title, col in (
+        ("analyze (the whole chain)", 3),
+        ("oracle k=0.01/h, the simulator's dendrite exchange time is 100 h", 5),
+    ):
+        _summary(rows, title, col)
+    within = [r[3]["short_circuit_within_interval"] for r in rows]
+    print(f"  analyze: short within one acquisition interval: {within}")
+
+
+def _summary(rows, title, col) -> None:
+    print(f"\n== summary: {title}")
     for key in (
         "stage_boundary_max_error_fraction",
         "interface_fraction_mae",
         "interface_fraction_coverage",
         "metal_interface_coverage",
         "metal_bulk_coverage",
+        "metal_interface_nrmse",
+        "metal_bulk_nrmse",
     ):
-        vals = [r[5].get(key) for r in rows if r[5].get(key) is not None]
+        vals = [r[col].get(key) for r in rows if r[col].get(key) is not None]
         if vals:
             print(f"  {key}: median {np.median(vals):.3f}, max {np.max(vals):.3f} (n={len(vals)})")
-    within = [r[4]["short_circuit_within_interval"] for r in rows]
-    print(f"  short within one acquisition interval: {within}")
 
 
 def main() -> None:

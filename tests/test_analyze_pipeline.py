@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,9 +13,11 @@ from click.testing import CliRunner
 
 from dendritemr.cli import main
 from dendritemr.errors import DataError
+from dendritemr.model import load
 from dendritemr.physics import get_nucleus
-from dendritemr.pipeline import analyze
+from dendritemr.pipeline import _with_reference_t1, analyze, reference_t1
 from dendritemr.results_schema import load_results
+from dendritemr.study import load_study
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "li7-insitu-LiLi-TEGDME"
 TEGDME_7LI = REAL / "2023-08-11_jana_insituLiLiTEGDME-02_galv"
@@ -83,6 +86,40 @@ def test_simulated_study_short_and_schema(small_study, tmp_path):
         "cycler.nc",
     }
     assert not list(tmp_path.glob(".res*"))  # no temporary folders left
+    # the report and the fitted spectra it shows (data, model and residual per nucleus)
+    assert (tmp_path / "res" / "report.html").is_file()
+    spectra = load(tmp_path / "res" / "spectra.nc")
+    for nuc in ("7Li", "6Li"):
+        data, model = spectra[f"spectrum_{nuc}"].values, spectra[f"model_{nuc}"].values
+        assert data.shape == (len(doc["time_h"]), spectra.sizes[f"ppm_{nuc}"])
+        np.testing.assert_allclose(spectra[f"residual_{nuc}"].values, data - model)
+        # the model explains the spectrum: residual power far below the signal power
+        assert np.sum(np.abs(data - model) ** 2) < 0.05 * np.sum(np.abs(data) ** 2)
+    timeline = load(tmp_path / "res" / "timeline.nc")
+    assert not [d for d in timeline.dims if str(d).startswith("ppm")]
+
+
+@pytest.mark.slow
+def test_t1_from_the_references_recovers_the_simulated_t1(small_study):
+    """simulate writes a relaxed reference and one at the in situ D1; their area ratio gives
+    the T1 the simulator used (the study's [t1_s], written from the scenario)."""
+    folder, _ = small_study
+    study = load_study(folder)
+    t1, record, notes = reference_t1(study, force=True)
+    assert notes == []
+    for role, nuc in (("li7", "7Li"), ("li6", "6Li")):
+        got = record[nuc]["electrolyte"]
+        true = study.t1_s[role]["electrolyte"]
+        assert abs(got["t1_s"] - true) <= max(3 * got["t1_err_s"], 0.02 * true)
+        assert t1[role]["electrolyte"] == got["t1_s"]
+    # 7Li metal relaxes in ~0.15 s, far shorter than TR: its ratio is 1, no value
+    assert all(v["t1_s"] is None for v in record["7Li"].values() if v["ratio"] > 0.99)
+    # without a [t1_s] the measurement fills it in; given values take precedence
+    no_t1 = dataclasses.replace(study, t1_s={"li7": {"electrolyte": 0.7}})
+    merged, used = _with_reference_t1(no_t1, t1)
+    assert merged.t1_s["li7"]["electrolyte"] == 0.7
+    assert merged.t1_s["li6"]["electrolyte"] == t1["li6"]["electrolyte"]
+    assert ("li6", "electrolyte") in used and ("li7", "electrolyte") not in used
 
 
 @pytest.mark.slow
@@ -122,6 +159,13 @@ current_mA = 0.4
     assert any("no 6Li data" in s for s in doc["not_computed"])
     assert all(s["route"] != "known" for s in doc["stages"] if s["name"] != "stall")
     assert "no 6Li data" in result.output
+    # the polarisation drop from ~24 h (on the cycler clock: 0.25 h later) is a partial short
+    partial = [x for x in doc["short"]["soft_shorts"] if x["kind"] == "partial"]
+    assert len(partial) == 1 and 23.0 < partial[0]["start_h"] < 25.0
+    # the report exists and states what needs 6Li data
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "no 6Li data" in html
+    assert 'src="http' not in html and "src='http" not in html
 
 
 def _experiment(folder: Path, nucleus: str, field_t: float = 7.05) -> None:
@@ -175,3 +219,29 @@ def test_out_inside_study_or_foreign_folder_refused(tmp_path):
         analyze(study, foreign)
     assert (foreign / "notes.txt").read_text() == "keep"
     assert json.loads("{}") == {}
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (None, "no study.toml"),
+        ("[nmr.li7]\npath = 'nowhere'\n", "[nmr.li7] path 'nowhere' does not exist"),
+        ("[nmr.li7]\npath = '7Li'\n[cell]\narea = 1\n", "[cell] unknown key 'area'"),
+        ("[nmr.li7\npath = '7Li'\n", "invalid TOML"),
+        ("[nmr.li7]\npath = '7Li'\n[nmr.li6]\npath = '7Li'\n", "data are 7Li, not 6Li"),
+        ("[nmr.li7]\npath = '7Li'\n[isotopes]\nx6_electrode = 1.5\n", "must lie in (0, 1)"),
+        ("[nmr.li7]\npath = '6Li'\n", "data are 6Li, not 7Li"),
+    ],
+)
+def test_broken_study_folders_one_line_no_output(tmp_path, toml, message):
+    study = tmp_path / "study"
+    _experiment(study / "7Li" / "1", "7Li")
+    _experiment(study / "6Li" / "1", "6Li")
+    if toml is not None:
+        (study / "study.toml").write_text(toml)
+    out = tmp_path / "results" / "run"
+    result = CliRunner().invoke(main, ["analyze", str(study), "--out", str(out)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]  # nothing written

@@ -125,16 +125,22 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results.json instead of the summary.")
 @click.option(
-    "--exchange-per-h", type=float, default=0.0, help="Li0/LLZO isotope exchange rate, 1/h."
+    "--exchange-per-h",
+    type=float,
+    default=None,
+    help="Li0/LLZO isotope exchange rate, 1/h (default: unknown, 0-0.02/h as a model error).",
 )
 @click.option("--bootstrap", type=int, default=None, help="Bootstrap draws for stage boundaries.")
-def analyze(study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap) -> None:
+@click.option("--mri-maps", is_flag=True, help="Fit the CSI scans (metal maps; minutes per scan).")
+def analyze(
+    study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap, mri_maps: bool
+) -> None:
     """Analyse a study folder (study.toml): routes, stages, short -> results.json and more."""
     from dendritemr.pipeline import AnalyzeOptions, summary_text
     from dendritemr.pipeline import analyze as run_analysis
 
     try:
-        opts = AnalyzeOptions(exchange_per_h=exchange_per_h, n_boot=bootstrap)
+        opts = AnalyzeOptions(exchange_per_h=exchange_per_h, n_boot=bootstrap, mri_maps=mri_maps)
         doc = run_analysis(study_dir, out, opts, lambda label: click.echo(label, err=True))
     except DendriteMRError as exc:
         exit_with(exc)

@@ -46,13 +46,24 @@ class AnalyzeOptions:
     Attributes
     ----------
     exchange_per_h : isotope exchange rate of Li0 with the LLZO around it, 1/h (route
-        attribution; 0: no exchange).
+        attribution). None (default): not known; the middle of ``exchange_range_per_h`` is
+        used and the range enters the interface fraction's error as a model error of the end
+        members (:func:`dendritemr.timeline.attribute_routes`). A given value is used as exact.
+    exchange_range_per_h : plausible range of the exchange rate, 1/h. Default 0-0.02/h: an
+        e-folding time of 50 h or more ("tens of hours", ``docs/science.md`` section 1). Its
+        middle, 0.01/h, is also the simulator's default (``dendrite_exchange_time_h`` 100 h),
+        so simulated studies are scored at the right rate; real cells may differ within the
+        range.
     n_boot : bootstrap draws for stage boundaries (None: 100 up to 100 time points, fewer above).
     collapse_fraction : short detection threshold (fraction of the reference polarisation).
     seed : random seed of the bootstrap.
+    mri_maps : fit the CSI scans of ``[mri]`` (metal maps, profiles, penetration depths; minutes
+        per scan); False: their acquisition windows only.
     """
 
-    exchange_per_h: float = 0.0
+    exchange_per_h: float | None = None
+    exchange_range_per_h: tuple[float, float] = (0.0, 0.02)
+    mri_maps: bool = False
     n_boot: int | None = None
     collapse_fraction: float = 0.01
     seed: int = 0
@@ -148,6 +159,44 @@ def mri_windows(folder: Path) -> list[tuple[str, np.datetime64, np.datetime64]]:
     return out
 
 
+def mri_dataset(study: Study, scans: list[Path], mri_doc: dict) -> tuple[xr.Dataset | None, str]:
+    """Metal maps, profiles and penetration depths of the study's CSI scans
+    (:func:`dendritemr.mri.commands.analyse_scans`) in the report's ``mri`` layout
+    (``docs/report.md``): ``metal_umol(scan, <lateral>, z_mm)`` (+ ``_err``),
+    ``profile_umol(scan, z_mm)`` (+ ``_err``), ``total_umol``, ``depth_b_um``, ``depth_a_um``
+    over ``scan`` with the ``hours`` coordinate of ``mri_doc["time_h"]``.
+
+    Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
+    electrode area, not a CSI scan, a failed fit): the images then only have their times.
+    """
+    from dendritemr.mri.commands import analyse_scans
+
+    if not study.electrode_area_cm2:
+        return None, "MRI: no [cell] electrode_area_cm2, metal maps not calibrated (times only)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            maps, series = analyse_scans(scans, study.electrode_area_cm2, study.temperature_k)
+    except (DendriteMRError, ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        return None, f"MRI: images not analysed ({exc}); acquisition times aligned only"
+    if not maps:
+        return None, "MRI: no scans"
+    lateral = [d for d in maps[0]["metal_umol"].dims if d != "z_mm"]
+    try:
+        stacked = xr.concat([m[["metal_umol", "metal_umol_err"]] for m in maps], dim="scan")
+    except (ValueError, KeyError) as exc:
+        return None, f"MRI: maps of different geometry ({exc}); acquisition times aligned only"
+    ds = series.rename({"time": "scan"}).drop_vars("time_iso", errors="ignore")
+    ds["metal_umol"] = stacked["metal_umol"].transpose("scan", *lateral, "z_mm")
+    ds["metal_umol_err"] = stacked["metal_umol_err"].transpose("scan", *lateral, "z_mm")
+    hours = np.array([np.nan if h is None else h for h in mri_doc["time_h"]], float)
+    ds = ds.assign_coords(
+        scan=("scan", [s.name for s in scans]), hours=("scan", hours, {"units": "h"})
+    )
+    ds.attrs = {"source": "dendritemr.mri.commands.analyse_scans (CSI metal maps)"}
+    return ds, ""
+
+
 def _load(path: Path, role: str) -> xr.DataArray:
     from dendritemr.quant.run import load_spectra
 
@@ -175,6 +224,129 @@ def _t1_map(study: Study) -> dict:
             for g in groups:
                 out[(g, nuc)] = float(value)
     return out
+
+
+#: a saturation ratio this close to 1 (in its standard errors) cannot give a T1
+_T1_RATIO_SIGMAS = 3.0
+
+
+def _t1_from_ratio(ratio: float, tr_relaxed: float, tr: float) -> float:
+    """T1 (s) with ``S(tr, T1) / S(tr_relaxed, T1) = ratio`` (90-degree Ernst saturation,
+    :func:`dendritemr.physics.saturation_factor`); NaN outside the invertible range."""
+    from scipy.optimize import brentq
+
+    from dendritemr.physics import saturation_factor
+
+    def f(log_t1: float) -> float:
+        t1 = float(np.exp(log_t1))
+        return float(saturation_factor(tr, t1) / saturation_factor(tr_relaxed, t1)) - ratio
+
+    lo, hi = np.log(1e-3 * tr), np.log(1e4 * tr_relaxed)
+    if not (np.isfinite(ratio) and f(lo) > 0 > f(hi)):
+        return float("nan")
+    return float(np.exp(brentq(f, lo, hi, xtol=1e-10)))
+
+
+def reference_t1(
+    study: Study, force: bool = False
+) -> tuple[dict[str, dict[str, float]], dict, list[str]]:
+    """T1 per nucleus and line from the study's references: a relaxed one and one at a shorter
+    recycle delay (``simulate`` writes ``reference/<nucleus>/1`` relaxed and ``/2`` at the in
+    situ D1). Both are decomposed together (:func:`dendritemr.quant.decompose.decompose`,
+    shared centres and widths); the area ratio of each line group gives T1 through the
+    Ernst saturation (90-degree pulses). A ratio within 3 standard errors of 1 (T1 much
+    shorter than TR, e.g. 7Li metal) or of its long-T1 limit gives no value. A nucleus whose
+    lines ``[t1_s]`` all gives is not measured unless ``force``.
+
+    Returns
+    -------
+    ``(t1_s, record, notes)``: ``t1_s`` in the ``[t1_s]`` layout (``{"li7": {"electrolyte":
+    s}}``), ``record`` per nucleus and line ``{t1_s, t1_err_s, ratio, ratio_err, tr_s,
+    tr_relaxed_s}`` (also the lines without a value), ``notes`` (sentences).
+    """
+    from dendritemr.errors import ProcessingError
+    from dendritemr.quant.decompose import decompose
+    from dendritemr.quant.run import fit_spectra, repetition_time
+
+    relaxed = next((r for r in study.references if r.relaxed), None)
+    partial = next((r for r in study.references if not r.relaxed), None)
+    t1: dict[str, dict[str, float]] = {}
+    record: dict = {}
+    notes: list[str] = []
+    if relaxed is None or partial is None:
+        return t1, record, notes
+    for role, nuc in (("li7", "7Li"), ("li6", "6Li")):
+        p_rel, p_part = getattr(relaxed, role), getattr(partial, role)
+        if p_rel is None or p_part is None:
+            continue
+        given = study.t1_s.get(role, {})
+        if "electrolyte" in given and "metal" in given and not force:
+            record[nuc] = "not measured: [t1_s] gives every line"
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                a, b = fit_spectra(p_rel).isel(time=[0]), fit_spectra(p_part).isel(time=[0])
+                if a.sizes["ppm"] != b.sizes["ppm"]:
+                    raise ProcessingError("the two references have different spectral axes")
+                pair = xr.concat([a, b.assign_coords(ppm=a["ppm"].values)], dim="time")
+                pair = pair.assign_coords(hours=("time", [0.0, 1.0]))
+                pair.attrs = dict(a.attrs)
+                ds = decompose([pair])
+            tr_rel, tr = repetition_time(a.attrs), repetition_time(b.attrs)
+        except (DendriteMRError, ValueError, KeyError) as exc:
+            notes.append(f"T1 from the references: {nuc} not usable ({exc})")
+            continue
+        if not (tr < tr_rel):
+            notes.append(f"T1 from the references: {nuc} recycle delays are not shorter/longer")
+            continue
+        record[nuc] = {}
+        for group in ("electrolyte", "electrode", "microstructure"):
+            area = ds["group_area"].sel(group=group).isel(nucleus=0).values
+            err = ds["group_area_err"].sel(group=group).isel(nucleus=0).values
+            if not (area[0] > 0 and area[1] > 0 and err[0] > 0):
+                continue
+            r = float(area[1] / area[0])
+            r_err = r * float(np.hypot(err[0] / area[0], err[1] / area[1]))
+            value = _t1_from_ratio(r, tr_rel, tr)
+            lo, hi = (_t1_from_ratio(r + d, tr_rel, tr) for d in (r_err, -r_err))
+            floor = float(tr / tr_rel)  # ratio of T1 >> TR
+            usable = (
+                np.isfinite(value)
+                and r < 1.0 - _T1_RATIO_SIGMAS * r_err
+                and r > floor + _T1_RATIO_SIGMAS * r_err
+            )
+            err_s = 0.5 * abs(hi - lo) if np.isfinite(lo) and np.isfinite(hi) else float("nan")
+            record[nuc][group] = {
+                "t1_s": value if usable else None,
+                "t1_err_s": err_s if usable else None,
+                "ratio": r,
+                "ratio_err": r_err,
+                "tr_s": tr,
+                "tr_relaxed_s": tr_rel,
+            }
+            if usable:
+                t1.setdefault(role, {})[group] = value
+    return t1, record, notes
+
+
+def _with_reference_t1(study: Study, t1: dict[str, dict[str, float]]) -> tuple[Study, list]:
+    """The study with measured T1s added for the lines ``[t1_s]`` does not give (a given
+    ``metal`` value covers ``electrode`` and ``microstructure``). Returns the study and the
+    ``(role, line)`` pairs taken from the measurement."""
+    import dataclasses
+
+    merged = {role: dict(lines) for role, lines in study.t1_s.items()}
+    used = []
+    for role, lines in t1.items():
+        given = merged.setdefault(role, {})
+        for line, value in lines.items():
+            metal = line in ("electrode", "microstructure") and "metal" in given
+            covered = line in given or metal
+            if not covered:
+                given[line] = value
+                used.append((role, line))
+    return dataclasses.replace(study, t1_s=merged), used
 
 
 def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -> xr.Dataset:
@@ -390,8 +562,22 @@ def run_study(
     if study.li6 is not None:
         say("reading 6Li")
         li6 = _pair_li6(li7, _load(study.li6, "nmr.li6"))
+    t1_doc = None
+    if study.references:
+        say("T1 from references")
+        t1_meas, t1_rec, t1_notes = reference_t1(study)
+        not_computed += t1_notes
+        study_q, t1_used = _with_reference_t1(study, t1_meas)
+        t1_doc = {
+            "measured": t1_rec,
+            "used": [f"{role}.{line}" for role, line in t1_used],
+            "method": "area ratio of a reference at a short recycle delay to a relaxed one "
+            "(Ernst saturation, 90-degree pulses); [t1_s] takes precedence",
+        }
+    else:
+        study_q = study
     say("quantifying")
-    quant = _quantify_metal(li7, li6, study)
+    quant = _quantify_metal(li7, li6, study_q)
     not_computed += json.loads(quant.attrs["limitations"])
     quant, display = _split_display(quant)
     start, mid, end = nmr_windows(li7)
@@ -466,7 +652,24 @@ def run_study(
                 am = align_windows(clock, a, b, study.electrode_area_cm2)
                 for k in ("current_mA", "voltage_V", "charge_window_mAh", "charge_mAh"):
                     mri_doc[k] = _clean(am[k].values)
-        not_computed.append("MRI: acquisition times aligned only; images are not analysed")
+        if wins and not opts.mri_maps:
+            not_computed.append(
+                "MRI: acquisition times aligned only; metal maps not computed (CSI fits take "
+                "minutes per scan: analyze --mri-maps, or dendritemr image)"
+            )
+        elif wins:
+            say("MRI maps")
+            mri_ds, mri_note = mri_dataset(study, [study.mri / w[0] for w in wins], mri_doc)
+            if mri_ds is not None:
+                datasets["mri"] = mri_ds
+                mri_doc["total_umol"] = _clean(mri_ds["total_umol"].values)
+                mri_doc["total_umol_err"] = _clean(mri_ds["total_umol_err"].values)
+                mri_doc["depth_b_um"] = _clean(mri_ds["depth_b_um"].values)
+                mri_doc["depth_a_um"] = _clean(mri_ds["depth_a_um"].values)
+            else:
+                not_computed.append(mri_note)
+        else:
+            not_computed.append("MRI: no ParaVision scan in the [mri] folder")
     t_h = hours(mid)
     metal = quant["metal_umol"].values
     metal_err = quant["metal_umol_err"].values
@@ -494,9 +697,24 @@ def run_study(
             quant["x6_electrolyte_err"].values,
             study.x6_electrolyte_err,
         )
+        if opts.exchange_per_h is None:
+            kappa_range = tuple(float(k) for k in opts.exchange_range_per_h)
+            kappa = 0.5 * (kappa_range[0] + kappa_range[1])
+        else:
+            kappa, kappa_range = float(opts.exchange_per_h), None
         try:
             r = attribute_routes(
-                t_h, metal, metal_err, x6, x6_err, xi, xi_err, xl, xl_err, opts.exchange_per_h
+                t_h,
+                metal,
+                metal_err,
+                x6,
+                x6_err,
+                xi,
+                xi_err,
+                xl,
+                xl_err,
+                kappa,
+                exchange_range_per_h=kappa_range,
             )
         except ValueError as exc:
             routes_known = False
@@ -513,6 +731,9 @@ def run_study(
                 "x6_interface_end_member": _clean(r.x6_interface_eff),
                 "x6_bulk_end_member": _clean(r.x6_bulk_eff),
                 "exchange_per_h": r.exchange_per_h,
+                "exchange_range_per_h": list(kappa_range) if kappa_range else None,
+                "x6_interface_model_err": _clean(r.x6_interface_model_err),
+                "x6_bulk_model_err": _clean(r.x6_bulk_model_err),
                 "dominant": r.dominant,
             }
     say("stages")
@@ -563,6 +784,7 @@ def run_study(
         "quantification": {
             "method": quant.attrs["method"],
             "calibration": json.loads(quant.attrs["calibration"]),
+            "t1": t1_doc,
         },
         "not_computed": not_computed,
         "study": study.to_dict(),
