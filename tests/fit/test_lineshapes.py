@@ -89,11 +89,11 @@ def test_lorentz_terms_are_z_and_z_squared_in_place():
     g = np.array([[1.5], [0.2]])
     z = 1.0 / (g - 1j * u)
     want = (z.real, z.imag, (z * z).real, (z * z).imag / 2)
-    for got in (ls.lorentz_terms(u, g), None):
-        if got is None:
-            out = tuple(np.empty(u.shape) for _ in range(4))
-            out[1][:] = u
-            got = ls.lorentz_terms(out[1], g, out=out)
-            assert all(a is b for a, b in zip(got, out, strict=True))
+    out = tuple(np.empty(u.shape) for _ in range(4))
+    work = (u.copy(), np.empty(u.shape))
+    in_place = ls.lorentz_terms(work[0], g, out=out, work=work)
+    assert all(a is b for a, b in zip(in_place, out, strict=True))
+    for got in (ls.lorentz_terms(u, g), in_place):
         for a, b in zip(got, want, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(ls.lorentz_terms(u, g, squares=False), in_place[:2])

@@ -132,6 +132,7 @@ class _Spectra:
         self.n_basis = row + len(self.base)
         self.powers = np.array([problem.xn**k for k in orders]).reshape(len(orders), problem.n_ppm)
         self._basis: np.ndarray | None = None
+        self._scratch: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def _basis_buffer(self, n_rows: int) -> np.ndarray:
         """Reused ``(rows, n_lines, n_ppm)`` array for the line curves (the baseline curves,
@@ -140,6 +141,14 @@ class _Spectra:
             self._basis = np.empty((n_rows, self.n_line_rows, self.x.size))
         return self._basis[:n_rows]
 
+    def _work(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Two reused contiguous scratch arrays of ``shape`` (``shape[0]`` spectra)."""
+        key = shape[1:]
+        work = self._scratch.get(key)
+        if work is None or work[0].shape[0] < shape[0]:
+            work = self._scratch[key] = (np.empty(shape), np.empty(shape))
+        return work[0][: shape[0]], work[1][: shape[0]]
+
     def _fill_basis(self, basis: np.ndarray, vals: dict[str, np.ndarray]) -> None:
         for shape, idx, row, kinds in self.groups:
             nk = len(idx)
@@ -147,8 +156,9 @@ class _Spectra:
             center = vals["center"][:, idx, None]
             if kinds == 4:  # Lorentzian, in place
                 out = tuple(basis[:, row + q * nk : row + (q + 1) * nk] for q in range(4))
-                np.subtract(self.x, center, out=out[1])
-                lineshapes.lorentz_terms(out[1], 0.5 * width, out=out)
+                work = self._work(out[0].shape)
+                np.subtract(self.x, center, out=work[0])
+                lineshapes.lorentz_terms(work[0], 0.5 * width, out=out, work=work)
                 continue
             prof = shape.profile(self.x - center, width, vals["eta"][:, idx, None], True)
             for q in range(kinds):

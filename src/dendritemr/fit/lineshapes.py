@@ -49,12 +49,17 @@ _SQRT_LN2 = np.sqrt(np.log(2.0))
 
 
 # profile(u, width, eta, derivs) -> (A, D) or (A, D, dA/du, dD/du, dA/dw, dD/dw, dA/deta, dD/deta),
-# real arrays (absorption and dispersion parts kept apart: half the memory traffic of complex)
+# real arrays (absorption and dispersion parts kept apart: half the memory traffic of complex),
+# newly allocated; a profile may overwrite u (callers pass a fresh array of offsets)
 ProfileFunc = Callable[[np.ndarray, np.ndarray, np.ndarray, bool], tuple[np.ndarray, ...]]
 
 
 def lorentz_terms(
-    u: np.ndarray, hwhm: np.ndarray, out: tuple[np.ndarray, ...] | None = None
+    u: np.ndarray,
+    hwhm: np.ndarray,
+    out: tuple[np.ndarray, ...] | None = None,
+    work: tuple[np.ndarray, np.ndarray] | None = None,
+    squares: bool = True,
 ) -> tuple[np.ndarray, ...]:
     """The Lorentzian as ``z = 1 / (g - i u)`` and ``z^2``, real and imaginary parts apart.
 
@@ -66,8 +71,12 @@ def lorentz_terms(
     ----------
     u : offsets ``x - center``, ppm.
     hwhm : half width at half maximum ``g`` (> 0), ppm; broadcasts against ``u``.
-    out : optional four float arrays of the broadcast shape to write into (no allocation);
-        ``u`` may be ``out[1]`` itself.
+    out : optional float arrays of the broadcast shape to write the results into.
+    work : optional two scratch float arrays of the broadcast shape, apart from ``out`` in
+        memory; ``u`` may be ``work[0]`` (overwritten). With ``out`` and ``work`` nothing is
+        allocated, and no operation reads the array it writes through another view (numpy
+        would copy such operands first).
+    squares : also return the parts of ``z^2`` (otherwise only ``Re z, Im z``).
 
     Returns
     -------
@@ -76,32 +85,46 @@ def lorentz_terms(
         (``k`` = 1, 1, 2, 2), in 1/ppm and 1/ppm^2.
     """
     g = hwhm
+    shape = np.broadcast_shapes(np.shape(u), np.shape(g))
     if out is None:
-        shape = np.broadcast_shapes(np.shape(u), np.shape(g))
-        out = tuple(np.empty(shape) for _ in range(4))
-    re, im, re2, half_im2 = out
-    np.multiply(u, u, out=re)
-    re += g * g
-    np.reciprocal(re, out=re)  # 1 / (g^2 + u^2)
-    np.multiply(u, re, out=im)  # u / (g^2 + u^2)
-    re *= g  # g / (g^2 + u^2)
-    np.add(re, im, out=re2)
-    np.subtract(re, im, out=half_im2)
-    re2 *= half_im2  # (g^2 - u^2) / (g^2 + u^2)^2
-    np.multiply(re, im, out=half_im2)  # g u / (g^2 + u^2)^2
+        out = tuple(np.empty(shape) for _ in range(4 if squares else 2))
+    if work is None:
+        work = (np.empty(shape), np.empty(shape))
+    off, inv = work
+    if off is not u:
+        np.copyto(off, u)
+    np.multiply(off, off, out=inv)
+    inv += g * g
+    np.reciprocal(inv, out=inv)  # 1 / (g^2 + u^2)
+    re, im = out[0], out[1]
+    np.multiply(off, inv, out=im)  # u / (g^2 + u^2)
+    np.multiply(inv, g, out=re)  # g / (g^2 + u^2)
+    if not squares:
+        return re, im
+    re2, half_im2 = out[2], out[3]
+    inv *= inv
+    np.multiply(off, inv, out=half_im2)
+    half_im2 *= g  # g u / (g^2 + u^2)^2
+    off *= off
+    np.subtract(g * g, off, out=off)
+    np.multiply(off, inv, out=re2)  # (g^2 - u^2) / (g^2 + u^2)^2
     return re, im, re2, half_im2
 
 
 def _lorentz(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
     # A + iD = z / pi with z = 1 / (g - i u), g = width / 2 (see lorentz_terms)
-    re, im, re2, half_im2 = lorentz_terms(u, 0.5 * width)
+    shape = np.broadcast_shapes(np.shape(u), np.shape(width))
+    own = isinstance(u, np.ndarray) and u.shape == shape and u.dtype == float and u.flags.writeable
+    off = u if own else np.array(np.broadcast_to(u, shape), dtype=float)
+    terms = lorentz_terms(off, 0.5 * width, work=(off, np.empty(shape)), squares=derivs)
+    re, im = terms[0], terms[1]
     re *= 1.0 / np.pi
     im *= 1.0 / np.pi
     if not derivs:
         return re, im
     # d(A + iD)/du = i z^2 / pi;  d/dwidth = (1/2) d/dg = -z^2 / (2 pi)
-    da_du = np.multiply(half_im2, -2.0 / np.pi, out=half_im2)
-    dd_du = np.multiply(re2, 1.0 / np.pi, out=re2)
+    da_du = np.multiply(terms[3], -2.0 / np.pi, out=terms[3])
+    dd_du = np.multiply(terms[2], 1.0 / np.pi, out=terms[2])
     zero = np.zeros((), dtype=float)
     return re, im, da_du, dd_du, dd_du * -0.5, da_du * 0.5, zero, zero
 
@@ -124,8 +147,8 @@ def _gauss(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
 
 
 def _pseudo_voigt(u: np.ndarray, width: np.ndarray, eta: np.ndarray, derivs: bool):
-    lor = _lorentz(u, width, eta, derivs)
     gau = _gauss(u, width, eta, derivs)
+    lor = _lorentz(u, width, eta, derivs)  # may overwrite u: last
     g = 1.0 - eta
     out = [eta * pl + g * pg for pl, pg in zip(lor[:6], gau[:6], strict=False)]
     if derivs:
@@ -211,9 +234,19 @@ def evaluate(
     u, width, eta, _ = _prepare(x, center, width, eta)
     a, d = ls.profile(u, width, eta, False)
     phase = np.asarray(phase, dtype=float)
+    amp = np.asarray(amplitude)
     if part == "complex":
-        return np.asarray(amplitude) * np.exp(1j * phase) * (a + 1j * d)
-    return _rotate(np.asarray(amplitude), np.cos(phase), np.sin(phase), a, d)
+        return amp * np.exp(1j * phase) * (a + 1j * d)
+    cos, sin = np.cos(phase), np.sin(phase)
+    if amp.dtype.kind == "f" and a.shape == d.shape == np.broadcast_shapes(
+        a.shape, amp.shape, phase.shape
+    ):  # a and d are new arrays of the full shape: rotate in place, no temporaries
+        a *= amp * cos
+        if np.any(sin):
+            d *= amp * sin
+            a -= d
+        return a
+    return _rotate(amp, cos, sin, a, d)
 
 
 def partials(
