@@ -3,9 +3,16 @@
 Both fit the same model (electrode Lorentzian with free phase, microstructure and electrolyte
 Lorentzians, linear baseline; every parameter free per spectrum) from the same starting values
 (:func:`dendritemr.fit.initial.starting_values`) with tight tolerances and the same analytic
-Jacobian (:func:`dendritemr.fit.lineshapes.partials`; lmfit gets it as ``Dfun``), so both
-converge to the same minimum. lmfit (MINPACK Levenberg-Marquardt) is timed on a subset of
-spectra and its time scaled to the full series; parameter differences are taken on that subset.
+Jacobian (:func:`dendritemr.fit.lineshapes.partials`; lmfit gets it as ``Dfun``, and its
+residual function evaluates the lines only), so both converge to the same minimum. lmfit
+(MINPACK Levenberg-Marquardt) is timed on a subset of spectra and its time scaled to the full
+series; parameter differences are taken on that subset (line parameters relative, baseline
+coefficients in units of their standard error).
+
+Both are timed by the wall clock and by the process CPU time (all threads): on a shared
+machine the wall-clock ratio moves with the load of the other users (printed before and after),
+the CPU-time ratio much less. Neither part depends on the BLAS thread count
+(``OPENBLAS_NUM_THREADS=1`` gives the same CPU times).
 
 Run: ``python benchmarks/bench_fit.py [--n-spectra 2000] [--n-lmfit 200]``.
 """

@@ -1,23 +1,33 @@
 """Batched Levenberg-Marquardt for series models whose parameters are all per spectrum.
 
 When no parameter is shared or drifting, the series problem splits into independent small
-problems, one per spectrum. :func:`solve_local` solves them all at once: every iteration forms
-the ``m x m`` normal matrices of all active spectra with one batched matrix product, solves the
-damped Gauss-Newton systems with one batched ``numpy.linalg.solve`` and accepts or rejects each
-spectrum's step on its own (Marquardt damping ``lambda diag(J^T J)``, Nielsen-style update).
-Spectra leave the active set as soon as their scaled step falls below ``xtol``, so the cost
-follows the slowest spectra only where they are. Box bounds are handled by projection.
+problems, one per spectrum. :func:`solve_local` solves them all at once. Each pass gives every
+active spectrum one trial step: the damped Gauss-Newton systems
+``(J^T J + lambda diag(J^T J)) dp = -J^T r`` of all of them are solved with one batched
+``numpy.linalg.solve``, every trial point is evaluated together with its normal matrix, and
+each spectrum accepts or rejects its step on its own (``lambda / 3`` after a success,
+``10 lambda`` after a failure). Box bounds are handled by projection. A spectrum leaves the
+active set when its scaled step falls below ``xtol``, when the cosine between its residual
+and every Jacobian column falls below ``gtol``, or when neither the predicted nor the actual
+relative change of its cost exceeds the rounding level (``1e-14``): the tests of MINPACK's
+``lmder`` (More 1978), so the cost follows the slowest spectra only where they are.
+
+Evaluation (``_Spectra``): every line value and Jacobian column is a rotation of a pair of the
+unit-area profile curves of :mod:`dendritemr.fit.lineshapes`, so with those curves stacked as
+``B`` (``n_b x n_ppm`` per spectrum) ``J = C B`` for a small coefficient matrix ``C`` and
+``J^T J = C (B B^T) C^T``, ``J^T r = C (B r)``: the Jacobian itself is never formed, and the
+points enter through one batched product ``B B^T`` per evaluation. A Lorentzian needs four
+curves (:func:`dendritemr.fit.lineshapes.lorentz_terms`), written in place.
 
 The active spectra are processed in blocks of at most ``chunk`` spectra (default
-:data:`CHUNK`): the model values and the ``(chunk, m, n_ppm)`` Jacobian of one block fit in
-the processor cache and their buffers are reused, where a whole-series Jacobian (2,000
-spectra x 12 parameters x 512 points = 98 MB) would be streamed through memory and freshly
-page-faulted by the kernel at every iteration. Every spectrum's iterates are independent of
-the blocking (each spectrum has its own damping, acceptance and stopping test).
+:data:`CHUNK`) with reused buffers: the curves of one block stay in the processor cache, where
+a whole-series Jacobian (2,000 spectra x 12 parameters x 512 points = 98 MB) is streamed
+through memory and page-faulted afresh by the kernel at every iteration (that was half of the
+CPU time of the previous, whole-series version). Every spectrum's iterates are independent of
+the blocking.
 
-This is the MINPACK ``lmder`` algorithm (More 1978) in spirit, without the trust-region radius
-bookkeeping; converged to the same tolerance it reaches the same minimum as a per-spectrum
-loop (see ``benchmarks/bench_fit.py``).
+Converged to the same tolerance it reaches the same minimum as a per-spectrum MINPACK loop
+(see ``benchmarks/bench_fit.py`` and ``tests/fit/test_batched.py``).
 """
 
 from __future__ import annotations

@@ -142,8 +142,11 @@ def fit_series(
     initial : a previous result of this function to warm start from (see
         :func:`dendritemr.fit.initial.starting_values`).
     keep_components : also return the individual line curves ``(time, component, ppm)``.
-    tol : ``ftol``, ``xtol`` and ``gtol`` of :func:`scipy.optimize.least_squares`.
-    max_nfev : maximum number of residual evaluations (``None``: scipy's default).
+    tol : ``ftol``, ``xtol`` and ``gtol`` of :func:`scipy.optimize.least_squares` (``xtol`` and
+        ``gtol`` of :func:`dendritemr.fit.batched.solve_local` for models without shared or
+        drifting parameters).
+    max_nfev : maximum number of residual evaluations (``None``: scipy's default); for the
+        batched solver the maximum number of accepted steps per spectrum (``None``: 200).
 
     Returns
     -------
