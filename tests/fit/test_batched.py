@@ -123,3 +123,11 @@ def test_global_parameters_refused():
     problem, fixed, theta0 = _problem(model, _mixed_data(3, 5))
     with pytest.raises(ValueError, match="shared or drifting"):
         solve_local(problem, theta0, fixed)
+
+
+def test_iteration_limit_reported():
+    problem, fixed, theta0 = _problem(_mixed_model(), _mixed_data(3, 6))
+    sol = solve_local(problem, theta0, fixed, max_iter=2)
+    assert not sol.success and sol.status == 0
+    assert sol.message == "3 spectra reached the iteration limit"
+    assert solve_local(problem, theta0, fixed).success

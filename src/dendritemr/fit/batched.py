@@ -288,6 +288,7 @@ def solve_local(
         fails=np.zeros(nt, dtype=int),
         steps=np.zeros(nt, dtype=int),
         done=np.zeros(nt, dtype=bool),
+        limited=np.zeros(nt, dtype=bool),
         eye=np.eye(m),
     )
     chunk = max(int(chunk), 1)
@@ -300,7 +301,7 @@ def solve_local(
         for s in range(0, active.size, chunk):
             evals += _trial_step(state, active[s : s + chunk], xtol, gtol, max_iter)
         active = active[~state.done[active]]
-    limit = int(np.sum(state.steps >= max_iter))
+    limit = int(np.sum(state.limited))
     theta = np.ascontiguousarray(state.p.T).ravel()
     msg = (
         "every spectrum converged (scaled step below xtol or gradient cosine below gtol)"
@@ -326,6 +327,7 @@ class _State:
     fails: np.ndarray  # (t,) consecutive rejected trials
     steps: np.ndarray  # (t,) accepted steps
     done: np.ndarray  # (t,) converged, stuck or at the iteration limit
+    limited: np.ndarray  # (t,) stopped by the iteration limit before converging
     eye: np.ndarray
 
     def keep(self, rows: np.ndarray, r: np.ndarray, normal: np.ndarray, grad: np.ndarray):
@@ -368,7 +370,9 @@ def _trial_step(state: _State, block: np.ndarray, xtol: float, gtol: float, max_
         norms = np.diagonal(normal[ok], axis1=1, axis2=2) * c_new[ok, None]
         cosine = np.max(np.abs(grad[ok]) / np.sqrt(np.maximum(norms, _TINY)), axis=1)
         small = (dp <= xtol * (size + xtol)) | (cosine <= gtol)
-        st.done[acc] = small | flat[ok] | (st.steps[acc] >= max_iter)
+        converged = small | flat[ok]
+        st.limited[acc] = ~converged & (st.steps[acc] >= max_iter)
+        st.done[acc] = converged | st.limited[acc]
     if bad.size:
         st.lam[bad] = np.minimum(st.lam[bad] * _UP, _LAMBDA_MAX)
         st.fails[bad] += 1
