@@ -69,6 +69,15 @@ def test_spectra_slider_one_frame_per_spectrum_and_frame_is_that_spectrum(synthe
     raw6 = np.real(ds["spectra"]["spectrum_6Li"].values)[:, ::stride]
     shown6 = arr(fig.frames[3].data[3].y)
     np.testing.assert_allclose(shown6, raw6[3] / np.abs(raw6).max(), rtol=1e-6, atol=1e-7)
+    # the "metal" button zooms to 200-300 ppm with the y range of every spectrum and fit there
+    metal = fig.layout.updatemenus[0].buttons[1]
+    assert metal.label == "metal 200 to 300 ppm"
+    x_all = np.linspace(350.0, -50.0, raw.shape[1])[::stride]
+    inside = (x_all >= 200) & (x_all <= 300)
+    top = max(raw[:, ::stride][:, inside].max(), model[:, inside].max() * scale) / scale
+    assert metal.args[0]["xaxis.range"] == [300.0, 200.0]
+    lo, hi = metal.args[0]["yaxis.range"]
+    assert hi == pytest.approx(top + 0.05 * (top - lo) / 1.05, rel=1e-2)
     # the electrode peak is at 250 ppm in the shown axis
     x = arr(fig.data[1].x)
     assert x[np.argmax(arr(fig.data[1].y))] == pytest.approx(250.0, abs=0.4)

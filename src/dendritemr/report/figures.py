@@ -19,6 +19,7 @@ from dendritemr.report.style import (
     COLORS,
     TIME_TITLE,
     plotly_layout,
+    pretty_unit,
     shift_title,
     stage_color,
 )
@@ -131,6 +132,7 @@ def _band(fig, x, y, err, color, name, row=None, dash=None, group=None):
             go.Scatter(
                 x=xs,
                 y=ys,
+                mode="lines",
                 fill="toself",
                 fillcolor=_rgba(color, 0.22),
                 line=dict(width=0),
@@ -408,6 +410,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", bgcolor="rgba(255,255,255,0)"),
         margin=dict(l=70, r=30, t=40, b=40),
     )
+    _zoom_buttons(fig, rows, offset)
     counts = ", ".join(f"{s.data.shape[0]} {s.nucleus}" for s in rows)
     note = (
         f"{counts} spectra (real part), each series normalised to its largest point; "
@@ -424,6 +427,54 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     if absent:
         note += " " + "; ".join(absent) + "."
     return Panel("spectra", title, fig, note)
+
+
+def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
+    """Buttons: whole range, the metal window, the electrolyte window
+    (:mod:`dendritemr.nmr.defaults`), each with the y range of every spectrum and fit inside
+    it (the residual, drawn at ``offset``, is then out of view)."""
+    from dendritemr.nmr.defaults import ELECTROLYTE_WINDOW, METAL_WINDOW
+
+    full: dict = {}
+    views = {"metal": {}, "electrolyte": {}}
+    for r, s in enumerate(rows, start=1):
+        ax = "" if r == 1 else str(r)
+        full[f"xaxis{ax}.autorange"] = "reversed"
+        full[f"yaxis{ax}.autorange"] = True
+        scale = float(np.nanmax(np.abs(s.data))) or 1.0
+        for name, (lo, hi) in (("metal", METAL_WINDOW), ("electrolyte", ELECTROLYTE_WINDOW)):
+            inside = (s.ppm >= lo) & (s.ppm <= hi)
+            if not inside.any():
+                continue
+            parts = [s.data[:, inside]]
+            if s.model is not None:
+                parts.append(s.model[:, inside])
+            top = max(float(np.nanmax(p)) for p in parts) / scale
+            bottom = min(float(np.nanmin(p)) for p in parts) / scale
+            pad = 0.05 * (top - bottom or 1.0)
+            views[name][f"xaxis{ax}.range"] = [hi, lo]
+            views[name][f"yaxis{ax}.range"] = [bottom - pad, top + pad]
+    buttons = [dict(label="whole range", method="relayout", args=[full])]
+    for name, (lo, hi) in (("metal", METAL_WINDOW), ("electrolyte", ELECTROLYTE_WINDOW)):
+        if views[name]:
+            label = f"{name} {lo:g} to {hi:g} ppm"
+            buttons.append(dict(label=label, method="relayout", args=[views[name]]))
+    fig.update_layout(
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="right",
+                buttons=buttons,
+                x=0.45,
+                xanchor="left",
+                y=1.0,
+                yanchor="bottom",
+                pad=dict(b=4),
+                showactive=True,
+                font=dict(size=11),
+            )
+        ]
+    )
 
 
 def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
@@ -548,7 +599,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 colorscale="Viridis",
                 zmin=0.0,
                 zmax=vmax,
-                colorbar=dict(title=dict(text=f"{name} / {units}" if units else name)),
+                colorbar=dict(title=dict(text=f"{name} / {pretty_unit(units)}" if units else name)),
             )
         )
         fig.frames = [
@@ -600,7 +651,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
             showlegend=False,
             xaxis=dict(title=_axis_title(zname), **AXIS),
             yaxis=dict(
-                title=f"{name} / {units}" if units else name,
+                title=f"{name} / {pretty_unit(units)}" if units else name,
                 range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)],
                 **AXIS,
             ),

@@ -89,6 +89,23 @@ def _hours(ds: xr.Dataset, dim: str, nucleus: str, doc: dict) -> np.ndarray:
     return np.arange(n, dtype=float)
 
 
+def _break_gaps(x: np.ndarray, arrays: list[np.ndarray | None]) -> tuple:
+    """Insert a NaN column where the ppm axis jumps (separately stored fit windows), so lines
+    and maps show a gap there instead of a straight line or a stretched column."""
+    if x.size < 3:
+        return x, arrays
+    step = np.abs(np.diff(x))
+    gaps = np.flatnonzero(step > 5.0 * np.median(step))
+    if gaps.size == 0:
+        return x, arrays
+    mid = 0.5 * (x[gaps] + x[gaps + 1])
+    xs = np.insert(x, gaps + 1, mid)
+    out = [
+        None if a is None else np.insert(a, gaps + 1, np.nan, axis=1).astype(float) for a in arrays
+    ]
+    return xs, out
+
+
 def spectra_series(
     datasets: dict[str, xr.Dataset], nucleus: str, doc: dict | None = None
 ) -> tuple[SpectraSeries | None, str]:
@@ -137,6 +154,8 @@ def spectra_series(
         data = data[:, ::-1]
         model = None if model is None else model[:, ::-1]
         residual = None if residual is None else residual[:, ::-1]
+    x, cols = _break_gaps(x, [data, model, residual])
+    data, model, residual = cols
     hist = []
     for key in (f"history_{nucleus}", "history"):
         raw = ds[var].attrs.get(key, ds.attrs.get(key))

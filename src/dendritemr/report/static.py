@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from dendritemr.report import inputs as I
-from dendritemr.report.style import COLORS, stage_color
+from dendritemr.report.style import COLORS, pretty_unit, stage_color
 
 __all__ = ["write_static", "FIGURE_NAMES"]
 
@@ -28,6 +28,7 @@ FIGURE_NAMES = (
 )
 
 WIDTH_IN = 7.0
+STAGE_ALPHA = 0.55
 RC = {
     "font.family": "sans-serif",
     "font.sans-serif": ["Arial", "Helvetica", "DejaVu Sans"],
@@ -73,7 +74,7 @@ def _stages(ax, doc: dict, label: bool = False) -> None:
         a, b = s.get("start_h"), s.get("end_h")
         if a is None or b is None or not b > a:
             continue
-        ax.axvspan(a, b, color=stage_color(s["name"]), lw=0, zorder=0)
+        ax.axvspan(a, b, color=stage_color(s["name"]), alpha=STAGE_ALPHA, lw=0, zorder=0)
         if label:
             ax.text(
                 0.5 * (a + b),
@@ -155,7 +156,7 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
                     ls,
                 )
             ax.set_ylabel(r"$n(\mathrm{Li}^0)$ / µmol")
-            ax.legend(loc="upper left")
+            ax.legend(loc="upper left", bbox_to_anchor=(0.04, 1.0))
         elif r == "x6":
             _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6")
             ax.set_ylabel(r"$x(^6\mathrm{Li})$ of Li$^0$")
@@ -273,7 +274,7 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
         name, (arr, rows, cols, rname, cname, units) = next(iter(m.maps.items()))
         ax = axes.pop(0)
         mesh = ax.pcolormesh(cols, rows, arr[-1], shading="nearest", cmap="viridis")
-        fig.colorbar(mesh, ax=ax, label=f"{name} / {units}" if units else name)
+        fig.colorbar(mesh, ax=ax, label=f"{name} / {pretty_unit(units)}" if units else name)
         ax.set_xlabel(cname.replace("_", " / "))
         ax.set_ylabel(rname.replace("_", " / "))
         h = m.hours[-1]
@@ -291,7 +292,7 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
                 label=f"{h:.1f} h" if np.isfinite(h) else f"scan {i + 1}",
             )
         ax.set_xlabel(zname.replace("_", " / "))
-        ax.set_ylabel(f"{name} / {units}" if units else name)
+        ax.set_ylabel(f"{name} / {pretty_unit(units)}" if units else name)
         ax.legend(fontsize=6)
     return _save(fig, folder, "mri", plt), ""
 

@@ -15,6 +15,7 @@ __all__ = [
     "TIME_TITLE",
     "shift_title",
     "stage_color",
+    "pretty_unit",
     "plotly_layout",
     "PLOTLY_CONFIG",
 ]
@@ -55,6 +56,15 @@ def shift_title(nucleus: str) -> str:
     mass = "".join(c for c in nucleus if c.isdigit())
     symbol = "".join(c for c in nucleus if not c.isdigit())
     return f"δ(<sup>{mass}</sup>{symbol}) / ppm"
+
+
+def pretty_unit(unit: str) -> str:
+    """ASCII units as printed: ``umol`` -> ``µmol``, ``um`` -> ``µm``, ``ohm`` -> ``Ω``."""
+    u = str(unit)
+    for a, b in (("umol", "µmol"), ("um", "µm"), ("uA", "µA"), ("ohm", "Ω")):
+        if u == a or u.startswith(a + " ") or u.startswith(a + "/"):
+            u = b + u[len(a) :]
+    return u
 
 
 def stage_color(name: str) -> str:
