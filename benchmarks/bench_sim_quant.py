@@ -30,7 +30,8 @@ import numpy as np
 def simulate(work: Path, seed: int, preset: str) -> Path:
     out = work / f"{preset}-s{seed}"
     if not (out / "ground_truth.json").is_file():
-        cmd = [sys.executable, "-m", "dendritemr", "simulate", "--preset", preset]
+        exe = Path(sys.executable).with_name("dendritemr")
+        cmd = [str(exe), "simulate", "--preset", preset]
         cmd += ["--seed", str(seed), "--out", str(out)]
         subprocess.run(cmd, check=True, capture_output=True)
     return out

@@ -44,8 +44,8 @@ from dendritemr.nmr import defaults
 from dendritemr.nmr.noise import noise_std
 
 __all__ = [
-    "METAL_WINDOW",
-    "ELECTROLYTE_WINDOW",
+    "METAL_FIT_WINDOW",
+    "ELECTROLYTE_FIT_WINDOW",
     "NOISE_WINDOW",
     "complex_noise_sigma",
     "decompose",
@@ -53,9 +53,10 @@ __all__ = [
     "group_areas",
 ]
 
-#: fitted windows, ppm (Li metal Knight shift region; electrolyte / LLZO region)
-METAL_WINDOW = (160.0, 360.0)
-ELECTROLYTE_WINDOW = (-40.0, 40.0)
+#: fitted windows, ppm (wider than the integration regions of nmr.defaults: the fit models
+#: the line tails): Li metal Knight shift region; electrolyte / LLZO region
+METAL_FIT_WINDOW = (160.0, 360.0)
+ELECTROLYTE_FIT_WINDOW = (-40.0, 40.0)
 #: signal-free region for the noise estimate, ppm (the processing default)
 NOISE_WINDOW = defaults.NOISE_REGION
 #: skin-depth phase of bulk metal: start value and bounds, rad (semi-infinite slab -pi/4)
@@ -105,12 +106,12 @@ def metal_lines(
     """
     amin = 0.0 if nonnegative else -np.inf
     widths = widths or {}
-    e = float(np.clip(electrode_ppm, METAL_WINDOW[0] + 10, METAL_WINDOW[1] - 10))
+    e = float(np.clip(electrode_ppm, METAL_FIT_WINDOW[0] + 10, METAL_FIT_WINDOW[1] - 10))
     lines = [
         Line(
             "electrode",
             e,
-            (METAL_WINDOW[0], METAL_WINDOW[1]),
+            (METAL_FIT_WINDOW[0], METAL_FIT_WINDOW[1]),
             width=float(np.clip(widths.get("electrode", 5.0), 0.31, 29.0)),
             width_bounds=(0.3, 30.0),
             phase_group="skin",
@@ -157,7 +158,7 @@ def metal_lines(
             )
         )
     if electrolyte_ppm is not None:
-        lo, hi = ELECTROLYTE_WINDOW
+        lo, hi = ELECTROLYTE_FIT_WINDOW
         for i, c in enumerate(np.atleast_1d(electrolyte_ppm)):
             name = "electrolyte" if i == 0 else f"electrolyte_{i + 1}"
             lines.append(
@@ -179,7 +180,7 @@ def metal_lines(
 # ---------------------------------------------------------------------------- data
 def _windows(spectra: xr.DataArray, electrolyte: bool) -> tuple[np.ndarray, np.ndarray]:
     ppm = spectra.ppm.values
-    wins = [METAL_WINDOW] + ([ELECTROLYTE_WINDOW] if electrolyte else [])
+    wins = [METAL_FIT_WINDOW] + ([ELECTROLYTE_FIT_WINDOW] if electrolyte else [])
     idx = np.full(ppm.size, -1)
     for j, (lo, hi) in enumerate(wins):
         idx[(ppm >= lo) & (ppm <= hi)] = j
@@ -200,7 +201,7 @@ def _nucleus_data(spectra: xr.DataArray, electrolyte: bool, mean: bool) -> Nucle
 def _has_electrolyte(spectra: list[xr.DataArray]) -> bool:
     """An electrolyte line: a peak above MIN_SNR sigma in the electrolyte window of some nucleus."""
     for s in spectra:
-        lo, hi = ELECTROLYTE_WINDOW
+        lo, hi = ELECTROLYTE_FIT_WINDOW
         sel = (s.ppm.values >= lo) & (s.ppm.values <= hi)
         mean = np.abs(np.asarray(s.values)[:, sel].mean(axis=0))
         sigma = np.sqrt(np.mean(complex_noise_sigma(s) ** 2) / s.sizes["time"])
@@ -539,7 +540,7 @@ def decompose(
         nuc = s.attrs.get("nucleus", "?")
         if not np.all(sigma > 0):
             raise ProcessingError(f"{nuc}: no noise in the spectra (empty or synthetic data?)")
-        lo, hi = METAL_WINDOW
+        lo, hi = METAL_FIT_WINDOW
         sel = (s.ppm.values >= lo) & (s.ppm.values <= hi)
         mean = np.abs(np.asarray(s.values)[:, sel].mean(axis=0)).max()
         snrs.append(float(mean / np.sqrt(np.mean(sigma**2) / s.sizes["time"])))
@@ -552,7 +553,7 @@ def decompose(
     means = [_nucleus_data(s, electrolyte, mean=True) for s in spectra]
     el_ppm = None
     if electrolyte:
-        lo, hi = ELECTROLYTE_WINDOW
+        lo, hi = ELECTROLYTE_FIT_WINDOW
         d0 = means[int(np.argmax([np.abs(m.y).max() / m.sigma[0] for m in means]))]
         sel = d0.window == 1
         el_ppm = float(d0.x[sel][np.argmax(np.abs(d0.y[0, sel]))])
