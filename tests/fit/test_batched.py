@@ -16,7 +16,7 @@ from dendritemr.fit.series_fit import _local_errors
 X = np.linspace(-40.0, 60.0, 301)
 
 
-def _mixed_model() -> SeriesModel:
+def _mixed_model(baseline: str = "constant") -> SeriesModel:
     """Every lineshape, eta free, a fixed area, a held phase and a bounded centre."""
     return SeriesModel(
         (
@@ -27,7 +27,7 @@ def _mixed_model() -> SeriesModel:
             Component("l", center=31.0, width=-3.0, phase=Param(0.2, "free")),
             Component("k", center=45.0, width=2.0, area=Param(7.0, "fixed")),
         ),
-        baseline="constant",
+        baseline=baseline,
     )
 
 
@@ -51,9 +51,10 @@ def _problem(model, y):
     return problem, fixed, problem.theta_from_values(fixed)
 
 
-def test_normal_matrix_and_gradient_equal_those_of_the_jacobian():
+@pytest.mark.parametrize("baseline", ["none", "constant", "linear"])
+def test_normal_matrix_and_gradient_equal_those_of_the_jacobian(baseline):
     """C (B B^T) C^T and C (B r) against J^T J and J^T r of SeriesProblem's Jacobian."""
-    problem, fixed, theta = _problem(_mixed_model(), _mixed_data(5, 1))
+    problem, fixed, theta = _problem(_mixed_model(baseline), _mixed_data(5, 1))
     rows = np.arange(5)
     p = theta.reshape(problem.n_local, 5).T
     r, normal, grad = _Spectra(problem, fixed).evaluate(p, rows)
