@@ -184,34 +184,41 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
 
 
 def _spectra(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
+    """Up to 8 spectra stacked with their fits: (a) the metal window
+    (:data:`dendritemr.nmr.defaults.METAL_WINDOW`), normalised to the series maximum there;
+    (b) the whole stored range, normalised to the series maximum."""
+    from dendritemr.nmr.defaults import METAL_WINDOW
+
     s, why = I.spectra_series(datasets, nucleus, doc)
     if s is None:
         return [], why
     n = s.data.shape[0]
     pick = np.unique(np.linspace(0, n - 1, min(n, 8)).round().astype(int))
-    scale = float(np.nanmax(np.abs(s.data))) or 1.0
-    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 3.2))
+    lo, hi = METAL_WINDOW
+    inside = (s.ppm >= lo) & (s.ppm <= hi)
+    views = [(s.ppm.max(), s.ppm.min(), np.ones_like(inside), "whole range")]
+    if inside.sum() > 2:
+        views.insert(0, (hi, lo, inside, "metal window"))
+    fig, axes = plt.subplots(
+        1, len(views), figsize=(WIDTH_IN, 3.2), squeeze=False, gridspec_kw={"wspace": 0.08}
+    )
     cmap = plt.get_cmap("viridis")
     step = 0.6
-    for j, i in enumerate(pick):
-        off = j * step
-        color = cmap(j / max(1, len(pick) - 1) * 0.9)
-        ax.plot(s.ppm, s.data[i] / scale + off, color=color, lw=0.7)
-        if s.model is not None:
-            ax.plot(s.ppm, s.model[i] / scale + off, color="k", lw=0.5, ls="--")
-        ax.text(
-            s.ppm[-1],
-            off + 0.05,
-            f"{s.hours[i]:.1f} h",
-            fontsize=6,
-            ha="right",
-            va="bottom",
-            color=color,
-        )
-    ax.set_xlim(s.ppm.max(), s.ppm.min())
-    ax.set_xlabel(_shift_label(nucleus))
-    ax.set_ylabel("intensity / max (offset)")
-    ax.set_yticks([])
+    for k, (ax, (x0, x1, mask, title)) in enumerate(zip(axes[0], views, strict=True)):
+        scale = float(np.nanmax(np.abs(s.data[:, mask]))) or 1.0
+        for j, i in enumerate(pick):
+            off = j * step
+            color = cmap(j / max(1, len(pick) - 1) * 0.9)
+            ax.plot(s.ppm[mask], s.data[i, mask] / scale + off, color=color, lw=0.7)
+            if s.model is not None:
+                ax.plot(s.ppm[mask], s.model[i, mask] / scale + off, color="k", lw=0.5, ls="--")
+            if k == 0:
+                ax.text(x0, off + 0.08, f" {s.hours[i]:.1f} h", fontsize=6, color=color)
+        ax.set_xlim(x0, x1)
+        ax.set_xlabel(_shift_label(nucleus))
+        ax.set_yticks([])
+        ax.set_title(f"({chr(97 + k)}) {title}", loc="left")
+    axes[0, 0].set_ylabel("intensity / max (offset)")
     return _save(fig, folder, f"spectra_{nucleus}", plt), ""
 
 
