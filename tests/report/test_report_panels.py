@@ -177,3 +177,28 @@ def test_citations_from_keys_or_registry():
     assert I.citations({"citations": [{"text": "A. B., J. X. 1 (2000)", "doi": "10.1/x"}]}) == [
         "A. B., J. X. 1 (2000) doi:10.1/x"
     ]
+
+
+def test_pipeline_layout_shared_time_and_windows_with_a_gap():
+    """``run_study``'s layout: one ``time`` dim with ``hours``, ppm stored as two windows."""
+    import xarray as xr
+
+    rng = np.random.default_rng(2)
+    ppm = np.concatenate([np.linspace(360, 160, 200), np.linspace(40, -40, 80)])
+    n = 5
+    hours = np.array([0.1, 0.6, 1.1, 1.6, 2.1])
+    data = rng.normal(size=(n, ppm.size)) + 1j * rng.normal(size=(n, ppm.size))
+    ds = xr.Dataset(
+        {"spectrum_7Li": (("time", "ppm_7Li"), data)},
+        coords={
+            "time": np.datetime64("2026-01-01T00:00") + (hours * 3600).astype("timedelta64[s]"),
+            "hours": ("time", hours),
+            "ppm_7Li": ppm,
+        },
+    )
+    s, why = I.spectra_series({"spectra": ds}, "7Li", {"time_h": [9.0] * n})
+    assert why == ""
+    np.testing.assert_array_equal(s.hours, hours)  # the dataset's own clock, not the doc's
+    assert s.ppm.size == ppm.size + 1 and s.ppm[200] == pytest.approx(100.0)
+    assert np.isnan(s.data[:, 200]).all() and np.isfinite(s.data[:, :200]).all()
+    np.testing.assert_array_equal(s.data[:, 201:], data.real[:, 200:])
