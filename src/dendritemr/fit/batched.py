@@ -46,14 +46,10 @@ _TINY = np.finfo(float).tiny
 # relative cost change below which a spectrum is at its minimum to rounding: about 50 machine
 # epsilons, the rounding error of a sum of some hundred squared residuals
 _EPS_F = 1e-14
-_TRIALS = 12  # damping increases per iteration before a spectrum is declared stuck
-_DOWN, _UP = (
-    3.0,
-    10.0,
-)  # damping divided by _DOWN after an accepted step, times _UP after a rejection
+_TRIALS = 12  # consecutive rejected trials before a spectrum is declared stuck
+_DOWN = 3.0  # damping divided by this after an accepted step
+_UP = 10.0  # damping multiplied by this after a rejected one
 CHUNK = 64  # spectra per block (see the module docstring)
-
-_SHAPE_ARG = {"area": "amplitude", "center": "center", "width": "width", "phase": "phase"}
 
 
 @dataclass
