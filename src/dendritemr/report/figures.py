@@ -236,6 +236,15 @@ def isotope_panel(doc: dict) -> Panel:
     fig.update_yaxes(title_text="interface fraction", row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
     note = "6Li atom fraction of the dendritic metal and interface / (interface + bulk); ±1 SE."
+    # both are fractions: the axes show 0..1; values outside are counted, not hidden silently
+    for row, (vals, what) in enumerate(((x6, "x6"), (fr, "interface fraction")), start=1):
+        out = int(np.sum(np.isfinite(vals) & ((vals < 0) | (vals > 1))))
+        if np.isfinite(vals).any():
+            fig.update_yaxes(range=[-0.05, 1.05], row=row, col=1)
+        if out:
+            note += (
+                f" {out} {what} value(s) outside 0..1 lie off the axis (drag the axis to see them)."
+            )
     if not np.isfinite(fr).any():
         note += " Interface fraction: " + _reason(doc, "route", "not computed")
     return Panel("isotopes", "6Li fraction of the metal and interface fraction", fig, note)
@@ -394,7 +403,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
             dict(
                 active=len(idx) - 1,
                 steps=steps,
-                currentvalue=dict(prefix="time / h: ", font=dict(size=12)),
+                currentvalue=dict(prefix="time / h: ", font=dict(size=12, color="black")),
                 pad=dict(t=45, b=10),
                 len=1.0,
                 x=0,
@@ -484,17 +493,25 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
     title = f"{nucleus} time × shift map"
     if s is None:
         return Panel(key, title, None, f"no {nucleus} map: {why}")
+    from dendritemr.nmr.defaults import METAL_WINDOW
+
     scale = float(np.nanmax(np.abs(s.data))) or 1.0
     z = (s.data / scale).astype(np.float32)
     order = np.argsort(s.hours)
+    z_full = (0.0, float(np.nanpercentile(z, 99.5)))
+    lo, hi = METAL_WINDOW
+    inside = (s.ppm >= lo) & (s.ppm <= hi)
+    z_metal = None
+    if inside.sum() > 2:  # the metal sits on the tails of bigger lines: the window's own range
+        z_metal = tuple(float(v) for v in np.nanpercentile(z[:, inside], [0.5, 99.5]))
     fig = go.Figure(
         go.Heatmap(
             x=s.ppm,
             y=s.hours[order],
             z=z[order],
             colorscale="Viridis",
-            zmin=0.0,
-            zmax=float(np.nanpercentile(z, 99.5)) if z.size else 1.0,
+            zmin=(z_metal or z_full)[0],
+            zmax=(z_metal or z_full)[1],
             colorbar=dict(title=dict(text="intensity / max", side="right"), thickness=12),
             hovertemplate="%{x:.1f} ppm, %{y:.2f} h: %{z:.3g}<extra></extra>",
         )
@@ -518,18 +535,57 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
         fig.add_hline(
             y=doc["short_circuit_h"], line=dict(color=COLORS["short"], width=1, dash="dash")
         )
+    xaxis = dict(title=shift_title(nucleus), autorange="reversed", **AXIS)
+    view = "whole range"
+    if z_metal:
+        xaxis = dict(title=shift_title(nucleus), range=[hi, lo], **AXIS)
+        view = f"metal window {lo:g} to {hi:g} ppm"
+        fig.update_layout(
+            updatemenus=[
+                dict(
+                    type="buttons",
+                    direction="right",
+                    x=0.0,
+                    xanchor="left",
+                    y=1.0,
+                    yanchor="bottom",
+                    pad=dict(b=4),
+                    font=dict(size=11),
+                    buttons=[
+                        dict(
+                            label=f"metal {lo:g} to {hi:g} ppm",
+                            method="update",
+                            args=[
+                                {"zmin": [z_metal[0]], "zmax": [z_metal[1]]},
+                                {"xaxis.range": [hi, lo]},
+                            ],
+                        ),
+                        dict(
+                            label="whole range",
+                            method="update",
+                            args=[
+                                {"zmin": [z_full[0]], "zmax": [z_full[1]]},
+                                {"xaxis.autorange": "reversed"},
+                            ],
+                        ),
+                    ],
+                )
+            ]
+        )
     _style(
         fig,
-        420,
-        xaxis=dict(title=shift_title(nucleus), autorange="reversed", **AXIS),
+        440,
+        xaxis=xaxis,
         yaxis=dict(title=TIME_TITLE, **AXIS),
+        margin=dict(l=70, r=30, t=40, b=55),
     )
     return Panel(
         key,
         title,
         fig,
-        "Real part of each spectrum, normalised to the series maximum; colour scale clipped at "
-        "the 99.5th percentile. The strip at the left edge shows the growth stages.",
+        "Real part of each spectrum, normalised to the series maximum. Colour scale: metal "
+        "window, its 0.5th to 99.5th percentile; whole range, 0 to the 99.5th percentile "
+        f"(shown: {view}). The strip at the left edge shows the growth stages.",
     )
 
 
@@ -537,6 +593,7 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
     """Reduced chi-square of each spectrum's fit vs time, one trace per nucleus."""
     fig = go.Figure()
     notes = []
+    labels: set[str] = set()
     for nuc in I.NUCLEI:
         s, why = I.spectra_series(datasets, nuc, doc)
         if s is None:
@@ -550,6 +607,7 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
         else:
             notes.append(f"{nuc}: no fitted model stored with the spectra")
             continue
+        labels.add(label)
         fig.add_trace(
             go.Scatter(
                 x=s.hours,
@@ -562,21 +620,24 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
         )
     if not fig.data:
         return Panel("fit-quality", "Fit quality", None, "no fit residuals: " + "; ".join(notes))
-    fig.add_hline(y=1.0, line=dict(color="#888", width=1, dash="dot"))
+    if "reduced χ²" in labels:
+        fig.add_hline(y=1.0, line=dict(color="#888", width=1, dash="dot"))
     add_stages(fig, doc)
     _style(
         fig,
         320,
         xaxis_title=TIME_TITLE,
-        yaxis_title="reduced χ²",
+        yaxis_title=" and ".join(sorted(labels)),
         margin=dict(l=70, r=30, t=40, b=55),
         legend=LEGEND_INSIDE,
     )
     fig.update_yaxes(rangemode="tozero")
     note = (
-        "Reduced chi-square of each spectrum's fit (1: residual at the noise level); the "
-        "residual of each spectrum is shown under it in the spectra panels."
-    )
+        "Reduced chi-square of each spectrum's fit (1: residual at the noise level)"
+        if labels == {"reduced χ²"}
+        else "Fit residual of each spectrum: reduced chi-square where stored, else the rms "
+        "residual over the series maximum"
+    ) + "; the residual of each spectrum is shown under it in the spectra panel."
     if notes:
         note += " " + "; ".join(notes) + "."
     return Panel("fit-quality", "Fit quality", fig, note)
@@ -691,7 +752,7 @@ def _slider(fig: go.Figure, labels: list[str], prefix: str) -> None:
                     )
                     for k, lab in enumerate(labels)
                 ],
-                currentvalue=dict(prefix=prefix, font=dict(size=12)),
+                currentvalue=dict(prefix=prefix, font=dict(size=12, color="black")),
                 pad=dict(t=45, b=10),
                 len=1.0,
                 x=0,

@@ -223,29 +223,43 @@ def _spectra(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
 
 
 def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
+    """Time x shift maps: (a) the metal window with its own colour range (0.5th-99.5th
+    percentile), (b) the whole range (0 to the 99.5th percentile); series-maximum units."""
+    from dendritemr.nmr.defaults import METAL_WINDOW
+
     s, why = I.spectra_series(datasets, nucleus, doc)
     if s is None:
         return [], why
     scale = float(np.nanmax(np.abs(s.data))) or 1.0
     order = np.argsort(s.hours)
     z = s.data[order] / scale
-    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 3.0))
-    mesh = ax.pcolormesh(
-        s.ppm,
-        s.hours[order],
-        z,
-        shading="nearest",
-        cmap="viridis",
-        vmin=0.0,
-        vmax=float(np.nanpercentile(z, 99.5)),
-        rasterized=True,
+    lo, hi = METAL_WINDOW
+    inside = (s.ppm >= lo) & (s.ppm <= hi)
+    views = [(np.ones_like(inside), (0.0, float(np.nanpercentile(z, 99.5))), "whole range")]
+    if inside.sum() > 2:
+        lim = tuple(float(v) for v in np.nanpercentile(z[:, inside], [0.5, 99.5]))
+        views.insert(0, (inside, lim, "metal window"))
+    fig, axes = plt.subplots(
+        1, len(views), figsize=(WIDTH_IN, 3.0), squeeze=False, gridspec_kw={"wspace": 0.25}
     )
-    ax.set_xlim(s.ppm.max(), s.ppm.min())
-    ax.set_xlabel(_shift_label(nucleus))
-    ax.set_ylabel("time / h")
-    if doc.get("short_circuit_h") is not None:
-        ax.axhline(doc["short_circuit_h"], color=COLORS["short"], lw=0.8, ls="--")
-    fig.colorbar(mesh, ax=ax, label="intensity / max", pad=0.02)
+    for k, (ax, (mask, (vmin, vmax), title)) in enumerate(zip(axes[0], views, strict=True)):
+        mesh = ax.pcolormesh(
+            s.ppm[mask],
+            s.hours[order],
+            z[:, mask],
+            shading="nearest",
+            cmap="viridis",
+            vmin=vmin,
+            vmax=vmax,
+            rasterized=True,
+        )
+        ax.set_xlim(np.nanmax(s.ppm[mask]), np.nanmin(s.ppm[mask]))
+        ax.set_xlabel(_shift_label(nucleus))
+        ax.set_title(f"({chr(97 + k)}) {title}", loc="left")
+        if doc.get("short_circuit_h") is not None:
+            ax.axhline(doc["short_circuit_h"], color=COLORS["short"], lw=0.8, ls="--")
+        fig.colorbar(mesh, ax=ax, label="intensity / max", pad=0.02)
+    axes[0, 0].set_ylabel("time / h")
     return _save(fig, folder, f"map_{nucleus}", plt), ""
 
 
