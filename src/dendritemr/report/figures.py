@@ -100,7 +100,7 @@ def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: 
             )
         short = doc.get("short_circuit_h")
         if short is not None:
-            fig.add_vline(x=short, line=dict(color=COLORS["short"], width=1.2, dash="dash"), **kw)
+            fig.add_vline(x=short, line=dict(color=COLORS["short"], width=1.6, dash="dash"), **kw)
     if label and stages:
         first = targets[0]
         xref = "x" if first in (None, 1) else f"x{first}"
