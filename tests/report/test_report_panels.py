@@ -202,3 +202,26 @@ def test_pipeline_layout_shared_time_and_windows_with_a_gap():
     assert s.ppm.size == ppm.size + 1 and s.ppm[200] == pytest.approx(100.0)
     assert np.isnan(s.data[:, 200]).all() and np.isfinite(s.data[:, :200]).all()
     np.testing.assert_array_equal(s.data[:, 201:], data.real[:, 200:])
+
+
+def test_minimal_schema_document_renders_with_reasons():
+    """Only the schema's required keys, all values null, no datasets: every panel says why."""
+    n = 4
+    doc = {
+        "schema": "dendritemr.results/1",
+        "time_h": [0.0, 0.5, 1.0, 1.5],
+        "metal_umol": {"interface": [None] * n, "bulk": [None] * n},
+        "x6_metal": [None] * n,
+        "interface_fraction": [None] * n,
+        "stages": [],
+        "short_circuit_h": None,
+    }
+    panels = build_panels(doc, {})
+    assert all(p.figure is None and p.note for p in panels)
+    page = render_html(doc, {})
+    assert page.count("class='absent'") >= len(panels)
+    assert "no cycler file in this study" in page and "no MRI data in this study" in page
+    # a ground truth (values, no errors) draws lines without bands
+    doc["metal_umol"] = {"interface": [0.0, 1.0, 2.0, 3.0], "bulk": [0.0, 0.0, 0.5, 1.0]}
+    fig = metal_panel(doc).figure
+    assert [t.name for t in fig.data] == ["interface", "bulk"]
