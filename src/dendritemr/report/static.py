@@ -1,4 +1,4 @@
-"""Static figures for papers: PNG (300 dpi) and PDF (vector), matplotlib with the Agg backend.
+"""Static figures for papers: PNG (300 dpi, Agg) and PDF (vector), matplotlib without pyplot.
 
 Same data and colours as the interactive panels (:mod:`dendritemr.report.figures`); sized for a
 double-column journal figure (7 in wide). Figures whose data are absent are not written;
@@ -54,13 +54,36 @@ RC = {
 }
 
 
-def _mpl():
-    import matplotlib
+class _Figures:
+    """The few pyplot calls used here, on plain ``Figure`` objects: no pyplot state, no backend
+    switch in the caller's session (Agg renders PNG, matplotlib's PDF backend the PDF)."""
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    @staticmethod
+    def subplots(nrows: int = 1, ncols: int = 1, *, figsize, **kw):
+        from matplotlib.figure import Figure
 
-    return plt
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(nrows, ncols, **kw)
+
+    @staticmethod
+    def get_cmap(name: str):
+        import matplotlib
+
+        return matplotlib.colormaps[name]
+
+    @staticmethod
+    def close(fig) -> None:
+        fig.clear()
+
+    @staticmethod
+    def rc_context(rc: dict):
+        import matplotlib
+
+        return matplotlib.rc_context(rc)
+
+
+def _mpl() -> _Figures:
+    return _Figures()
 
 
 def _shift_label(nucleus: str) -> str:
@@ -99,6 +122,26 @@ def _band(ax, t, y, err, color, label, ls="-"):
     ax.fill_between(t, y - e, y + e, color=color, alpha=0.25, lw=0, zorder=2)
     ax.plot(t, y, color=color, ls=ls, marker="o", ms=1.8, label=label, zorder=3)
     return True
+
+
+def _fraction_axis(ax, t, y, color) -> None:
+    """A fraction's axis: 0..1 (+-0.05); values off it as open triangles on the edge."""
+    lo, hi = -0.05, 1.05
+    ax.set_ylim(lo, hi)
+    for sel, edge, marker in ((y > hi, hi, "^"), (y < lo, lo, "v")):
+        sel = np.isfinite(y) & sel
+        if sel.any():
+            ax.plot(
+                t[sel],
+                np.full(sel.sum(), edge),
+                ls="none",
+                marker=marker,
+                ms=3.5,
+                mfc="white",
+                mec=color,
+                clip_on=False,
+                zorder=4,
+            )
 
 
 def _save(fig, folder: Path, name: str, plt) -> list[Path]:
@@ -170,6 +213,8 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
                 "interface fraction",
             )
             ax.set_ylabel("interface\nfraction")
+        if r in ("x6", "fraction"):
+            _fraction_axis(ax, t, x6 if r == "x6" else fr, COLORS[r])
         ax.text(
             0.005, 0.95, f"({chr(97 + k)})", transform=ax.transAxes, va="top", fontweight="bold"
         )
