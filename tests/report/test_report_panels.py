@@ -225,3 +225,22 @@ def test_minimal_schema_document_renders_with_reasons():
     doc["metal_umol"] = {"interface": [0.0, 1.0, 2.0, 3.0], "bulk": [0.0, 0.0, 0.5, 1.0]}
     fig = metal_panel(doc).figure
     assert [t.name for t in fig.data] == ["interface", "bulk"]
+
+
+def test_all_nan_spectra_and_a_failing_panel_do_not_stop_the_report(tmp_path, monkeypatch):
+    from dendritemr.report import figures
+
+    doc, ds = synthetic_inputs(li6=False)
+    ds["spectra"]["spectrum_7Li"][:] = np.nan
+    path = write_report(tmp_path, doc, ds)  # no exception: NaN spectra draw empty, not crash
+    assert path.is_file() and "static-figures" in path.read_text()
+
+    def boom(doc):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(figures, "metal_panel", boom)
+    with pytest.warns(RuntimeWarning, match="metal"):
+        panels = {p.key: p for p in build_panels(doc, ds)}
+    assert panels["metal"].figure is None
+    assert panels["metal"].note == "this panel could not be drawn (ValueError: boom)"
+    assert panels["cycler"].figure is not None

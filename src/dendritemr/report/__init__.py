@@ -35,15 +35,16 @@ def write_report(folder: Path, doc: dict, datasets: dict[str, xr.Dataset]) -> Pa
 
     Raises
     ------
-    OSError : the folder cannot be written.
+    OSError : the folder cannot be written. A panel or static figure that cannot be drawn from
+        odd data does not raise: the page says so in its place (and a ``RuntimeWarning``).
     """
     from dendritemr.report.html import render_html
     from dendritemr.report.static import write_static
 
     folder = Path(folder)
-    write_static(folder / FIGURES_DIR, doc, datasets)
+    figures = write_static(folder / FIGURES_DIR, doc, datasets)
     path = folder / REPORT_NAME
     tmp = folder / f".{REPORT_NAME}.tmp"
-    tmp.write_text(render_html(doc, datasets), encoding="utf-8")
+    tmp.write_text(render_html(doc, datasets, static_figures=figures), encoding="utf-8")
     tmp.replace(path)
     return path

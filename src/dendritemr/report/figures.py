@@ -8,6 +8,7 @@ numbers (no smoothing, no interpolation).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -321,7 +322,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     traces: list[int] = []
     per_row = []  # (scaled data, model, residual, index into this series for each frame)
     for r, s in enumerate(rows, start=1):
-        scale = float(np.nanmax(np.abs(s.data))) or 1.0
+        scale = I.magnitude(s.data)
         data = (s.data / scale).astype(np.float32)
         model = None if s.model is None else (s.model / scale).astype(np.float32)
         resid = None if s.residual is None else (s.residual / scale).astype(np.float32)
@@ -450,7 +451,7 @@ def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
         ax = "" if r == 1 else str(r)
         full[f"xaxis{ax}.autorange"] = "reversed"
         full[f"yaxis{ax}.autorange"] = True
-        scale = float(np.nanmax(np.abs(s.data))) or 1.0
+        scale = I.magnitude(s.data)
         for name, (lo, hi) in (("metal", METAL_WINDOW), ("electrolyte", ELECTROLYTE_WINDOW)):
             inside = (s.ppm >= lo) & (s.ppm <= hi)
             if not inside.any():
@@ -495,7 +496,7 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
         return Panel(key, title, None, f"no {nucleus} map: {why}")
     from dendritemr.nmr.defaults import METAL_WINDOW
 
-    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    scale = I.magnitude(s.data)
     z = (s.data / scale).astype(np.float32)
     order = np.argsort(s.hours)
     z_full = (0.0, float(np.nanpercentile(z, 99.5)))
@@ -602,7 +603,7 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
         if s.redchi is not None:
             y, label = s.redchi, "reduced χ²"
         elif s.residual is not None:
-            y = np.sqrt(np.nanmean(s.residual**2, axis=1)) / (np.nanmax(np.abs(s.data)) or 1.0)
+            y = np.sqrt(np.nanmean(s.residual**2, axis=1)) / I.magnitude(s.data)
             label = "rms residual / max"
         else:
             notes.append(f"{nuc}: no fitted model stored with the spectra")
@@ -651,7 +652,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
     panels = []
     labels = [f"{h:.2f}" if np.isfinite(h) else f"scan {k + 1}" for k, h in enumerate(m.hours)]
     for name, (arr, rows, cols, rname, cname, units) in m.maps.items():
-        vmax = float(np.nanmax(np.abs(arr))) or 1.0
+        vmax = I.magnitude(arr)
         fig = go.Figure(
             go.Heatmap(
                 x=cols,
@@ -762,12 +763,40 @@ def _slider(fig: go.Figure, labels: list[str], prefix: str) -> None:
     )
 
 
+def _guarded(key: str, title: str, build) -> list[Panel]:
+    """Run one panel builder; an unexpected failure becomes a panel that says so (and a
+    warning), so one odd dataset cannot cost the whole report or the analysis behind it."""
+    try:
+        out = build()
+    except Exception as exc:  # noqa: BLE001 - any data oddity must not stop the report
+        warnings.warn(f"report panel {key!r} not drawn: {exc!r}", RuntimeWarning, stacklevel=2)
+        return [
+            Panel(
+                key, title, None, f"this panel could not be drawn ({exc.__class__.__name__}: {exc})"
+            )
+        ]
+    return out if isinstance(out, list) else [out]
+
+
 def build_panels(doc: dict, datasets: dict) -> list[Panel]:
     """Every interactive panel of the report, in display order."""
-    panels = [metal_panel(doc), isotope_panel(doc), cycler_panel(doc, datasets)]
-    panels.append(spectra_panel(doc, datasets))
+    jobs = [
+        ("metal", "Dendritic Li metal per growth route", lambda: metal_panel(doc)),
+        (
+            "isotopes",
+            "6Li fraction of the metal and interface fraction",
+            lambda: isotope_panel(doc),
+        ),
+        ("cycler", "Voltage and current", lambda: cycler_panel(doc, datasets)),
+        ("spectra", "Spectra", lambda: spectra_panel(doc, datasets)),
+    ]
     for nuc in I.NUCLEI:
-        panels.append(map_panel(doc, datasets, nuc))
-    panels.append(fit_quality_panel(doc, datasets))
-    panels.extend(mri_panels(doc, datasets))
+        jobs.append(
+            (f"map-{nuc}", f"{nuc} time × shift map", lambda n=nuc: map_panel(doc, datasets, n))
+        )
+    jobs.append(("fit-quality", "Fit quality", lambda: fit_quality_panel(doc, datasets)))
+    jobs.append(("mri", "MRI maps and profiles", lambda: mri_panels(doc, datasets)))
+    panels: list[Panel] = []
+    for key, title, build in jobs:
+        panels.extend(_guarded(key, title, build))
     return panels

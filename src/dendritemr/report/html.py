@@ -224,8 +224,33 @@ def _citations(doc: dict) -> str:
     return "<ol class='refs' id='citations'>" + "".join(f"<li>{_e(r)}</li>" for r in refs) + "</ol>"
 
 
-def render_html(doc: dict, datasets: dict, panels: list[Panel] | None = None) -> str:
-    """The whole report page as one string (plotly.js inlined)."""
+def _static(figures: dict | None) -> str:
+    if not figures:
+        return ""
+    rows = []
+    for name, got in figures.items():
+        if isinstance(got, str):
+            rows.append(f"<tr><td>{_e(name)}</td><td class='note'>not written: {_e(got)}</td></tr>")
+        else:
+            files = ", ".join(f"figures/{p.name}" for p in got)
+            rows.append(f"<tr><td>{_e(name)}</td><td>{_e(files)}</td></tr>")
+    return (
+        "<h2>Static figures (PNG 300 dpi, PDF)</h2><table id='static-figures'>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def render_html(
+    doc: dict,
+    datasets: dict,
+    panels: list[Panel] | None = None,
+    static_figures: dict | None = None,
+) -> str:
+    """The whole report page as one string (plotly.js inlined).
+
+    ``static_figures``: what :func:`dendritemr.report.static.write_static` returned (listed on
+    the page with the reason for each figure not written)."""
     from dendritemr import __version__
 
     panels = build_panels(doc, datasets) if panels is None else panels
@@ -258,6 +283,7 @@ def render_html(doc: dict, datasets: dict, panels: list[Panel] | None = None) ->
         _calibration(doc),
         "<h2>Citations</h2>",
         _citations(doc),
+        _static(static_figures),
     ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -20,6 +20,7 @@ __all__ = [
     "MriSeries",
     "CyclerSeries",
     "as_float",
+    "magnitude",
     "spectra_series",
     "spectra_from_decomposition",
     "mri_series",
@@ -33,6 +34,14 @@ NUCLEI = ("7Li", "6Li")
 
 #: at most this many points per displayed spectrum (stride decimation keeps the x axis shared)
 MAX_POINTS = 1500
+
+
+def magnitude(values: Any) -> float:
+    """Largest finite |value| (the normalisation of a series); 1.0 when there is none."""
+    a = np.abs(np.asarray(values, dtype=complex if np.iscomplexobj(values) else float))
+    a = a[np.isfinite(a)]
+    m = float(a.max()) if a.size else 0.0
+    return m if m > 0 else 1.0
 
 
 def as_float(values: Any, n: int | None = None) -> np.ndarray:

@@ -7,6 +7,7 @@ double-column journal figure (7 in wide). Figures whose data are absent are not 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -250,7 +251,7 @@ def _spectra(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     cmap = plt.get_cmap("viridis")
     step = 0.6
     for k, (ax, (x0, x1, mask, title)) in enumerate(zip(axes[0], views, strict=True)):
-        scale = float(np.nanmax(np.abs(s.data[:, mask]))) or 1.0
+        scale = I.magnitude(s.data[:, mask])
         for j, i in enumerate(pick):
             off = j * step
             color = cmap(j / max(1, len(pick) - 1) * 0.9)
@@ -275,7 +276,7 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     s, why = I.spectra_series(datasets, nucleus, doc)
     if s is None:
         return [], why
-    scale = float(np.nanmax(np.abs(s.data))) or 1.0
+    scale = I.magnitude(s.data)
     order = np.argsort(s.hours)
     z = s.data[order] / scale
     lo, hi = METAL_WINDOW
@@ -383,6 +384,12 @@ def write_static(folder: Path, doc: dict, datasets: dict) -> dict[str, list[Path
             jobs[f"spectra_{nuc}"] = lambda nuc=nuc: _spectra(doc, datasets, folder, plt, nuc)
             jobs[f"map_{nuc}"] = lambda nuc=nuc: _map(doc, datasets, folder, plt, nuc)
         for name in FIGURE_NAMES:
-            paths, why = jobs[name]()
+            try:
+                paths, why = jobs[name]()
+            except Exception as exc:  # noqa: BLE001 - one odd dataset must not stop the report
+                warnings.warn(
+                    f"static figure {name!r} not written: {exc!r}", RuntimeWarning, stacklevel=2
+                )
+                paths, why = [], f"not written ({exc.__class__.__name__}: {exc})"
             out[name] = paths or why
     return out
