@@ -195,7 +195,8 @@ def metal_panel(doc: dict) -> Panel:
         note += " Per route: " + _reason(
             doc, "route", "the route attribution needs the 6Li/7Li ratio (x6)"
         )
-    return Panel("metal", "Dendritic Li metal per growth route", fig, note)
+    title = "Dendritic Li metal per growth route" if "interface" in drawn else "Dendritic Li metal"
+    return Panel("metal", title, fig, note)
 
 
 def _reason(doc: dict, word: str, default: str) -> str:
@@ -431,7 +432,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
         note += f" The slider shows {len(idx)} evenly spaced spectra of {n}."
     strides = {s.stride for s in rows if s.stride > 1}
     if strides:
-        note += f" Every {max(strides)}th point of the ppm axis is drawn."
+        note += f" One point in {max(strides)} of the ppm axis is drawn."
     if any(s.model is None for s in rows):
         note += " No fitted model stored with some spectra."
     if absent:

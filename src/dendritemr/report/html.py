@@ -111,7 +111,8 @@ def _stages(doc: dict) -> str:
     if not stages:
         return "<p class='absent'>no growth stages detected</p>"
     head = (
-        "<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / µmol h⁻¹</th></tr>"
+        "<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / µmol h⁻¹</th>"
+        "<th>route</th></tr>"
     )
     rows = []
     for s in stages:
@@ -121,7 +122,8 @@ def _stages(doc: dict) -> str:
         rows.append(
             f"<tr><td><span class='chip' style='background:{stage_color(s['name'])};margin:0'>"
             f"</span></td><td>{_e(s['name'])}</td><td class='num'>{_e(start)}</td>"
-            f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td></tr>"
+            f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td>"
+            f"<td>{_e(s.get('route', ''))}</td></tr>"
         )
     return f"<table id='stages'>{head}{''.join(rows)}</table>"
 
