@@ -86,6 +86,9 @@ def synthetic_inputs(n: int = 9, m: int = 2400, seed: int = 11, li6: bool = True
             "metal_umol": (("scan", "lateral_mm", "z_mm"), maps, {"units": "umol"}),
             "profile_umol": (("scan", "z_mm"), maps.sum(axis=1), {"units": "umol"}),
             "profile_umol_err": (("scan", "z_mm"), np.full((3, z.size), 0.05)),
+            "total_umol": ("scan", maps.sum(axis=(1, 2)), {"units": "umol"}),
+            "total_umol_err": ("scan", [0.2, 0.3, 0.4]),
+            "depth_b_um": ("scan", [50.0, 120.0, 260.0], {"units": "um"}),
         },
         coords={"z_mm": z, "lateral_mm": lat, "hours": ("scan", [1.0, 4.0, 8.0])},
     )

@@ -125,7 +125,7 @@ def test_page_is_self_contained(synthetic, tmp_path):
     # one inlined plotly.js (its licence banner appears once), one script per figure
     assert page.count("* plotly.js v") == 1
     n_fig = sum(p.figure is not None for p in build_panels(doc, ds))
-    assert n_fig == 9 and parser.scripts == 1 + n_fig
+    assert n_fig == 10 and parser.scripts == 1 + n_fig
     assert "E. D. Becker" not in page and "R. R. Ernst" in page  # the doc's citations
     for png in ("overview", "spectra_7Li", "spectra_6Li", "map_7Li", "fit_quality", "mri"):
         assert (tmp_path / "figures" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
@@ -244,3 +244,21 @@ def test_all_nan_spectra_and_a_failing_panel_do_not_stop_the_report(tmp_path, mo
     assert panels["metal"].figure is None
     assert panels["metal"].note == "this panel could not be drawn (ValueError: boom)"
     assert panels["cycler"].figure is not None
+
+
+def test_mri_panels_show_the_dataset_values(synthetic):
+    doc, ds = synthetic
+    panels = {p.key: p for p in build_panels(doc, ds)}
+    mri = ds["mri"]
+    fig = panels["mri-series"].figure
+    lines = {t.name: t for t in fig.data if t.fill is None}
+    np.testing.assert_array_equal(arr(lines["total_umol"].y), mri["total_umol"].values)
+    np.testing.assert_array_equal(arr(lines["depth_b_um"].x), [1.0, 4.0, 8.0])
+    assert fig.layout.yaxis2.title.text == "µm"
+    prof = panels["mri-profile-profile-umol"].figure
+    assert len(prof.frames) == 3 == len(prof.layout.sliders[0].steps)
+    np.testing.assert_allclose(arr(prof.frames[1].data[0].y), mri["profile_umol"].values[1])
+    maps = panels["mri-map-metal-umol"].figure
+    np.testing.assert_allclose(
+        arr(maps.frames[0].data[0].z), mri["metal_umol"].values[0], rtol=1e-6, atol=1e-30
+    )

@@ -684,6 +684,8 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 f"{arr.shape[0]} scans; colour scale fixed over the series.",
             )
         )
+    if m.series and np.isfinite(m.hours).any():
+        panels.append(_mri_series_panel(doc, m))
     for name, (arr, z, zname, err, units) in m.profiles.items():
         fig = go.Figure()
         fig.add_trace(
@@ -728,6 +730,30 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
             )
         )
     return panels
+
+
+def _mri_series_panel(doc: dict, m) -> Panel:
+    """One number per scan vs time (MRI total metal, penetration depths), one row per unit."""
+    by_unit: dict[str, list] = {}
+    for name, (y, err, units) in m.series.items():
+        by_unit.setdefault(units, []).append((name, y, err))
+    units = list(by_unit)
+    fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    palette = [COLORS["total"], COLORS["interface"], COLORS["bulk"], COLORS["x6"]]
+    for r, unit in enumerate(units, start=1):
+        for k, (name, y, err) in enumerate(by_unit[unit]):
+            e = np.full(y.size, np.nan) if err is None else err
+            _band(fig, m.hours, y, e, palette[k % len(palette)], name, row=r)
+        fig.update_yaxes(title_text=pretty_unit(unit) or "value", row=r, col=1)
+    add_stages(fig, doc, rows=list(range(1, len(units) + 1)))
+    _style(fig, 200 + 170 * len(units), legend=LEGEND_INSIDE, margin=dict(l=70, r=30, t=40, b=55))
+    fig.update_xaxes(title_text=TIME_TITLE, row=len(units), col=1)
+    return Panel(
+        "mri-series",
+        "MRI: per-scan totals and depths",
+        fig,
+        f"{m.hours.size} scans at the mid-points of their acquisitions; bands: ±1 SE where given.",
+    )
 
 
 def _slug(name: str) -> str:

@@ -237,11 +237,14 @@ class MriSeries:
     hours : (n_scan,) h since cycling started (NaN when unknown).
     maps : name -> (array (n_scan, n_row, n_col), row axis, col axis, row name, col name, units).
     profiles : name -> (array (n_scan, n_z), z axis, z name, error array or None, units).
+    series : name -> (array (n_scan,), error array or None, units): one number per scan, e.g.
+        ``total_umol``, ``depth_b_um``.
     """
 
     hours: np.ndarray
     maps: dict[str, tuple] = field(default_factory=dict)
     profiles: dict[str, tuple] = field(default_factory=dict)
+    series: dict[str, tuple] = field(default_factory=dict)
 
 
 def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | None, str]:
@@ -273,7 +276,10 @@ def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | 
         ):
             continue
         units = str(da.attrs.get("units", ""))
-        if da.ndim == 3:
+        err = np.asarray(ds[f"{name}_err"].values, float) if f"{name}_err" in ds else None
+        if da.ndim == 1:
+            out.series[name] = (np.asarray(da.values, float), err, units)
+        elif da.ndim == 3:
             r, c = da.dims[1:]
             out.maps[name] = (
                 np.real(da.values).astype(float),
@@ -285,7 +291,6 @@ def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | 
             )
         elif da.ndim == 2:
             z = da.dims[1]
-            err = ds[f"{name}_err"].values if f"{name}_err" in ds else None
             out.profiles[name] = (
                 np.real(da.values).astype(float),
                 np.asarray(ds[z].values if z in ds.coords else np.arange(da.sizes[z]), float),
