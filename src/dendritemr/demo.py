@@ -18,6 +18,7 @@ The main job end to end on an embedded scenario (a shipped preset, ``default`` u
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -48,6 +49,7 @@ class DemoRun:
     doc: dict
     truth: dict
     steps_s: list[tuple[str, float]] = field(default_factory=list)
+    load: tuple[float, float] = (float("nan"), float("nan"))
 
     @property
     def total_s(self) -> float:
@@ -118,6 +120,7 @@ def run_demo(
             p.unlink()
     study, results = out / "study", out / "results"
     steps: list[tuple[str, float]] = []
+    load0 = _load_average()
     try:
         t0 = time.perf_counter()
         bar = _bar(100, "simulate") if show_progress else None
@@ -151,13 +154,15 @@ def run_demo(
             steps.append((f"analyze: {last[0]} + writing", now - last[1]))
         if bar is not None:
             bar.close()
-        run = DemoRun(out, study, results, doc, truth, steps)
+        run = DemoRun(out, study, results, doc, truth, steps, (load0, _load_average()))
         (out / "demo.json").write_text(
             json.dumps(
                 {
                     "preset": preset,
                     "seed": truth.get("seed"),
                     "steps_s": steps,
+                    "load_average_1min": list(run.load),
+                    "cpus": os.cpu_count(),
                     "score": doc.get("score"),
                 },
                 indent=1,
@@ -172,6 +177,14 @@ def run_demo(
             elif p.exists():
                 p.unlink()
         raise
+
+
+def _load_average() -> float:
+    """1-minute load average of the machine (NaN where the OS does not say)."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return float("nan")
 
 
 def _at(t: np.ndarray, values, when: float) -> float:
@@ -201,6 +214,10 @@ def demo_table(run: DemoRun) -> str:
     for name, secs in run.steps_s:
         lines.append(f"  {name:42s} {secs:6.1f} s")
     lines.append(f"  {'total':42s} {run.total_s:6.1f} s")
+    lines.append(
+        f"  (machine: {os.cpu_count()} CPUs, 1-min load average {run.load[0]:.1f} at the start, "
+        f"{run.load[1]:.1f} at the end)"
+    )
     lines.append("")
     lines.append("stages (h since the current started)")
     lines.append("  analysis                               truth")
