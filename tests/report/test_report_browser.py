@@ -133,6 +133,9 @@ def test_report_in_headless_chromium(analysed, tmp_path):
         for fid, f in figs.items():
             assert f["traces"] and max(t["finite"] for t in f["traces"]) >= 2, (fid, f)
             assert f["drawn"] >= 1, fid
+        # every panel without data shows its sentence instead
+        absent = page.locator("p.absent[data-absent]").all_text_contents()
+        assert absent == [p.note for p in panels if p.figure is None]
         # the plotted metal is results.json's metal
         names = [t["name"] for t in figs["fig-metal"]["traces"]]
         k = names.index("total")
