@@ -227,6 +227,7 @@ def test_minimal_schema_document_renders_with_reasons():
     assert [t.name for t in fig.data] == ["interface", "bulk"]
 
 
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
 def test_all_nan_spectra_and_a_failing_panel_do_not_stop_the_report(tmp_path, monkeypatch):
     from dendritemr.report import figures
 
