@@ -168,6 +168,13 @@ def _history(doc: dict, datasets: dict) -> str:
     q = doc.get("quantification") or {}
     if q.get("method"):
         parts.append(f"<h3>Quantification</h3><p>{_e(q['method'])}</p>")
+    sources = [(n, ds.attrs.get("source")) for n, ds in datasets.items() if ds.attrs.get("source")]
+    if sources:
+        parts.append(
+            "<h3>Datasets</h3><table id='datasets'>"
+            + "".join(f"<tr><th>{_e(n)}</th><td>{_e(src)}</td></tr>" for n, src in sources)
+            + "</table>"
+        )
     for label, steps in I.histories(datasets).items():
         rows = "".join(
             f"<tr><td class='num'>{i + 1}</td><td>{_e(s.get('step', '?'))}</td><td>"
