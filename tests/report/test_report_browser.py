@@ -163,11 +163,21 @@ def test_report_in_headless_chromium(analysed, tmp_path):
             f"() => Array.from(document.querySelectorAll('#{fid} .slider-label'))"
             ".map(t => t.textContent).find(t => t.startsWith('time / h:'))"
         )
+        # the "metal" button zooms both nuclei onto the metal window
+        page.locator(f"#{fid} .updatemenu-button").nth(1).click()
+        page.wait_for_function(
+            f"() => (document.getElementById('{fid}').layout.xaxis.range || [])[0] === 300",
+            timeout=20_000,
+        )
+        ranges = page.evaluate(
+            f"() => ['xaxis', 'xaxis2'].map(a => document.getElementById('{fid}').layout[a].range)"
+        )
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot))
         browser.close()
     assert problems == []
     assert not np.allclose(before, after)
+    assert ranges == [[300, 200], [300, 200]]
     # the trace now shows the first spectrum of the series (as drawn: decimated, normalised)
     from dendritemr.report.inputs import spectra_series
 
