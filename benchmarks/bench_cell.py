@@ -1,7 +1,7 @@
 """Benchmark of the cell model: default scenario wall time and time per step vs grid size.
 
 Run: ``python benchmarks/bench_cell.py [SEED]``. Prints the default scenario at SEED (default 4,
-a seed that shorts at 25.1 h; seeds 1 and 2 run the full 100 h without a short), and the mean
+a seed that shorts at 25.9 h; seed 2 runs the full 100 h without a short), and the mean
 time per step on three grids (cell size 10, 7, 5 um, 3 h each) with the fitted exponent of
 time-per-step ~ n_cells^p. Budget from the issue: default run to short <= 60 s on 2 cores.
 """

@@ -7,8 +7,12 @@ written atomically to its own JSON and reused on a rerun), then prints one row p
 (short time, first stall length, bulk share of the dendritic metal at the end of the first
 bulk-nucleation stage, span of the interface fraction, x6 of the dendritic metal at the end of
 the first interface-growth and of the first bulk-nucleation stage and its change in standard
-errors, stage sequence) and the summary the
-issue asks for: runs that short within 100 h, stall lengths, short times, medians, wall time.
+errors, stage sequence) and the summary the issue asks for: runs that short within 100 h,
+stall lengths, short times, medians, wall time.
+
+Sensitivity scan: ``--scan KEY=V1,V2 [--scan KEY2=...] [--max-h H]`` runs the base scenario and
+each value of each key alone (one change at a time) and prints, per point, the shorts and the
+medians over the seeds.
 """
 
 from __future__ import annotations
@@ -23,6 +27,15 @@ import numpy as np
 from dendritemr.sim.ensemble import ensemble
 from dendritemr.sim.scenario import load_scenario
 
+_SUMMARY = (
+    "short_circuit_h",
+    "first_stall_h",
+    "bulk_share_first_bulk_end",
+    "interface_fraction_span",
+    "x6_move_se",
+    "runtime_s",
+)
+
 
 def _seeds(text: str) -> list[int]:
     if "-" in text:
@@ -31,19 +44,17 @@ def _seeds(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seeds", default="1-10")
-    ap.add_argument("--out", default=None, help="folder for the per-run JSON files")
-    args = ap.parse_args()
-    seeds = _seeds(args.seeds)
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as ex:
-        ds = ensemble(load_scenario(), seeds, out_dir=args.out, map_fn=ex.map)
-    wall = time.perf_counter() - t0
+def _scan_points(specs: list[str]) -> list[dict]:
+    points: list[dict] = [{}]
+    for spec in specs:
+        key, values = spec.split("=", 1)
+        points += [{key: float(v)} for v in values.split(",")]
+    return points
+
+
+def _table(ds, seeds: list[int], max_h: float) -> None:
     stages = json.loads(ds.attrs["stages"])
-    print("seed  short_h  stall_h  bulk_share  if_span  x6_move  runtime_s  stages")
+    print("seed  short_h  stall_h  bulk_share  if_span  x6 (move/SE)          runtime_s  stages")
     for i, seed in enumerate(seeds):
         d = ds.isel(point=0, seed=i)
         seq = " ".join(f"{s['name']}@{s['start_h']:.1f}" for s in stages[f"point0_seed{seed}"][:7])
@@ -51,29 +62,71 @@ def main() -> None:
             f"{seed:4d} {float(d.short_circuit_h):8.1f} {float(d.first_stall_h):8.2f} "
             f"{float(d.bulk_share_first_bulk_end):11.3f} {float(d.interface_fraction_span):8.2f} "
             f"{float(d.x6_first_interface_end):.3f}->{float(d.x6_first_bulk_end):.3f}"
-            f"({float(d.x6_move_se):4.1f}SE) "
+            f" ({float(d.x6_move_se):4.1f} SE) "
             f"{float(d.runtime_s):10.1f}  {'OK ' if bool(d.sequence_ok) else 'NO '}{seq}"
         )
     d = ds.isel(point=0)
     short = d.short_circuit_h.values
     print(
-        f"shorted within {load_scenario().protocol.max_time_h:g} h: "
-        f"{int(np.isfinite(short).sum())}/{len(seeds)}; "
-        f"sequence interface -> stall -> bulk: {int(d.sequence_ok.sum())}/{len(seeds)}"
+        f"shorted within {max_h:g} h: {int(np.isfinite(short).sum())}/{len(seeds)}; "
+        f"sequence interface -> stall -> bulk: {int(d.sequence_ok.sum())}/{len(seeds)}; "
+        f"both: {int((np.isfinite(short) & d.sequence_ok.values).sum())}/{len(seeds)}"
     )
-    for name in (
-        "short_circuit_h",
-        "first_stall_h",
-        "bulk_share_first_bulk_end",
-        "interface_fraction_span",
-        "x6_move_se",
-        "runtime_s",
-    ):
+    for name in _SUMMARY:
         v = d[name].values
         v = v[np.isfinite(v)]
         if v.size:
-            print(f"{name:26s} median {np.median(v):7.3f}  min {v.min():7.3f}  max {v.max():7.3f}")
-    print(f"ensemble wall time: {wall:.1f} s for {len(seeds)} runs, {args.workers} workers")
+            print(
+                f"{name:26s} median {np.median(v):7.3f}  min {v.min():7.3f}  max {v.max():7.3f}"
+                f"  ({v.size} runs)  sorted: {' '.join(f'{x:.2f}' for x in np.sort(v))}"
+            )
+
+
+def _scan(ds, points: list[dict], max_h: float) -> None:
+    print("point                                  shorts  seq_ok  short_h  stall_h  share  x6_SE")
+    for p, change in enumerate(points):
+        d = ds.isel(point=p)
+        name = ", ".join(f"{k}={v:g}" for k, v in change.items()) or "base"
+
+        def med(var, d=d):
+            v = d[var].values
+            v = v[np.isfinite(v)]
+            return f"{np.median(v):7.2f}" if v.size else "      -"
+
+        n = d.seed.size
+        print(
+            f"{name:38s} {int(np.isfinite(d.short_circuit_h.values).sum()):3d}/{n:<2d} "
+            f"{int(d.sequence_ok.sum()):3d}/{n:<2d} {med('short_circuit_h')} "
+            f"{med('first_stall_h')} {med('bulk_share_first_bulk_end')} {med('x6_move_se')}"
+        )
+    print(f"(medians over the seeds where defined; runs end at the short or {max_h:g} h)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seeds", default="1-10")
+    ap.add_argument("--out", default=None, help="folder for the per-run JSON files")
+    ap.add_argument("--scan", action="append", default=[], help="KEY=V1,V2 (one at a time)")
+    ap.add_argument("--max-h", type=float, default=None, help="protocol.max_time_h")
+    args = ap.parse_args()
+    seeds = _seeds(args.seeds)
+    base = load_scenario()
+    if args.max_h is not None:
+        base = base.updated(**{"protocol.max_time_h": args.max_h})
+    points = _scan_points(args.scan) if args.scan else None
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as ex:
+        ds = ensemble(base, seeds, points=points, out_dir=args.out, map_fn=ex.map)
+    wall = time.perf_counter() - t0
+    if points is None:
+        _table(ds, seeds, base.protocol.max_time_h)
+    else:
+        _scan(ds, points, base.protocol.max_time_h)
+    print(
+        f"ensemble wall time: {wall:.1f} s for {ds.point.size * len(seeds)} runs, "
+        f"{args.workers} workers"
+    )
 
 
 if __name__ == "__main__":

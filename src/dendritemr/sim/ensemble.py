@@ -30,7 +30,14 @@ import xarray as xr
 
 from dendritemr.sim.scenario import Scenario, scenario_from_dict
 
-__all__ = ["run_truth", "ensemble", "first_stage_summary", "x6_move"]
+__all__ = [
+    "run_truth",
+    "ensemble",
+    "first_stage_summary",
+    "x6_move",
+    "summarize_truth",
+    "relabel_truth",
+]
 
 _SERIES = (
     "interface_umol",
@@ -137,6 +144,57 @@ def first_stage_summary(time_h, interface_umol, bulk_umol, stages: list[dict]) -
     return out
 
 
+def summarize_truth(truth: dict) -> dict:
+    """:func:`first_stage_summary` and :func:`x6_move` of a ground truth (its NMR time points).
+
+    Everything is read from the truth itself (series at the study's time points, ``stages``,
+    ``stage_rule``), so a stored truth gives the same numbers as the run that wrote it.
+    """
+    t = np.asarray(truth["time_h"], float)
+    itf = np.asarray(truth["metal_umol"]["interface"], float)
+    blk = np.asarray(truth["metal_umol"]["bulk"], float)
+    stages = truth["stages"]
+    summary = first_stage_summary(t, itf, blk, stages)
+    names = [st["name"] for st in stages]
+    rule = truth.get("stage_rule") or {}
+    sig6, sig7 = rule.get("sigma_li6_umol"), rule.get("sigma_li7_umol")
+    ok = sig6 is not None and sig7 is not None
+    if ok and summary["first_bulk_end_h"] is not None and "interface-growth" in names:
+        ig = stages[names.index("interface-growth")]
+        x6i = np.array([np.nan if v is None else v for v in truth["x6_interface"]], float)
+        x6b = np.array([np.nan if v is None else v for v in truth["x6_bulk"]], float)
+        x0, x1, se = x6_move(
+            t, itf, blk, x6i, x6b, ig["end_h"], summary["first_bulk_end_h"], sig6, sig7
+        )
+        summary.update(x6_first_interface_end=x0, x6_first_bulk_end=x1, x6_move_se=se)
+    return summary
+
+
+def relabel_truth(truth: dict) -> dict:
+    """A stored truth with its stages recomputed by the stage rule at its own time points.
+
+    :func:`dendritemr.sim.cell.stages.observer_stages` on the stored route amounts, window and
+    thresholds (``stage_rule``), then :func:`summarize_truth`; for truths written before the
+    rule was applied at the NMR time points (the result equals a fresh run's).
+    """
+    from dendritemr.sim.cell.stages import observer_stages
+
+    rule = truth["stage_rule"]
+    thr = [rule.get(f"threshold_{k}_umol") for k in ("interface", "bulk")]
+    out = dict(truth)
+    out["stages"] = observer_stages(
+        truth["time_h"],
+        truth["metal_umol"]["interface"],
+        truth["metal_umol"]["bulk"],
+        truth["end_h"],
+        truth.get("short_circuit_h") is not None,
+        rule["window_h"],
+        *[np.inf if v is None else v for v in thr],
+    )
+    out.update(summarize_truth(out))
+    return out
+
+
 def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     """Run one scenario at one seed; return its ground truth and run scalars (JSON-ready).
 
@@ -163,26 +221,7 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     time_h = nmr_time_points(result, sc.observation())
     truth = ground_truth(result, time_h, {"seed": int(seed), "stage_rule": result.detection})
     h = result.history
-    summary = first_stage_summary(h["time_h"], h["interface_umol"], h["bulk_umol"], result.stages)
-    names = [st["name"] for st in result.stages]
-    det = result.detection
-    sig6, sig7 = det.get("sigma_li6_umol"), det.get("sigma_li7_umol")
-    ok = sig6 is not None and sig7 is not None
-    if ok and summary["first_bulk_end_h"] is not None and "interface-growth" in names:
-        ig = result.stages[names.index("interface-growth")]
-        x0, x1, se = x6_move(
-            h["time_h"],
-            h["interface_umol"],
-            h["bulk_umol"],
-            h["x6_interface"],
-            h["x6_bulk"],
-            ig["end_h"],
-            summary["first_bulk_end_h"],
-            sig6,
-            sig7,
-        )
-        summary.update(x6_first_interface_end=x0, x6_first_bulk_end=x1, x6_move_se=se)
-    truth.update(summary)
+    truth.update(summarize_truth(truth))
     truth["n_steps"] = int(h["time_h"].size)
     truth["runtime_s"] = float(runtime)
     return truth

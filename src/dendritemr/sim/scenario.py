@@ -272,7 +272,7 @@ class Growth:
         doc="growth weighted by (j / j_max)^(exponent - 1)",
     )
     nucleation_overpotential_mV: float = _p(
-        25.0,
+        30.0,
         "mV",
         "[default] simulator.md: tens of mV",
         "nonnegative",

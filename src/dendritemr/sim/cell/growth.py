@@ -32,9 +32,12 @@ Bulk route
     whose driving force ``eta_d = phi_i - phi_e`` exceeds the barrier ``eta_nuc`` nucleates Li0
     at the rate ``k0 exp(alpha F (eta_d - eta_nuc) / RT)`` (a Poisson draw per step). A particle is
     pinned at the local Li/Li+ level and grows by the electron current that reaches it (slow,
-    sigma_e-limited); when its cell is full the excess spills into the neighbour of largest
-    driving force. Each new metal cell takes the local LLZO x6 (interface cells take the x6 of
-    the Li+ that filled their crack).
+    sigma_e-limited); when its cell is full the excess spills into the neighbour through which
+    the electrons arrive (largest electron inflow; the driving force where none supplies any),
+    so Li0 fed from the B-connected metal grows back toward it. Each new metal cell takes the
+    local LLZO x6 (interface cells take the x6 of the Li+ that filled their crack).
+    A particle drained by the network (shallower than other particles, or next to open traps)
+    is oxidised and its electrons reduce Li+ at the cells they flow to (model.py, the relay).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ from dendritemr.sim.cell.properties import (
     CellProperties,
     cell_properties,
 )
-from dendritemr.sim.cell.stages import label_steps, stage_intervals
+from dendritemr.sim.cell.stages import observer_stages
 from dendritemr.sim.scenario import Scenario
 
 __all__ = [
@@ -398,11 +398,15 @@ class _Simulation:
         """Oxidise the particles ``cells`` completely; their electrons reduce Li+ elsewhere.
 
         A particle drained by the electron network (open traps or Li0 at a higher Li/Li+
-        level beyond it) loses its Li as Li+ to the LLZO of its cell; the same number of
-        electrons arrives at the pinned cells that take electrons in this solution, in
-        proportion to their electron current: Li+ of their cell is reduced onto their Li0
-        (local LLZO x6) or compensates their trapped electrons. Li, 6Li, 7Li and charge are
-        conserved (the bipolar relay of Li0 through the reduced boundary network).
+        level beyond it) is oxidised: its Li enters the LLZO of its cell as Li+. The same
+        number of electrons arrives at the pinned cells that take electrons in this solution,
+        in proportion to their electron current, and reduces Li+ there onto their Li0 or
+        compensates their trapped electrons. The ionic current that closes this bipolar
+        circuit carries the same amount of Li+ from the oxidised cells to the receiving ones,
+        so every LLZO cell keeps its Li content: the oxidised cells' LLZO mixes with the
+        particle's isotopes and passes the mixture on, each receiving cell mixes it into its
+        LLZO and reduces Li+ of that mixture. Li, 6Li, 7Li and charge are conserved and no
+        LLZO cell is drained.
         """
         s, p = self.state, self.props
         mol = float(s.metal_mol[cells].sum())
@@ -410,9 +414,17 @@ class _Simulation:
         recv = np.setdiff1d(recv, cells)
         if mol > 0 and recv.size:
             self.relay["relay_out_mol"] += mol
+            # oxidised cells: the LLZO takes the particle's Li and sends the same amount on
+            li6_d = s.llzo_mol[cells] * s.llzo_x6[cells] + s.metal_mol[cells] * s.metal_x6[cells]
+            x_d = li6_d / (s.llzo_mol[cells] + s.metal_mol[cells])
+            s.llzo_x6[cells] = x_d
+            x_in = float(np.sum(s.metal_mol[cells] * x_d) / mol)
+            s.metal_mol[cells] = 0.0
+            # receiving cells: the incoming Li+ mixes into the LLZO, which is reduced
             take = mol * sol.sink[recv] / sol.sink[recv].sum()
-            x_l = s.llzo_x6[recv]
-            s.llzo_mol[recv] -= take
+            n_l = s.llzo_mol[recv]
+            x_l = (n_l * s.llzo_x6[recv] + take * x_in) / (n_l + take)
+            s.llzo_x6[recv] = x_l
             metal = sets.bulk_metal[recv]
             r_m, t_m = recv[metal], take[metal]
             li6 = s.metal_mol[r_m] * s.metal_x6[r_m] + t_m * x_l[metal]
@@ -711,12 +723,18 @@ def label_stages(result: SimulationResult) -> None:
     The thresholds are the route growths an ideal observer of the study detects over the
     window (:mod:`dendritemr.sim.cell.stages`): ``stage_detection_sigmas * sqrt(2) * sigma``
     with ``sigma`` from :func:`dendritemr.sim.observables.detection.route_detection` at the
-    scenario's observation settings.
+    scenario's observation settings. The test is applied at the study's NMR time points
+    (:func:`dendritemr.sim.study.nmr_time_points`, amounts interpolated there), where the
+    observer measures (:func:`dendritemr.sim.cell.stages.observer_stages`); each step takes
+    the label of the measurement interval it lies in.
     """
     from dendritemr.sim.observables.detection import route_detection
+    from dendritemr.sim.observables.snapshot import history_at
+    from dendritemr.sim.study import nmr_time_points
 
     gr, h = result.scenario.growth, result.history
-    det = route_detection(result, result.scenario.observation())
+    obs = result.scenario.observation()
+    det = route_detection(result, obs)
     k = gr.stage_detection_sigmas * np.sqrt(2.0)
     thr_i, thr_b = k * det.sigma_interface_umol, k * det.sigma_bulk_umol
     result.detection = {
@@ -726,16 +744,24 @@ def label_stages(result: SimulationResult) -> None:
         "threshold_interface_umol": float(thr_i) if np.isfinite(thr_i) else None,
         "threshold_bulk_umol": float(thr_b) if np.isfinite(thr_b) else None,
     }
-    h["stage"] = label_steps(
-        h["time_h"],
-        h["interface_umol"],
-        h["bulk_umol"],
-        h["shorted"],
+    t_obs = nmr_time_points(result, obs)
+    end_h = float(h["time_h"][-1])
+    result.stages = observer_stages(
+        t_obs,
+        history_at(result, "interface_umol", t_obs),
+        history_at(result, "bulk_umol", t_obs),
+        end_h,
+        bool(h["shorted"][-1]),
         gr.stage_window_h,
         thr_i,
         thr_b,
     )
-    result.stages = stage_intervals(h["time_h"], h["stage"])
+    ends = np.array([st["end_h"] for st in result.stages])
+    names = np.array([st["name"] for st in result.stages])
+    idx = np.minimum(np.searchsorted(ends, h["time_h"] - 1e-12), ends.size - 1)
+    h["stage"] = names[idx].astype(str)
+    if h["shorted"][-1]:
+        h["stage"][-1] = "shorted"
 
 
 _ = sc  # scipy.constants is the source of F via growth.FARADAY

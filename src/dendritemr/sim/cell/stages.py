@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STAGE_NAMES", "label_steps", "stage_intervals"]
+__all__ = ["STAGE_NAMES", "label_steps", "stage_intervals", "observer_stages"]
 
 STAGE_NAMES = ("interface-growth", "stall", "bulk-nucleation", "mixed-growth", "shorted")
 
@@ -88,3 +88,53 @@ def stage_intervals(time_h: np.ndarray, labels: np.ndarray, start_h: float = 0.0
             out.append({"name": str(name), "start_h": float(prev_end), "end_h": float(t)})
         prev_end = float(t)
     return out
+
+
+def observer_stages(
+    time_obs_h: np.ndarray,
+    interface_umol: np.ndarray,
+    bulk_umol: np.ndarray,
+    end_h: float,
+    shorted: bool,
+    window_h: float,
+    threshold_interface_umol: float,
+    threshold_bulk_umol: float,
+) -> list[dict]:
+    """Stage intervals as the observer of the study sees them: the rule at its time points.
+
+    The growth test of :func:`label_steps` is applied where the study measures (the NMR time
+    points, amounts there), so a label holds for a whole interval between two measurements and
+    no stage is shorter than the observer's sampling: a route whose growth hovers at its
+    threshold between two measurements does not split a stage into slivers. After the last
+    time point the last label holds up to ``end_h``; after a short the interval from the last
+    time point to the short is ``shorted``.
+
+    Parameters
+    ----------
+    time_obs_h : the study's time points (h), increasing.
+    interface_umol, bulk_umol : route amounts at those time points (umol).
+    end_h : end of the run (h): the short or the end of the protocol.
+    shorted : the run ended with a short.
+    window_h, threshold_interface_umol, threshold_bulk_umol : as in :func:`label_steps`.
+
+    Returns
+    -------
+    list of dict
+        ``[{"name", "start_h", "end_h"}]`` from 0 to ``end_h``.
+    """
+    t = np.asarray(time_obs_h, float)
+    keep = t < end_h - 1e-9
+    t = t[keep]
+    if t.size == 0:
+        return [{"name": "shorted" if shorted else "stall", "start_h": 0.0, "end_h": float(end_h)}]
+    lab = label_steps(
+        t,
+        np.asarray(interface_umol, float)[keep],
+        np.asarray(bulk_umol, float)[keep],
+        np.zeros(t.size, bool),
+        window_h,
+        threshold_interface_umol,
+        threshold_bulk_umol,
+    )
+    tail = "shorted" if shorted else str(lab[-1])
+    return stage_intervals(np.append(t, end_h), np.append(lab, tail))
