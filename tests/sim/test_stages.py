@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dendritemr.sim.cell.stages import label_steps, stage_intervals
+from dendritemr.sim.cell.stages import label_steps, observer_stages, stage_intervals
 from dendritemr.sim.observables.detection import route_detection
 
 
@@ -65,3 +65,31 @@ def test_no_isotope_contrast_no_route_detection(make_small):
     assert det.sigma_bulk_umol == np.inf and det.sigma_interface_umol == np.inf
     assert res.detection["threshold_bulk_umol"] is None
     assert {s["name"] for s in res.stages} == {"stall"}
+
+
+def test_observer_stages_on_the_measurement_grid():
+    # measurements every 0.5 h; interface 1 umol/h to 2 h, bulk 0.5 umol/h from 4 to 6 h;
+    # window 1 h, thresholds 0.35 / 0.25 umol (as above, now seen only at the time points:
+    # at 6.5 h the bulk rose by 1.0 - 0.75 = 0.25, not more than its threshold)
+    t = np.arange(1, 17) * 0.5
+    itf = np.minimum(t, 2.0)
+    bulk = 0.5 * np.clip(t - 4.0, 0.0, 2.0)
+    got = observer_stages(t, itf, bulk, 8.2, False, 1.0, 0.35, 0.25)
+    assert [(s["name"], s["start_h"], s["end_h"]) for s in got] == [
+        ("interface-growth", 0.0, 2.5),
+        ("stall", 2.5, 4.5),
+        ("bulk-nucleation", 4.5, 6.0),
+        ("stall", 6.0, 8.2),
+    ]
+    # a short at 7.3 h: the interval since the last measurement (7.0 h) is "shorted"
+    got = observer_stages(t, itf, bulk, 7.3, True, 1.0, 0.35, 0.25)
+    assert got[-1] == {"name": "shorted", "start_h": 7.0, "end_h": 7.3}
+    # growth that only exceeds its threshold between two measurements is not a stage
+    t_fine = np.arange(1, 161) * 0.05
+    blip = 0.3 * np.exp(-(((t_fine - 3.02) / 0.05) ** 2))  # 0.3 umol bump, gone within 0.2 h
+    lab = label_steps(t_fine, np.zeros_like(t_fine), blip, np.zeros(160, bool), 1.0, 1, 0.25)
+    assert "bulk-nucleation" in set(lab)
+    coarse = observer_stages(
+        t, np.zeros_like(t), np.interp(t, t_fine, blip), 8.0, False, 1, 1, 0.25
+    )
+    assert [s["name"] for s in coarse] == ["stall"]
