@@ -86,7 +86,7 @@ def test_observer_stages_on_the_measurement_grid():
     assert got[-1] == {"name": "shorted", "start_h": 7.0, "end_h": 7.3}
     # growth that only exceeds its threshold between two measurements is not a stage
     t_fine = np.arange(1, 161) * 0.05
-    blip = 0.3 * np.exp(-(((t_fine - 3.02) / 0.05) ** 2))  # 0.3 umol bump, gone within 0.2 h
+    blip = 0.3 * np.exp(-(((t_fine - 3.25) / 0.05) ** 2))  # 0.3 umol bump between 3.0 and 3.5 h
     lab = label_steps(t_fine, np.zeros_like(t_fine), blip, np.zeros(160, bool), 1.0, 1, 0.25)
     assert "bulk-nucleation" in set(lab)
     coarse = observer_stages(
