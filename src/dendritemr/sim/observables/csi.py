@@ -165,6 +165,21 @@ def csi_sigma(first_kspace: np.ndarray, geo: CsiGeometry, snr: float) -> float:
     return noise_sigma(peak, snr, first_kspace.size)
 
 
+def _overlap_bins(
+    centre: np.ndarray, width: float, pitch: float, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels and overlap fractions of intervals ``centre +- width / 2`` (``width <= pitch``).
+
+    Pixel ``j`` spans ``(j - n // 2 -+ 1/2) pitch``; an interval falls into at most two pixels
+    ``lo`` and ``lo + 1`` with fractions ``f`` and ``1 - f``.
+    """
+    lower = centre - width / 2
+    lo = np.floor(lower / pitch + 0.5).astype(int)
+    edge = (lo + 0.5) * pitch
+    f = np.clip((edge - lower) / width, 0.0, 1.0)
+    return lo + n // 2, f, lo + n // 2 + 1, 1.0 - f
+
+
 def metal_map(
     result: SimulationResult,
     lines_iz: np.ndarray,
@@ -172,15 +187,21 @@ def metal_map(
     mol: np.ndarray,
     geo: CsiGeometry,
 ) -> np.ndarray:
-    """True dendritic Li (umol) per reconstructed pixel ``(z, x)``."""
+    """True dendritic Li (umol) in each reconstructed pixel's volume ``(z, x)``.
+
+    Each grid cell's metal is shared among the pixels its cell volume overlaps (a cell of
+    size ``h`` straddles at most two pixels per axis), laterally periodic, clipped across.
+    """
     g = result.grid
     nz, nx = geo.steps_z.size, geo.steps_x.size
     dz, dx = geo.fov_z_m / nz, geo.fov_x_m / nx
     z = (lines_iz + 0.5) * g.h - geo.centre_z_m
     x = (lines_ix + 0.5) * g.h - geo.centre_x_m
-    jz = np.clip(np.round(z / dz).astype(int) + nz // 2, 0, nz - 1)
-    jx = np.round(x / dx).astype(int) + nx // 2
-    jx = np.mod(jx, nx)
     out = np.zeros((nz, nx))
-    np.add.at(out, (jz, jx), mol * 1e6)
+    z_bins = _overlap_bins(z, min(g.h, dz), dz, nz)
+    x_bins = _overlap_bins(x, min(g.h, dx), dx, nx)
+    for jz, fz in (z_bins[:2], z_bins[2:]):
+        for jx, fx in (x_bins[:2], x_bins[2:]):
+            w = mol * 1e6 * fz * fx
+            np.add.at(out, (np.clip(jz, 0, nz - 1), np.mod(jx, nx)), w)
     return out
