@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 
-def simulate_small(out: Path, seed: int) -> dict:
+def simulate_small(out: Path, seed: int, snr: float = 50.0) -> dict:
     from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
     from dendritemr.sim.scenario import load_scenario
     from dendritemr.sim.study import simulate
@@ -35,7 +35,7 @@ def simulate_small(out: Path, seed: int) -> dict:
         }
     )
     obs = ObservationSettings(
-        csi=CsiSettings(every_h=1.5, matrix_z=32, matrix_x=4, spectral_points=128)
+        csi=CsiSettings(every_h=1.5, matrix_z=32, matrix_x=4, spectral_points=128, snr=snr)
     )
     simulate(scenario, out, seed=seed, observation=obs)
     return json.loads((out / "ground_truth.json").read_text())
@@ -44,35 +44,58 @@ def simulate_small(out: Path, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
+    parser.add_argument("--snr", type=float, default=50.0, help="stated CSI SNR (sim default 50)")
+    parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     from dendritemr.mri.commands import analyse_scans, scan_folders
 
     root = args.out or Path(tempfile.mkdtemp(prefix="score-mri-"))
     print(
-        "seed  t_h   r      qualifies  total_umol        true    dev/SE  depthB/tipB  depthA/tipA"
+        "seed  t_h   r      r_max  qualifies  total_umol       true   dev/SE  dev%   "
+        "depthB/tipB  depthA/tipA  pixel"
     )
+    rows = []
     for seed in args.seeds:
         study = root / f"seed{seed}"
-        truth = simulate_small(study, seed)
-        maps, series = analyse_scans(scan_folders(study / "mri"), 1.0)
+        truth = simulate_small(study, seed, args.snr)
+        maps, series = analyse_scans(
+            scan_folders(study / "mri"), 1.0, fit_options=json.loads(args.fit)
+        )
         times = np.array(truth["time_h"])
         for j, (m, im) in enumerate(zip(maps, truth["mri"], strict=True)):
             true_map = np.array(im["metal_umol_map"])
             est = m["metal_umol"].values.T
             r = np.corrcoef(est.ravel(), true_map.ravel())[0, 1] if true_map.any() else np.nan
             noise = m.attrs["noise_umol"]
+            # the best r that noise alone allows: sqrt(var(truth) / (var(truth) + mean SE^2))
+            nv = float((m["metal_umol_err"].values ** 2).mean())
+            r_max = np.sqrt(true_map.var() / (true_map.var() + nv)) if true_map.any() else np.nan
             qual = true_map.max() > 10 * noise
             i = int(np.argmin(np.abs(times - im["time_h"])))
             tot, err = float(m["total_umol"]), float(m["total_umol_err"])
             dev = (tot - true_map.sum()) / err
-            print(
-                f"{seed:4d} {im['time_h']:5.2f} {r:6.3f}  {str(qual):9s}  "
-                f"{tot:7.2f} +- {err:5.2f}  {true_map.sum():7.2f} {dev:6.2f}  "
-                f"{series['depth_b_um'].values[j]:5.0f}/{truth['tip_depth_um'][i]:4.0f}     "
-                f"{series['depth_a_um'].values[j]:5.0f}/{truth['tip_depth_a_um'][i]:4.0f}"
+            pct = 100 * (tot - true_map.sum()) / true_map.sum() if true_map.any() else np.nan
+            pix = m.attrs["pixel_mm"] * 1e3
+            db, da = series["depth_b_um"].values[j], series["depth_a_um"].values[j]
+            tb, ta = truth["tip_depth_um"][i], truth["tip_depth_a_um"][i]
+            rows.append(
+                (qual, r, abs(dev) <= 2 or abs(pct) <= 10, abs(db - tb) <= pix, abs(da - ta) <= pix)
             )
-        print(f"      pixel {maps[0].attrs['pixel_mm'] * 1e3:.2f} um, map noise {noise:.3f} umol")
+            print(
+                f"{seed:4d} {im['time_h']:5.2f} {r:6.3f} {r_max:6.3f}  {str(qual):9s}  "
+                f"{tot:7.2f} +- {err:5.2f}  {true_map.sum():7.2f} {dev:6.2f} {pct:6.1f}  "
+                f"{db:5.0f}/{tb:4.0f}     {da:5.0f}/{ta:4.0f}     {pix:.1f}"
+            )
+        print(f"      map noise (median pixel SE) {noise:.3f} umol")
+    q = [x for x in rows if x[0]]
+    good_r = sum(x[1] >= 0.9 for x in q)
+    print(
+        f"qualifying images: {len(q)}/{len(rows)}; r >= 0.9 in {good_r}/{len(q)}; "
+        f"total within 10 % or 2 SE in {sum(x[2] for x in rows)}/{len(rows)}; "
+        f"depth within one pixel: B {sum(x[3] for x in rows)}/{len(rows)}, "
+        f"A {sum(x[4] for x in rows)}/{len(rows)}"
+    )
 
 
 if __name__ == "__main__":

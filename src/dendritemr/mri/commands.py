@@ -43,25 +43,32 @@ def analyse_scans(
     electrode_area_cm2: float,
     temperature_k: float = 298.15,
     fit_options: dict | None = None,
+    per_scan_options: list[dict] | None = None,
+    front_k: float = 3.0,
 ) -> tuple[list[xr.Dataset], xr.Dataset]:
-    """Read, reconstruct and fit each CSI scan; return the metal maps and their time series."""
+    """Read, reconstruct and fit each CSI scan; return the metal maps and their time series.
+
+    ``fit_options``: :class:`dendritemr.mri.csi.CsiModel` settings for all scans;
+    ``per_scan_options``: one dict per scan on top (e.g. its ``x6_metal``).
+    """
     from dendritemr.io.paravision import read_raw
     from dendritemr.mri.csi import CsiModel, metal_map
     from dendritemr.mri.profiles import depth_series
     from dendritemr.mri.recon import reconstruct
 
-    model = CsiModel(
-        electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k, **(fit_options or {})
-    )
     maps = []
-    for folder in folders:
+    for i, folder in enumerate(folders):
+        options = {**(fit_options or {}), **((per_scan_options or [{}] * len(folders))[i])}
+        model = CsiModel(
+            electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k, **options
+        )
         if not (folder / "method").is_file():
             raise DataError(folder / "method", "missing method file (the CSI encoding is there)")
         raw = read_raw(folder)
         if "t2" not in raw.dims:
             raise DataError(folder, "not a chemical-shift image (no spectral dimension)")
         maps.append(metal_map(reconstruct(raw), model))
-    return maps, depth_series(maps)
+    return maps, depth_series(maps, k=front_k)
 
 
 @click.command()

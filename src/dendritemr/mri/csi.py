@@ -204,79 +204,154 @@ def electrode_response(
     visibility stays in the fitted amplitude).
     """
     k = (np.arange(n) - n // 2) / fov_mm
-    s = np.arange(0.0, 8 * delta_mm, delta_mm / 40)
+    s = (np.arange(2000) + 0.5) * delta_mm / 200  # midpoint rule to 10 delta
     w = np.exp(-2.0 * (1.0 + 1.0j) * s / delta_mm)
     w /= w.sum()
     prof = np.exp(-2j * np.pi * k[:, None] * (surface_mm + side * s)[None, :]) @ w
     return _recon_1d(prof)
 
 
-class _ColumnSolver:
-    """Linear part of the model for given line shapes, solved pixel-block by pixel-block.
+def pixel_boxes(
+    z_mm: np.ndarray, z_b: float, z_a: float, min_fraction: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pixel's share of the pellet: ``(pixel index, lower edge, upper edge)`` (mm).
 
-    Local bases (LLZO everywhere; LLZO + metal lines inside the pellet) are eliminated by
-    projection; the two electrode amplitudes per column follow from a 2 x 2 system (Schur
-    complement), then the local amplitudes from the data minus the electrodes.
+    Pixel ``j`` owns ``[z_j - dz/2, z_j + dz/2]`` (the nearest-centre binning of a metal map);
+    the boxes are cut at the faces ``z_b < z < z_a``. Slivers thinner than ``min_fraction`` of a
+    pixel go to their neighbour inside.
+    """
+    dz = float(z_mm[1] - z_mm[0]) if z_mm.size > 1 else 1.0
+    lo = np.maximum(z_mm - dz / 2, z_b)
+    hi = np.minimum(z_mm + dz / 2, z_a)
+    keep = np.nonzero(hi - lo > min_fraction * dz)[0]
+    if keep.size == 0:
+        raise ProcessingError("no pixel inside the pellet")
+    lo, hi = lo[keep].copy(), hi[keep].copy()
+    lo[0], hi[-1] = z_b, z_a
+    return keep, lo, hi
+
+
+def box_responses(n: int, fov_mm: float, lo_mm: np.ndarray, hi_mm: np.ndarray) -> np.ndarray:
+    """Reconstructed images ``(n, n_box)`` of unit amounts spread uniformly over boxes (mm).
+
+    Each box's k-space (:func:`_box_kspace` over its width) at the sampled ``k`` goes through
+    the reconstruction, so the band-limited point-spread (Gibbs ringing into neighbours and
+    beyond the faces) is the model's, not an error. A unit amount gives a sum of ``n``.
+    """
+    k = (np.arange(n) - n // 2) / fov_mm
+    ks = np.stack([_box_kspace(k, a, b) / (b - a) for a, b in zip(lo_mm, hi_mm, strict=True)], 1)
+    return reconstruction_operator(("kz", "box"), ks.shape)(ks)
+
+
+def point_responses(n: int, fov_mm: float, z_mm: np.ndarray) -> np.ndarray:
+    """Reconstructed images ``(n, n_points)`` of unit point amounts at ``z_mm`` (mm).
+
+    At a pixel centre the response is 1 x ``n`` in that pixel (plus the imaginary part of the
+    unpaired Nyquist frequency); elsewhere the periodic sinc of the band-limited encoding.
+    """
+    k = (np.arange(n) - n // 2) / fov_mm
+    ks = np.exp(-2j * np.pi * k[:, None] * np.asarray(z_mm)[None, :])
+    return reconstruction_operator(("kz", "box"), ks.shape)(ks)
+
+
+def lateral_box_gain(n: int) -> np.ndarray:
+    """Transfer ``sinc(k / n)`` of pixel-box binning at the lateral frequencies ``k`` (centred).
+
+    A laterally periodic object sampled at ``n`` frequencies over its period reconstructs as its
+    density convolved with the periodic sinc; dividing by this gain in the lateral frequency
+    domain turns the image into amounts per pixel box (exact for a density uniform within each
+    box). Gains lie in ``[2/pi, 1]``.
+    """
+    return np.sinc((np.arange(n) - n // 2) / n)
+
+
+def _lateral_deconvolve(values: np.ndarray) -> np.ndarray:
+    """Per-pixel-box amounts from image amounts along axis 0 (see :func:`lateral_box_gain`)."""
+    n = values.shape[0]
+    if n < 2:
+        return values
+    gain = lateral_box_gain(n)
+    spec = np.fft.fftshift(np.fft.fft(values, axis=0), axes=0)
+    spec /= gain.reshape((n,) + (1,) * (values.ndim - 1))
+    return np.fft.ifft(np.fft.ifftshift(spec, axes=0), axis=0).real
+
+
+class _KroneckerSolver:
+    """Linear part of the CSI model for given line shapes, solved for every column at once.
+
+    Unknowns per column (real): metal amounts per pellet box and metal line (real amplitudes:
+    sub-skin-depth metal is in phase with the electrolyte), optionally their imaginary parts,
+    and the complex amplitudes of the two electrodes; the electrolyte amplitude of every pixel
+    (complex) is eliminated by projecting each spectrum onto the complement of the LLZO line.
+    Every other term is a product ``spatial(z) x spectral(f)``, so the normal matrix is built
+    from the small spatial and spectral Gram matrices (the data never form a design matrix).
     """
 
-    def __init__(self, data, g_llzo, inside, fov_mm, faces_mm, delta_mm):
-        self.data = data  # (n_lat, n_z, n_f)
-        self.g_llzo = g_llzo
-        self.inside = inside
-        self.fov_mm, self.faces_mm, self.delta_mm = fov_mm, faces_mm, delta_mm
-        self.elec_cov_unit = 0.0
-        self.mixture = None
-
-    def solve(self, axis, prm, n_m):
-        """``prm``: metal centres, widths; B's and A's electrode centre, width; face shifts (mm)."""
-        g_m = line_shapes(axis, prm[:n_m], prm[n_m : 2 * n_m])
-        if self.mixture is not None:  # one composite metal shape, fixed line ratio
-            g_m = (self.mixture @ g_m)[None, :]
-        e = prm[2 * n_m : 2 * n_m + 4]
-        g_e = line_shapes(axis, e[0::2], e[1::2])  # (2, n_f): B, A
-        n_lat, n_z, n_f = self.data.shape
-        z_b, z_a = self.faces_mm[0] + prm[-2], self.faces_mm[1] + prm[-1]
-        self.resp = np.stack(
-            [
-                electrode_response(n_z, self.fov_mm, z_b, self.delta_mm, -1),
-                electrode_response(n_z, self.fov_mm, z_a, self.delta_mm, +1),
-            ],
-            axis=1,
-        )  # (n_z, 2)
-        g_in = np.vstack([self.g_llzo, g_m]).T  # (n_f, 1 + n_m)
-        g_out = self.g_llzo[:, None]
-        pinv_in, pinv_out = np.linalg.pinv(g_in), np.linalg.pinv(g_out)
-
-        def project(x, g, pinv):  # (I - G G^+) x along the last axis, O(n_f) per row
-            return x - (x @ pinv.T) @ g.T
-
-        pe = np.where(
-            self.inside[:, None, None],
-            project(g_e, g_in, pinv_in)[None],
-            project(g_e, g_out, pinv_out)[None],
-        )  # (n_z, 2, n_f): electrode lines after removing the local bases
-        cols = self.resp[:, :, None] * pe  # (n_z, 2, n_f)
-        a = np.einsum("zif,zjf->ij", cols.conj(), cols)  # (2, 2)
-        py = np.where(
-            self.inside[None, :, None],
-            project(self.data, g_in, pinv_in),
-            project(self.data, g_out, pinv_out),
-        )  # projected data (n_lat, n_z, n_f)
-        b = np.einsum("zif,lzf->li", cols.conj(), py)
-        elec = np.linalg.solve(a, b.T).T  # (n_lat, 2)
-        ainv = np.linalg.inv(a)
-        self.elec_cov_unit = float(ainv[0, 0].real + ainv[1, 1].real)
-        rest = self.data - np.einsum("zi,li,if->lzf", self.resp, elec, g_e)
-        local = np.zeros((n_lat, n_z, 1 + g_m.shape[0]), complex)
-        local[:, self.inside] = rest[:, self.inside] @ pinv_in.T
-        local[:, ~self.inside, :1] = rest[:, ~self.inside] @ pinv_out.T
-        fit = np.where(
-            self.inside[None, :, None],
-            local @ g_in.T,
-            local[:, :, :1] @ g_out.T,
+    def __init__(self, data, boxes, resp, complex_metal=False, electrode_phase_deg=None):
+        self.data = data  # (n_lat, n_z, n_f), LLZO phase removed
+        self.boxes = boxes  # (n_z, n_box) box responses
+        self.resp = resp  # (n_z, 2) electrode responses (B, A)
+        self.complex_metal = complex_metal
+        self.e_phases = (
+            (1.0, 1j)
+            if electrode_phase_deg is None
+            else (np.exp(1j * np.radians(electrode_phase_deg)),)
         )
-        cov_in = np.linalg.inv(g_in.conj().T @ g_in)
-        return local, elec, cov_in, rest - fit
+
+    def solve(self, g_llzo, g_metal, g_elec):
+        """Solve for shapes ``g_llzo (n_f)``, ``g_metal (K, n_f)``, ``g_elec (2, n_f)``.
+
+        Returns
+        -------
+        theta : (n_lat, n_unknowns) real; layout: metal ``(n_box, K)`` real parts, then (if
+            ``complex_metal``) their imaginary parts, then electrodes B, A (re, im).
+        gram_inv : (n_unknowns, n_unknowns) inverse of the real normal matrix.
+        residual : (n_lat, n_z, n_f) complex, the LLZO-projected residual.
+        llzo : (n_lat, n_z) complex LLZO amplitudes.
+        """
+        norm = np.linalg.norm(g_llzo)
+        u = g_llzo / norm
+        key = g_llzo.tobytes()
+        if getattr(self, "_key", None) != key:  # LLZO-projected data, cached per LLZO shape
+            self._key = key
+            self._llzo_data = self.data @ u.conj()
+            self._pdata = self.data - self._llzo_data[..., None] * u
+
+        def proj(x):
+            return x - (x @ u.conj())[..., None] * u
+
+        n_box, n_k = self.boxes.shape[1], g_metal.shape[0]
+        spec_raw = np.vstack([g_metal, g_elec])
+        spec = proj(spec_raw)  # (K + 2, n_f)
+        sp = np.hstack([self.boxes, self.resp])  # (n_z, n_box + 2)
+        # unknowns: (spatial vector, spectral line, phase factor) of each real amplitude
+        m_ph = (1.0, 1j) if self.complex_metal else (1.0,)
+        jj, kk = np.meshgrid(np.arange(n_box), np.arange(n_k), indexing="ij")
+        n_e, n_el = len(self.e_phases), self.resp.shape[1]  # phases, electrode terms
+        e_sp = np.repeat(n_box + np.arange(n_el), n_e)
+        e_sf = np.repeat(n_k + np.arange(n_el), n_e)
+        si = np.concatenate([np.tile(jj.ravel(), len(m_ph)), e_sp])
+        fi = np.concatenate([np.tile(kk.ravel(), len(m_ph)), e_sf])
+        ph = np.concatenate([np.repeat(m_ph, n_box * n_k), np.tile(self.e_phases, n_el)])
+        zz = sp.conj().T @ sp  # spatial Gram
+        ff = spec.conj() @ spec.T  # spectral Gram
+        gram = (ph.conj()[:, None] * ph[None, :] * zz[si][:, si] * ff[fi][:, fi]).real
+        ys = self.data @ spec.conj().T  # (n_lat, n_z, K + 2)
+        yzs = np.matmul(sp.conj().T[None], ys)  # (n_lat, n_sp, K + 2)
+        rhs = (ph.conj()[None, :] * yzs[:, si, fi]).real  # (n_lat, n_unknowns)
+        gram_inv = np.linalg.inv(gram)
+        theta = rhs @ gram_inv.T
+        coef = np.zeros((self.data.shape[0], sp.shape[1], spec.shape[0]), complex)
+        n_m = len(m_ph) * n_box * n_k
+        for start in range(0, n_m, n_box * n_k):  # metal: unique (si, fi) within one phase
+            sl = slice(start, start + n_box * n_k)
+            coef[:, si[sl], fi[sl]] += theta[:, sl] * ph[sl]
+        for i in range(n_m, si.size):
+            coef[:, si[i], fi[i]] += theta[:, i] * ph[i]
+        sc = np.matmul(sp[None], coef)  # (n_lat, n_z, K + 2)
+        residual = self._pdata - sc @ spec
+        llzo = (self._llzo_data - sc @ (spec_raw @ u.conj())) / norm
+        return theta, gram_inv, residual, llzo
 
 
 @dataclasses.dataclass
@@ -291,14 +366,34 @@ class CsiModel:
     filament_radius_um : radius of the metal filaments (None: sub-skin-depth, visibility 1);
         a scalar or a ``(lateral, z)`` map.
     deff_over_delta : |effective depth| / delta of the electrodes (None: linear response 0.354).
-    llzo_ppm, metal_ppm, electrode_ppm, fwhm_ppm : starting line positions and widths.
+    llzo_ppm, metal_ppm, electrode_ppm, fwhm_ppm : starting line positions and widths
+        (``fwhm_ppm``: LLZO, metal 1, metal 2, electrode).
     calibration_umol_per_signal : skip the electrode calibration and use this scale instead.
-    metal_lines : number of shared metal line shapes (crystalline and amorphous: 2).
-    composite : one amplitude per pixel for the metal lines together, in the ratio fitted to the
-        summed spectrum of the pellet (lower noise); ``False``: one amplitude per line and pixel.
+    metal_lines : number of shared metal line shapes, each with its own real amplitude per
+        pixel (the metal of a pixel is their sum); 2 separates crystalline and amorphous or
+        BMS-shifted populations but raises the noise (at SNR 50-200 on simulated studies, 1 is
+        better).
+    complex_metal : free metal phase per pixel (default: in phase with the electrolyte, as
+        sub-skin-depth metal is; thick metal lags by up to 45 degrees).
+    metal_basis : spatial model of the metal of each pixel's share of the pellet: ``"point"``,
+        a point amount at the share's centre (:func:`point_responses`), or ``"box"``, an amount
+        spread uniformly over it (:func:`box_responses`; exact for uniform density, but metal
+        concentrated within a pixel then rings into the neighbours and the noise grows by
+        the inverse box transfer).
+    lateral_deconvolution : with ``"box"``, turn the lateral image into amounts per pixel box
+        too (:func:`lateral_box_gain`).
     metal_window_ppm, metal_fwhm_range_ppm : bounds of the metal lines (Knight shift +- BMS
         shifts, science.md section 3: cells show 245-275 ppm; widths of a few to tens of ppm).
-    face_shift_pixels : how far the electrode faces may move from the LLZO box faces (pixels).
+    refine_columns : lateral columns used to refine the shared line shapes (all columns are
+        used for the amplitudes).
+    face_shift_pixels : how far each electrode face may move from the LLZO box face (pixels;
+        the electrode is ~50 times the metal next to it, so its position must be sub-micron).
+    max_nfev : evaluations of the shape refinement (least squares, finite differences).
+    face_metal : an extra metal term on each face (interface growth lies within microns of
+        B; the pixel-centre term alone takes it for a displaced point), counted in the face
+        pixel.
+    tie_electrodes : one amplitude for both electrodes (same face area and isotope make-up:
+        metal growing on one face can then not be taken for that electrode's signal).
     """
 
     electrode_area_cm2: float | None = None
@@ -313,10 +408,17 @@ class CsiModel:
     fwhm_ppm: tuple[float, float, float, float] = (6.0, 5.0, 14.0, 8.0)
     calibration_umol_per_signal: float | None = None
     metal_lines: int = 1
-    composite: bool = True
-    metal_window_ppm: float = 15.0
-    metal_fwhm_range_ppm: tuple[float, float] = (3.0, 30.0)
-    face_shift_pixels: float = 0.05
+    complex_metal: bool = False
+    metal_basis: str = "point"
+    lateral_deconvolution: bool = True
+    metal_window_ppm: float = 20.0
+    metal_fwhm_range_ppm: tuple[float, float] = (2.0, 30.0)
+    refine_columns: int = 8
+    face_shift_pixels: float = 0.1
+    max_nfev: int = 10
+    tie_electrodes: bool = False
+    face_metal: bool = True
+    electrode_phase_deg: float | None = -45.0
 
 
 def _squeeze_image(image: xr.DataArray, across: str) -> tuple[np.ndarray, str | None]:
@@ -380,106 +482,168 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(attrs.get("source", "image"), f"CSI attributes missing: {exc}") from exc
+    if not np.all(np.isfinite(data)):
+        raise DataError(attrs.get("source", "image"), "CSI holds NaN or infinite values")
     z_mm = (np.arange(n_z) - n_z // 2) * fov_mm / n_z
+    pix = fov_mm / n_z
     nucleus = str(attrs.get("nucleus", "7Li")) or "7Li"
     field_t = float(field_from_larmor(nucleus, axis.bf1_mhz))
     delta_mm = float(skin_depth_for(nucleus, field_t, temperature_k=model.temperature_k)) * 1e3
+    n_m = int(model.metal_lines)
 
-    # 1. LLZO (and a rough metal) from the whole image
+    # 1. LLZO (and a rough metal) from the whole image; the LLZO phase is the reference phase
     fl, fm1, fm2, fe = model.fwhm_ppm
-    total = data.sum(axis=(0, 1))
     c, w, _ = fit_lines(
         axis,
-        total,
+        data.sum(axis=(0, 1)),
         [model.llzo_ppm, model.metal_ppm[0], model.metal_ppm[1]],
         [fl, fm1, fm2],
         window_ppm=25.0,
     )
     g_llzo = line_shapes(axis, c[:1], w[:1])[0]
-    rough = line_shapes(axis, c[1:], w[1:])
-    # 2. pellet faces from the LLZO profile
-    basis = np.vstack([g_llzo, rough])
+    basis = np.vstack([g_llzo, line_shapes(axis, c[1:], w[1:])])
     amps = np.linalg.lstsq(basis.T, data.reshape(-1, n_f).T, rcond=None)[0]
     llzo_amp = amps[0].reshape(n_lat, n_z)
-    phase = np.angle(llzo_amp.sum())
-    z_b, z_a, _ = locate_pellet((llzo_amp * np.exp(-1j * phase)).real.sum(axis=0), fov_mm)
+    phase = float(np.angle(llzo_amp.sum()))
+    rot = np.exp(-1j * phase)
+    data = data * rot
+    # 2. pellet faces from the LLZO profile
+    z_b, z_a, _ = locate_pellet((llzo_amp * rot).real.sum(axis=0), fov_mm)
     inside = (z_mm > z_b) & (z_mm < z_a)
     if inside.sum() < 1:
         raise ProcessingError("no pixel inside the pellet")
     # 3. electrode line from the pixels outside the pellet (at least one pixel away)
-    pix = fov_mm / n_z
     outside = (z_mm < z_b - pix) | (z_mm > z_a + pix)
+    ce, we = np.array([model.electrode_ppm]), np.array([fe])
     if outside.any():
         ce, we, _ = fit_lines(
-            axis,
-            data[:, outside].sum(axis=(0, 1)),
-            [model.electrode_ppm],
-            [fe],
-            fixed=[g_llzo],
-            window_ppm=30.0,
+            axis, data[:, outside].sum(axis=(0, 1)), ce, we, fixed=[g_llzo], window_ppm=30.0
         )
-    else:
-        ce, we = np.array([model.electrode_ppm]), np.array([fe])
     g_e = line_shapes(axis, ce, we)[0]
     # 4. metal lines from the pixels inside (electrode ringing as a fixed-shape component)
-    cm, wm, a_m = fit_lines(
+    m_lo, m_hi = model.metal_fwhm_range_ppm
+    cm, wm, _ = fit_lines(
         axis,
         data[:, inside].sum(axis=(0, 1)),
-        list(model.metal_ppm[: model.metal_lines]),
-        [fm1, fm2][: model.metal_lines],
+        list(model.metal_ppm[:n_m]),
+        [fm1, fm2][:n_m],
         fixed=[g_llzo, g_e],
         window_ppm=model.metal_window_ppm,
-        min_fwhm_ppm=model.metal_fwhm_range_ppm[0],
-        max_fwhm_ppm=model.metal_fwhm_range_ppm[1],
+        min_fwhm_ppm=m_lo,
+        max_fwhm_ppm=m_hi,
     )
-    # 5. all pixels at once: electrode and metal line shapes refined by variable projection
-    # metal may appear one pixel beyond each face: the band-limited image of metal lying just
-    # inside (between pixel centres) leaks there; it is folded back onto the inside pixel
-    support = (z_mm > z_b - pix) & (z_mm < z_a + pix)
-    idx_in = np.nonzero(support)[0]
-    n_in = idx_in.size
-    n_m = cm.size
-    solver = _ColumnSolver(data, g_llzo, support, fov_mm, (z_b, z_a), delta_mm)
-    # shared shapes are refined on at most 8 lateral columns (all columns for the amplitudes)
-    cols_used = np.unique(np.linspace(0, n_lat - 1, min(n_lat, 8)).round().astype(int))
-    refiner = _ColumnSolver(data[cols_used], g_llzo, support, fov_mm, (z_b, z_a), delta_mm)
-    if model.composite and n_m > 1 and abs(a_m[:n_m].sum()) > 0:
-        solver.mixture = refiner.mixture = a_m[:n_m] / a_m[:n_m].sum()
-    n_amp = 1 if solver.mixture is not None else n_m
+    # 5. spatial model: one box per pixel share of the pellet, electrodes beyond the faces
+    pix_idx, lo, hi = pixel_boxes(z_mm, z_b, z_a)
+    if model.metal_basis == "box":
+        boxes = box_responses(n_z, fov_mm, lo, hi)
+    else:
+        zp = z_mm[pix_idx]  # each pixel's metal at the centre of its own share of the pellet
+        boxes = point_responses(
+            n_z, fov_mm, (np.clip(zp - pix / 2, z_b, z_a) + np.clip(zp + pix / 2, z_b, z_a)) / 2
+        )
+    deconvolve = model.metal_basis == "box" and model.lateral_deconvolution
+
+    def responses(shift_b, shift_a):
+        if model.tie_electrodes:
+            return (
+                electrode_response(n_z, fov_mm, z_b + shift_b, delta_mm, -1)
+                + electrode_response(n_z, fov_mm, z_a + shift_a, delta_mm, +1)
+            )[:, None]
+        return np.stack(
+            [
+                electrode_response(n_z, fov_mm, z_b + shift_b, delta_mm, -1),
+                electrode_response(n_z, fov_mm, z_a + shift_a, delta_mm, +1),
+            ],
+            axis=1,
+        )
+
+    n_box = pix_idx.size
+    owner = np.arange(n_box)  # pixel of each metal term
+    if model.face_metal and n_box > 1:
+        # metal on each face (interface growth) as its own term, counted in the face pixel
+        eps = 0.02 * pix
+        boxes = np.hstack([boxes, point_responses(n_z, fov_mm, np.array([z_b + eps, z_a - eps]))])
+        owner = np.concatenate([owner, [0, n_box - 1]])
+    n_terms = owner.size
+
+    def shapes(prm):  # prm: LLZO, electrode centre, width; metal centres, widths (ppm)
+        g_l = line_shapes(axis, prm[0:1], prm[1:2])[0]
+        g_el = line_shapes(axis, prm[2:3], prm[3:4])[0]
+        g_me = line_shapes(axis, prm[4 : 4 + n_m], prm[4 + n_m : 4 + 2 * n_m])
+        return g_l, g_me, np.vstack([g_el] * (1 if model.tie_electrodes else 2))
+
+    # 6. shared shapes refined on all pixels of a few columns (variable projection)
+    cols = np.unique(np.linspace(0, n_lat - 1, min(n_lat, model.refine_columns)).round())
+    refiner = _KroneckerSolver(
+        data[cols.astype(int)], boxes, None, model.complex_metal, model.electrode_phase_deg
+    )
 
     def resid(prm):
-        res = refiner.solve(axis, prm, n_m)[-1]
+        refiner.resp = responses(*prm[-2:])
+        res = refiner.solve(*shapes(prm[:-2]))[2]
         return np.concatenate([res.real.ravel(), res.imag.ravel()])
 
-    prm0 = np.concatenate([cm, wm, ce, we, ce, we, [0.0, 0.0]])
     min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz
-    c_lo = np.asarray(model.metal_ppm[:n_m]) - model.metal_window_ppm
-    c_hi = np.asarray(model.metal_ppm[:n_m]) + model.metal_window_ppm
-    m_lo, m_hi = model.metal_fwhm_range_ppm
-    e_lo, e_hi = prm0[2 * n_m] - 10, prm0[2 * n_m] + 10
-    shift = fov_mm / n_z * model.face_shift_pixels  # electrode faces refined (fraction of a pixel)
-    lo = np.concatenate([c_lo, np.full(n_m, m_lo), [e_lo, min_w, e_lo, min_w, -shift, -shift]])
-    hi = np.concatenate([c_hi, np.full(n_m, m_hi), [e_hi, 60.0, e_hi, 60.0, shift, shift]])
-    prm0 = np.clip(prm0, lo + 1e-6, hi - 1e-6)
-    sol = scipy.optimize.least_squares(resid, prm0, bounds=(lo, hi), x_scale="jac", max_nfev=12)
-    prm = sol.x
-    cm, wm = prm[:n_m], prm[n_m : 2 * n_m]
-    ce, we = prm[2 * n_m : 2 * n_m + 4 : 2], prm[2 * n_m + 1 : 2 * n_m + 4 : 2]
-    face_shift_um = prm[-2:] * 1e3
-    local, elec, cov_in, res = solver.solve(axis, prm, n_m)
-    dof = res.size // n_lat - (n_z + n_amp * n_in + 2)
+    c_mid = np.asarray(model.metal_ppm[:n_m], float)
+    shift = model.face_shift_pixels * pix  # electrode faces: sub-pixel refinement (mm)
+    prm0 = np.concatenate([c[:1], w[:1], ce, we, cm, wm, [0.0, 0.0]])
+    lo_b = np.concatenate(
+        [
+            [c[0] - 2, min_w, ce[0] - 10, min_w],
+            c_mid - model.metal_window_ppm,
+            np.full(n_m, m_lo),
+            [-shift, -shift],
+        ]
+    )
+    hi_b = np.concatenate(
+        [
+            [c[0] + 2, 60.0, ce[0] + 10, 60.0],
+            c_mid + model.metal_window_ppm,
+            np.full(n_m, m_hi),
+            [shift, shift],
+        ]
+    )
+    prm0 = np.clip(prm0, lo_b + 1e-6, hi_b - 1e-6)
+    prm = prm0
+    for _ in range(2):  # the reference phase, refined once from the fitted LLZO amplitudes
+        sol = scipy.optimize.least_squares(
+            resid, prm, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=model.max_nfev
+        )
+        prm = sol.x
+        refiner.resp = responses(*prm[-2:])
+        dphi = float(np.angle(refiner.solve(*shapes(prm[:-2]))[3].sum()))
+        data = data * np.exp(-1j * dphi)
+        refiner.data = refiner.data * np.exp(-1j * dphi)
+        refiner._key = None
+        phase += dphi
+    # 7. amplitudes of every column, their covariance (CRLB with the measured noise)
+    solver = _KroneckerSolver(
+        data, boxes, responses(*prm[-2:]), model.complex_metal, model.electrode_phase_deg
+    )
+    theta, gram_inv, res, llzo_coef = solver.solve(*shapes(prm[:-2]))
+    n_unk = theta.shape[1]
+    dof = n_z * n_f - n_z - n_unk / 2.0  # complex data points - complex unknowns
     var_c = (np.abs(res) ** 2).sum(axis=(1, 2)) / dof  # complex noise variance per column
-    llzo_coef = local[:, :, 0].T  # (n_z, n_lat)
-    phase = np.angle(llzo_coef.sum())
-    rot = np.exp(-1j * phase)
-    metal_c = (local[:, idx_in, 1:].sum(axis=2) * rot).T  # (n_in, n_lat)
-    pix_var_unit = np.full(n_in, 0.5 * float(np.real(cov_in[1:, 1:].sum())))
-    tot_var_unit = float(pix_var_unit.sum())
-    e_b, e_a = elec[:, 0], elec[:, 1]
-    elec_var = float(np.mean(var_c) * solver.elec_cov_unit / n_lat)
-    # 6. amounts: k-space units, calibration, isotope fraction, visibility
-    to_k = 1.0 / (n_z * n_lat)
-    elec_k = float(np.mean(np.abs(e_b)) + np.mean(np.abs(e_a)))
+    summing = np.zeros((n_box, n_unk))
+    for t, j in enumerate(owner):
+        summing[j, t * n_m : (t + 1) * n_m] = 1.0
+    metal_sig = theta @ summing.T  # (n_lat, n_box): image amplitude units x n_z
+    cov_unit = 0.5 * summing @ gram_inv @ summing.T  # times var_c: covariance per column
+    n_ep = len(solver.e_phases)
+    n_el = solver.resp.shape[1]
+    e_idx = n_unk - n_el * n_ep
+    e_amp = theta[:, e_idx:].reshape(n_lat, n_el, n_ep) @ np.asarray(solver.e_phases)
+    e_b, e_a = e_amp[:, 0], e_amp[:, -1]  # tied: one amplitude, the mean of the two faces
+    elec_var_unit = 0.5 * float(np.trace(gram_inv[e_idx:, e_idx:]))
+    elec_var = float(np.mean(var_c) * elec_var_unit / n_lat)
+    if model.complex_metal:
+        im = theta[:, n_terms * n_m : 2 * n_terms * n_m] @ summing[:, : n_terms * n_m].T
+        metal_phase = np.degrees(np.arctan2(im, metal_sig))
+    else:
+        metal_phase = np.zeros_like(metal_sig)
+    # 8. amounts: k-space units, calibration, isotope fraction, visibility
+    to_k = 1.0 / n_lat  # the box responses carry the n_z of the reconstruction
+    elec_k = float(abs(np.mean(e_b)) + abs(np.mean(e_a)))
     f7_metal = 1.0 - model.x6_metal
     f7_elec = 1.0 - model.x6_electrode
     cal_rel = 0.0
@@ -505,26 +669,31 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
         cal_rel = calib.rel_err
         cal = {"method": "electrode", "signal_per_umol": calib.signal_per_umol, "rel_err": cal_rel}
     if model.filament_radius_um is None:
-        vis = np.ones((n_lat, n_in))
+        vis = np.ones((n_lat, n_z))
     else:
         radius = np.broadcast_to(np.asarray(model.filament_radius_um, float), (n_lat, n_z))
-        v = cylinder_visibility(radius * 1e-6, delta_mm * 1e-3)
-        vis = np.abs(np.asarray(v))[:, idx_in]  # (support pixels: folded after division)
+        vis = np.abs(np.asarray(cylinder_visibility(radius * 1e-6, delta_mm * 1e-3)))
+    vis_box = vis[:, pix_idx]
+    scale = to_k * umol_per_k / vis_box  # (n_lat, n_box): signal -> umol
+    # total: the sum over columns is the lateral k = 0 term (no lateral deconvolution needed)
+    col_umol = metal_sig * scale
+    total_umol = float(col_umol.sum())
+    tot_var = sum(var_c[i] * scale[i] @ cov_unit @ scale[i] for i in range(n_lat))
+    total_err = float(np.hypot(np.sqrt(tot_var), cal_rel * abs(total_umol)))
+    # map: amounts per pixel box, laterally deconvolved; per-pixel standard errors
+    box_umol = metal_sig * to_k * umol_per_k
+    box_var = np.mean(var_c) * np.diag(cov_unit)[None, :] * (to_k * umol_per_k) ** 2
+    box_var = np.broadcast_to(box_var, box_umol.shape)
+    if deconvolve and n_lat > 1:
+        box_umol = _lateral_deconvolve(box_umol)
+        box_var = box_var * float(np.mean(lateral_box_gain(n_lat) ** -2.0))
     metal = np.zeros((n_lat, n_z))
-    var = np.zeros((n_lat, n_z))
-    metal[:, idx_in] = metal_c.real.T * to_k * umol_per_k / vis
-    var[:, idx_in] = var_c[:, None] * pix_var_unit[None, :] * (to_k * umol_per_k / vis) ** 2
-    first, last = np.nonzero(inside)[0][[0, -1]]
-    for j in idx_in:
-        if not inside[j]:
-            target = first if j < first else last
-            metal[:, target] += metal[:, j]
-            var[:, target] += var[:, j]
-            metal[:, j] = var[:, j] = 0.0
-    err = np.sqrt(var)
-    total_umol = float(metal.sum())
-    stat = float(np.sqrt(var_c.sum() * tot_var_unit)) * to_k * umol_per_k
-    total_err = float(np.hypot(stat, cal_rel * abs(total_umol)))
+    err = np.zeros((n_lat, n_z))
+    phase_map = np.full((n_lat, n_z), np.nan)
+    metal[:, pix_idx] = box_umol / vis_box
+    err[:, pix_idx] = np.sqrt(box_var) / vis_box
+    phase_map[:, pix_idx] = metal_phase
+    llzo_map = llzo_coef.real * to_k / n_z
     lat_name = lateral or "lateral"
     lat_coord = image[lateral].values if lateral else np.zeros(1)
     coords = {"z_mm": ("z_mm", z_mm, {"units": "mm"}), lat_name: (lat_name, lat_coord)}
@@ -532,7 +701,9 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
         {
             "metal_umol": ((lat_name, "z_mm"), metal, {"units": "umol"}),
             "metal_umol_err": ((lat_name, "z_mm"), err, {"units": "umol"}),
-            "llzo": ((lat_name, "z_mm"), (llzo_coef * rot).real.T * to_k, {"units": "a.u."}),
+            "visibility": ((lat_name, "z_mm"), vis, {"units": "1"}),
+            "metal_phase_deg": ((lat_name, "z_mm"), phase_map, {"units": "deg"}),
+            "llzo": ((lat_name, "z_mm"), llzo_map, {"units": "a.u."}),
             "total_umol": ((), total_umol, {"units": "umol"}),
             "total_umol_err": ((), total_err, {"units": "umol"}),
         },
@@ -541,15 +712,24 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     ds.attrs.update(
         {
             "z_b_mm": z_b,
-            "electrode_face_shift_um": [float(v) for v in face_shift_um],
             "z_a_mm": z_a,
             "pixel_mm": pix,
             "skin_depth_um": delta_mm * 1e3,
             "field_t": field_t,
-            "llzo_line_ppm": [float(c[0]), float(w[0])],
-            "electrode_line_ppm": [[float(a), float(b)] for a, b in zip(ce, we, strict=True)],
-            "metal_lines_ppm": [[float(a), float(b)] for a, b in zip(cm, wm, strict=True)],
+            "llzo_line_ppm": [float(prm[0]), float(prm[1])],
+            "electrode_line_ppm": [float(prm[2]), float(prm[3])],
+            "metal_lines_ppm": [
+                [float(a), float(b)]
+                for a, b in zip(prm[4 : 4 + n_m], prm[4 + n_m : 4 + 2 * n_m], strict=True)
+            ],
+            "electrode_face_shift_um": [float(prm[-2]) * 1e3, float(prm[-1]) * 1e3],
+            "reference_phase_deg": float(np.degrees(phase)),
+            "noise_sigma": float(np.sqrt(np.mean(var_c))),
             "electrode_signal": elec_k,
+            "electrode_phase_deg": [
+                float(np.degrees(np.angle(np.mean(e_b)))),
+                float(np.degrees(np.angle(np.mean(e_a)))),
+            ],
             "calibration": str(cal),
             "noise_umol": float(np.median(err[:, inside])),
             "source": str(attrs.get("source", "")),
