@@ -104,3 +104,19 @@ def test_noise_scale_when_errors_are_understated():
     res = detect_stages(t, {"total": (y, np.full(t.size, 0.1))}, n_boot=0)
     assert res.noise_scale == pytest.approx(3.0, rel=0.3)
     assert res.boundaries_h == []
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_slowing_growth_without_routes_keeps_its_change_point(seed):
+    """7Li only (as the real TEGDME cell): growth at 4 umol/h slowing to 1 umol/h. Both stages
+    are mixed-growth (routes unknown) but stay apart, each with its own rate."""
+    rng = np.random.default_rng(seed)
+    k = float(rng.uniform(4, 8))
+    t = np.arange(0.0, 12.0, 0.1)
+    y, e = _trajectory(rng, t, [k], [4.0, 1.0], 0.1)
+    res = detect_stages(t, {"total": (y, e)}, n_boot=40)
+    assert [s.name for s in res.stages] == ["mixed-growth", "mixed-growth"]
+    assert res.stages[1].start_h == pytest.approx(k, abs=0.3)
+    for stage, rate in zip(res.stages, (4.0, 1.0), strict=True):
+        r = stage.rates
+        assert r["total_umol_per_h"] == pytest.approx(rate, abs=3 * r["total_umol_per_h_err"])

@@ -24,7 +24,9 @@ Method
    interface share of its growth rate (when routes are known) gives ``interface-growth``
    (>= 0.75), ``bulk-nucleation`` (<= 0.25) or ``mixed-growth``; without routes a growth stage is
    named ``mixed-growth`` and marked ``route: unknown``. Time after the short is ``shorted``.
-   Neighbouring stages of one name are merged (rates refitted over the merged range).
+   Neighbouring stages of one name are merged (rates refitted over the merged range), except
+   growth stages without routes: they keep the change points between them (a growth rate
+   that changes), each with its own rate.
 """
 
 from __future__ import annotations
@@ -347,7 +349,10 @@ def _name(t, tb, y, e, bounds, cps, b_err, names, cur, routes_known, stall_fract
     # merge neighbours of one name; rates are refitted over the merged range
     groups: list[list[int]] = []
     for k, lab in enumerate(labels):
-        if groups and labels[groups[-1][0]] == lab:
+        # without routes every growth stage is "mixed-growth": keep the change points between
+        # them (growth that slows or speeds up), merge only stalls and route-named stages
+        same = groups and labels[groups[-1][0]] == lab
+        if same and (routes_known or lab[0] == "stall"):
             groups[-1].append(k)
         else:
             groups.append([k])
