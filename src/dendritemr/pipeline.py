@@ -846,8 +846,11 @@ def summary_text(doc: dict) -> str:
     if doc.get("short") and doc["short"]["soft_shorts"]:
         lines.append(f"soft shorts: {len(doc['short']['soft_shorts'])}")
         for s in doc["short"]["soft_shorts"][:10]:
+            kind = s.get("kind", "collapse")
             lines.append(
-                f"  {s['start_h']:.3f}-{s['end_h']:.3f} h, min |V| {s['min_voltage_V']:.3g} V"
+                f"  {kind:8s} {s['start_h']:.3f}-{s['end_h']:.3f} h, "
+                f"min |V| {s['min_voltage_V']:.3g} V"
+                + (f" ({s['min_ratio']:.2f} of the level before)" if "min_ratio" in s else "")
             )
     lines.append("stages:")
     for s in doc["stages"]:
