@@ -61,12 +61,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--drift", default="centres", choices=["centres", "smooth", "shared"])
     ap.add_argument("--nonnegative", default="auto", choices=["auto", "yes", "no"])
+    ap.add_argument("--deposit", default="auto", choices=["auto", "yes", "no"])
     ap.add_argument("--single", type=int, nargs="*", default=[1, 20, 50], help="expnos")
     args = ap.parse_args()
     if not SERIES.is_dir():
         raise SystemExit(f"{SERIES}: real data not found (../shared/data/real)")
     nonneg = args.nonnegative if args.nonnegative == "auto" else args.nonnegative == "yes"
-    kw = {"drift": args.drift, "nonnegative": nonneg}
+    dep = args.deposit if args.deposit == "auto" else args.deposit == "yes"
+    kw = {"drift": args.drift, "nonnegative": nonneg, "deposit": dep}
     refs = [read_pdata(SERIES / str(i) / "pdata" / "1") for i in range(1, 51)]
     topspin = np.array([window_integral(r["ppm"].values, r.values[0]) for r in refs])
     with warnings.catch_warnings():
@@ -78,6 +80,10 @@ def main() -> None:
     t = ds["hours"].values
     tot, err, (micro, micro_err) = metal_totals(ds)
     print(f"series fit ({kw}): {wall:.1f} s, model {ds.attrs['model_choice'][:200]}")
+    print(
+        f"skin phase {np.degrees(float(ds['skin_phase'])):.1f} +- "
+        f"{np.degrees(float(ds['skin_phase_err'])):.1f} deg; deposit {ds.attrs['deposit']}"
+    )
     print(
         f"reduced chi-square median {np.median(ds['redchi']):.2f}, max "
         f"{float(ds['redchi'].max()):.2f}; error scale (Birge) median "

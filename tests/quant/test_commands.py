@@ -173,3 +173,10 @@ def test_quantify_json_and_bad_calibration(pair):
     assert doc["atoms_from"].startswith("7Li area, x6 assumed")
     res = _run(quantify, [pair["li7"], "--calibration", "bogus"])
     assert res.exit_code == 2
+
+
+def test_cli_deposit_default_is_the_decomposition_default():
+    from dendritemr.quant.commands import DEPOSIT_DEFAULT
+    from dendritemr.quant.decompose import DEPOSIT
+
+    assert DEPOSIT_DEFAULT == (DEPOSIT if isinstance(DEPOSIT, str) else "yes" if DEPOSIT else "no")

@@ -17,7 +17,6 @@ from dendritemr.quant.chain import (
     instrument_ratio,
     quantify_decomposition,
 )
-from dendritemr.quant.decompose import decompose, fit_curves
 
 __all__ = [
     "Calibration",
@@ -27,8 +26,6 @@ __all__ = [
     "amounts",
     "calibrate_electrode",
     "calibrate_reference",
-    "decompose",
-    "fit_curves",
     "instrument_ratio",
     "metal_visibility",
     "quantify_decomposition",

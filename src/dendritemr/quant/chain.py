@@ -87,11 +87,8 @@ def _reference_k(src: KReference, field_t: float, relax: A.Relaxation, decompose
         if abs(rfield - field_t) > 1e-3 * field_t:
             raise DataError(src.li7, f"reference field {rfield:.4f} T differs from {field_t:.4f} T")
         r6 = r6.assign_coords(hours=("time", r7["hours"].values))
-        kw = dict(decompose_kw)
-        if src.group == "electrolyte":
-            kw["n_micro"] = 0
         try:
-            rds = decompose([r7, r6], **kw)
+            rds = decompose([r7, r6], **decompose_kw)
         except ProcessingError as exc:
             raise DataError(src.li7, f"reference: {exc}") from exc
     rrelax = A.Relaxation({}, relax.temperature_k) if src.relaxed else relax

@@ -72,6 +72,9 @@ def _dump(doc: dict) -> None:
     click.echo(json.dumps(doc, indent=1))
 
 
+#: default of --deposit, as quant.decompose.DEPOSIT (not imported here: the CLI starts without
+#: loading the fit machinery; tests/quant/test_commands.py checks the two agree)
+DEPOSIT_DEFAULT = "auto"
 _T1_HELP = "T1 of a line, GROUP:NUCLEUS=SECONDS (repeatable), e.g. electrolyte:6Li=10."
 _MODEL_OPTS = [
     click.option(
@@ -111,11 +114,27 @@ _MODEL_OPTS = [
         default="auto",
         help="Metal line areas >= 0 (auto: with 7Li only).",
     ),
+    click.option(
+        "--deposit",
+        type=click.Choice(["auto", "yes", "no"]),
+        default=DEPOSIT_DEFAULT,
+        help="A flat interface deposit at the electrode's shift, absorptive, counted as "
+        "dendritic metal (auto: BIC).",
+    ),
 ]
 
 
-def _model_kw(n_micro, broad, micro_phase, split_electrode, drift="centres", nonnegative="auto"):
+def _model_kw(
+    n_micro,
+    broad,
+    micro_phase,
+    split_electrode,
+    drift="centres",
+    nonnegative="auto",
+    deposit=DEPOSIT_DEFAULT,
+):
     return {
+        "deposit": deposit if deposit == "auto" else deposit == "yes",
         "drift": drift,
         "nonnegative": nonnegative if nonnegative == "auto" else nonnegative == "yes",
         "n_micro": n_micro if n_micro == "auto" else int(n_micro),
@@ -182,6 +201,7 @@ def quantify(
     broad,
     drift,
     nonnegative,
+    deposit,
     as_json,
 ) -> None:
     """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms."""
@@ -204,7 +224,7 @@ def quantify(
             x6_electrode=x6_electrode,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative, deposit),
         )
     except DendriteMRError as exc:
         exit_with(exc)
@@ -257,6 +277,7 @@ def isotopes(
     broad,
     drift,
     nonnegative,
+    deposit,
     as_json,
 ) -> None:
     """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series."""
@@ -289,7 +310,7 @@ def isotopes(
             known_line=known,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative),
+            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative, deposit),
         )
     except DendriteMRError as exc:
         exit_with(exc)

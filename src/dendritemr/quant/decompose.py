@@ -18,6 +18,12 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
     only); centre 4-45 ppm above the electrode (Chang et al. J. Phys. Chem. C 2015: the higher
     frequency peak is the dendritic one; Bhattacharyya et al. 2010: 10-25 ppm apart); FWHM
     0.5-40 ppm. Its shift is measured from the electrode's, so it can never swap with it.
+``deposit`` (optional, ``deposit=True``)
+    a flat metal deposit at the interface (non-uniform plating before dendrites rise): plate-like
+    like the electrode, so within -12..+4 ppm of its shift, but thinner than the skin depth, so
+    absorptive (no skin phase); counted with the microstructure (dendritic metal). It is told
+    from the electrode only by its phase, which the absorptive electrolyte line pins in every
+    spectrum: opt-in, for cells whose electrode line has the full skin phase.
 ``electrolyte``
     the LLZO (or liquid electrolyte) line near 0 ppm, absorptive, FWHM per nucleus (quadrupolar
     and dipolar widths differ between 6Li and 7Li). Its whole Lorentzian, tails included, is
@@ -66,6 +72,12 @@ SKIN_PHASE = (-np.pi / 4, (-np.pi / 2, np.radians(10.0)))
 MICRO_PHASE = (-0.1, (-np.pi / 4, np.radians(5.0)))
 #: microstructure shift above the electrode, ppm (bounds)
 MICRO_OFFSET = (4.0, 45.0)
+#: offset of a flat interface deposit from the electrode line, ppm: a deposit much wider than
+#: thick has the plate's demagnetising factor (its shift within a few ppm of the electrode's;
+#: its amorphous part lower still), but it is thinner than the skin depth, so absorptive
+DEPOSIT_OFFSET = (-12.0, 4.0)
+#: default of ``decompose(deposit=...)`` (and of the CLI's --deposit, analyze)
+DEPOSIT = "auto"
 #: least SNR (peak magnitude over noise) of the series mean in the metal window
 MIN_SNR = 5.0
 #: reduced chi-square above which a spectrum's fit is flagged
@@ -73,7 +85,7 @@ REDCHI_FLAG = 2.0
 
 GROUPS = {
     "electrode": ("electrode", "electrode_2", "electrode_broad"),
-    "microstructure": ("microstructure", "microstructure_2"),
+    "microstructure": ("microstructure", "microstructure_2", "deposit"),
     "electrolyte": ("electrolyte", "electrolyte_2"),
 }
 
@@ -95,6 +107,7 @@ def metal_lines(
     split: float | None = None,
     micro_phase: bool = False,
     nonnegative: bool = False,
+    deposit: bool = False,
 ) -> tuple[list[Line], list[PhaseGroup]]:
     """The physics-defined lines (see the module docstring) and the skin phase group.
 
@@ -154,6 +167,18 @@ def metal_lines(
                 width=float(np.clip(widths.get(name, 6.0), 0.51, 39.0)),
                 width_bounds=(0.5, 40.0),
                 phase_group="micro" if micro_phase else None,
+                area_min=amin,
+            )
+        )
+    if deposit:
+        lines.append(
+            Line(
+                "deposit",
+                float(np.clip(widths.get("deposit_offset", -2.0), -11.99, 3.99)),
+                DEPOSIT_OFFSET,
+                relative_to="electrode",
+                width=float(np.clip(widths.get("deposit", 5.0), 0.51, 39.0)),
+                width_bounds=(0.5, 40.0),
                 area_min=amin,
             )
         )
@@ -304,6 +329,7 @@ def _mean_fit(
     split=None,
     micro_phase=False,
     nonnegative=False,
+    deposit=False,
 ):
     """Fit the series mean with one candidate model; returns the fit and its BIC."""
     lines, groups = metal_lines(
@@ -315,6 +341,7 @@ def _mean_fit(
         split=split,
         micro_phase=micro_phase,
         nonnegative=nonnegative,
+        deposit=deposit,
     )
     problem = JointProblem(datas, lines, groups, np.zeros(1), drift="shared")
     init = {"psi": {"skin": psi}} if psi is not None else {}
@@ -350,6 +377,7 @@ def choose_model(
     split: bool | str = "auto",
     micro_phase: bool = False,
     nonnegative: bool = False,
+    deposit: bool = False,
 ) -> dict:
     """Fit the series mean with candidate models and keep the lowest BIC.
 
@@ -403,7 +431,7 @@ def choose_model(
                     el_list = [float(c) for c in v2["center"][0, -2:]]
 
     def attempt(e, offs, nb, split=None):
-        return attempt_el(datas, e, offs, nb, el_list, split, micro_phase, nonnegative)
+        return attempt_el(datas, e, offs, nb, el_list, split, micro_phase, nonnegative, deposit)
 
     nb0 = b_opts[0]
     for e in e_cands:
@@ -436,6 +464,7 @@ def choose_model(
                         keep((nm, "split"), rs)
     best = min(table.values(), key=lambda r: r["bic"])
     best = dict(best)
+    best["deposit"] = bool(deposit)
     names = {False: "", True: " + broad electrode", "split": " + 2nd electrode"}
     best["candidates"] = {f"{k[0]} micro{names[k[1]]}": v["bic"] for k, v in table.items()}
     best["candidates"].update(el_bic)
@@ -452,6 +481,7 @@ def attempt_el(
     split=None,
     micro_phase=False,
     nonnegative=False,
+    deposit=False,
 ):
     """A mean fit that returns None when the solver fails."""
     try:
@@ -464,6 +494,7 @@ def attempt_el(
             split=split,
             micro_phase=micro_phase,
             nonnegative=nonnegative,
+            deposit=deposit,
         )
     except (np.linalg.LinAlgError, ValueError):
         return None
@@ -482,6 +513,7 @@ def decompose(
     split: bool | str = False,
     micro_phase: bool = True,
     nonnegative: bool | str = "auto",
+    deposit: bool | str = DEPOSIT,
 ) -> xr.Dataset:
     """Fit bulk electrode, microstructure and electrolyte lines to paired spectrum series.
 
@@ -505,6 +537,9 @@ def decompose(
     split : a second bulk electrode line (two electrodes at different shifts): ``True``,
         ``False`` (default) or ``"auto"`` (BIC). Off by default: on the simulated cell the BIC
         takes it and it then absorbs dendritic metal near the electrode shift.
+    deposit : add the ``deposit`` line (flat interface metal at the electrode's shift,
+        absorptive; see the module docstring): ``True``, ``False`` or ``"auto"`` (default
+        :data:`DEPOSIT`: the model choice runs with and without it, lowest BIC wins).
     nonnegative : bound the metal line areas at 0 (see :func:`metal_lines`); ``"auto"``
         (default): with one nucleus (amounts only: a negative metal area has no meaning), not
         with two (x6 of a weak isotope line needs its unbiased area, which may scatter below 0).
@@ -557,9 +592,19 @@ def decompose(
         d0 = means[int(np.argmax([np.abs(m.y).max() / m.sigma[0] for m in means]))]
         sel = d0.window == 1
         el_ppm = float(d0.x[sel][np.argmax(np.abs(d0.y[0, sel]))])
-    best = choose_model(
-        means, el_ppm, n_micro, broad, electrode_ppm, split, micro_phase, nonnegative
-    )
+    dep_opts = [False, True] if deposit == "auto" else [bool(deposit)]
+    fams = [
+        choose_model(
+            means, el_ppm, n_micro, broad, electrode_ppm, split, micro_phase, nonnegative, d
+        )
+        for d in dep_opts
+    ]
+    best = min(fams, key=lambda r: r["bic"])
+    if len(fams) > 1:  # one BIC table over both families
+        best["candidates"] = {
+            **fams[0]["candidates"],
+            **{f"{k} + deposit": v for k, v in fams[1]["candidates"].items() if "micro" in k},
+        }
     mvals = best["problem"].values(best["theta"])
     lines = best["problem"].lines
     widths = {ln.name: float(mvals["width"][0, 0, i]) for i, ln in enumerate(lines)}
@@ -586,6 +631,7 @@ def decompose(
         split=split_off,
         micro_phase=micro_phase,
         nonnegative=nonnegative,
+        deposit=best["deposit"],
     )
     datas = [_nucleus_data(s, electrolyte, mean=False) for s in spectra]
     hours = spectra[0]["hours"].values if "hours" in spectra[0].coords else np.arange(nt)
@@ -730,6 +776,7 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
         n_microstructure=int(best["n_micro"]),
         broad_electrode=int(best["broad"]),
         split_electrode=int(best.get("split") is not None),
+        deposit=int(bool(best.get("deposit"))),
         model_choice="BIC on the series mean: "
         + "; ".join(f"{k}: {v:.1f}" for k, v in best["candidates"].items()),
         solver_status=int(sol.status),

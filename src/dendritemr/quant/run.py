@@ -203,6 +203,7 @@ def analyse_pair(
     split: bool | str = False,
     drift: str = "centres",
     nonnegative: bool | str = "auto",
+    deposit: bool | str | None = None,
 ) -> dict[str, Any]:
     """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
 
@@ -221,7 +222,7 @@ def analyse_pair(
     x6_electrode : x6 of the electrode for the electrode calibration (default: measured
         when 6Li is present, else ``x6_assumed``).
     t1 : ``{(group, nucleus): seconds}``.
-    n_micro, broad, micro_phase, split, drift, nonnegative : model options of
+    n_micro, broad, micro_phase, split, drift, nonnegative, deposit : model options of
         :func:`dendritemr.quant.decompose.decompose`.
 
     Returns
@@ -258,6 +259,7 @@ def analyse_pair(
             split=split,
             drift=drift,
             nonnegative=nonnegative,
+            **({} if deposit is None else {"deposit": deposit}),
         )
     except ProcessingError as exc:
         raise DataError(li7, str(exc)) from exc
