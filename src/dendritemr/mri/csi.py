@@ -382,7 +382,8 @@ class CsiModel:
     lateral_deconvolution : with ``"box"``, turn the lateral image into amounts per pixel box
         too (:func:`lateral_box_gain`).
     metal_window_ppm, metal_fwhm_range_ppm : bounds of the metal lines (Knight shift +- BMS
-        shifts, science.md section 3: cells show 245-275 ppm; widths of a few to tens of ppm).
+        shifts, science.md section 3: cells show 245-275 ppm; widths of a few to tens of ppm;
+        never below 0.75 of the spectral point spacing, where a line is a noise spike).
     refine_columns : lateral columns used to refine the shared line shapes (all columns are
         used for the amplitudes).
     face_shift_pixels : how far each electrode face may move from the LLZO box face (pixels;
@@ -391,6 +392,8 @@ class CsiModel:
     face_metal : an extra metal term on each face (interface growth lies within microns of
         B; the pixel-centre term alone takes it for a displaced point), counted in the face
         pixel.
+    refine_metal_shapes : refine the metal line shapes on all voxels (``False``: keep them as
+        fitted to the summed spectrum of the pellet, the steadier choice at low SNR).
     tie_electrodes : one amplitude for both electrodes (same face area and isotope make-up:
         metal growing on one face can then not be taken for that electrode's signal).
     """
@@ -417,6 +420,7 @@ class CsiModel:
     max_nfev: int = 10
     tie_electrodes: bool = False
     face_metal: bool = True
+    refine_metal_shapes: bool = True
     electrode_phase_deg: float | None = -45.0
 
 
@@ -521,6 +525,8 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     g_e = line_shapes(axis, ce, we)[0]
     # 4. metal lines from the pixels inside (electrode ringing as a fixed-shape component)
     m_lo, m_hi = model.metal_fwhm_range_ppm
+    # a metal line narrower than ~a spectral point cannot be told from a noise spike
+    m_lo = max(m_lo, 0.75 * axis.sw_hz / axis.n / axis.bf1_mhz)
     cm, wm, _ = fit_lines(
         axis,
         data[:, inside].sum(axis=(0, 1)),
@@ -603,6 +609,9 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
         ]
     )
     prm0 = np.clip(prm0, lo_b + 1e-6, hi_b - 1e-6)
+    if not model.refine_metal_shapes:  # metal shapes as fitted to the summed pellet spectrum
+        sl = slice(4, 4 + 2 * n_m)
+        lo_b[sl], hi_b[sl] = prm0[sl] - 1e-9, prm0[sl] + 1e-9
     prm = prm0
     for _ in range(2):  # the reference phase, refined once from the fitted LLZO amplitudes
         sol = scipy.optimize.least_squares(
