@@ -73,6 +73,7 @@ def main() -> None:
                 broad=False,
                 split=False,
                 micro_phase=False,
+                deposit=False,
                 electrode_ppm=246.0,
             )
             x = A.x6_series(ds, k, krel, acquisition(s6), acquisition(s7), relax, FIELD)
