@@ -4,7 +4,9 @@
 - :mod:`.recon`: the Cartesian reconstruction chain and :func:`reconstruct` of ParaVision raw data;
 - :mod:`.orientation`: ParaVision's ``RECO_transposition``;
 - :mod:`.csi`: per-voxel fit of chemical-shift images, metal maps with uncertainties;
-- :mod:`.profiles`: 1D profiles, metal front position and penetration depth over time.
+- :mod:`.profiles`: 1D profiles, metal front position and penetration depth over time;
+- :mod:`.series`: :func:`~dendritemr.mri.series.mri_dataset`, a study's CSI scans -> one
+  dataset of maps, profiles, totals and fronts over time (the analysis pipeline's call).
 """
 
 from dendritemr.mri.recon import check_cartesian, reconstruct, reconstruction_operator
