@@ -102,3 +102,24 @@ def test_simulated_csi_metal_map(small_csi_study):
     assert r > r_max - 0.15
     assert abs(float(last["total_umol"]) - true_last.sum()) < 3 * float(last["total_umol_err"])
     assert series["depth_b_um"].values[-1] > 0  # metal from B is found
+
+
+@pytest.mark.slow
+def test_mri_dataset_for_the_pipeline(small_csi_study):
+    from dendritemr.mri.series import mri_dataset
+
+    study, truth = small_csi_study
+    ds = mri_dataset(study / "mri", 1.0)
+    n = len(truth["mri"])
+    assert ds.sizes["time"] == n and ds["metal_umol"].dims == ("time", "lateral", "z_mm")
+    assert ds["metal_umol"].shape[1:] == np.array(truth["mri"][0]["metal_umol_map"]).T.shape
+    # profiles are the lateral sums of the maps, totals their sums
+    np.testing.assert_allclose(ds["profile_umol"], ds["metal_umol"].sum("lateral"), atol=1e-12)
+    np.testing.assert_allclose(ds["total_umol"], ds["metal_umol"].sum(("lateral", "z_mm")))
+    assert np.all(np.diff(ds["time"].values).astype(float) > 0)
+    # the 7Li image counts 7Li: metal with x6 = 0.5 is (1 - 0.0759) / 0.5 times the amount
+    half = mri_dataset(study / "mri", 1.0, x6_metal=[0.5] * n, x6_electrode=0.0759)
+    ratio = float(half["total_umol"][-1] / ds["total_umol"][-1])
+    assert ratio == pytest.approx((1 - 0.0759) / 0.5, rel=1e-6)
+    with pytest.raises(ValueError, match="x6_metal has 1 values"):
+        mri_dataset(study / "mri", 1.0, x6_metal=[0.5])
