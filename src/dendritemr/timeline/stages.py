@@ -9,7 +9,8 @@ Method
    their robust scatter (MAD / 0.6745) exceeds 1 the errors are scaled up by it (``noise_scale``).
 3. Change points: ruptures ``Pelt`` (``jump=1``, ``min_size=3``) with a weighted least-squares
    line cost per segment (:class:`CostLinearCumsum`: chi-square of the best line, i.e.
-   -2 log L of Gaussian errors) and the BIC penalty ``(2 d + 1) ln(n)`` per change point
+   -2 log L of Gaussian errors) on every trajectory (the total, the most precise, and the
+   routes when known) and the BIC penalty ``(2 d + 1) ln(n)`` per change point
    (slope and intercept per dimension plus the location; Schwarz 1978). A change between points
    ``b - 1`` and ``b`` is placed half-way between them.
 4. Per-stage rates: weighted least-squares slope of each trajectory over the stage's points
@@ -256,7 +257,7 @@ def detect_stages(
         keep &= t_all <= short_h
     t, y, e = t_all[keep], y_all[:, keep], e_all[:, keep]
     cur = None if current_ma is None else np.asarray(current_ma, float)[keep]
-    det = [0] if not routes_known else [1, 2]  # trajectories used for change points
+    det = [0] if not routes_known else [0, 1, 2]  # trajectories used for change points
     pen = bic_penalty(t.size, len(det))
     criterion = (
         "ruptures Pelt, jump=1, min_size=3, weighted least-squares line cost "
