@@ -139,6 +139,7 @@ def main() -> None:
             b.plot(r["t"], r["x_true"], "k-")
             b.errorbar(r["t"], r["x"], 2 * r["xe"], fmt=".", color="C1")
             b.set_ylabel("x6 of the metal")
+            b.set_ylim(-0.1, 1.2)  # points with huge errors (metal near zero) run off the axis
             b.set_xlabel("time / h")
         axes[0, 0].legend(fontsize=8)
         fig.tight_layout()
