@@ -119,7 +119,7 @@ _MODEL_OPTS = [
         type=click.Choice(["auto", "yes", "no"]),
         default=DEPOSIT_DEFAULT,
         help="A flat interface deposit at the electrode's shift, absorptive, counted as "
-        "dendritic metal (auto: BIC).",
+        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only).",
     ),
 ]
 
