@@ -151,7 +151,7 @@ def run_demo(
         doc = analyze(study, results, progress=analyze_progress)
         now = time.perf_counter()
         if last[0] is not None:
-            steps.append((f"analyze: {last[0]} + writing", now - last[1]))
+            steps.append((f"analyze: {last[0]}", now - last[1]))
         if bar is not None:
             bar.close()
         run = DemoRun(out, study, results, doc, truth, steps, (load0, _load_average()))
