@@ -76,6 +76,9 @@ MICRO_OFFSET = (4.0, 45.0)
 #: thick has the plate's demagnetising factor (its shift within a few ppm of the electrode's;
 #: its amorphous part lower still), but it is thinner than the skin depth, so absorptive
 DEPOSIT_OFFSET = (-12.0, 4.0)
+#: the fits stop when a step lowers chi-square by less than this (residuals are divided by the
+#: measured noise: parameters then move by ~sqrt(CHI2_ATOL) of their standard errors)
+CHI2_ATOL = 1e-3
 #: default of ``decompose(deposit=...)`` (and of the CLI's --deposit, analyze)
 DEPOSIT = "auto"
 #: least SNR (peak magnitude over noise) of the series mean in the metal window
@@ -295,7 +298,9 @@ def _linear_areas(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
 
 def _fit(problem: JointProblem, theta0: np.ndarray, tol: float = 1e-10, max_iter: int = 200):
     theta = _linear_areas(problem, theta0)
-    sol = solve_block_arrow(problem, theta, ftol=tol, xtol=tol, max_iter=max_iter)
+    sol = solve_block_arrow(
+        problem, theta, ftol=tol, xtol=tol, max_iter=max_iter, cost_atol=CHI2_ATOL
+    )
     theta = sol.x
     chi2 = float(np.sum(problem.residual(theta) ** 2))
     return theta, chi2, sol
