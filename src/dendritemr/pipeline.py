@@ -480,8 +480,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         bad = int(np.sum(~np.isfinite(x6)))
         if bad:
             limits.append(
-                f"{bad} of {n} time points: microstructure area <= 0 in 6Li or 7Li, "
-                "x6 not computable there"
+                f"{bad} of {n} time points: no dendritic metal measured (6Li + 7Li atoms of "
+                "the microstructure lines <= 0), x6 not computable there"
             )
     metal = metal_err = electrode = electrode_err = nan
     if q.amounts is not None:
