@@ -95,6 +95,11 @@ def test_simulated_study_short_and_schema(small_study, tmp_path):
         np.testing.assert_allclose(spectra[f"residual_{nuc}"].values, data - model)
         # the model explains the spectrum: residual power far below the signal power
         assert np.sum(np.abs(data - model) ** 2) < 0.05 * np.sum(np.abs(data) ** 2)
+        # reduced chi-square with the measured noise, per spectrum (the report's fit panel):
+        # the simulator's lines are Lorentzian, so it is near 1
+        redchi = spectra[f"redchi_{nuc}"].values
+        assert redchi.shape == (len(doc["time_h"]),)
+        assert 0.5 < np.median(redchi) < 3.0
     timeline = load(tmp_path / "res" / "timeline.nc")
     assert not [d for d in timeline.dims if str(d).startswith("ppm")]
 

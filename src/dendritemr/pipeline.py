@@ -814,8 +814,13 @@ def run_study(
 def _split_display(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
     """Split the quantification's display curves (variables over a ``ppm_<nucleus>`` axis:
     ``spectrum_<nucleus>``, ``model_<nucleus>``, ``residual_<nucleus>``) from its per time
-    point quantities. Returns ``(per time point, display or None)``."""
-    names = [v for v in quant.data_vars if any(str(d).startswith("ppm_") for d in quant[v].dims)]
+    point quantities, with each nucleus' reduced chi-square ``redchi_<nucleus>``. Returns
+    ``(per time point, display or None)``."""
+    names = [
+        v
+        for v in quant.data_vars
+        if any(str(d).startswith("ppm_") for d in quant[v].dims) or str(v).startswith("redchi_")
+    ]
     if not names:
         return quant, None
     axes = [c for c in quant.coords if str(c).startswith("ppm_")]

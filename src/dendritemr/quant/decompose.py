@@ -813,7 +813,8 @@ def fit_curves(ds: xr.Dataset) -> xr.Dataset:
     Returns a Dataset with complex ``spectrum_<nucleus>``, ``model_<nucleus>`` and
     ``residual_<nucleus>`` over ``(time, ppm_<nucleus>)`` (the fitted windows only, ppm
     descending), each rotated by its spectrum's zero-order phase ``phase0`` so the absorptive
-    lines are real and positive; the ``hours`` coordinate when the decomposition has it.
+    lines are real and positive, ``redchi_<nucleus>`` over ``time``; the ``hours`` coordinate
+    when the decomposition has it.
     """
     out = xr.Dataset()
     for k, nuc in enumerate(str(n) for n in ds["nucleus"].values):
@@ -827,6 +828,11 @@ def fit_curves(ds: xr.Dataset) -> xr.Dataset:
         out[f"spectrum_{nuc}"] = (dims, data, {"long_name": f"{nuc} spectrum (phased)"})
         out[f"model_{nuc}"] = (dims, model, {"long_name": f"{nuc} fitted model"})
         out[f"residual_{nuc}"] = (dims, data - model, {"long_name": f"{nuc} residual"})
+        out[f"redchi_{nuc}"] = (
+            ("time",),
+            ds["redchi"].values[k],
+            {"long_name": f"{nuc} reduced chi-square (measured noise)"},
+        )
         out = out.assign_coords({f"ppm_{nuc}": (f"ppm_{nuc}", x[sel][order], {"units": "ppm"})})
     if "hours" in ds.coords:
         out = out.assign_coords(hours=("time", ds["hours"].values, {"units": "h"}))
