@@ -47,3 +47,19 @@ def synthetic_study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic") / "7Li"
     truth = write_series(folder, SyntheticSeries(n_spectra=8, td=4096), seed=3)
     return folder, truth
+
+
+@pytest.fixture(scope="session")
+def small_study_changes() -> dict:
+    """Scenario changes (to the ``high-current`` preset) for a small simulated study: a 300 um
+    pellet that shorts after a few hours, seconds to simulate, with a coarse CSI."""
+    return {
+        "geometry.thickness_um": 300.0,
+        "geometry.width_um": 60.0,
+        "protocol.max_time_h": 12.0,
+        "isotopes.rest_h": 2.0,
+        "mri.matrix_z": 32,
+        "mri.matrix_x": 4,
+        "mri.spectral_points": 128,
+        "mri.every_h": 2.0,
+    }

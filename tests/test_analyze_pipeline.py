@@ -30,24 +30,13 @@ TEGDME_TXT = (
 
 
 @pytest.fixture(scope="module")
-def small_study(tmp_path_factory):
+def small_study(tmp_path_factory, small_study_changes):
     """A 300 um pellet at 0.6 mA/cm2 that shorts after ~5 h (seconds to simulate), with the
     study.toml that simulate writes (docs/study-format.md: the two must agree)."""
     from dendritemr.sim.presets import load_preset
     from dendritemr.sim.study import simulate
 
-    scenario = load_preset("high-current").updated(
-        **{
-            "geometry.thickness_um": 300.0,
-            "geometry.width_um": 60.0,
-            "protocol.max_time_h": 12.0,
-            "isotopes.rest_h": 2.0,
-            "mri.matrix_z": 32,
-            "mri.matrix_x": 4,
-            "mri.spectral_points": 128,
-            "mri.every_h": 2.0,
-        }
-    )
+    scenario = load_preset("high-current").updated(**small_study_changes)
     out = tmp_path_factory.mktemp("sim") / "study"
     truth = simulate(scenario, out, seed=3)
     assert (out / "study.toml").is_file()

@@ -13,24 +13,14 @@ from dendritemr.demo import demo_table, run_demo
 from dendritemr.errors import DataError
 from dendritemr.results_schema import load_results
 
-#: a 300 um pellet at high current that shorts after a few hours (seconds to simulate)
-SMALL = {
-    "geometry.thickness_um": 300.0,
-    "geometry.width_um": 60.0,
-    "protocol.max_time_h": 12.0,
-    "isotopes.rest_h": 2.0,
-    "mri.matrix_z": 32,
-    "mri.matrix_x": 4,
-    "mri.spectral_points": 128,
-    "mri.every_h": 2.0,
-}
-
 
 @pytest.mark.slow
-def test_demo_writes_study_results_report_and_scores_against_truth(tmp_path):
+def test_demo_writes_study_results_report_and_scores_against_truth(tmp_path, small_study_changes):
     out = tmp_path / "demo"
     out.mkdir()
-    run = run_demo(out, "high-current", seed=4, show_progress=False, scenario_changes=SMALL)
+    run = run_demo(
+        out, "high-current", seed=4, show_progress=False, scenario_changes=small_study_changes
+    )
     assert sorted(p.name for p in out.iterdir()) == ["demo.json", "results", "study"]
     doc = load_results(out / "results" / "results.json")
     truth = json.loads((out / "study" / "ground_truth.json").read_text())

@@ -40,7 +40,7 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory):
+def analysed(tmp_path_factory, small_study_changes):
     """A 300 um pellet at high current that shorts after a few hours, simulated in vendor
     formats (short FIDs: 2048/1024 points) and analysed by the real pipeline (``run_study``):
     ``(doc, datasets)``; about 10 s of CPU."""
@@ -50,18 +50,7 @@ def analysed(tmp_path_factory):
     from dendritemr.study import load_study
 
     scenario = load_preset("high-current").updated(
-        **{
-            "geometry.thickness_um": 300.0,
-            "geometry.width_um": 60.0,
-            "protocol.max_time_h": 12.0,
-            "isotopes.rest_h": 2.0,
-            "mri.matrix_z": 32,
-            "mri.matrix_x": 4,
-            "mri.spectral_points": 128,
-            "mri.every_h": 2.0,
-            "li7.td": 2048,
-            "li6.td": 1024,
-        }
+        **small_study_changes, **{"li7.td": 2048, "li6.td": 1024}
     )
     folder = tmp_path_factory.mktemp("browser") / "study"
     with warnings.catch_warnings():
