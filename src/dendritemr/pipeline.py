@@ -443,28 +443,17 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     if x6_assumed is None:
         x6_assumed = 0.0759  # natural abundance (physics.LI6_NATURAL_FRACTION)
         limits.append("no [isotopes] x6_electrode: electrode taken as natural Li (x6 0.0759)")
-    try:
-        q = quantify_decomposition(
-            ds,
-            acquisition(s7),
-            relax,
-            field,
-            acq6=acquisition(series[1]) if li6 is not None else None,
-            k_sources=sources,
-            calibration=cal_spec,
-            x6_assumed=x6_assumed,
-        )
-    except (DendriteMRError, ValueError) as exc:
-        limits.append(f"amounts not calibrated: {exc}")
-        q = quantify_decomposition(
-            ds,
-            acquisition(s7),
-            relax,
-            field,
-            acq6=acquisition(series[1]) if li6 is not None else None,
-            k_sources=sources,
-            x6_assumed=x6_assumed,
-        )
+    q = quantify_decomposition(
+        ds,
+        acquisition(s7),
+        relax,
+        field,
+        acq6=acquisition(series[1]) if li6 is not None else None,
+        k_sources=sources,
+        calibration=cal_spec,
+        x6_assumed=x6_assumed,
+        calibration_required=False,
+    )
     limits += q.notes
     x6 = x6_err = x6e = x6e_err = x6l = x6l_err = nan
     if q.k is not None:

@@ -186,6 +186,7 @@ def quantify_decomposition(
     x6_electrode: float | None = None,
     x6_assumed: float = LI6_NATURAL_FRACTION,
     decompose_kw: dict | None = None,
+    calibration_required: bool = True,
 ) -> Quantified:
     """K, x6 of every line group per time point, C7 and amounts from a decomposition.
 
@@ -201,11 +202,14 @@ def quantify_decomposition(
     x6_electrode : x6 of the electrode for the electrode calibration (default: measured at the
         calibration spectrum when 6Li and K are there, else ``x6_assumed``).
     x6_assumed : x6 of every line when there is no 6Li data (amounts ``N7 / (1 - x6)``).
+    calibration_required : raise when the calibration fails (default); ``False``: return
+        without amounts and say why in ``notes`` (K and x6 are kept, not computed again).
 
     Raises
     ------
     ProcessingError
-        calibration spectrum out of range or no positive electrode line there.
+        calibration spectrum out of range or no positive electrode line there (only with
+        ``calibration_required``).
     """
     out = Quantified()
     if acq6 is not None:
@@ -216,6 +220,31 @@ def quantify_decomposition(
             out.x6 = A.x6_series(ds, out.k[0], out.k[1], acq6, acq7, relax, field_t)
     if calibration is None:
         return out
+    try:
+        out.calibration = _c7(ds, out, calibration, acq7, relax, field_t, x6_electrode, x6_assumed)
+    except (ProcessingError, ValueError) as exc:
+        if calibration_required:
+            raise
+        out.notes.append(f"amounts not calibrated: {exc}")
+        return out
+    cal = out.calibration
+    out.amounts = A.amount_series(
+        ds,
+        cal["c7_signal_per_umol"],
+        cal["rel_err"],
+        acq7,
+        relax,
+        field_t,
+        acq6=acq6 if out.k is not None else None,
+        k=None if out.k is None else out.k[0],
+        k_rel_err=0.0 if out.k is None else out.k[1],
+        x6_assumed=x6_assumed,
+    )
+    return out
+
+
+def _c7(ds, out: Quantified, calibration, acq7, relax, field_t, x6_electrode, x6_assumed):
+    """C7 from the calibration spec (given, or the electrode line of one spectrum)."""
     if "c7" in calibration:
         cal = {
             "c7_signal_per_umol": float(calibration["c7"]),
@@ -242,20 +271,7 @@ def quantify_decomposition(
             x6_electrode=xe,
             time_index=index,
         )
-    out.calibration = cal
-    out.amounts = A.amount_series(
-        ds,
-        cal["c7_signal_per_umol"],
-        cal["rel_err"],
-        acq7,
-        relax,
-        field_t,
-        acq6=acq6 if out.k is not None else None,
-        k=None if out.k is None else out.k[0],
-        k_rel_err=0.0 if out.k is None else out.k[1],
-        x6_assumed=x6_assumed,
-    )
-    return out
+    return cal
 
 
 def group_table(ds: xr.Dataset | None, name: str) -> dict[str, Any]:

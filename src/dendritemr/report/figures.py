@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from dendritemr.report import inputs as I
 from dendritemr.report.style import (
+    AXIS,
     COLORS,
     TIME_TITLE,
     plotly_layout,
@@ -54,16 +55,6 @@ class Panel:
 
 LEGEND_INSIDE = dict(
     x=0.01, y=0.99, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)"
-)
-
-AXIS = dict(
-    showline=True,
-    linecolor="black",
-    linewidth=1,
-    mirror=True,
-    ticks="outside",
-    showgrid=False,
-    zeroline=False,
 )
 
 

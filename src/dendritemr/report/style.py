@@ -72,19 +72,21 @@ def stage_color(name: str) -> str:
     return STAGE_COLORS.get(name, "#EEEEEE")
 
 
+#: every interactive axis: thin black frame, outside ticks, no grid
+AXIS = dict(
+    showline=True,
+    linecolor="black",
+    linewidth=1,
+    mirror=True,
+    ticks="outside",
+    showgrid=False,
+    zeroline=False,
+)
+
+
 def plotly_layout(**extra) -> dict:
     """Base layout of every interactive figure: white, thin black axes, outside ticks."""
-    axis = dict(
-        showline=True,
-        linecolor="black",
-        linewidth=1,
-        mirror=True,
-        ticks="outside",
-        showgrid=False,
-        zeroline=False,
-        title_font=dict(size=14),
-        tickfont=dict(size=12),
-    )
+    axis = dict(AXIS, title_font=dict(size=14), tickfont=dict(size=12))
     base = dict(
         template="simple_white",
         font=dict(family=FONT, size=13, color="black"),
