@@ -1,0 +1,99 @@
+"""The analysis pipeline's MRI maps path (``analyze --mri-maps``) on a small simulated study.
+
+``pipeline.mri_windows`` (acquisition windows of the study's ParaVision scans) and
+``pipeline.mri_dataset`` (the metal maps, profiles, totals and fronts that ``run_study`` puts
+into the results when ``AnalyzeOptions(mri_maps=True)``) are called as ``run_study`` calls
+them, on a study written by the simulator (natural Li everywhere, so the 7Li image counts all
+the metal), and checked against the simulator's ground truth; bad input gives a sentence for
+the results' not-computed list, not an exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from dendritemr import pipeline
+from dendritemr.study import load_study
+
+
+@pytest.fixture(scope="module")
+def csi_study(tmp_path_factory):
+    from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
+    from dendritemr.sim.scenario import load_scenario
+    from dendritemr.sim.study import simulate
+
+    scenario = load_scenario().updated(
+        **{
+            "geometry.thickness_um": 300.0,
+            "geometry.width_um": 60.0,
+            "protocol.max_time_h": 6.0,
+            "isotopes.rest_h": 0.5,
+            "isotopes.electrode_x6": 0.0759,  # natural Li: the 7Li image counts all the metal
+        }
+    )
+    obs = ObservationSettings(
+        csi=CsiSettings(every_h=2.0, matrix_z=32, matrix_x=4, spectral_points=128, snr=200.0)
+    )
+    out = tmp_path_factory.mktemp("mri-maps") / "study"
+    simulate(scenario, out, seed=64, observation=obs)
+    return load_study(out), json.loads((out / "ground_truth.json").read_text())
+
+
+def _hours(wins, start):
+    t0 = np.datetime64(dt.datetime.fromisoformat(start).astimezone(dt.UTC).replace(tzinfo=None))
+    return [float(((a + (b - a) / 2) - t0) / np.timedelta64(1, "s")) / 3600 for _, a, b in wins]
+
+
+def test_mri_maps_path_against_the_truth(csi_study):
+    study, truth = csi_study
+    wins = pipeline.mri_windows(study.mri)
+    n = len(truth["mri"])
+    assert n >= 3 and [w[0] for w in wins] == [str(i + 1) for i in range(n)]
+    hours = _hours(wins, truth["start_time"])
+    np.testing.assert_allclose(hours, [m["time_h"] for m in truth["mri"]], atol=2 / 3600)
+    cpu = time.process_time()
+    ds, note = pipeline.mri_dataset(study, [study.mri / w[0] for w in wins], {"time_h": hours})
+    cpu = time.process_time() - cpu
+    assert note == "" and ds is not None
+    # one 32 x 4 x 128 fit takes ~0.1 s of CPU on one core; 2 s each is a generous ceiling that
+    # still catches the 5-8x of spinning BLAS threads or a fit that stopped converging
+    assert cpu < 2.0 * n
+    assert ds.sizes["scan"] == n and ds["metal_umol"].dims[0] == "scan"
+    np.testing.assert_allclose(ds["hours"], hours)
+    for j, im in enumerate(truth["mri"]):
+        true_map = np.array(im["metal_umol_map"])  # (z, lateral)
+        est = ds["metal_umol"].values[j]  # (lateral, z)
+        assert est.shape == true_map.T.shape
+        tot, err = float(ds["total_umol"][j]), float(ds["total_umol_err"][j])
+        assert abs(tot - true_map.sum()) < max(3 * err, 0.1 * true_map.sum())
+        # the front from B within one pixel of the true tip, once the tip is beyond a pixel
+        i = int(np.argmin(np.abs(np.array(truth["time_h"]) - im["time_h"])))
+        pix = float(np.diff(im["pixel_z_um"])[0])
+        if truth["tip_depth_um"][i] > pix:
+            assert abs(float(ds["depth_b_um"][j]) - truth["tip_depth_um"][i]) <= pix
+    # the last image holds metal well above the noise: the map follows the true one
+    last = np.array(truth["mri"][-1]["metal_umol_map"])
+    r = np.corrcoef(ds["metal_umol"].values[-1].ravel(), last.T.ravel())[0, 1]
+    assert r > 0.8
+
+
+def test_mri_maps_path_bad_input_is_a_sentence(csi_study, tmp_path):
+    study, truth = csi_study
+    wins = pipeline.mri_windows(study.mri)
+    doc = {"time_h": [0.0] * len(wins)}
+    scans = [study.mri / w[0] for w in wins]
+    no_area = dataclasses.replace(study, electrode_area_cm2=None)
+    ds, note = pipeline.mri_dataset(no_area, scans, doc)
+    assert ds is None and "electrode_area_cm2" in note
+    broken = tmp_path / "1"
+    shutil.copytree(scans[0], broken)
+    (broken / "method").unlink()
+    ds, note = pipeline.mri_dataset(study, [broken], {"time_h": [0.0]})
+    assert ds is None and "missing method file" in note and "\n" not in note
