@@ -7,7 +7,9 @@ metal map with the true ``metal_umol_map``, whether the time point qualifies (th
 largest pixel above 10x the map's noise), total metal against the truth in standard errors,
 penetration depth from B and from A against the true tip depths, and the pixel size.
 
-Run: ``python benchmarks/score_mri_sim.py [--seeds 11 12 13] [--out DIR]``
+Run: ``python benchmarks/score_mri_sim.py [--seeds 11 12 13] [--snr 200] [--out DIR]``
+(``--out``: keep the studies there; studies already in ``DIR/seed<N>`` are reused, not
+simulated again, so use one folder per SNR).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def main() -> None:
     parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    import time
+
     from dendritemr.mri.commands import analyse_scans, scan_folders
 
     root = args.out or Path(tempfile.mkdtemp(prefix="score-mri-"))
@@ -58,10 +62,15 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         study = root / f"seed{seed}"
-        truth = simulate_small(study, seed, args.snr)
+        if (study / "ground_truth.json").is_file():  # reuse a study simulated before (--out)
+            truth = json.loads((study / "ground_truth.json").read_text())
+        else:
+            truth = simulate_small(study, seed, args.snr)
+        cpu = time.process_time()
         maps, series = analyse_scans(
             scan_folders(study / "mri"), 1.0, fit_options=json.loads(args.fit)
         )
+        cpu = time.process_time() - cpu
         times = np.array(truth["time_h"])
         for j, (m, im) in enumerate(zip(maps, truth["mri"], strict=True)):
             true_map = np.array(im["metal_umol_map"])
@@ -87,7 +96,7 @@ def main() -> None:
                 f"{tot:7.2f} +- {err:5.2f}  {true_map.sum():7.2f} {dev:6.2f} {pct:6.1f}  "
                 f"{db:5.0f}/{tb:4.0f}     {da:5.0f}/{ta:4.0f}     {pix:.1f}"
             )
-        print(f"      map noise (median pixel SE) {noise:.3f} umol")
+        print(f"      map noise (median pixel SE) {noise:.3f} umol; fits {cpu:.2f} s CPU")
     q = [x for x in rows if x[0]]
     good_r = sum(x[1] >= 0.9 for x in q)
     print(

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,7 @@ except ImportError:  # pragma: no cover - optional until declared a dependency
 
 from dendritemr.errors import DataError, ProcessingError
 from dendritemr.mri.recon import reconstruction_operator
+from dendritemr.mri.visibility import visibility_from_phase
 from dendritemr.physics import (
     LI6_NATURAL_FRACTION,
     LI_KNIGHT_SHIFT_PPM,
@@ -402,6 +404,22 @@ class CsiModel:
         fitted to the summed spectrum of the pellet, the steadier choice at low SNR).
     tie_electrodes : one amplitude for both electrodes (same face area and isotope make-up:
         metal growing on one face can then not be taken for that electrode's signal).
+    metal_shape : shared metal line model when ``metal_lines = 1``: ``"single"`` (one free
+        line), ``"mixture"`` (crystalline + amorphous/BMS-shifted lines with one shared
+        fraction, still one amplitude per pixel), ``"electrode"`` (the electrode's line: flat
+        interface metal has the plate's shift; no free shape), or ``"auto"`` (default): all
+        three fitted, the lowest Bayesian information criterion kept per map, so a free line
+        must lower chi-square by more than its parameters' penalty to be believed; at low SNR
+        this keeps a metal line from locking onto noise (:func:`_choose_metal_model`).
+    model_choice_penalty : chi-square penalty per parameter of that choice (None: BIC,
+        ``ln`` of the number of real data; 2 is AIC).
+    visibility_from_phase : estimate the skin-depth visibility of each voxel from the phase of
+        its metal (complex metal amplitudes; :mod:`dendritemr.mri.visibility`): thick metal
+        lags and is divided by its ``|v|``; thin metal (no significant lag) keeps ``v = 1``.
+        Off by default (sub-skin-depth filaments; the extra imaginary unknowns raise the
+        noise). ``filament_radius_um`` is ignored when it is on.
+    visibility_k : significance (standard errors of ``|metal|``) of a voxel whose phase is used.
+    visibility_geometry : ``"cylinder"`` (filaments) or ``"slab"`` (plates seen from both faces).
     """
 
     electrode_area_cm2: float | None = None
@@ -428,6 +446,152 @@ class CsiModel:
     face_metal: bool = True
     refine_metal_shapes: bool = True
     electrode_phase_deg: float | None = -45.0
+    metal_shape: str = "auto"
+    visibility_from_phase: bool = False
+    visibility_k: float = 5.0
+    visibility_geometry: str = "cylinder"
+    model_choice_penalty: float | None = None
+
+
+_METAL_MODELS = ("single", "mixture", "separate", "electrode")
+_LINES = {"electrode": 0, "single": 1, "mixture": 2, "separate": 2}
+
+
+def _metal_candidates(model: CsiModel) -> tuple[str, ...]:
+    """Metal models to fit: ``metal_lines = 2`` is ``"separate"``; ``"auto"`` tries two."""
+    if int(model.metal_lines) == 2:
+        return ("separate",)
+    if model.metal_shape == "auto":
+        return ("electrode", "single", "mixture")
+    if model.metal_shape not in _METAL_MODELS:
+        raise ValueError(f"metal_shape must be auto or one of {_METAL_MODELS}")
+    return (model.metal_shape,)
+
+
+def _fit_metal_model(kind, model, axis, data, cols, boxes, responses, complex_metal, init):
+    """Metal line shapes of one candidate model, then all shared shapes refined (VARPRO).
+
+    ``kind``: ``"single"`` (one line), ``"mixture"`` (two lines with a shared fraction ``f``:
+    ``(1 - f) g_1 + f g_2``, one amplitude per term), ``"separate"`` (two lines, two amplitudes
+    per term). ``init``: LLZO centre/width, electrode centre/width, their shapes, the summed
+    spectrum of the pellet pixels (metal line starting values) and the pixel size. ``data``
+    is rotated to the LLZO phase; it is returned re-rotated by the refined reference phase
+    (``dphase``) with the parameters, the shape function and the residual sum of squares
+    ``rss`` of the amplitudes of every column.
+    """
+    c, w, ce, we, g_llzo, g_e, pellet_sum, pix = init
+    n_lat = data.shape[0]
+    n_lines = _LINES[kind]
+    _, fm1, fm2, _ = model.fwhm_ppm
+    m_lo, m_hi = model.metal_fwhm_range_ppm
+    # a metal line narrower than ~a spectral point cannot be told from a noise spike
+    m_lo = max(m_lo, 0.75 * axis.sw_hz / axis.n / axis.bf1_mhz)
+    cm, wm, am = np.zeros(0), np.zeros(0), np.zeros(0)
+    if n_lines:
+        cm, wm, am = fit_lines(
+            axis,
+            pellet_sum,
+            list(model.metal_ppm[:n_lines]),
+            [fm1, fm2][:n_lines],
+            fixed=[g_llzo, g_e],
+            window_ppm=model.metal_window_ppm,
+            min_fwhm_ppm=m_lo,
+            max_fwhm_ppm=m_hi,
+        )
+    extra, lo_x, hi_x = [], [], []
+    if kind == "mixture":
+        frac = abs(am[1]) / max(abs(am[0]) + abs(am[1]), 1e-300)
+        extra, lo_x, hi_x = [float(np.clip(frac, 0.05, 0.95))], [0.0], [1.0]
+
+    def shapes(prm):  # prm: LLZO, electrode centre, width; metal centres, widths (ppm); f
+        g_l = line_shapes(axis, prm[0:1], prm[1:2])[0]
+        g_el = line_shapes(axis, prm[2:3], prm[3:4])[0]
+        if kind == "electrode":  # metal seen with the electrode's line (same shift, width)
+            g_me = g_el[None]
+        else:
+            g_me = line_shapes(axis, prm[4 : 4 + n_lines], prm[4 + n_lines : 4 + 2 * n_lines])
+        if kind == "mixture":
+            f = prm[4 + 2 * n_lines]
+            g_me = ((1.0 - f) * g_me[0] + f * g_me[1])[None]
+        return g_l, g_me, np.vstack([g_el] * (1 if model.tie_electrodes else 2))
+
+    refiner = _KroneckerSolver(data[cols], boxes, None, complex_metal, model.electrode_phase_deg)
+
+    def resid(prm):
+        refiner.resp = responses(*prm[-2:])
+        res = refiner.solve(*shapes(prm[:-2]))[2]
+        return np.concatenate([res.real.ravel(), res.imag.ravel()])
+
+    min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz
+    c_mid = np.asarray(model.metal_ppm[:n_lines], float)
+    shift = model.face_shift_pixels * pix  # electrode faces: sub-pixel refinement (mm)
+    prm0 = np.concatenate([c[:1], w[:1], ce, we, cm, wm, extra, [0.0, 0.0]])
+    lo_b = np.concatenate(
+        [
+            [c[0] - 2, min_w, ce[0] - 10, min_w],
+            c_mid - model.metal_window_ppm,
+            np.full(n_lines, m_lo),
+            lo_x,
+            [-shift, -shift],
+        ]
+    )
+    hi_b = np.concatenate(
+        [
+            [c[0] + 2, 60.0, ce[0] + 10, 60.0],
+            c_mid + model.metal_window_ppm,
+            np.full(n_lines, m_hi),
+            hi_x,
+            [shift, shift],
+        ]
+    )
+    prm0 = np.clip(prm0, lo_b + 1e-6, hi_b - 1e-6)
+    if not model.refine_metal_shapes:  # metal shapes as fitted to the summed pellet spectrum
+        sl = slice(4, 4 + 2 * n_lines + len(extra))
+        lo_b[sl], hi_b[sl] = prm0[sl] - 1e-9, prm0[sl] + 1e-9
+    prm, dphase = prm0, 0.0
+    for _ in range(2):  # the reference phase, refined once from the fitted LLZO amplitudes
+        sol = scipy.optimize.least_squares(
+            resid, prm, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=model.max_nfev
+        )
+        prm = sol.x
+        refiner.resp = responses(*prm[-2:])
+        dphi = float(np.angle(refiner.solve(*shapes(prm[:-2]))[3].sum()))
+        data = data * np.exp(-1j * dphi)
+        refiner.data = refiner.data * np.exp(-1j * dphi)
+        refiner._key = None
+        dphase += dphi
+        if abs(dphi) < 1e-3:  # reference phase settled (< 0.06 degrees): no second pass
+            break
+    solver = _KroneckerSolver(
+        data, boxes, responses(*prm[-2:]), complex_metal, model.electrode_phase_deg
+    )
+    theta, _, res, _ = solver.solve(*shapes(prm[:-2]))
+    return {
+        "kind": kind,
+        "prm": prm,
+        "data": data,
+        "dphase": dphase,
+        "shapes": shapes,
+        "rss": float((np.abs(res) ** 2).sum()),
+        "n_params": theta.shape[1] * n_lat + prm.size,
+    }
+
+
+def _choose_metal_model(fits: list[dict], n_points: int, penalty: float | None = None) -> dict:
+    """The candidate with the lowest Bayesian information criterion (BIC).
+
+    ``BIC = chi2 + p ln(n)`` over the ``n = 2 n_points`` real data (complex points of all
+    columns), ``p`` the real parameters (amplitudes of every column and shared shapes), ``chi2``
+    the residual sum of squares over the real noise variance, estimated from the candidate
+    with the most parameters (the least biased). Sets ``fit["chi2"]`` and ``fit["bic"]``.
+    """
+    richest = max(fits, key=lambda f: f["n_params"])
+    var_real = richest["rss"] / max(2 * n_points - richest["n_params"], 1) + 1e-300
+    for f in fits:
+        f["chi2"] = f["rss"] / var_real
+        per = np.log(2 * n_points) if penalty is None else penalty
+        f["bic"] = f["chi2"] + f["n_params"] * per
+    return min(fits, key=lambda f: f["bic"])
 
 
 def _squeeze_image(image: xr.DataArray, across: str) -> tuple[np.ndarray, str | None]:
@@ -515,7 +679,6 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
     nucleus = str(attrs.get("nucleus", "7Li")) or "7Li"
     field_t = float(field_from_larmor(nucleus, axis.bf1_mhz))
     delta_mm = float(skin_depth_for(nucleus, field_t, temperature_k=model.temperature_k)) * 1e3
-    n_m = int(model.metal_lines)
 
     # 1. LLZO (and a rough metal) from the whole image; the LLZO phase is the reference phase
     fl, fm1, fm2, fe = model.fwhm_ppm
@@ -546,21 +709,7 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
             axis, data[:, outside].sum(axis=(0, 1)), ce, we, fixed=[g_llzo], window_ppm=30.0
         )
     g_e = line_shapes(axis, ce, we)[0]
-    # 4. metal lines from the pixels inside (electrode ringing as a fixed-shape component)
-    m_lo, m_hi = model.metal_fwhm_range_ppm
-    # a metal line narrower than ~a spectral point cannot be told from a noise spike
-    m_lo = max(m_lo, 0.75 * axis.sw_hz / axis.n / axis.bf1_mhz)
-    cm, wm, _ = fit_lines(
-        axis,
-        data[:, inside].sum(axis=(0, 1)),
-        list(model.metal_ppm[:n_m]),
-        [fm1, fm2][:n_m],
-        fixed=[g_llzo, g_e],
-        window_ppm=model.metal_window_ppm,
-        min_fwhm_ppm=m_lo,
-        max_fwhm_ppm=m_hi,
-    )
-    # 5. spatial model: one box per pixel share of the pellet, electrodes beyond the faces
+    # 4. spatial model: one box per pixel share of the pellet, electrodes beyond the faces
     pix_idx, lo, hi = pixel_boxes(z_mm, z_b, z_a)
     if model.metal_basis == "box":
         boxes = box_responses(n_z, fov_mm, lo, hi)
@@ -593,65 +742,34 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
         boxes = np.hstack([boxes, point_responses(n_z, fov_mm, np.array([z_b + eps, z_a - eps]))])
         owner = np.concatenate([owner, [0, n_box - 1]])
     n_terms = owner.size
-
-    def shapes(prm):  # prm: LLZO, electrode centre, width; metal centres, widths (ppm)
-        g_l = line_shapes(axis, prm[0:1], prm[1:2])[0]
-        g_el = line_shapes(axis, prm[2:3], prm[3:4])[0]
-        g_me = line_shapes(axis, prm[4 : 4 + n_m], prm[4 + n_m : 4 + 2 * n_m])
-        return g_l, g_me, np.vstack([g_el] * (1 if model.tie_electrodes else 2))
-
-    # 6. shared shapes refined on all pixels of a few columns (variable projection)
+    # 5. metal line shapes (5a) and the shared shapes refined on all pixels of a few columns
+    # (5b, variable projection), for each candidate metal model; 6. the per-map choice
     cols = np.unique(np.linspace(0, n_lat - 1, min(n_lat, model.refine_columns)).round())
-    refiner = _KroneckerSolver(
-        data[cols.astype(int)], boxes, None, model.complex_metal, model.electrode_phase_deg
-    )
-
-    def resid(prm):
-        refiner.resp = responses(*prm[-2:])
-        res = refiner.solve(*shapes(prm[:-2]))[2]
-        return np.concatenate([res.real.ravel(), res.imag.ravel()])
-
-    min_w = 0.2 * axis.sw_hz / axis.n / axis.bf1_mhz
-    c_mid = np.asarray(model.metal_ppm[:n_m], float)
-    shift = model.face_shift_pixels * pix  # electrode faces: sub-pixel refinement (mm)
-    prm0 = np.concatenate([c[:1], w[:1], ce, we, cm, wm, [0.0, 0.0]])
-    lo_b = np.concatenate(
-        [
-            [c[0] - 2, min_w, ce[0] - 10, min_w],
-            c_mid - model.metal_window_ppm,
-            np.full(n_m, m_lo),
-            [-shift, -shift],
-        ]
-    )
-    hi_b = np.concatenate(
-        [
-            [c[0] + 2, 60.0, ce[0] + 10, 60.0],
-            c_mid + model.metal_window_ppm,
-            np.full(n_m, m_hi),
-            [shift, shift],
-        ]
-    )
-    prm0 = np.clip(prm0, lo_b + 1e-6, hi_b - 1e-6)
-    if not model.refine_metal_shapes:  # metal shapes as fitted to the summed pellet spectrum
-        sl = slice(4, 4 + 2 * n_m)
-        lo_b[sl], hi_b[sl] = prm0[sl] - 1e-9, prm0[sl] + 1e-9
-    prm = prm0
-    for _ in range(2):  # the reference phase, refined once from the fitted LLZO amplitudes
-        sol = scipy.optimize.least_squares(
-            resid, prm, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=model.max_nfev
+    complex_metal = model.complex_metal or model.visibility_from_phase
+    candidates = _metal_candidates(model)
+    fits = [
+        _fit_metal_model(
+            kind,
+            model,
+            axis,
+            data,
+            cols.astype(int),
+            boxes,
+            responses,
+            complex_metal,
+            (c, w, ce, we, g_llzo, g_e, data[:, inside].sum(axis=(0, 1)), pix),
         )
-        prm = sol.x
-        refiner.resp = responses(*prm[-2:])
-        dphi = float(np.angle(refiner.solve(*shapes(prm[:-2]))[3].sum()))
-        data = data * np.exp(-1j * dphi)
-        refiner.data = refiner.data * np.exp(-1j * dphi)
-        refiner._key = None
-        phase += dphi
-        if abs(dphi) < 1e-3:  # reference phase settled (< 0.06 degrees): no second pass
-            break
+        for kind in candidates
+    ]
+    best = _choose_metal_model(fits, n_z * n_f * n_lat, model.model_choice_penalty)
+    kind, prm, data, dphase = best["kind"], best["prm"], best["data"], best["dphase"]
+    phase += dphase
+    n_m = 2 if kind == "separate" else 1  # metal amplitude shapes per term
+    n_lines = _LINES[kind]
+    shapes = best["shapes"]
     # 7. amplitudes of every column, their covariance (CRLB with the measured noise)
     solver = _KroneckerSolver(
-        data, boxes, responses(*prm[-2:]), model.complex_metal, model.electrode_phase_deg
+        data, boxes, responses(*prm[-2:]), complex_metal, model.electrode_phase_deg
     )
     theta, gram_inv, res, llzo_coef = solver.solve(*shapes(prm[:-2]))
     n_unk = theta.shape[1]
@@ -669,11 +787,13 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
     e_b, e_a = e_amp[:, 0], e_amp[:, -1]  # tied: one amplitude, the mean of the two faces
     elec_var_unit = 0.5 * float(np.trace(gram_inv[e_idx:, e_idx:]))
     elec_var = float(np.mean(var_c) * elec_var_unit / n_lat)
-    if model.complex_metal:
-        im = theta[:, n_terms * n_m : 2 * n_terms * n_m] @ summing[:, : n_terms * n_m].T
-        metal_phase = np.degrees(np.arctan2(im, metal_sig))
-    else:
-        metal_phase = np.zeros_like(metal_sig)
+    summing_im = np.zeros((n_box, n_unk))
+    if complex_metal:
+        summing_im[:, n_terms * n_m : 2 * n_terms * n_m] = summing[:, : n_terms * n_m]
+    metal_im = theta @ summing_im.T
+    cov_im_unit = 0.5 * summing_im @ gram_inv @ summing_im.T
+    cov_reim_unit = 0.5 * summing @ gram_inv @ summing_im.T
+    metal_phase = np.degrees(np.arctan2(metal_im, metal_sig)) if complex_metal else 0.0 * metal_sig
     # 8. amounts: k-space units, calibration, isotope fraction, visibility
     to_k = 1.0 / n_lat  # the box responses carry the n_z of the reconstruction
     elec_k = float(abs(np.mean(e_b)) + abs(np.mean(e_a)))
@@ -701,30 +821,67 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
         umol_per_k = f7_elec / (calib.signal_per_umol * f7_metal)
         cal_rel = calib.rel_err
         cal = {"method": "electrode", "signal_per_umol": calib.signal_per_umol, "rel_err": cal_rel}
-    if model.filament_radius_um is None:
-        vis = np.ones((n_lat, n_z))
+    unit = to_k * umol_per_k  # signal -> umol (before the visibility)
+    vis = np.ones((n_lat, n_z))
+    vis_phase = np.zeros((n_lat, n_z))
+    size_um = np.full((n_lat, n_z), np.nan)
+    at_bound = np.zeros((n_lat, n_z), bool)
+    if model.visibility_from_phase:
+        # per voxel from the phase of its metal signal (mri/visibility.py); amounts N are
+        # linear in (re, im) with the estimated phase held: N = w_re re + w_im im
+        var_re = var_c[:, None] * np.diag(cov_unit)[None, :]
+        var_im = var_c[:, None] * np.diag(cov_im_unit)[None, :]
+        est = visibility_from_phase(
+            metal_sig,
+            metal_im,
+            np.sqrt(var_re),
+            np.sqrt(var_im),
+            delta_mm * 1e-3,
+            k=model.visibility_k,
+            geometry=model.visibility_geometry,
+        )
+        w_re, w_im = est["weight_re"], est["weight_im"]
+        box_sig = est["amount"]
+        vis[:, pix_idx], vis_phase[:, pix_idx] = est["visibility"], est["phase_deg"]
+        size_um[:, pix_idx] = est["size_m"] * 1e6
+        at_bound[:, pix_idx] = est["at_bound"]
+        var_phase = (est["amount_err_phase"] * unit) ** 2
     else:
-        radius = np.broadcast_to(np.asarray(model.filament_radius_um, float), (n_lat, n_z))
-        vis = np.abs(np.asarray(cylinder_visibility(radius * 1e-6, delta_mm * 1e-3)))
-    vis_box = vis[:, pix_idx]
-    scale = to_k * umol_per_k / vis_box  # (n_lat, n_box): signal -> umol
+        if model.filament_radius_um is not None:
+            radius = np.broadcast_to(np.asarray(model.filament_radius_um, float), (n_lat, n_z))
+            v_given = np.asarray(cylinder_visibility(radius * 1e-6, delta_mm * 1e-3))
+            vis, vis_phase = np.abs(v_given), np.degrees(np.angle(v_given))
+        w_re = 1.0 / vis[:, pix_idx]
+        w_im = np.zeros_like(w_re)
+        box_sig = metal_sig * w_re
+        var_phase = np.zeros_like(box_sig)
     # total: the sum over columns is the lateral k = 0 term (no lateral deconvolution needed)
-    col_umol = metal_sig * scale
-    total_umol = float(col_umol.sum())
-    tot_var = sum(var_c[i] * scale[i] @ cov_unit @ scale[i] for i in range(n_lat))
+    total_umol = float(box_sig.sum() * unit)
+    cov2 = np.block([[cov_unit, cov_reim_unit], [cov_reim_unit.T, cov_im_unit]])
+    wcol = np.hstack([w_re, w_im]) * unit  # (n_lat, 2 n_box)
+    tot_var = sum(var_c[i] * wcol[i] @ cov2 @ wcol[i] for i in range(n_lat))
+    tot_var += float(var_phase.sum())
     total_err = float(np.hypot(np.sqrt(tot_var), cal_rel * abs(total_umol)))
     # map: amounts per pixel box, laterally deconvolved; per-pixel standard errors
-    box_umol = metal_sig * to_k * umol_per_k
-    box_var = np.mean(var_c) * np.diag(cov_unit)[None, :] * (to_k * umol_per_k) ** 2
-    box_var = np.broadcast_to(box_var, box_umol.shape)
+    box_umol = box_sig * unit
+    box_var = (
+        np.mean(var_c)
+        * (
+            w_re**2 * np.diag(cov_unit)[None, :]
+            + w_im**2 * np.diag(cov_im_unit)[None, :]
+            + 2 * w_re * w_im * np.diag(cov_reim_unit)[None, :]
+        )
+        * unit**2
+        + var_phase
+    )
     if deconvolve and n_lat > 1:
         box_umol = _lateral_deconvolve(box_umol)
         box_var = box_var * float(np.mean(lateral_box_gain(n_lat) ** -2.0))
     metal = np.zeros((n_lat, n_z))
     err = np.zeros((n_lat, n_z))
     phase_map = np.full((n_lat, n_z), np.nan)
-    metal[:, pix_idx] = box_umol / vis_box
-    err[:, pix_idx] = np.sqrt(box_var) / vis_box
+    metal[:, pix_idx] = box_umol
+    err[:, pix_idx] = np.sqrt(box_var)
     phase_map[:, pix_idx] = metal_phase
     llzo_map = llzo_coef.real * to_k / n_z
     lat_name = lateral or "lateral"
@@ -736,6 +893,9 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
             "metal_umol_err": ((lat_name, "z_mm"), err, {"units": "umol"}),
             "visibility": ((lat_name, "z_mm"), vis, {"units": "1"}),
             "metal_phase_deg": ((lat_name, "z_mm"), phase_map, {"units": "deg"}),
+            "visibility_phase_deg": ((lat_name, "z_mm"), vis_phase, {"units": "deg"}),
+            "filament_size_um": ((lat_name, "z_mm"), size_um, {"units": "um"}),
+            "visibility_at_bound": ((lat_name, "z_mm"), at_bound),
             "llzo": ((lat_name, "z_mm"), llzo_map, {"units": "a.u."}),
             "total_umol": ((), total_umol, {"units": "umol"}),
             "total_umol_err": ((), total_err, {"units": "umol"}),
@@ -753,8 +913,13 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
             "electrode_line_ppm": [float(prm[2]), float(prm[3])],
             "metal_lines_ppm": [
                 [float(a), float(b)]
-                for a, b in zip(prm[4 : 4 + n_m], prm[4 + n_m : 4 + 2 * n_m], strict=True)
+                for a, b in zip(
+                    prm[4 : 4 + n_lines], prm[4 + n_lines : 4 + 2 * n_lines], strict=True
+                )
             ],
+            "metal_model": kind,
+            "metal_mixture_fraction": float(prm[4 + 2 * n_lines]) if kind == "mixture" else 0.0,
+            "metal_model_chi2": json.dumps({f["kind"]: round(f["chi2"], 2) for f in fits}),
             "electrode_face_shift_um": [float(prm[-2]) * 1e3, float(prm[-1]) * 1e3],
             "reference_phase_deg": float(np.degrees(phase)),
             "noise_sigma": float(np.sqrt(np.mean(var_c))),

@@ -131,7 +131,11 @@ def encode(result: SimulationResult, lines: Lines, geo: CsiGeometry) -> np.ndarr
         if name == "llzo":
             prof = np.sinc(kz * thick) * np.exp(-2j * np.pi * kz * (thick / 2 - geo.centre_z_m))
         else:
-            depth = np.arange(0.0, geo.fov_z_m / 2 - thick / 2, min(delta / 20, 1e-6))
+            # midpoint rule, delta / 400 steps: a left sum in delta / 20 steps differed from
+            # the continuous profile by ~1e-3 of the electrode after the best face shift, i.e.
+            # ringing of ~5 % of the metal next to an electrode 50x stronger
+            step = delta / 400
+            depth = np.arange(0.0, geo.fov_z_m / 2 - thick / 2, step) + step / 2
             w = np.exp(-2.0 * (1.0 + 1.0j) * depth / delta)
             w /= w.sum()
             zpos = -depth if name == "electrode_B" else thick + depth
