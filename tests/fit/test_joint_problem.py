@@ -2,13 +2,21 @@
 that recovers known lines shared by two nuclei."""
 
 import numpy as np
+import pytest
 
 from dendritemr.fit.block_lm import solve_block_arrow
 from dendritemr.fit.drift import scaled_time
-from dendritemr.fit.joint import JointProblem, Line, NucleusData, PhaseGroup, complex_lorentzian
+from dendritemr.fit.joint import (
+    JointProblem,
+    Line,
+    NucleusData,
+    PhaseGroup,
+    complex_lorentzian,
+    periodic_lorentzian,
+)
 
 
-def _problem(y=None, sigma=1.0, **kw):
+def _problem(y=None, sigma=1.0, period=None, **kw):
     x = np.linspace(150.0, 350.0, 300)
     x2 = np.linspace(-30.0, 30.0, 80)
     xx = np.concatenate([x, x2])
@@ -17,7 +25,7 @@ def _problem(y=None, sigma=1.0, **kw):
     data = []
     for k in range(2):
         yy = np.zeros((nt, xx.size), complex) if y is None else y[k]
-        data.append(NucleusData(xx, win, yy, np.full(nt, sigma)))
+        data.append(NucleusData(xx, win, yy, np.full(nt, sigma), period=period))
     lines = [
         Line("electrode", 248.0, (200.0, 300.0), width=5.0, phase_group="skin"),
         Line("micro", 18.0, (4.0, 45.0), relative_to="electrode", width=8.0, phase_group="m"),
@@ -28,8 +36,9 @@ def _problem(y=None, sigma=1.0, **kw):
     return JointProblem(data, lines, groups, tau, drift="smooth", n_coef=4, **kw)
 
 
-def test_jacobian_matches_finite_differences():
-    p = _problem(first_order_phase=True)
+@pytest.mark.parametrize("period", [None, 800.0])
+def test_jacobian_matches_finite_differences(period):
+    p = _problem(first_order_phase=True, period=period)
     rng = np.random.default_rng(3)
     theta = p.initial_theta({"psi": {"skin": -0.6, "m": -0.2}})
     nl = p.n_local * p.n_time
@@ -86,3 +95,28 @@ def test_fit_recovers_shared_lines_of_two_nuclei():
     assert np.all(np.abs(micro6 - 30.0 * growth[:, 0]) < 3.5 * se)
     assert np.all(se < 0.03 * micro6)
     assert sol.cost / (2 * p.n_ppm * p.n_time / 2) < 1.3  # reduced chi-square ~ 1
+
+
+def test_periodic_lorentzian_is_the_sum_of_aliases():
+    u = np.linspace(-400.0, 400.0, 801)
+    explicit = sum(complex_lorentzian(u + k * 800.0, 6.0) for k in range(-20000, 20001))
+    assert np.allclose(periodic_lorentzian(u, 6.0, 800.0), explicit, rtol=0, atol=1e-7)
+    assert np.allclose(periodic_lorentzian(u, 6.0, None), complex_lorentzian(u, 6.0))
+
+
+def test_periodic_lorentzian_matches_the_dft_of_a_sampled_fid():
+    """numpy's FFT of a decaying exponential = the periodic line + the first point's half
+    weight (a constant); the continuous Lorentzian misses the aliases' dispersive tails."""
+    n, sw = 2048, 800.0  # points, spectral width (ppm; 1 ppm = 1 Hz here)
+    t = np.arange(n) / sw
+    c, fwhm = 1.5, 6.0
+    fid = np.exp(2j * np.pi * c * t - np.pi * fwhm * t)
+    spec = 2.0 * np.fft.fftshift(np.fft.fft(fid)) / sw  # unit area of the real part
+    x = np.fft.fftshift(np.fft.fftfreq(n, 1.0 / sw))
+    far = (x > 160) & (x < 360)  # where the metal lines of a Li spectrum sit
+    const = 1.0 / sw  # the first point's half weight (x 2 / sw)
+    per = periodic_lorentzian(x - c, fwhm, sw) + const
+    cont = complex_lorentzian(x - c, fwhm) + const
+    scale = np.abs(spec[far]).max()
+    assert np.abs(spec[far] - per[far]).max() < 1e-6 * scale
+    assert np.abs(spec[far] - cont[far]).max() > 0.05 * scale
