@@ -424,6 +424,8 @@ class CsiModel:
         Off by default (sub-skin-depth filaments; the extra imaginary unknowns raise the
         noise). ``filament_radius_um`` is ignored when it is on.
     visibility_k : significance (standard errors of ``|metal|``) of a voxel whose phase is used.
+    shape_errors : add the shared shapes' uncertainty (Gauss-Newton covariance of their
+        refinement, propagated to every pixel and the total) to the amplitudes' CRLB.
     visibility_geometry : ``"cylinder"`` (filaments) or ``"slab"`` (plates seen from both faces).
     """
 
@@ -456,6 +458,7 @@ class CsiModel:
     visibility_k: float = 5.0
     visibility_geometry: str = "cylinder"
     model_choice_penalty: float | None = None
+    shape_errors: bool = True
 
 
 _METAL_MODELS = ("single", "mixture", "separate", "electrode")
@@ -581,7 +584,43 @@ def _fit_metal_model(kind, model, axis, data, cols, boxes, responses, complex_me
         "shapes": shapes,
         "rss": float((np.abs(res) ** 2).sum()),
         "n_params": theta.shape[1] * n_lat + prm.size,
+        "jac": sol.jac,
+        "fixed": hi_b - lo_b < 1e-6,
+        "cols": cols,
     }
+
+
+def _shape_sensitivities(fit, solver, shapes, responses, var_c, summing, summing_im):
+    """Changes of each pixel's metal (re, im) for one standard error of each shared shape.
+
+    The shapes' covariance is the Gauss-Newton one of their refinement, ``s^2 (J^T J)^-1``
+    (``J`` the Jacobian of the projected residual over the refinement columns, ``s^2`` the
+    real noise variance); it is diagonalised, ``C = sum_k l_k u_k u_k^T``, and the amplitudes of
+    every column are solved again at ``prm + sqrt(l_k) u_k``: the differences ``D_k`` give the
+    propagated variance ``sum_k D_k^2`` (first order). Fixed parameters are left out.
+
+    Returns ``(d_re, d_im)``, each ``(n_directions, n_lat, n_box)``.
+    """
+    prm, jac, free = fit["prm"], fit["jac"], ~fit["fixed"]
+    n_lat, n_box = var_c.size, summing.shape[0]
+    if jac is None or not free.any():
+        return np.zeros((0, n_lat, n_box)), np.zeros((0, n_lat, n_box))
+    j = np.asarray(jac)[:, free]
+    s2 = 0.5 * float(np.mean(var_c[fit["cols"]]))
+    lam, vec = np.linalg.eigh(j.T @ j)
+    keep = lam > lam.max() * 1e-12
+    steps = vec[:, keep] * np.sqrt(s2 / lam[keep])  # (n_free, n_dir): one SE along each
+    base = solver.solve(*shapes(prm[:-2]))[0]
+    d_re, d_im = [], []
+    for k in range(steps.shape[1]):
+        p = prm.copy()
+        p[free] += steps[:, k]
+        solver.resp = responses(*p[-2:])
+        theta = solver.solve(*shapes(p[:-2]))[0]
+        d_re.append((theta - base) @ summing.T)
+        d_im.append((theta - base) @ summing_im.T)
+    solver.resp = responses(*prm[-2:])
+    return np.array(d_re), np.array(d_im)
 
 
 def _choose_metal_model(fits: list[dict], n_points: int, penalty: float | None = None) -> dict:
@@ -868,6 +907,17 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
     wcol = np.hstack([w_re, w_im]) * unit  # (n_lat, 2 n_box)
     tot_var = sum(var_c[i] * wcol[i] @ cov2 @ wcol[i] for i in range(n_lat))
     tot_var += float(var_phase.sum())
+    # the shared shapes' own uncertainty, propagated (the CRLB above holds them exact): a metal
+    # line like the electrode's leaves amplitude to trade between them
+    shape_pix_var, shape_tot_var = np.zeros_like(box_sig), 0.0
+    if model.shape_errors:
+        d_re, d_im = _shape_sensitivities(
+            best, solver, shapes, responses, var_c, summing, summing_im
+        )
+        d_box = (d_re * w_re[None] + d_im * w_im[None]) * unit  # (n_prm, n_lat, n_box) umol
+        shape_pix_var = (d_box**2).sum(axis=0)
+        shape_tot_var = float((d_box.sum(axis=(1, 2)) ** 2).sum())
+    tot_var += shape_tot_var
     total_err = float(np.hypot(np.sqrt(tot_var), cal_rel * abs(total_umol)))
     # map: amounts per pixel box, laterally deconvolved; per-pixel standard errors
     box_umol = box_sig * unit
@@ -880,6 +930,7 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
         )
         * unit**2
         + var_phase
+        + shape_pix_var
     )
     if deconvolve and n_lat > 1:
         box_umol = _lateral_deconvolve(box_umol)
