@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BlockSolution", "solve_block_arrow"]
+__all__ = ["BlockSolution", "normal_blocks", "solve_block_arrow"]
 
 
 @dataclass
@@ -44,6 +44,40 @@ def _split(problem, theta):
 
 def _join(problem, loc, glob):
     return np.concatenate([loc.T.ravel(), glob])
+
+
+def normal_blocks(
+    local: np.ndarray, glob: np.ndarray, rr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Blocks of the normal matrix ``J^T J`` and of the gradient ``J^T r`` of a block-arrow
+    Jacobian.
+
+    Parameters
+    ----------
+    local : ``(n_time, m, n_pts)`` local Jacobian rows; glob : ``(n_time, g, n_pts)``;
+    rr : residuals ``(n_time, n_pts)``.
+
+    Returns
+    -------
+    ``a (n_time, m, m)``, ``c (n_time, m, g)``, ``s (g, g)`` (summed over time),
+    ``gl (n_time, m)``, ``gg (g,)``.
+
+    Every product is a batched ``matmul`` over time (one BLAS call per time point on the
+    contiguous blocks): ``einsum("tgn,thn->gh", ..., optimize=True)`` copied ``glob`` into a
+    transposed layout on every call and took ~5x as long (52-pair series, 35 globals x 4,302
+    points: 81 ms against 16 ms per iteration, one BLAS thread).
+    """
+    g = glob.shape[1]
+    a = local @ np.swapaxes(local, 1, 2)
+    gl = (local @ rr[:, :, None])[:, :, 0]
+    if g:
+        c = local @ np.swapaxes(glob, 1, 2)
+        s = (glob @ np.swapaxes(glob, 1, 2)).sum(axis=0)
+        gg = (glob @ rr[:, :, None])[:, :, 0].sum(axis=0)
+    else:
+        c = np.zeros((local.shape[0], local.shape[1], 0))
+        s, gg = np.zeros((0, 0)), np.zeros(0)
+    return a, c, s, gl, gg
 
 
 #: damping divided by this after an accepted step (Marquardt 1963 used 10; 10 took the
@@ -84,12 +118,7 @@ def solve_block_arrow(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         local, glob = problem.jacobian_blocks(theta)
-        rr = r.reshape(nt, -1)
-        a = local @ np.swapaxes(local, 1, 2)  # (t, m, m)
-        c = local @ np.swapaxes(glob, 1, 2)  # (t, m, g)
-        s = np.einsum("tgn,thn->gh", glob, glob, optimize=True) if g else np.zeros((0, 0))
-        gl = np.einsum("tmn,tn->tm", local, rr)
-        gg = np.einsum("tgn,tn->g", glob, rr) if g else np.zeros(0)
+        a, c, s, gl, gg = normal_blocks(local, glob, r.reshape(nt, -1))
         # Jacobi scaling
         dl = np.sqrt(np.maximum(np.diagonal(a, axis1=1, axis2=2), 1e-300))  # (t, m)
         dg = np.sqrt(np.maximum(np.diagonal(s), 1e-300)) if g else np.zeros(0)
