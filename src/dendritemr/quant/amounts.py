@@ -147,6 +147,31 @@ def calibrate_reference(
     return Calibration(float(s), rel, "reference", details)
 
 
+def electrode_visible_umol(
+    face_area_cm2: float,
+    *,
+    nucleus: str = "7Li",
+    field_t: float,
+    deff_over_delta: float | None = None,
+    temperature_k: float | None = None,
+    molar_volume_cm3_mol: float = LI_MOLAR_VOLUME_CM3_MOL,
+) -> tuple[float, float, float]:
+    """Fully-visible-equivalent Li (umol) behind a bulk electrode line: the one definition.
+
+    A bulk electrode (thickness >> delta) is detected to an effective depth ``|d_eff|`` only
+    (science.md section 3): its signal equals that of ``face_area |d_eff| / V_m`` of fully
+    visible Li, ``|d_eff| = deff_over_delta * delta`` (``None``: the linear-response
+    semi-infinite value 1 / (2 sqrt 2) = 0.354).
+
+    Returns ``(visible_umol, skin_depth_m, deff_over_delta)``.
+    """
+    delta_m = float(skin_depth_for(nucleus, field_t, temperature_k=temperature_k))
+    if deff_over_delta is None:
+        deff_over_delta = float(np.abs(semi_infinite_effective_thickness(1.0)))
+    visible = face_area_cm2 * (deff_over_delta * delta_m * 100.0) / molar_volume_cm3_mol * 1e6
+    return float(visible), delta_m, float(deff_over_delta)
+
+
 def calibrate_electrode(
     area: float,
     area_err: float,
@@ -178,12 +203,16 @@ def calibrate_electrode(
     geometry_rel_err : relative uncertainty of ``face_area * d_eff``.
     molar_volume_cm3_mol : molar volume of Li metal, cm3/mol.
     """
-    delta_m = float(skin_depth_for(nucleus, field_t, temperature_k=temperature_k))
-    if deff_over_delta is None:
-        deff_over_delta = float(np.abs(semi_infinite_effective_thickness(1.0)))
     if area <= 0 or face_area_cm2 <= 0:
         raise ValueError("electrode area and face area must be positive")
-    visible_umol = face_area_cm2 * (deff_over_delta * delta_m * 100.0) / molar_volume_cm3_mol * 1e6
+    visible_umol, delta_m, deff_over_delta = electrode_visible_umol(
+        face_area_cm2,
+        nucleus=nucleus,
+        field_t=field_t,
+        deff_over_delta=deff_over_delta,
+        temperature_k=temperature_k,
+        molar_volume_cm3_mol=molar_volume_cm3_mol,
+    )
     s = area / (visible_umol * saturation_factor)
     rel = float(np.hypot(area_err / area, geometry_rel_err))
     details = (

@@ -33,11 +33,9 @@ from dendritemr.physics import (
     LI6_NATURAL_FRACTION,
     korringa_t1,
     saturation_factor,
-    semi_infinite_effective_thickness,
     signal_per_nucleus,
     skin_depth_for,
 )
-from dendritemr.physics.constants import LI_MOLAR_VOLUME_CM3_MOL
 
 __all__ = [
     "Acquisition",
@@ -253,10 +251,14 @@ def electrode_calibration(
     ae = float(ds["group_area_err"].sel(group="electrode").isel(nucleus=i7, time=time_index))
     if not a > 0 or face_area_cm2 <= 0:
         raise ProcessingError("electrode calibration needs a positive electrode area and face area")
-    delta = float(skin_depth_for("7Li", field_t, temperature_k=relax.temperature_k))
-    if deff_over_delta is None:
-        deff_over_delta = float(np.abs(semi_infinite_effective_thickness(1.0)))
-    visible = face_area_cm2 * deff_over_delta * delta * 100.0 / LI_MOLAR_VOLUME_CM3_MOL * 1e6
+    from dendritemr.quant.amounts import electrode_visible_umol
+
+    visible, delta, deff_over_delta = electrode_visible_umol(
+        face_area_cm2,
+        field_t=field_t,
+        deff_over_delta=deff_over_delta,
+        temperature_k=relax.temperature_k,
+    )
     visible7 = visible * (1.0 - x6_electrode)
     f7 = signal_per_atom("microstructure", acq7, relax, field_t)  # no visibility factor here
     c7 = a / (visible7 * f7["total"])
