@@ -120,3 +120,31 @@ def test_periodic_lorentzian_matches_the_dft_of_a_sampled_fid():
     scale = np.abs(spec[far]).max()
     assert np.abs(spec[far] - per[far]).max() < 1e-6 * scale
     assert np.abs(spec[far] - cont[far]).max() > 0.05 * scale
+
+
+@pytest.mark.parametrize("period", [None, 800.0])
+def test_line_curves_are_the_lorentzians_at_the_fitted_values(period):
+    """The per-line curves (periodic: a per-point times a per-line exponential) equal area x
+    phase x the line shape evaluated directly, also after the parameters changed (the last
+    curves are kept per nucleus and must not be reused at another point)."""
+    p = _problem(period=period)
+    rng = np.random.default_rng(8)
+    theta = p.initial_theta({"psi": {"skin": -0.6, "m": -0.2}})
+    nl = p.n_local * p.n_time
+    for _ in range(3):
+        th = theta.copy()
+        th[:nl] += rng.normal(0, 1.0, nl)
+        th[nl:] = np.clip(th[nl:] + rng.normal(0, 0.3, p.n_global), p.lower[nl:], p.upper[nl:])
+        vals = p.values(th)
+        for k, nuc in enumerate(p.nuclei):
+            got = p.line_curves(vals, k)
+            psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in p.group_of])
+            for i in range(len(p.lines)):
+                u = nuc.x[None, :] + vals["delta"][k] - vals["center"][:, i, None]
+                shape = periodic_lorentzian(u, vals["width"][k][:, i, None], period)
+                phase = np.exp(1j * (vals["phi0"][k] + psi[i]))[:, None]
+                want = vals["area"][k][:, i, None] * phase * shape
+                scale = np.abs(want).max()
+                assert np.abs(got[:, i] - want).max() <= 1e-9 * scale
+        fresh = _problem(period=period)
+        assert np.array_equal(p.residual(th), fresh.residual(th))

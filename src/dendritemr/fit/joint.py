@@ -84,8 +84,14 @@ def periodic_lorentzian(u: np.ndarray, width: np.ndarray, period: float | None) 
     if period is None or not np.isfinite(period):
         return complex_lorentzian(u, width)
     g = 0.5 * np.maximum(np.abs(width), 1e-12)
-    z = np.pi * (u - 1j * g) / period
-    return -1j / (period * np.tan(z))
+    return _cot_from_exp(np.exp((2.0 * np.pi / period) * (g + 1j * u)), period)
+
+
+def _cot_from_exp(e2: np.ndarray, period: float) -> np.ndarray:
+    """``-(i / S) cot(z)`` from ``e2 = exp(2 i z)``: ``cot z = i (e2 + 1) / (e2 - 1)``, so the
+    periodic line is ``(1 + 2 / (e2 - 1)) / S`` (one complex division instead of a complex
+    tangent)."""
+    return (1.0 + 2.0 / (e2 - 1.0)) / period
 
 
 @dataclass(frozen=True)
@@ -378,11 +384,40 @@ class JointProblem(BlockArrowLayout):
         return out
 
     def _line_terms(self, vals, k):
-        """Unit curves ``E P`` and ``E q`` (``q``: see below) per line, ``(n_time, n_lines, n)``."""
+        """Unit curves ``E P`` and ``E q`` (``q``: see below) per line, ``(n_time, n_lines, n)``.
+
+        The last result per nucleus is kept: the solver asks for the residual at a trial point
+        and then, once accepted, for the Jacobian at the same point."""
+        key = (
+            vals["center"],
+            vals["width"][k],
+            vals["delta"][k],
+            vals["phi0"][k],
+            vals["psi"],
+            vals["phi1"][k],
+        )
+        cache = self.__dict__.setdefault("_terms_cache", {})
+        hit = cache.get(k)
+        if hit is not None and all(np.array_equal(a, b) for a, b in zip(hit[0], key, strict=True)):
+            return hit[1]
+        out = self._line_terms_uncached(vals, k)
+        cache[k] = (tuple(np.array(a, copy=True) for a in key), out)
+        return out
+
+    def _line_terms_uncached(self, vals, k):
         nuc = self.nuclei[k]
-        u = nuc.x[None, None, :] + vals["delta"][k] - vals["center"][:, :, None]
         period = nuc.period
-        p = periodic_lorentzian(u, vals["width"][k][:, :, None], period)
+        if period is None or not np.isfinite(period):
+            u = nuc.x[None, None, :] + vals["delta"][k] - vals["center"][:, :, None]
+            p = complex_lorentzian(u, vals["width"][k][:, :, None])
+        else:
+            # exp(2 pi (g + i u) / S) with u = x + delta - centre: a product of a factor per
+            # point and one per (time, line) (:func:`periodic_lorentzian`)
+            g = 0.5 * np.maximum(np.abs(vals["width"][k]), 1e-12)
+            w = 2.0 * np.pi / period
+            per_line = np.exp(w * (g + 1j * (vals["delta"][k] - vals["center"])))
+            per_point = np.exp(1j * w * nuc.x)
+            p = _cot_from_exp(per_line[:, :, None] * per_point[None, None, :], period)
         psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in self.group_of])
         e = np.exp(1j * (vals["phi0"][k][:, None] + psi[None, :]))[:, :, None]
         if self.first_order_phase:
@@ -453,11 +488,6 @@ class JointProblem(BlockArrowLayout):
             d_u = a * eq * (-1j * np.pi)  # d curve / d u  (u = x + delta - c)
             d_w = a * eq * (-0.5 * np.pi)
 
-            def put(target, row, curve, w=w, o=o, n=n):
-                cw = curve * w
-                target[:, row, o : o + n] += cw.real
-                target[:, row, o + n : o + 2 * n] += cw.imag
-
             # local blocks of nucleus k are contiguous: phi0, areas, (base_re, base_im) per term
             k0 = self.local_index("phi0", k)
             base = []
@@ -497,8 +527,11 @@ class JointProblem(BlockArrowLayout):
                     curve = 1j * total * self._ramp(k)[None, :]
                 else:
                     continue
-                for c in range(size):
-                    put(glob, gs + c, curve * b.basis[:, c : c + 1])
+                cw = curve * w
+                rows = slice(gs, gs + size)
+                bas = b.basis[:, :, None]
+                glob[:, rows, o : o + n] += bas * cw.real[:, None, :]
+                glob[:, rows, o + n : o + 2 * n] += bas * cw.imag[:, None, :]
         return local, glob
 
     def jacobian(self, theta: np.ndarray, fixed=None) -> sparse.csr_matrix:
