@@ -15,7 +15,7 @@ from dendritemr.cli import main
 from dendritemr.errors import DataError
 from dendritemr.model import load
 from dendritemr.physics import get_nucleus
-from dendritemr.pipeline import _with_reference_t1, analyze, reference_t1
+from dendritemr.pipeline import _with_reference_t1, analyze, blas_threads, reference_t1
 from dendritemr.results_schema import load_results
 from dendritemr.study import load_study
 
@@ -91,6 +91,10 @@ def test_simulated_study_short_and_schema(small_study, tmp_path):
         assert 0.5 < np.median(redchi) < 3.0
     timeline = load(tmp_path / "res" / "timeline.nc")
     assert not [d for d in timeline.dims if str(d).startswith("ppm")]
+    # the cycler record reads back (its hours are not mistaken for CF time units)
+    cyc = load(tmp_path / "res" / "cycler.nc")
+    assert cyc["hours"].attrs["units"] == "h"
+    assert cyc.sizes["hours"] == cyc["voltage_V"].size > 0
 
 
 @pytest.mark.slow
@@ -239,3 +243,22 @@ def test_broken_study_folders_one_line_no_output(tmp_path, toml, message):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]  # nothing written
+
+
+def test_blas_threads_limits_and_restores():
+    """analyze runs its fits on one BLAS thread by default (AnalyzeOptions.blas_threads)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas():
+        return [
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        ]
+
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas()
+        assert before and all(n == 2 for n in before)
+        with blas_threads(1):
+            assert all(n == 1 for n in blas())
+        assert blas() == before
+        with blas_threads(None):
+            assert blas() == before
