@@ -315,12 +315,41 @@ def _linear_areas(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
     return theta
 
 
+def _canonical_phase(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
+    """The same model with every spectrum's line areas summing to >= 0.
+
+    The model is unchanged by ``phi0 -> phi0 + pi`` with every line area of that spectrum negated
+    (baselines are not rotated by ``phi0``). Unbounded areas let the solver end in the flipped
+    copy (seen at SNR 30: the 6Li electrode area negative, x6 meaningless); physical lines have
+    positive areas, so the copy whose areas sum to >= 0 is returned. A spectrum with a bounded
+    (>= 0) line holding area is left alone (its flip would break the bound).
+    """
+    theta = theta.copy()
+    nt = problem.n_time
+    local = problem.blocks[: problem.n_local]
+    for k in range(len(problem.nuclei)):
+        areas = [b for b in local if b.k == k and b.kind == "area"]
+        phase = [b for b in local if b.k == k and b.kind == "phi0"]
+        a = np.array([theta[b.start : b.start + nt] for b in areas])  # (lines, time)
+        bounded = np.array([np.isfinite(problem.lower[b.start]) for b in areas])
+        held = (a[bounded] > 0).any(axis=0) if bounded.any() else np.zeros(nt, bool)
+        flip = (a.sum(axis=0) < 0) & ~held
+        if not flip.any():
+            continue
+        for b in areas:
+            theta[b.start : b.start + nt][flip] *= -1.0
+        for b in phase:
+            phi = theta[b.start : b.start + nt]
+            phi[flip] = np.angle(np.exp(1j * (phi[flip] + np.pi)))
+    return theta
+
+
 def _fit(problem: JointProblem, theta0: np.ndarray, tol: float = 1e-10, max_iter: int = 200):
     theta = _linear_areas(problem, theta0)
     sol = solve_block_arrow(
         problem, theta, ftol=tol, xtol=tol, max_iter=max_iter, cost_atol=CHI2_ATOL
     )
-    theta = sol.x
+    theta = _canonical_phase(problem, sol.x)
     chi2 = float(np.sum(problem.residual(theta) ** 2))
     return theta, chi2, sol
 
