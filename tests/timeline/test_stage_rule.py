@@ -3,6 +3,8 @@ trajectories with known kinks and Gaussian noise at the default study's levels (
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,6 @@ def test_without_routes_growth_is_mixed_with_route_unknown():
     assert {s.route for s in res.stages if s.name == "mixed-growth"} == {"unknown (no 6Li data)"}
     thr = res.threshold_umol["total"]
     assert thr == pytest.approx(STAGE_DETECTION_SIGMAS * np.sqrt(2) * 0.1, rel=0.3)
+    # strict JSON: no NaN (n_boot=0 leaves the boundary errors unknown: null)
+    doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert doc["boundaries_err_h"] and all(v is None for v in doc["boundaries_err_h"])

@@ -310,6 +310,14 @@ def growth_labels(
     return out.astype(str)
 
 
+def _num(v):
+    """JSON-ready number: a float, or None for NaN/inf (strict JSON has no NaN)."""
+    if v is None or isinstance(v, bool | str):
+        return v
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
 @dataclass
 class Stage:
     """One growth stage (times in h since cycling started)."""
@@ -323,14 +331,14 @@ class Stage:
     route: str = "known"
 
     def to_dict(self) -> dict:
-        """Results-schema entry (``name``, ``start_h``, ``end_h``) plus the extras."""
+        """Results-schema entry (``name``, ``start_h``, ``end_h``) plus the extras; NaN -> None."""
         return {
             "name": self.name,
-            "start_h": self.start_h,
-            "end_h": self.end_h,
-            "start_err_h": self.start_err_h,
-            "end_err_h": self.end_err_h,
-            "rates": self.rates,
+            "start_h": float(self.start_h),
+            "end_h": float(self.end_h),
+            "start_err_h": _num(self.start_err_h),
+            "end_err_h": _num(self.end_err_h),
+            "rates": {k: _num(v) for k, v in self.rates.items()},
             "route": self.route,
         }
 
@@ -362,10 +370,10 @@ class StageResult:
         return {
             "stages": [s.to_dict() for s in self.stages],
             "boundaries_h": self.boundaries_h,
-            "boundaries_err_h": self.boundaries_err_h,
+            "boundaries_err_h": [_num(v) for v in self.boundaries_err_h],
             "change_points_h": self.change_points_h,
-            "noise_scale": self.noise_scale,
-            "sigma_umol": self.sigma_umol,
+            "noise_scale": {k: _num(v) for k, v in self.noise_scale.items()},
+            "sigma_umol": {k: _num(v) for k, v in self.sigma_umol.items()},
             "threshold_umol": self.threshold_umol,
             "window_h": self.window_h,
             "detection_sigmas": self.detection_sigmas,
@@ -396,7 +404,8 @@ def _segment_rates(t, y, e, sl, names, cur) -> dict:
         rates[f"{nm}_umol_per_h"] = slope
         rates[f"{nm}_umol_per_h_err"] = err
         if cur is not None:
-            i_mean = float(np.nanmean(cur[sl]))
+            c = cur[sl][np.isfinite(cur[sl])]  # NaN before the current starts
+            i_mean = float(np.mean(c)) if c.size else float("nan")
             ok = np.isfinite(i_mean) and i_mean != 0
             per_mah = slope / i_mean if ok else float("nan")
             rates[f"{nm}_umol_per_mAh"] = per_mah
