@@ -36,12 +36,24 @@ def _bulk_fraction(res):
     return h["bulk_umol"][-1] / (h["bulk_umol"][-1] + h["interface_umol"][-1])
 
 
-def test_boundary_conductivity_speeds_bulk_route(early_run, make_early):
+def _trapped_by(res, t_h):
+    """Li+ compensating trapped electrons up to ``t_h`` (mol)."""
+    h = res.history
+    return float(h["trapped_mol"][h["time_h"] <= t_h].sum())
+
+
+def test_boundary_conductivity_speeds_trap_filling(early_run, make_early):
     fast = run(make_early(**{"llzo.sigma_e_gb_S_cm": 1e-6}))
-    t_base, t_fast = _first_li0(early_run), _first_li0(fast)
-    # traps fill faster (t_cell ~ q N_t V / (g_gb (phi_i + E_t))): Li0 appears earlier
-    assert t_fast < t_base
-    assert _reduced_by(fast, t_base) > _reduced_by(early_run, t_base)
+    # traps fill faster (t_cell ~ q N_t V / (g_gb (phi_i + E_t))): at 3.3x the conductivity the
+    # filled (reduced) region holds ~3x the charge after 6 h (seed 1: 6.1 vs 2.1 umol). The
+    # first Li0 is not earlier at this seed with the 35 mV barrier and 0.02 eV traps (9.1 h vs
+    # 8.2 h; both electrodes fill traps, see docs/simulator-model.md), so it is not asserted.
+    reduced = [
+        int(((r.props.trap_charge > 0) & (r.state.trap_fill >= 1.0)).sum())
+        for r in (early_run, fast)
+    ]
+    assert _trapped_by(fast, 6.0) > 2.0 * _trapped_by(early_run, 6.0)
+    assert reduced[1] > reduced[0]
 
 
 def test_reduced_boundaries_carry_the_bulk_route(early_run, make_early):
@@ -94,3 +106,31 @@ def test_higher_current_earlier_short(default_run):
     assert default_run.short_circuit_h is not None
     assert high.short_circuit_h is not None
     assert high.short_circuit_h < default_run.short_circuit_h
+
+
+def _trapped_near_a(res, depth_um=50.0):
+    """Charge held by the traps within ``depth_um`` of electrode A (mol of Li+)."""
+    g, s = res.grid, res.state
+    z = np.repeat(g.z_um, g.nx)
+    near_a = z > res.scenario.geometry.thickness_um - depth_um
+    return float(s.trap_mol[near_a].sum())
+
+
+def test_open_traps_capture_only(make_small):
+    """Empty traps take electrons and never give any (no trap pool emptied below zero).
+
+    A trap lies ``E_t`` below the local Li/Li+ level; the stripping electrode A sits its
+    overpotential (~15 mV at 0.3 mA/cm2) above that level, so A fills traps deeper than that
+    and leaves shallower ones empty, while B fills both. (Before traps were capture-only, the
+    shallow traps next to A emitted electrons they never had: -2 % of their capacity in the
+    first step, growing.) Leaks between traps through the grains (< 1e-3 of a capacity per
+    step) are left as they are.
+    """
+    deep = run(make_small(**{"llzo.trap_depth_eV": 0.03}))
+    shallow = run(make_small(**{"llzo.trap_depth_eV": 0.005}))
+    for res in (deep, shallow):
+        fill = res.state.trap_fill[res.props.trap_charge > 0]
+        assert fill.min() > -2e-3
+        assert res.history["trapped_mol"].sum() > 0
+    assert _trapped_near_a(deep) > 0
+    assert _trapped_near_a(shallow) <= 1e-3 * _trapped_near_a(deep)

@@ -178,7 +178,13 @@ class Llzo:
         doc="electron trap density on conducting boundaries",
     )
     trap_depth_eV: float = _p(
-        0.03, "eV", "[default]", "nonnegative", doc="depth of empty traps below the Li/Li+ level"
+        0.02,
+        "eV",
+        "[default] above the ~15 mV overpotential of the stripping electrode at 0.3 mA/cm2, so "
+        "both electrodes fill traps; shallower traps drain less Li0 (docs/simulator-model.md "
+        "scan)",
+        "nonnegative",
+        doc="depth of empty traps below the Li/Li+ level",
     )
     kic_grain_MPa_m05: float = _p(
         1.0, "MPa m^0.5", "[lit] ~1 MPa m^0.5 (science.md s4)", doc="fracture toughness of grains"
@@ -272,9 +278,10 @@ class Growth:
         doc="growth weighted by (j / j_max)^(exponent - 1)",
     )
     nucleation_overpotential_mV: float = _p(
-        30.0,
+        35.0,
         "mV",
-        "[default] simulator.md: tens of mV",
+        "[default] simulator.md: tens of mV; 35 mV: Li0 forms far enough from the arrested tips "
+        "to grow detectably before it joins them (docs/simulator-model.md scan)",
         "nonnegative",
         doc="barrier for Li0 nucleation",
     )

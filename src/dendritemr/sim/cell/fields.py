@@ -59,6 +59,9 @@ class ElectrodeSets:
     trap_open : cells with unfilled traps (pinned at phi_i + E_t).
     reduced : cells of conducting boundaries whose traps are filled (reduced LLZO, electronic
         conductivity ``props.sigma_e_reduced``); None: none.
+    trap_idle : cells with open traps that capture nothing in this step (their level lies
+        above the local electron level; not pinned); like open traps they pass no current to
+        another trap cell. None: none.
     """
 
     b_metal: np.ndarray
@@ -66,6 +69,7 @@ class ElectrodeSets:
     bulk_metal: np.ndarray
     trap_open: np.ndarray
     reduced: np.ndarray | None = None
+    trap_idle: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,8 @@ def _electronic_conductance(
     g[plane] = 2.0 * sig[fb[plane]] * grid.depth
     g[kind == 1] *= contact_b
     g[kind == 2] *= contact_a
-    trap = np.concatenate([sets.trap_open, [False, False]])
+    has_trap = sets.trap_open if sets.trap_idle is None else sets.trap_open | sets.trap_idle
+    trap = np.concatenate([has_trap, [False, False]])
     g[trap[fa] & trap[fb]] = 0.0
     # pinned Li0 cells (and metal of one electrode) are separate Dirichlet nodes: no current
     # between two metal nodes of the same cluster.
@@ -199,7 +204,12 @@ def solve_fields(
 
     pinned = np.concatenate([sets.bulk_metal | sets.trap_open, [False, False]])
     fixed_e = metal_b | metal_a | pinned
-    masks = (sets.bulk_metal, sets.trap_open, sets.reduced if sets.reduced is not None else [])
+    masks = (
+        sets.bulk_metal,
+        sets.trap_open,
+        sets.reduced if sets.reduced is not None else [],
+        sets.trap_idle if sets.trap_idle is not None else [],
+    )
     key_e = key_i + tuple(np.asarray(m).tobytes() for m in masks)
     if cache is not None and cache.get("electronic_key") == key_e:
         electronic = cache["electronic"]

@@ -78,6 +78,10 @@ _LI_RESISTIVITY_OHM_M = 9.28e-8  # [lit] Li at 20 C, science.md s3 (voltage afte
 _POOL_STEP = 4.0
 #: Field solves per step while removing particles that would oxidise away within the step.
 _DISSOLVE_ATTEMPTS = 8
+#: Field solves per attempt while settling which open traps capture (they never emit).
+_CAPTURE_SOLVES = 6
+#: Trap emission below this fraction of the trap's capacity per longest step is ignored.
+_EMIT_TOL = 1e-4
 
 ProgressFn = Callable[[float, float], None]
 
@@ -260,14 +264,18 @@ def _current(sc_: Scenario, grid: Grid, time_s: float) -> tuple[float, float]:
     return (amps if k % 2 == 0 else -amps), (k + 1) * half - time_s
 
 
-def _sets(state: CellState, props: CellProperties) -> ElectrodeSets:
+def _sets(state: CellState, props: CellProperties, idle: np.ndarray | None = None) -> ElectrodeSets:
+    """Roles of the cells; ``idle``: open-trap cells that take no electrons this step."""
     cl = state.clusters
+    has_traps = (props.trap_charge > 0) & (state.trap_fill < 1.0) & ~state.metal
+    idle = np.zeros_like(has_traps) if idle is None else idle & has_traps
     return ElectrodeSets(
         b_metal=state.metal & cl.to_b,
         a_metal=state.metal & cl.to_a & ~cl.to_b,
         bulk_metal=state.metal & ~cl.to_a & ~cl.to_b,
-        trap_open=(props.trap_charge > 0) & (state.trap_fill < 1.0) & ~state.metal,
+        trap_open=has_traps & ~idle,
         reduced=(props.trap_charge > 0) & (state.trap_fill >= 1.0) & ~state.metal,
+        trap_idle=idle,
     )
 
 
@@ -334,6 +342,8 @@ class _Simulation:
         self.row_b = np.arange(self.grid.nx)
         self.row_a = np.arange(self.grid.n - self.grid.nx, self.grid.n)
         self._field_cache: dict = {}
+        #: open-trap cells that take no electrons in this step (:meth:`_solve_capture_only`)
+        self.idle = np.zeros(self.grid.n, bool)
         #: Li0 of vanishing particles oxidised in this step, and the Li+ its electrons reduced
         #: onto other particles and into traps (mol; :meth:`_relay`).
         self.relay = {"relay_out_mol": 0.0, "relay_bulk_mol": 0.0, "relay_trap_mol": 0.0}
@@ -358,6 +368,64 @@ class _Simulation:
         links.exchange([el0 + _EB_SURF, el0 + _EA_SURF], [el0 + _EB_BULK, el0 + _EA_BULK], k_self)
 
     # ------------------------------------------------------------------ one step
+    def _solve_capture_only(self, current: float) -> tuple[ElectrodeSets, FieldSolution]:
+        """Fields with every open trap a one-way electron sink.
+
+        An open trap lies ``E_t`` below the local Li/Li+ level and captures the electrons that
+        reach it; an empty trap has none to give. Pinned at ``phi_i + E_t`` it would *emit*
+        electrons wherever the electron level around it is higher than that (next to the
+        stripping electrode when ``E_t`` is below its overpotential, or in a network joined to
+        it), so such a trap is left out of the pinned set for the step: it is then ordinary
+        unreduced boundary. An idle trap is pinned again once the electron level at it falls
+        below ``phi_i + E_t`` (pinning it would draw electrons in). The first solve starts from
+        the previous step's idle set and re-pins the traps that capture again; when traps emit,
+        the idle set is taken afresh (once) from the electron level with every open trap
+        free, and later solves only add emitters (at most ``_CAPTURE_SOLVES`` + 1 solves). Emission
+        that would move less than ``_EMIT_TOL`` of a trap's capacity in a longest step (leaks
+        between traps through the grains, ~1e-5) is left as it is.
+        """
+        g, p, s = self.grid, self.props, self.state
+        has_traps = (p.trap_charge > 0) & ~s.metal & (s.trap_fill < 1.0)
+        idle = self.idle & has_traps
+        tol = _EMIT_TOL * p.trap_charge / (self.sc.protocol.time_step_h * 3600.0)
+        settled = False
+        for k in range(_CAPTURE_SOLVES):
+            sets = _sets(s, p, idle)
+            sol = solve_fields(
+                g, p, sets, self.micro.contact_b, self.contact_a, current, self._field_cache
+            )
+            emit = sets.trap_open & (sol.sink < -tol)
+            capture = np.zeros_like(idle)
+            if k == 0:
+                capture = idle & (sol.phi_i[: g.n] + p.trap_depth_v > sol.phi_e[: g.n])
+            if not (np.any(emit) or np.any(capture)):
+                break
+            if np.any(emit) and not settled:
+                # emitters after a change of the network: take the whole set from the electron
+                # level with every open trap free (idle traps conduct, so emission would
+                # otherwise move on layer by layer)
+                free = solve_fields(
+                    g,
+                    p,
+                    _sets(s, p, has_traps),
+                    self.micro.contact_b,
+                    self.contact_a,
+                    current,
+                    self._field_cache,
+                )
+                idle = has_traps & (free.phi_i[: g.n] + p.trap_depth_v <= free.phi_e[: g.n])
+                settled = True
+                continue
+            idle = (idle & ~capture) | emit
+        else:
+            # not settled: the last emitters are left out for this step as well
+            sets = _sets(s, p, idle)
+            sol = solve_fields(
+                g, p, sets, self.micro.contact_b, self.contact_a, current, self._field_cache
+            )
+        self.idle = idle
+        return sets, sol
+
     def _rest_step(self, dt: float) -> None:
         s = self.state
         n, n_metal = self.grid.n, 0
@@ -457,10 +525,7 @@ class _Simulation:
         current, left_s = _current(self.sc, g, s.time_s)
         self.relay = dict.fromkeys(self.relay, 0.0)
         for attempt in range(_DISSOLVE_ATTEMPTS):
-            sets = _sets(s, p)
-            sol = solve_fields(
-                g, p, sets, self.micro.contact_b, self.contact_a, current, self._field_cache
-            )
+            sets, sol = self._solve_capture_only(current)
             share = crack_share(sol, g, p, s.metal, gr, s.confined)
             crack_face = share * sol.plated_face
             pool_rate = np.bincount(
@@ -483,7 +548,7 @@ class _Simulation:
         dry = s.metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
         if np.any(dry):
             self._dissolve(np.flatnonzero(dry))
-            sets = _sets(s, p)
+            sets = _sets(s, p, self.idle)
         self._convert(sol, sets, dt)
         s.time_s += dt
         ledger.update(dt_s=dt, current_A=current, voltage_V=sol.voltage, **self.relay)

@@ -6,6 +6,10 @@ nodes keep given values. Faces are plain index arrays, so the assembly is a hand
 calls (``bincount``, one COO -> CSC conversion) that CuPy/cupyx can take unchanged; the solve is
 one sparse LU factorisation reused for several right-hand sides.
 
+A group of free nodes joined to no fixed node (no face of non-zero conductance leads to one: a
+grain ringed by trap cells in the electron problem) has no defined potential; it is held at 0
+and carries no current (``Network.floating``).
+
 Conservation: the face currents ``g (phi_a - phi_b)`` are antisymmetric, so the sum of the net
 currents of all nodes is exactly zero; free nodes carry only the solver residual (~1e-13 relative).
 """
@@ -15,8 +19,27 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 __all__ = ["Network"]
+
+
+def _floating(
+    n_nodes: int, face_a: np.ndarray, face_b: np.ndarray, g: np.ndarray, fixed: np.ndarray
+) -> np.ndarray:
+    """Free nodes of components (faces with ``g != 0``) that contain no fixed node.
+
+    A single free node without faces is left free (the solver gives it a unit diagonal).
+    """
+    on = g != 0.0
+    graph = sp.coo_matrix(
+        (np.ones(int(on.sum())), (face_a[on], face_b[on])), shape=(n_nodes, n_nodes)
+    )
+    _, label = connected_components(graph, directed=False)
+    anchored = np.zeros(label.max() + 1, bool)
+    anchored[label[fixed]] = True
+    size = np.bincount(label)
+    return ~fixed & ~anchored[label] & (size[label] > 1)
 
 
 class Network:
@@ -35,6 +58,10 @@ class Network:
     ):
         self.n_nodes = n_nodes
         self.face_a, self.face_b, self.g = face_a, face_b, g
+        # a group of free nodes joined to no fixed node carries no current and has no defined
+        # potential (a singular block): it is held at 0 like a fixed node
+        self.floating = _floating(n_nodes, face_a, face_b, g, fixed)
+        fixed = fixed | self.floating
         self.fixed = fixed
         free = ~fixed
         self.free = free
@@ -83,6 +110,7 @@ class Network:
         single = values.ndim == 1
         if single:
             values = values[:, None]
+        values[self.floating] = 0.0
         n_free = int(self.free.sum())
         rhs = np.zeros((n_free, values.shape[1]))
         if source is not None:
