@@ -47,7 +47,10 @@ def _join(problem, loc, glob):
 
 
 def normal_blocks(
-    local: np.ndarray, glob: np.ndarray, rr: np.ndarray
+    local: np.ndarray,
+    glob: np.ndarray,
+    rr: np.ndarray,
+    support: list[tuple[slice, slice]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Blocks of the normal matrix ``J^T J`` and of the gradient ``J^T r`` of a block-arrow
     Jacobian.
@@ -56,6 +59,10 @@ def normal_blocks(
     ----------
     local : ``(n_time, m, n_pts)`` local Jacobian rows; glob : ``(n_time, g, n_pts)``;
     rr : residuals ``(n_time, n_pts)``.
+    support : optional ``(row slice, point slice)`` groups that partition the local rows, the
+        local Jacobian being zero outside them (``problem.local_support``, e.g. one group per
+        nucleus of a joint fit); the products then skip the zeros (same values to rounding).
+        None, or groups that do not partition the rows: dense products.
 
     Returns
     -------
@@ -68,16 +75,36 @@ def normal_blocks(
     points: 81 ms against 16 ms per iteration, one BLAS thread).
     """
     g = glob.shape[1]
-    a = local @ np.swapaxes(local, 1, 2)
-    gl = (local @ rr[:, :, None])[:, :, 0]
+    nt, m, _ = local.shape
+    if _partitions(support, m):
+        a, gl, c = np.zeros((nt, m, m)), np.zeros((nt, m)), np.zeros((nt, m, g))
+        for rows, cols in support:
+            blk = local[:, rows, cols]
+            a[:, rows, rows] = blk @ np.swapaxes(blk, 1, 2)
+            gl[:, rows] = (blk @ rr[:, cols, None])[:, :, 0]
+            if g:
+                c[:, rows, :] = blk @ np.swapaxes(glob[:, :, cols], 1, 2)
+    else:
+        a = local @ np.swapaxes(local, 1, 2)
+        gl = (local @ rr[:, :, None])[:, :, 0]
+        c = local @ np.swapaxes(glob, 1, 2) if g else None
     if g:
-        c = local @ np.swapaxes(glob, 1, 2)
         s = (glob @ np.swapaxes(glob, 1, 2)).sum(axis=0)
         gg = (glob @ rr[:, :, None])[:, :, 0].sum(axis=0)
     else:
-        c = np.zeros((local.shape[0], local.shape[1], 0))
+        c = np.zeros((nt, m, 0))
         s, gg = np.zeros((0, 0)), np.zeros(0)
     return a, c, s, gl, gg
+
+
+def _partitions(support, m: int) -> bool:
+    """``support`` row slices cover ``0..m-1`` exactly once."""
+    if not support:
+        return False
+    seen = np.zeros(m, dtype=int)
+    for rows, _ in support:
+        seen[rows] += 1
+    return bool(np.all(seen == 1))
 
 
 #: damping divided by this after an accepted step (Marquardt 1963 used 10; 10 took the
@@ -111,6 +138,7 @@ def solve_block_arrow(
     lo, hi = problem.lower, problem.upper
     theta = np.clip(np.asarray(theta0, dtype=float), lo, hi)
     nt, m, g = problem.n_time, problem.n_local, problem.n_global
+    support = getattr(problem, "local_support", None)
     r = problem.residual(theta)
     cost = float(r @ r)
     lam, nu, nfev = 1e-3, 2.0, 1
@@ -118,7 +146,7 @@ def solve_block_arrow(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         local, glob = problem.jacobian_blocks(theta)
-        a, c, s, gl, gg = normal_blocks(local, glob, r.reshape(nt, -1))
+        a, c, s, gl, gg = normal_blocks(local, glob, r.reshape(nt, -1), support)
         # Jacobi scaling
         dl = np.sqrt(np.maximum(np.diagonal(a, axis1=1, axis2=2), 1e-300))  # (t, m)
         dg = np.sqrt(np.maximum(np.diagonal(s), 1e-300)) if g else np.zeros(0)

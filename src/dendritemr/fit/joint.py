@@ -485,23 +485,27 @@ class JointProblem(BlockArrowLayout):
             a = vals["area"][k][:, :, None]
             lines = a * ep  # (t, l, n)
             total = lines.sum(axis=1)
-            d_u = a * eq * (-1j * np.pi)  # d curve / d u  (u = x + delta - c)
-            d_w = a * eq * (-0.5 * np.pi)
+            aeq = a * eq
+            d_u = aeq * (-1j * np.pi)  # d curve / d u  (u = x + delta - c)
+            d_w = aeq * (-0.5 * np.pi)
+            re, im = slice(o, o + n), slice(o + n, o + 2 * n)
 
-            # local blocks of nucleus k are contiguous: phi0, areas, (base_re, base_im) per term
+            # local blocks of nucleus k are contiguous: phi0, areas, (base_re, base_im) per
+            # term; each written straight into its rows (real and imaginary columns)
             k0 = self.local_index("phi0", k)
-            base = []
+            tw = total * w  # d / d phi0 = i total
+            np.negative(tw.imag, out=local[:, k0, re])
+            local[:, k0, im] = tw.real
+            nl = ep.shape[1]
+            epw = ep * w[:, :, None]
+            local[:, k0 + 1 : k0 + 1 + nl, re] = epw.real
+            local[:, k0 + 1 : k0 + 1 + nl, im] = epw.imag
             for j in range(nuc.n_windows * self.n_pow):
                 win, pw = divmod(j, self.n_pow)
-                c = np.where(nuc.window == win, nuc.xn**pw, 0.0).astype(complex)
-                base += [c, 1j * c]
-            curves = [1j * total[:, None, :], ep]
-            if base:
-                curves.append(np.broadcast_to(np.array(base)[None], (nt, len(base), n)))
-            allc = np.concatenate(curves, axis=1) * w[:, :, None]
-            m_k = allc.shape[1]
-            local[:, k0 : k0 + m_k, o : o + n] = allc.real
-            local[:, k0 : k0 + m_k, o + n : o + 2 * n] = allc.imag
+                c = np.where(nuc.window == win, nuc.xn**pw, 0.0)
+                row = k0 + 1 + nl + 2 * j
+                np.multiply(w, c[None, :], out=local[:, row, re])  # real baseline term
+                np.multiply(w, c[None, :], out=local[:, row + 1, im])  # imaginary term
             for b in self.blocks[self.n_local :]:
                 gs = b.start - g0
                 size = b.basis.shape[1]
@@ -527,12 +531,25 @@ class JointProblem(BlockArrowLayout):
                     curve = 1j * total * self._ramp(k)[None, :]
                 else:
                     continue
+                # each (row, nucleus) pair is written once: straight into its place
                 cw = curve * w
                 rows = slice(gs, gs + size)
                 bas = b.basis[:, :, None]
-                glob[:, rows, o : o + n] += bas * cw.real[:, None, :]
-                glob[:, rows, o + n : o + 2 * n] += bas * cw.imag[:, None, :]
+                np.multiply(bas, cw.real[:, None, :], out=glob[:, rows, re])
+                np.multiply(bas, cw.imag[:, None, :], out=glob[:, rows, im])
         return local, glob
+
+    @property
+    def local_support(self) -> list[tuple[slice, slice]]:
+        """``(local rows, points)`` per nucleus: the local parameters of nucleus ``k`` (its
+        phase, areas and baselines; contiguous) act only on its own points, so the local
+        Jacobian is zero outside these blocks (:func:`dendritemr.fit.block_lm.normal_blocks`
+        skips the zeros)."""
+        out = []
+        for k in range(len(self.nuclei)):
+            rows = [i for i, b in enumerate(self.blocks[: self.n_local]) if b.k == k]
+            out.append((slice(rows[0], rows[-1] + 1), slice(self.offsets[k], self.offsets[k + 1])))
+        return out
 
     def jacobian(self, theta: np.ndarray, fixed=None) -> sparse.csr_matrix:
         """Weighted Jacobian as a CSR matrix."""
