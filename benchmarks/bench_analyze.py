@@ -1,9 +1,12 @@
 """`dendritemr analyze`: speed on simulated studies, and accuracy against their truth.
 
 Speed (default): simulate the default study (seed 3; not timed), time ``analyze`` of it (target
-<= 60 s on 2 cores), then studies of about 50 and 500 time points (``[spectrometer]
-interval_h`` shortened, no MRI) and print the cost per time point and the ratio 500 / 50 (the
-baseline: the 50-point study, measured in the same run).
+<= 60 s on 2 cores) with the split per step (wall and CPU: reading, T1, the quantification's
+model choice, series fit and reference pair, timeline steps, report figures and HTML), then
+studies of about 50 and 500 time points (seed 3, ``[spectrometer] interval_h`` = 26 h / N,
+NS 16 / 32 so that the acquisitions do not overlap, no MRI) with the same split and the cost
+per time point, and the ratio 500 / 50 (baseline: the 50-point study, same run). The load
+average is printed before and after every timing (the machine is shared).
 
 Accuracy (``--accuracy``): for seeds x presets (default, scheme-b, defective-llzo: bulk route
 large), run ``analyze``
@@ -13,7 +16,7 @@ size ("oracle quantification"), which separates the timeline's accuracy from the
 quantification's. Boundary errors are given as a fraction of the experiment's duration.
 
 Usage:
-    python benchmarks/bench_analyze.py [--keep DIR]
+    python benchmarks/bench_analyze.py [--keep DIR] [--points 50 500] [--no-default]
     python benchmarks/bench_analyze.py --accuracy [--seeds 3 4 5] [--keep DIR]
     (with --keep, studies already simulated there are reused)
     python benchmarks/bench_analyze.py --studies STUDY_DIR [STUDY_DIR ...]
@@ -23,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -87,32 +92,188 @@ def make_study(
     return truth
 
 
-def timed_analyze(folder: Path, out: Path) -> tuple[float, dict]:
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
+class StepClock:
+    """Wall and CPU seconds per step of ``analyze``: its progress labels, the report's static
+    figures and HTML, and inside the quantification the model choice, the series fit
+    (``decompose._fit`` of more than one time point) and the reference pair behind K
+    (``chain.instrument_ratio``, its own model choice included). The inner functions are
+    wrapped for the run only (module attributes, restored after)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float]] = []  # (label, wall, cpu) of progress steps
+        self.inner: dict[str, list[float]] = {}
+        self._last: tuple[str, float, float] | None = None
+        self._depth_ref = 0
+
+    def progress(self, label: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        if self._last is not None:
+            name, w0, c0 = self._last
+            self.rows.append((name, now[0] - w0, now[1] - c0))
+        self._last = (label, *now)
+
+    def finish(self) -> None:
+        self.progress("")
+        self._last = None
+
+    def _add(self, key: str, wall: float, cpu: float) -> None:
+        acc = self.inner.setdefault(key, [0.0, 0.0, 0])
+        acc[0] += wall
+        acc[1] += cpu
+        acc[2] += 1
+
+    def wrap(self, module, name: str, key, ref: bool = False):
+        """Time ``module.name``; ``key(args) -> label or None``."""
+        orig = getattr(module, name)
+
+        def timed(*args, **kw):
+            label = key(args)
+            if ref:
+                self._depth_ref += 1
+            w0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return orig(*args, **kw)
+            finally:
+                if ref:
+                    self._depth_ref -= 1
+                if label:
+                    self._add(label, time.perf_counter() - w0, time.process_time() - c0)
+
+        setattr(module, name, timed)
+        return lambda: setattr(module, name, orig)
+
+    def install(self):
+        import dendritemr.quant.chain as chain
+        import dendritemr.quant.decompose as dec
+        import dendritemr.report.html as html
+        import dendritemr.report.static as static
+
+        def series(args):
+            if self._depth_ref:
+                return None
+            return "quant: series fit" if args[0].n_time > 1 else None
+
+        def choice(args):
+            return None if self._depth_ref else "quant: model choice (series mean)"
+
+        undo = []
+        for mod, name, key, ref in (
+            (dec, "_fit", series, False),
+            (dec, "choose_model", choice, False),
+            (
+                chain,
+                "instrument_ratio",
+                lambda a: "quant: reference pair (K, own model choice)",
+                True,
+            ),
+            (static, "write_static", lambda a: "report: static PNG+PDF figures", False),
+            (html, "render_html", lambda a: "report: interactive HTML", False),
+        ):
+            if hasattr(mod, name):
+                undo.append(self.wrap(mod, name, key, ref))
+        return lambda: [u() for u in undo]
+
+    def print(self, n_points: int, indent: str = "  ") -> None:
+        total_w = sum(r[1] for r in self.rows)
+        print(f"{indent}{'step':44s} {'wall s':>8s} {'CPU s':>8s} {'ms/point':>9s}")
+        for label, w, c in self.rows:
+            print(f"{indent}{label:44s} {w:8.2f} {c:8.2f} {1e3 * w / n_points:9.1f}")
+            if label == "quantifying":
+                for k, (iw, ic, n) in self.inner.items():
+                    if k.startswith("quant"):
+                        lab = f"  {k[7:]} ({n} call{'s' if n > 1 else ''})"
+                        print(f"{indent}{lab:44s} {iw:8.2f} {ic:8.2f} {1e3 * iw / n_points:9.1f}")
+            if label.startswith("writing"):
+                for k, (iw, ic, _) in self.inner.items():
+                    if k.startswith("report"):
+                        lab = f"  {k}"
+                        print(f"{indent}{lab:44s} {iw:8.2f} {ic:8.2f} {1e3 * iw / n_points:9.1f}")
+        print(f"{indent}{'sum of steps':44s} {total_w:8.2f}")
+
+
+def timed_analyze(folder: Path, out: Path, clock: StepClock | None = None) -> tuple[float, dict]:
     from dendritemr.pipeline import analyze
 
+    undo = clock.install() if clock is not None else None
     t0 = time.perf_counter()
-    doc = analyze(folder, out)
+    try:
+        doc = analyze(folder, out, progress=clock.progress if clock else None)
+    finally:
+        if clock is not None:
+            clock.finish()
+        if undo is not None:
+            undo()
     return time.perf_counter() - t0, doc
 
 
-def speed(work: Path) -> None:
-    print("== speed of analyze (2-core machine shared with others: wall clock)")
-    folder = work / "default"
-    truth = make_study(folder, 3, name="default seed 3")
-    secs, doc = timed_analyze(folder, work / "default-out")
+def _timed_study(label: str, folder: Path, out: Path) -> tuple[float, int, float]:
+    """analyze one study with the step split printed; returns (wall s, points, CPU s)."""
+    clock = StepClock()
+    print(f"-- {label}: before, {_load()}", flush=True)
+    c0 = time.process_time()
+    secs, doc = timed_analyze(folder, out, clock)
+    cpu = time.process_time() - c0
     n = len(doc["time_h"])
-    print(f"default study, seed 3: {n} time points, analyze {secs:.1f} s (target <= 60 s)")
-    print(f"  short: {doc['short_circuit_h']} h (truth {truth['short_circuit_h']:.3f} h)")
+    print(
+        f"{label}: {n} time points, analyze {secs:.1f} s wall, {cpu:.1f} s CPU, "
+        f"{1e3 * secs / n:.0f} ms/point wall; after, {_load()}"
+    )
+    clock.print(n)
+    return secs, n, cpu
+
+
+#: observation settings of the cost-per-point studies: short acquisitions (NS 16 / 32, about
+#: 85 s per 7Li + 6Li pair) so that 500 points fit in the default run without overlapping
+#: (the stated SNR is per spectrum and does not depend on NS); no MRI
+PER_POINT = {"li7.ns": 16, "li6.ns": 32, "mri.enabled": False}
+
+
+def _interval_for(target: int, seed: int = 3) -> float:
+    """Interval (h) that gives about ``target`` time points before the run ends (the cell
+    model run once: its end, the short, depends on the scenario's observation settings)."""
+    from dendritemr.sim.cell import run
+    from dendritemr.sim.scenario import load_scenario
+
+    scenario = load_scenario().updated(seed=seed, **PER_POINT)
+    end_h = float(run(scenario).history["time_h"][-1])
+    return (end_h - 0.05) / target  # the last pair's acquisitions (~0.03 h) end before
+
+
+def speed(work: Path, points: list[int], default: bool = True) -> None:
+    print("== speed of analyze (2-core machine shared with others: wall clock and CPU)")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} "
+        "(analyze itself limits BLAS to 1 thread: AnalyzeOptions.blas_threads)"
+    )
+    if default:
+        folder = work / "default"
+        truth = make_study(folder, 3, name="default seed 3")
+        secs, n, _ = _timed_study("default study, seed 3", folder, work / "default-out")
+        verdict = "met" if secs <= 60 else "NOT met"
+        print(f"default study: {secs:.1f} s for {n} points (target <= 60 s: {verdict})")
+        print(f"  truth short {truth['short_circuit_h']:.3f} h")
     per = {}
-    for target in (50, 500):
+    for target in points:
         f = work / f"n{target}"
-        interval = 22.0 / target
-        make_study(f, 3, {"spectrometer.interval_h": interval, "mri.enabled": False})
-        secs, doc = timed_analyze(f, work / f"n{target}-out")
-        n = len(doc["time_h"])
-        per[target] = secs / n
-        print(f"~{target} time points ({n}): analyze {secs:.1f} s, {1e3 * secs / n:.0f} ms/point")
-    print(f"cost per time point, 500 vs 50 (baseline): x{per[500] / per[50]:.2f}")
+        t0 = time.perf_counter()
+        interval = _interval_for(target) if not (f / "study.toml").is_file() else 0.0
+        make_study(f, 3, {"spectrometer.interval_h": interval, **PER_POINT})
+        print(f"(simulated {f.name} in {time.perf_counter() - t0:.0f} s, not timed below)")
+        secs, n, cpu = _timed_study(f"~{target} time points", f, work / f"n{target}-out")
+        per[target] = (secs / n, cpu / n, n)
+    if per:
+        print("cost per time point (wall / CPU):")
+        for w, c, n in per.values():
+            print(f"  {n} points: {1e3 * w:.0f} ms / {1e3 * c:.0f} ms per point")
+        if len(per) > 1:
+            (a, (wa, _, _)), (b, (wb, _, _)) = list(per.items())[:2]
+            print(f"  per point, {b} vs {a} (baseline, same run): x{wb / wa:.2f}")
 
 
 def speed_of(studies: list[Path], work: Path) -> None:
@@ -120,14 +281,10 @@ def speed_of(studies: list[Path], work: Path) -> None:
     print("== speed of analyze on given studies (wall clock, shared machine)")
     base = None
     for k, folder in enumerate(studies):
-        secs, doc = timed_analyze(folder, work / f"given-{k}-out")
-        n = len(doc["time_h"])
+        secs, n, _ = _timed_study(str(folder), folder, work / f"given-{k}-out")
         per = secs / n
         base = base or per
-        print(
-            f"{folder}: {n} time points, analyze {secs:.1f} s, {1e3 * per:.0f} ms/point "
-            f"(x{per / base:.2f} of the first)"
-        )
+        print(f"  (x{per / base:.2f} of the first per point)")
 
 
 def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02) -> dict:
@@ -275,6 +432,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[3, 4, 5])
     ap.add_argument("--keep", type=Path, default=None, help="keep the studies in this folder")
     ap.add_argument("--studies", type=Path, nargs="+", default=None, help="time these instead")
+    ap.add_argument(
+        "--points",
+        type=int,
+        nargs="*",
+        default=[50, 500],
+        help="cost per time point on studies of about these many points (none: skip)",
+    )
+    ap.add_argument("--no-default", action="store_true", help="skip the default study")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_analyze_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -284,7 +449,7 @@ def main() -> None:
         elif args.studies:
             speed_of(args.studies, work)
         else:
-            speed(work)
+            speed(work, args.points, default=not args.no_default)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

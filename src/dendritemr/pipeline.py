@@ -226,11 +226,13 @@ def mri_dataset(study: Study, scans: list[Path], mri_doc: dict) -> tuple[xr.Data
 
 
 def _load(path: Path, role: str) -> xr.DataArray:
-    from dendritemr.quant.run import load_spectra
+    """The series' complex spectra for the line fits (:func:`dendritemr.quant.run.fit_spectra`),
+    read once: their times and acquisition attributes also place them on the study clock."""
+    from dendritemr.quant.run import fit_spectra
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load_spectra(path)
+        return fit_spectra(path)
 
 
 def _pair_li6(li7: xr.DataArray, li6: xr.DataArray) -> xr.DataArray:
@@ -382,9 +384,10 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
 
     Contract (what the rest of the pipeline relies on; keep it when the quantification changes)
     --------------------------------------------------------------------------------------------
-    Parameters: ``li7`` phased ``(time, ppm)`` 7Li spectra (their times are used); ``li6`` the
-    same for 6Li, already matched one-to-one to ``li7``'s time points (``attrs["paired_index"]``
-    names the 6Li experiments used), or None; ``study``.
+    Parameters: ``li7`` the 7Li series as :func:`dendritemr.quant.run.fit_spectra` returns it
+    (complex ``(time, ppm)``, not phased; read once by :func:`run_study`); ``li6`` the same for
+    6Li, already matched one-to-one to ``li7``'s time points (``attrs["paired_index"]`` names
+    the 6Li experiments used), or None; ``study``.
 
     Returns an ``xarray.Dataset`` over ``time`` (the 7Li time points, same order) with, each with
     ``<name>_err`` (one standard error, same units; NaN where not computable):
@@ -416,7 +419,7 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     from dendritemr.quant import atoms as A
     from dendritemr.quant.chain import KKnownLine, KReference, quantify_decomposition
     from dendritemr.quant.decompose import decompose, fit_curves
-    from dendritemr.quant.run import acquisition, fit_spectra
+    from dendritemr.quant.run import acquisition
 
     n = li7.sizes["time"]
     nan = np.full(n, np.nan)
@@ -424,11 +427,11 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     calib: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s7 = fit_spectra(study.li7)
+        s7 = li7
         series = [s7]
         if li6 is not None:
-            s6 = fit_spectra(study.li6).isel(time=list(li6.attrs["paired_index"]))
-            s6 = s6.assign_coords(hours=("time", s7["hours"].values))
+            s6 = li6.assign_coords(hours=("time", s7["hours"].values))
+            s6.attrs = {k: v for k, v in li6.attrs.items() if k != "paired_index"}
             series.append(s6)
         try:
             ds = decompose(series)
@@ -554,6 +557,14 @@ def run_study(
     ------
     DendriteMRError : unreadable data, cycler problems (one line).
     """
+    opts = options or AnalyzeOptions()
+    with blas_threads(opts.blas_threads):
+        return _run_study(study, opts, progress)
+
+
+def _run_study(
+    study: Study, options: AnalyzeOptions, progress: Progress | None
+) -> tuple[dict, dict[str, xr.Dataset]]:
     from dendritemr.io.cycler_formats import read_cycler
     from dendritemr.results_schema import SCHEMA_ID, score, validate
     from dendritemr.timeline import (
@@ -956,8 +967,7 @@ def analyze(
     if inside:
         raise DataError(out, "--out lies inside the study folder (raw data are never written to)")
     threads = (options or AnalyzeOptions()).blas_threads
-    with blas_threads(threads):
-        doc, datasets = run_study(study, options, progress)
+    doc, datasets = run_study(study, options, progress)  # on blas_threads BLAS threads
     if progress is not None:
         progress("writing results and report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
