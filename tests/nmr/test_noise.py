@@ -21,7 +21,7 @@ def _spectra(sigma=0.7, n=4, points=4096, seed=5, slope=0.0):
     return xr.DataArray(values, dims=("time", "ppm"), coords={"ppm": ppm})
 
 
-@pytest.mark.parametrize("method", ["detrended", "diff-mad"])
+@pytest.mark.parametrize("method", ["detrended", "diff-mad", "diff2-mad"])
 def test_white_noise_sigma_recovered(method):
     sigma = noise_std(_spectra(), (100.0, 180.0), method).values
     assert np.all(np.abs(sigma / 0.7 - 1) < 0.12)  # 410 points: ~5 % standard error
@@ -52,3 +52,15 @@ def test_tallest_line_width_of_a_lorentzian():
     line = (fwhm / 2) / (fwhm / 2 + 1j * (f - 1500.0))  # complex Lorentzian, any phase
     spectrum = xr.DataArray((line * np.exp(0.7j))[None, :], dims=("time", "ppm"))
     assert tallest_line_width_hz(spectrum, sw) == pytest.approx(fwhm, rel=0.05)
+
+
+def test_diff2_mad_ignores_a_strong_line_tail_beside_the_region():
+    """A line ~3e5 x the noise at 1.5 ppm: its dispersive tail in 100-180 ppm has a slope that first
+    differences count as noise; second differences do not."""
+    spectra = _spectra()
+    u = spectra["ppm"].values - 1.5
+    spectra = spectra + 2e6 / (np.pi * (3.0 + 1j * u))[None, :]
+    d1 = noise_std(spectra, (100.0, 180.0), "diff-mad").values
+    d2 = noise_std(spectra, (100.0, 180.0), "diff2-mad").values
+    assert np.all(d1 / 0.7 > 1.3)
+    assert np.all(np.abs(d2 / 0.7 - 1) < 0.12)
