@@ -148,3 +148,23 @@ def test_line_curves_are_the_lorentzians_at_the_fitted_values(period):
                 assert np.abs(got[:, i] - want).max() <= 1e-9 * scale
         fresh = _problem(period=period)
         assert np.array_equal(p.residual(th), fresh.residual(th))
+
+
+def test_jacobian_refilled_in_place_equals_a_fresh_one():
+    """reuse=True refills the problem's own arrays: after other points (areas of 0 too) it
+    holds exactly the Jacobian a fresh call gives, zeros included."""
+    p = _problem(period=800.0)
+    rng = np.random.default_rng(21)
+    base = p.initial_theta({"psi": {"skin": -0.6, "m": -0.2}})
+    nl = p.n_local * p.n_time
+    first = None
+    for i in range(4):
+        th = base.copy()
+        th[:nl] += rng.normal(0, 1.0, nl) if i != 1 else 0.0
+        th[nl:] = np.clip(th[nl:] + rng.normal(0, 0.2, p.n_global), p.lower[nl:], p.upper[nl:])
+        local, glob = p.jacobian_blocks(th, reuse=True)
+        first = first or (local, glob)
+        assert local is first[0] and glob is first[1]  # the same arrays, refilled
+        fresh_local, fresh_glob = p.jacobian_blocks(th)
+        np.testing.assert_array_equal(local, fresh_local)
+        np.testing.assert_array_equal(glob, fresh_glob)

@@ -12,7 +12,9 @@ trial point onto the box.
 The problem object provides ``n_time``, ``n_local``, ``n_global``, ``lower``, ``upper``,
 ``residual(theta)`` (flattened time-major, ``n_time * n_pts``) and ``jacobian_blocks(theta)``
 returning ``(local (n_time, n_local, n_pts), glob (n_time, n_global, n_pts))``; the local block
-``b`` of spectrum ``t`` sits at ``theta[b * n_time + t]`` and the globals after them.
+``b`` of spectrum ``t`` sits at ``theta[b * n_time + t]`` and the globals after them. Optional:
+``local_support`` (see :func:`normal_blocks`) and ``jacobian_reuse`` (true: the solver calls
+``jacobian_blocks(theta, reuse=True)``, which may refill and return the same arrays each time).
 """
 
 from __future__ import annotations
@@ -139,13 +141,17 @@ def solve_block_arrow(
     theta = np.clip(np.asarray(theta0, dtype=float), lo, hi)
     nt, m, g = problem.n_time, problem.n_local, problem.n_global
     support = getattr(problem, "local_support", None)
+    reuse = bool(getattr(problem, "jacobian_reuse", False))
     r = problem.residual(theta)
     cost = float(r @ r)
     lam, nu, nfev = 1e-3, 2.0, 1
     status, message = 0, "iteration limit reached"
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
-        local, glob = problem.jacobian_blocks(theta)
+        if reuse:  # the previous iteration's Jacobian is no longer needed
+            local, glob = problem.jacobian_blocks(theta, reuse=True)
+        else:
+            local, glob = problem.jacobian_blocks(theta)
         a, c, s, gl, gg = normal_blocks(local, glob, r.reshape(nt, -1), support)
         # Jacobi scaling
         dl = np.sqrt(np.maximum(np.diagonal(a, axis1=1, axis2=2), 1e-300))  # (t, m)

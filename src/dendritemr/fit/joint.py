@@ -468,13 +468,31 @@ class JointProblem(BlockArrowLayout):
         return np.concatenate(parts, axis=1).ravel()
 
     # ------------------------------------------------------------------ Jacobian
-    def jacobian_blocks(self, theta: np.ndarray, fixed=None) -> tuple[np.ndarray, np.ndarray]:
+    #: :meth:`jacobian_blocks` can refill its own arrays (``reuse=True``; used by block_lm)
+    jacobian_reuse = True
+
+    def jacobian_blocks(
+        self, theta: np.ndarray, fixed=None, *, reuse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Weighted Jacobian as local ``(n_time, n_local, n_pts)`` and global
-        ``(n_time, n_global, n_pts)`` blocks (``n_pts`` = all nuclei, real then imaginary)."""
+        ``(n_time, n_global, n_pts)`` blocks (``n_pts`` = all nuclei, real then imaginary).
+
+        ``reuse``: fill and return this problem's own two arrays (allocated at the first such
+        call) instead of new ones, overwriting the previous result. Every call writes the same
+        elements (the structure does not depend on ``theta``), so the others stay zero. For
+        solvers that hold one Jacobian at a time: at 500 time points the two arrays are ~1 GB,
+        and fresh ones cost their page faults on every iteration."""
         vals = self.values(theta)
         nt = self.n_time
-        local = np.zeros((nt, self.n_local, self.n_ppm))
-        glob = np.zeros((nt, self.n_global, self.n_ppm))
+        shapes = ((nt, self.n_local, self.n_ppm), (nt, self.n_global, self.n_ppm))
+        if reuse:
+            bufs = self.__dict__.get("_jacobian_buffers")
+            if bufs is None or bufs[0].shape != shapes[0] or bufs[1].shape != shapes[1]:
+                bufs = (np.zeros(shapes[0]), np.zeros(shapes[1]))
+                self._jacobian_buffers = bufs
+            local, glob = bufs
+        else:
+            local, glob = np.zeros(shapes[0]), np.zeros(shapes[1])
         g0 = self.n_local * nt
         # per nucleus derivative curves
         for k, nuc in enumerate(self.nuclei):
