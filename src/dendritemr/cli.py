@@ -106,13 +106,18 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
     show_default=True,
     help="Scenario preset to simulate (dendritemr simulate --list-presets).",
 )
-@click.option("--seed", type=int, default=None, help="Override the scenario seed.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Scenario seed (another random cell); default: dendritemr.demo.DEMO_SEED (3).",
+)
 def demo(out: Path, preset: str, seed: int | None) -> None:
     """Simulate an in situ study, analyse it with `analyze`, compare with the ground truth."""
-    from dendritemr.demo import demo_table, run_demo
+    from dendritemr.demo import DEMO_SEED, demo_table, run_demo
 
     try:
-        run = run_demo(out, preset, seed)
+        run = run_demo(out, preset, DEMO_SEED if seed is None else seed)
     except DendriteMRError as exc:
         exit_with(exc)
     click.echo(demo_table(run))
