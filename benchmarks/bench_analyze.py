@@ -109,6 +109,7 @@ class StepClock:
         self.inner: dict[str, list[float]] = {}
         self._last: tuple[str, float, float] | None = None
         self._depth_ref = 0
+        self.solver: dict[str, list[tuple[int, int]]] = {}
 
     def progress(self, label: str) -> None:
         now = (time.perf_counter(), time.process_time())
@@ -137,7 +138,11 @@ class StepClock:
                 self._depth_ref += 1
             w0, c0 = time.perf_counter(), time.process_time()
             try:
-                return orig(*args, **kw)
+                out = orig(*args, **kw)
+                sol = out[2] if isinstance(out, tuple) and len(out) > 2 else None
+                if label and hasattr(sol, "nit"):  # a solver result: iterations, evaluations
+                    self.solver.setdefault(label, []).append((sol.nit, sol.nfev))
+                return out
             finally:
                 if ref:
                     self._depth_ref -= 1
@@ -188,6 +193,8 @@ class StepClock:
                     if k.startswith("quant"):
                         lab = f"  {k[7:]} ({n} call{'s' if n > 1 else ''})"
                         print(f"{indent}{lab:44s} {iw:8.2f} {ic:8.2f} {1e3 * iw / n_points:9.1f}")
+                        for nit, nfev in self.solver.get(k, []):
+                            print(f"{indent}      {nit} iterations, {nfev} residual evaluations")
             if label.startswith("writing"):
                 for k, (iw, ic, _) in self.inner.items():
                     if k.startswith("report"):
