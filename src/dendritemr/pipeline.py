@@ -187,12 +187,52 @@ def mri_windows(folder: Path) -> list[tuple[str, np.datetime64, np.datetime64]]:
     return out
 
 
-def mri_dataset(study: Study, scans: list[Path], mri_doc: dict) -> tuple[xr.Dataset | None, str]:
+def scan_isotopes(
+    scan_h: np.ndarray,
+    nmr_h: np.ndarray,
+    x6_metal: np.ndarray,
+    x6_electrode: np.ndarray,
+    study: Study,
+) -> list[dict]:
+    """6Li fractions of the dendritic metal and of the electrode at each MRI scan's time.
+
+    A 7Li image counts 7Li only, so its maps need ``x6_metal`` and ``x6_electrode``
+    (:class:`dendritemr.mri.csi.CsiModel`). They come from the 6Li/7Li series, interpolated
+    linearly in time at the scans' mid-times ``scan_h`` (h; the series' ``nmr_h``, finite values
+    only, held constant beyond its ends); without a measured value the study's
+    ``[isotopes] x6_electrode`` is used for both (the assumption of the 7Li-only amounts), else
+    natural Li. Returns one ``{"x6_metal", "x6_electrode"}`` per scan.
+    """
+    from dendritemr.physics import LI6_NATURAL_FRACTION
+
+    default = LI6_NATURAL_FRACTION if study.x6_electrode is None else float(study.x6_electrode)
+    nmr_h = np.asarray(nmr_h, float)
+
+    def at(values: np.ndarray) -> np.ndarray:
+        v = np.asarray(values, float)
+        ok = np.isfinite(v) & np.isfinite(nmr_h)
+        out = np.full(np.size(scan_h), default)
+        t = np.asarray(scan_h, float)
+        if ok.any():
+            good = np.isfinite(t)
+            out[good] = np.interp(t[good], nmr_h[ok], v[ok])
+        return out
+
+    xm, xe = at(x6_metal), at(x6_electrode)
+    return [{"x6_metal": float(m), "x6_electrode": float(e)} for m, e in zip(xm, xe, strict=True)]
+
+
+def mri_dataset(
+    study: Study, scans: list[Path], mri_doc: dict, isotopes: list[dict] | None = None
+) -> tuple[xr.Dataset | None, str]:
     """Metal maps, profiles and penetration depths of the study's CSI scans
     (:func:`dendritemr.mri.commands.analyse_scans`) in the report's ``mri`` layout
     (``docs/report.md``): ``metal_umol(scan, <lateral>, z_mm)`` (+ ``_err``),
     ``profile_umol(scan, z_mm)`` (+ ``_err``), ``total_umol``, ``depth_b_um``, ``depth_a_um``
     over ``scan`` with the ``hours`` coordinate of ``mri_doc["time_h"]``.
+
+    ``isotopes``: per scan ``{"x6_metal", "x6_electrode"}`` (:func:`scan_isotopes`); None:
+    natural Li (a 7Li image of 6Li-enriched metal would then count only its 7Li).
 
     Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
     electrode area, not a CSI scan, a failed fit): the images then only have their times.
@@ -204,7 +244,12 @@ def mri_dataset(study: Study, scans: list[Path], mri_doc: dict) -> tuple[xr.Data
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            maps, series = analyse_scans(scans, study.electrode_area_cm2, study.temperature_k)
+            maps, series = analyse_scans(
+                scans,
+                study.electrode_area_cm2,
+                study.temperature_k,
+                per_scan_options=isotopes,
+            )
     except (DendriteMRError, ValueError, KeyError, np.linalg.LinAlgError) as exc:
         return None, f"MRI: images not analysed ({exc}); acquisition times aligned only"
     if not maps:
@@ -684,12 +729,21 @@ def _run_study(
                     mri_doc[k] = _clean(am[k].values)
         if wins and not opts.mri_maps:
             not_computed.append(
-                "MRI: acquisition times aligned only; metal maps not computed (CSI fits take "
-                "minutes per scan: analyze --mri-maps, or dendritemr image)"
+                "MRI: acquisition times aligned only; metal maps not computed (analyze "
+                "--mri-maps, or dendritemr image)"
             )
         elif wins:
             say("MRI maps")
-            mri_ds, mri_note = mri_dataset(study, [study.mri / w[0] for w in wins], mri_doc)
+            isotopes = scan_isotopes(
+                np.asarray(mri_doc["time_h"], float),
+                hours(mid),
+                quant["x6_metal"].values,
+                quant["x6_electrode"].values,
+                study,
+            )
+            mri_ds, mri_note = mri_dataset(
+                study, [study.mri / w[0] for w in wins], mri_doc, isotopes
+            )
             if mri_ds is not None:
                 datasets["mri"] = mri_ds
                 mri_doc["total_umol"] = _clean(mri_ds["total_umol"].values)

@@ -100,3 +100,36 @@ def test_mri_maps_path_bad_input_is_a_sentence(csi_study, tmp_path):
     (broken / "method").unlink()
     ds, note = pipeline.mri_dataset(study, [broken], {"time_h": [0.0]})
     assert ds is None and "missing method file" in note and "\n" not in note
+
+
+def test_isotope_fractions_reach_the_maps(csi_study):
+    """analyze passes each scan's 6Li fractions (pipeline.scan_isotopes) to the fit: a 7Li image
+    of metal at x6 0.5 holds (1 - 0.0759) / 0.5 = 1.848x the Li it holds at natural abundance
+    (electrode kept natural, so the calibration is unchanged)."""
+    study, truth = csi_study
+    wins = pipeline.mri_windows(study.mri)[-1:]
+    scans = [study.mri / w[0] for w in wins]
+    doc = {"time_h": [1.0]}
+    natural, _ = pipeline.mri_dataset(study, scans, doc)
+    iso = pipeline.scan_isotopes(np.array([1.0]), np.array([0.0, 2.0]), np.array([0.3, 0.7]),
+                                 np.array([0.0759, 0.0759]), study)  # fmt: skip
+    assert iso == [{"x6_metal": pytest.approx(0.5), "x6_electrode": pytest.approx(0.0759)}]
+    enriched, _ = pipeline.mri_dataset(study, scans, doc, iso)
+    ratio = float(enriched["total_umol"][0]) / float(natural["total_umol"][0])
+    assert ratio == pytest.approx((1 - 0.0759) / 0.5, rel=1e-6)
+
+
+def test_scan_isotopes_interpolates_and_falls_back(csi_study):
+    study, _ = csi_study
+    nan = np.nan
+    got = pipeline.scan_isotopes(
+        np.array([0.5, 5.0, nan]),
+        np.array([0.0, 1.0, 2.0]),
+        np.array([nan, 0.8, 0.6]),  # first point not measured
+        np.array([nan, nan, nan]),  # electrode never measured: study value or natural
+        study,
+    )
+    fallback = 0.0759 if study.x6_electrode is None else study.x6_electrode
+    assert [g["x6_metal"] for g in got[:2]] == pytest.approx([0.8, 0.6])
+    assert got[2]["x6_metal"] == pytest.approx(fallback)
+    assert all(g["x6_electrode"] == pytest.approx(fallback) for g in got)
