@@ -136,7 +136,7 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
     help="Li0/LLZO isotope exchange rate, 1/h (default: unknown, 0-0.02/h as a model error).",
 )
 @click.option("--bootstrap", type=int, default=None, help="Bootstrap draws for stage boundaries.")
-@click.option("--mri-maps", is_flag=True, help="Fit the CSI scans (metal maps; minutes per scan).")
+@click.option("--mri-maps", is_flag=True, help="Fit the CSI scans (metal maps; ~1 s per scan).")
 def analyze(
     study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap, mri_maps: bool
 ) -> None:
