@@ -17,7 +17,6 @@ Nothing is written when any step fails with a :class:`~dendritemr.errors.Dendrit
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dendritemr.backend import blas_threads
 from dendritemr.errors import DataError, DendriteMRError
 from dendritemr.study import Study, load_study
 
@@ -83,18 +83,6 @@ class AnalyzeOptions:
     collapse_fraction: float = 0.01
     seed: int = 0
     blas_threads: int | None = 1
-
-
-def blas_threads(n: int | None):
-    """Context limiting BLAS/LAPACK to ``n`` threads (``threadpoolctl``); a no-op for None or
-    without ``threadpoolctl``."""
-    if n is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=int(n), user_api="blas")
 
 
 def _utc(t64: np.ndarray) -> list[dt.datetime]:

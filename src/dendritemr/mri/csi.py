@@ -39,7 +39,6 @@ Model of the reconstructed CSI ``D(l, z, f)`` (``l`` lateral pixel, ``z`` pixel 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 from collections.abc import Sequence
@@ -49,11 +48,7 @@ import numpy as np
 import scipy.optimize
 import xarray as xr
 
-try:  # BLAS threads: see _one_blas_thread
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - optional until declared a dependency
-    threadpool_limits = None
-
+from dendritemr.backend import blas_threads
 from dendritemr.errors import DataError, ProcessingError
 from dendritemr.mri.recon import reconstruction_operator
 from dendritemr.mri.visibility import visibility_from_phase
@@ -663,19 +658,6 @@ def _squeeze_image(image: xr.DataArray, across: str) -> tuple[np.ndarray, str | 
     return data, (lateral[0] if lateral else None)
 
 
-def _one_blas_thread():
-    """Context limiting BLAS/LAPACK to one thread (``threadpoolctl``; no-op without it).
-
-    The fit's matrices are small (Gram matrices of a few hundred unknowns, Jacobians of ~10
-    columns): threaded BLAS gains nothing on them and, on a loaded machine, its spinning
-    threads cost 5-8x the CPU time of one thread (4.7 s instead of 0.57 s for a
-    64 x 8 x 256 image on a 2-core machine under load).
-    """
-    if threadpool_limits is None:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = "x") -> xr.Dataset:
     """Fit a reconstructed 7Li CSI (:func:`dendritemr.mri.recon.reconstruct`) -> metal map.
 
@@ -699,7 +681,7 @@ def metal_map(image: xr.DataArray, model: CsiModel | None = None, across: str = 
     DataError : no spectral dimension. ProcessingError : no LLZO signal (pellet not found),
         calibration impossible (no electrode area), more than one image.
     """
-    with _one_blas_thread():
+    with blas_threads(1):
         return _metal_map(image, model or CsiModel(), across)
 
 
