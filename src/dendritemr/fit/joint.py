@@ -80,6 +80,10 @@ def periodic_lorentzian(u: np.ndarray, width: np.ndarray, period: float | None) 
     lines (SW 800 ppm) is ~20 % larger than the continuous Lorentzian's and curved over the
     metal window. (The DFT also adds half the first FID point, a constant per line that the
     fitted baselines take.) ``period`` None or infinite: the continuous Lorentzian.
+
+    The CSI fit (:func:`dendritemr.mri.csi.line_shapes`) gets the same periodic line numerically,
+    as the DFT of the sampled FID (its 128-256 points also carry the truncation); this closed
+    form serves the NMR fits, which need analytic derivatives of fully decayed FIDs.
     """
     if period is None or not np.isfinite(period):
         return complex_lorentzian(u, width)
