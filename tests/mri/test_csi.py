@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from small_csi import simulate_small_csi_study
 
 from dendritemr.mri.csi import (
     SpectralAxis,
@@ -61,25 +60,8 @@ def test_electrode_response_sums_to_one_object():
 
 @pytest.fixture(scope="module")
 def small_csi_study(tmp_path_factory):
-    from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
-    from dendritemr.sim.scenario import load_scenario
-    from dendritemr.sim.study import simulate
-
-    scenario = load_scenario().updated(
-        **{
-            "geometry.thickness_um": 300.0,
-            "geometry.width_um": 60.0,
-            "protocol.max_time_h": 6.0,
-            "isotopes.rest_h": 0.5,
-            "isotopes.electrode_x6": 0.0759,  # natural Li: the 7Li image counts all the metal
-        }
-    )
-    obs = ObservationSettings(
-        csi=CsiSettings(every_h=4.5, matrix_z=32, matrix_x=4, spectral_points=128)
-    )
     out = tmp_path_factory.mktemp("csi") / "s"
-    simulate(scenario, out, seed=6, observation=obs)
-    return out, json.loads((out / "ground_truth.json").read_text())
+    return out, simulate_small_csi_study(out, seed=6, every_h=4.5)
 
 
 @pytest.mark.slow

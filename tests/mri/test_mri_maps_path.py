@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import shutil
 import time
 
 import numpy as np
 import pytest
+from small_csi import simulate_small_csi_study
 
 from dendritemr import pipeline
 from dendritemr.study import load_study
@@ -25,25 +25,9 @@ from dendritemr.study import load_study
 
 @pytest.fixture(scope="module")
 def csi_study(tmp_path_factory):
-    from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
-    from dendritemr.sim.scenario import load_scenario
-    from dendritemr.sim.study import simulate
-
-    scenario = load_scenario().updated(
-        **{
-            "geometry.thickness_um": 300.0,
-            "geometry.width_um": 60.0,
-            "protocol.max_time_h": 6.0,
-            "isotopes.rest_h": 0.5,
-            "isotopes.electrode_x6": 0.0759,  # natural Li: the 7Li image counts all the metal
-        }
-    )
-    obs = ObservationSettings(
-        csi=CsiSettings(every_h=2.0, matrix_z=32, matrix_x=4, spectral_points=128, snr=200.0)
-    )
     out = tmp_path_factory.mktemp("mri-maps") / "study"
-    simulate(scenario, out, seed=64, observation=obs)
-    return load_study(out), json.loads((out / "ground_truth.json").read_text())
+    truth = simulate_small_csi_study(out, seed=64, every_h=2.0, snr=200.0)
+    return load_study(out), truth
 
 
 def _hours(wins, start):
