@@ -136,7 +136,11 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
     help="Li0/LLZO isotope exchange rate, 1/h (default: unknown, 0-0.02/h as a model error).",
 )
 @click.option("--bootstrap", type=int, default=None, help="Bootstrap draws for stage boundaries.")
-@click.option("--mri-maps", is_flag=True, help="Fit the CSI scans (metal maps; ~1 s per scan).")
+@click.option(
+    "--mri-maps/--no-mri-maps",
+    default=True,
+    help="Fit the CSI scans of a study with MRI (metal maps, depths; ~1 s per scan; default on).",
+)
 def analyze(
     study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap, mri_maps: bool
 ) -> None:
