@@ -218,7 +218,7 @@ def mri_dataset(
     (:func:`dendritemr.mri.commands.analyse_scans`) in the report's ``mri`` layout
     (``docs/report.md``): ``metal_umol(scan, <lateral>, z_mm)`` (+ ``_err``),
     ``profile_umol(scan, z_mm)`` (+ ``_err``), ``total_umol``, ``depth_b_um``, ``depth_a_um``
-    over ``scan`` with the ``hours`` coordinate of ``mri_doc["time_h"]``.
+    (each + ``_err``) over ``scan`` with the ``hours`` coordinate of ``mri_doc["time_h"]``.
 
     ``isotopes``: per scan ``{"x6_metal", "x6_electrode"}`` (:func:`scan_isotopes`); None:
     natural Li (a 7Li image of 6Li-enriched metal would then count only its 7Li).
@@ -739,6 +739,8 @@ def _run_study(
                 mri_doc["total_umol_err"] = _clean(mri_ds["total_umol_err"].values)
                 mri_doc["depth_b_um"] = _clean(mri_ds["depth_b_um"].values)
                 mri_doc["depth_a_um"] = _clean(mri_ds["depth_a_um"].values)
+                mri_doc["depth_b_um_err"] = _clean(mri_ds["depth_b_um_err"].values)
+                mri_doc["depth_a_um_err"] = _clean(mri_ds["depth_a_um_err"].values)
             else:
                 not_computed.append(mri_note)
         else:

@@ -65,6 +65,10 @@ def test_mri_maps_path_against_the_truth(csi_study):
         pix = float(np.diff(im["pixel_z_um"])[0])
         if truth["tip_depth_um"][i] > pix:
             assert abs(float(ds["depth_b_um"][j]) - truth["tip_depth_um"][i]) <= pix
+        # each depth has a standard error: at least the tip's spread within its pixel
+        for side in ("b", "a"):
+            d_err = float(ds[f"depth_{side}_um_err"][j])
+            assert pix / np.sqrt(12) * (1 - 1e-9) <= d_err < 10 * pix
     # the last image holds metal well above the noise: the map follows the true one
     last = np.array(truth["mri"][-1]["metal_umol_map"])
     r = np.corrcoef(ds["metal_umol"].values[-1].ravel(), last.T.ravel())[0, 1]
@@ -84,6 +88,17 @@ def test_mri_maps_path_bad_input_is_a_sentence(csi_study, tmp_path):
     (broken / "method").unlink()
     ds, note = pipeline.mri_dataset(study, [broken], {"time_h": [0.0]})
     assert ds is None and "missing method file" in note and "\n" not in note
+
+
+def test_maps_are_the_analysis_default():
+    """analyze fits the CSI scans of a study with MRI unless told not to (--no-mri-maps)."""
+    from click.testing import CliRunner
+
+    from dendritemr.cli import main
+
+    assert pipeline.AnalyzeOptions().mri_maps is True
+    help_text = CliRunner().invoke(main, ["analyze", "--help"]).output
+    assert "--mri-maps / --no-mri-maps" in help_text
 
 
 def test_isotope_fractions_reach_the_maps(csi_study):

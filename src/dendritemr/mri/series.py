@@ -61,9 +61,10 @@ def mri_dataset(
         ``metal_umol`` / ``metal_umol_err`` (time, lateral, z_mm), ``visibility``,
         ``profile_umol`` / ``profile_umol_err`` (time, z_mm: summed over ``lateral``),
         ``total_umol`` / ``total_umol_err``, ``depth_b_um`` / ``depth_a_um`` (penetration
-        depth from electrode B / A), ``z_b_mm`` / ``z_a_mm`` (pellet faces), ``noise_umol``
-        (median pixel standard error). attrs: ``pixel_um``, ``skin_depth_um``, ``field_t``,
-        ``scans`` (folders), ``method``.
+        depth from electrode B / A) and their ``_err``
+        (:func:`dendritemr.mri.profiles.depth_errors`), ``z_b_mm`` / ``z_a_mm`` (pellet
+        faces), ``noise_umol`` (median pixel standard error). attrs: ``pixel_um``,
+        ``skin_depth_um``, ``field_t``, ``scans`` (folders), ``method``.
 
     Raises
     ------
@@ -122,6 +123,8 @@ def mri_dataset(
             "total_umol_err": ("time", series["total_umol_err"].values, {"units": "umol"}),
             "depth_b_um": ("time", series["depth_b_um"].values, {"units": "um"}),
             "depth_a_um": ("time", series["depth_a_um"].values, {"units": "um"}),
+            "depth_b_um_err": ("time", series["depth_b_um_err"].values, {"units": "um"}),
+            "depth_a_um_err": ("time", series["depth_a_um_err"].values, {"units": "um"}),
             "z_b_mm": ("time", [m.attrs["z_b_mm"] for m in maps], {"units": "mm"}),
             "z_a_mm": ("time", [m.attrs["z_a_mm"] for m in maps], {"units": "mm"}),
             "noise_umol": ("time", [m.attrs["noise_umol"] for m in maps], {"units": "umol"}),

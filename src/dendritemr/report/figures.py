@@ -723,10 +723,17 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
     return panels
 
 
+#: per-scan numbers of the MRI series panel, when the dataset has them (else every one)
+MRI_SERIES_SHOWN = ("total_umol", "depth_b_um", "depth_a_um")
+
+
 def _mri_series_panel(doc: dict, m) -> Panel:
-    """One number per scan vs time (MRI total metal, penetration depths), one row per unit."""
+    """Per-scan numbers vs time, one row per unit: the MRI total metal (with the NMR series'
+    dendritic total beside it, dashed) and the penetration depths from B and A, each with its
+    ±1 SE band (``docs/mri.md``: CRLB of the map's total; bootstrap of the front walk)."""
+    shown = {k: v for k, v in m.series.items() if k in MRI_SERIES_SHOWN} or m.series
     by_unit: dict[str, list] = {}
-    for name, (y, err, units) in m.series.items():
+    for name, (y, err, units) in shown.items():
         by_unit.setdefault(units, []).append((name, y, err))
     units = list(by_unit)
     fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.08)
@@ -735,6 +742,13 @@ def _mri_series_panel(doc: dict, m) -> Panel:
         for k, (name, y, err) in enumerate(by_unit[unit]):
             e = np.full(y.size, np.nan) if err is None else err
             _band(fig, m.hours, y, e, palette[k % len(palette)], name, row=r)
+        if unit == "umol" and "total_umol" in shown:
+            nmr = doc.get("metal_umol") or {}
+            t = I.as_float(doc.get("time_h"))
+            y = I.as_float(nmr.get("total"), t.size)
+            if t.size and np.isfinite(y).any():
+                e = I.as_float(nmr.get("total_err"), t.size)
+                _band(fig, t, y, e, COLORS["fraction"], "NMR total (dendritic)", row=r, dash="dash")
         fig.update_yaxes(title_text=pretty_unit(unit) or "value", row=r, col=1)
     add_stages(fig, doc, rows=list(range(1, len(units) + 1)))
     _style(fig, 200 + 170 * len(units), legend=LEGEND_INSIDE, margin=dict(l=70, r=30, t=40, b=55))
@@ -743,7 +757,9 @@ def _mri_series_panel(doc: dict, m) -> Panel:
         "mri-series",
         "MRI: per-scan totals and depths",
         fig,
-        f"{m.hours.size} scans at the mid-points of their acquisitions; bands: ±1 SE where given.",
+        f"{m.hours.size} scans at the mid-points of their acquisitions; total metal from the "
+        "map (the NMR series' dendritic total dashed) and penetration depths from electrodes "
+        "B and A; bands: ±1 SE where given.",
     )
 
 
