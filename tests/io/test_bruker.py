@@ -216,3 +216,22 @@ def test_pseudo_2d_processed_2rr_in_submatrix_layout(real_data, tmp_path):
     np.testing.assert_array_equal(spec.values.real, data * 2.0)  # 2**NC_proc
     assert spec["ppm"].values[0] == pytest.approx(400.0)
     assert spec["vd"].values[:3] == pytest.approx([0.020, 0.056854, 0.161616])
+
+
+def test_truncated_fid_names_the_sizes_once(tmp_path):
+    """TD=8192 int32 is 32768 B, a multiple of 1024: one size, not "32768 (or 32768)";
+    TD=300 is 1200 B, 2048 B when padded: both sizes, the padded one said so."""
+    from dendritemr.io.bruker_binary import read_fid_rows
+
+    f = tmp_path / "fid"
+    f.write_bytes(b"\0" * 10922)
+    with pytest.raises(DataError) as info:
+        read_fid_rows(f, 8192, np.dtype("<i4"))
+    assert str(info.value) == f"{f}: truncated: 10922 bytes, TD=8192 needs 32768"
+    f.write_bytes(b"\0" * 1000)
+    with pytest.raises(DataError) as info:
+        read_fid_rows(f, 300, np.dtype("<i4"))
+    assert (
+        str(info.value)
+        == f"{f}: truncated: 1000 bytes, TD=300 needs 1200 (or 2048 padded to 1024-byte blocks)"
+    )

@@ -189,3 +189,34 @@ def test_simulator_csv_through_read_cycler(tmp_path):
     ds = read_cycler(f)
     assert ds.attrs["format"] == "dendritemr-csv"
     assert dt.datetime.fromisoformat(ds.attrs["start"]).utcoffset() == dt.timedelta(hours=1)
+
+
+_SIM_HEAD = "# dendritemr cycler export\n# start: 2026-03-02T09:00:00+01:00\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # rows 2 and 3 swapped: a hand-edited or concatenated log (analyze ran on it before)
+        (
+            "time/s,current/mA,voltage/V\n0,0.3,0.4\n120,0.3,0.4\n60,0.3,0.4\n",
+            "non-monotonic time: decreases at data row 3",
+        ),
+        (
+            "time/s,current/mA,voltage/V\n0,0.3,0.4\n60,nan,0.4\n",
+            "NaN or infinite value in data row 2",
+        ),
+        ("time/s,current/mA,voltage/V\n0,0.3,0.4\n", "fewer than 2 data rows"),
+        (
+            "time/h,current/mA,voltage/V\n0,0.3,0.4\n1,0.3,0.4\n",
+            "line 3: unreadable columns: missing time/s (header: time/h, current/mA, voltage/V)",
+        ),
+        ("time/s,current/mA,voltage/V\n", "no data rows"),
+    ],
+)
+def test_bad_simulator_csv_one_line(tmp_path, body, message):
+    f = tmp_path / "cycler.csv"
+    f.write_text(_SIM_HEAD + body)
+    with pytest.raises(DataError) as info:
+        read_cycler(f)  # recognised as dendritemr-csv by its comment header
+    assert str(info.value) == f"{f}: {message}"

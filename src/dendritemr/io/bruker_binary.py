@@ -108,7 +108,10 @@ def read_fid_rows(
     if n_rows is None:
         if size not in (plain, block):
             kind = "truncated" if size < plain else "larger than TD allows"
-            raise DataError(path, f"{kind}: {size} bytes, TD={td} needs {plain} (or {block})")
+            need = (
+                f"{plain}" if block == plain else f"{plain} (or {block} padded to 1024-byte blocks)"
+            )
+            raise DataError(path, f"{kind}: {size} bytes, TD={td} needs {need}")
         raw = np.fromfile(path, dtype=dtype, count=td)
         rows = raw.reshape(1, td)
     else:

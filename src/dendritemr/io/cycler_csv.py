@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.errors import DataError
+from dendritemr.io.cycler_table import cycler_dataset
 
 __all__ = ["read_cycler_csv"]
 
@@ -23,7 +24,8 @@ def read_cycler_csv(path: str | Path) -> xr.Dataset:
 
     Raises
     ------
-    DataError : missing file, missing/unknown columns, unreadable numbers or NaNs.
+    DataError : missing file, missing/unknown columns, unreadable numbers or NaNs, fewer than
+        2 data rows, time decreasing anywhere (one line naming the file and the row).
     """
     path = Path(path)
     if not path.is_file():
@@ -46,7 +48,11 @@ def read_cycler_csv(path: str | Path) -> xr.Dataset:
             header = cells
             missing = [c for c in _COLUMNS if c not in header]
             if missing:
-                raise DataError(path, f"unreadable columns: missing {', '.join(missing)}")
+                raise DataError(
+                    path,
+                    f"line {i}: unreadable columns: missing {', '.join(missing)} "
+                    f"(header: {', '.join(header)})",
+                )
             continue
         rows.append(cells)
     if header is None or not rows:
@@ -57,15 +63,9 @@ def read_cycler_csv(path: str | Path) -> xr.Dataset:
     except (ValueError, IndexError):
         raise DataError(path, "unreadable number in the data rows") from None
     if not np.all(np.isfinite(data)):
-        raise DataError(path, "NaN or infinite value in the data rows")
-    ds = xr.Dataset(
-        {
-            "current_mA": ("time_s", data[:, 1], {"units": "mA"}),
-            "voltage_V": ("time_s", data[:, 2], {"units": "V"}),
-        },
-        coords={"time_s": ("time_s", data[:, 0], {"units": "s"})},
-        attrs={"source": str(path)},
-    )
-    if start is not None:
-        ds.attrs["start"] = start.isoformat()
+        row = int(np.argmax(~np.isfinite(data).all(axis=1))) + 1
+        raise DataError(path, f"NaN or infinite value in data row {row}")
+    # the checks every cycler reader makes (>= 2 rows, time never decreasing)
+    ds = cycler_dataset(path, data[:, 0], data[:, 2], data[:, 1], "dendritemr-csv", start)
+    del ds.attrs["format"]  # read_cycler names the format it was asked for
     return ds
