@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dendritemr.cli import _OUT_KIND, main
@@ -46,3 +48,45 @@ def test_out_that_is_a_file_is_a_one_line_error(tmp_path):
     assert res.exit_code == 2
     assert "cannot create folder (Not a directory)" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_unwritable_out_is_a_one_line_error_before_any_work(tmp_path):
+    """A read-only parent of --out stops analyze at once (before, the whole analysis ran and
+    then a traceback came from the temporary results folder). Root ignores permissions, so
+    it is tested there on /proc, which takes no new folders."""
+    import os
+
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "study.toml").write_text('[nmr.li7]\npath = "missing"\n')
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+    else:
+        locked = Path("/proc")
+        if not locked.is_dir():
+            pytest.skip("root without /proc: no folder refuses writes")
+    res = CliRunner().invoke(main, ["analyze", str(study), "--out", str(locked / "res")])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith(f"error: {locked}: cannot write into")
+    assert not (locked / "res").exists()
+
+
+def test_study_toml_file_or_other_file_as_study(tmp_path):
+    """``analyze path/study.toml`` reads that study; another file is named as not a study folder."""
+    other = tmp_path / "notes.txt"
+    other.write_text("x")
+    res = CliRunner().invoke(main, ["analyze", str(other), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert (
+        res.output.strip()
+        == f"error: {other}: not a study folder (give the folder holding study.toml)"
+    )
+    (tmp_path / "study.toml").write_text('[nmr.li7]\npath = "7Li"\n')
+    res = CliRunner().invoke(
+        main, ["analyze", str(tmp_path / "study.toml"), "--out", str(tmp_path.parent / "r2")]
+    )
+    assert res.exit_code == 2
+    assert "[nmr.li7] path '7Li' does not exist" in res.output  # the file was read as the study

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dendritemr.errors import DendriteMRError, exit_with
+from dendritemr.errors import DataError, DendriteMRError, exit_with
 
 
 def _progress(label: str):
@@ -28,7 +28,22 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 @click.group()
 @click.version_option(package_name="dendritemr")
 def main() -> None:
-    """dendritemr: MR of lithium dendrites in solid-state batteries."""
+    """dendritemr: in situ NMR and MRI of lithium dendrites in Li | solid electrolyte | Li
+    cells. Reads Bruker TopSpin / ParaVision, Varian and JCAMP-DX data and cycler exports
+    (EC-Lab, Neware, Maccor, Arbin, CSV) in place; raw data are never written.
+
+    \b
+    Start here:
+      dendritemr demo --out demo-out          simulate a cell to its short, analyse it,
+                                              compare with the truth (~2-3 min)
+      dendritemr analyze STUDY --out RESULTS  a study folder (study.toml, see
+                                              docs/study-format.md) -> results.json,
+                                              summary.txt, report.html, figures/
+      dendritemr info EXPERIMENT              what a dataset is (nucleus, field, times)
+
+    Bad input: one line `error: FILE: problem`, exit code 2, no output written.
+    Run `dendritemr COMMAND --help` for each command's options and examples.
+    """
     warnings.showwarning = _show_warning
 
 
@@ -36,7 +51,16 @@ def main() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--nucleus", default=None, help="Override the nucleus recorded in the file.")
 def info(path: Path, nucleus: str | None) -> None:
-    """Describe a dataset: nucleus, field, shape, acquisition times."""
+    """Describe a dataset: nucleus, field, shape, acquisition times.
+
+    PATH: a TopSpin experiment (fid/ser), a folder of numbered experiments (one in situ
+    series), TopSpin pdata/N, a ParaVision scan, a Varian .fid folder, a JCAMP-DX file or a
+    NetCDF file written by dendritemr. Prints JSON.
+
+    \b
+    Example:
+      dendritemr info data/7Li            # a series: one row per experiment, UTC times
+    """
     from dendritemr.process import describe, read_inputs
 
     try:
@@ -56,13 +80,21 @@ def info(path: Path, nucleus: str | None) -> None:
     help="NetCDF file to write (spectra, integrals, provenance).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary to stdout.")
-@click.option("--region", "regions", multiple=True, help="NAME=LOW:HIGH ppm (repeatable).")
-@click.option("--noise", default=None, help="Noise region LOW:HIGH ppm.")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Integral region NAME=LOW:HIGH in ppm, e.g. metal=200:300 (repeatable).",
+)
+@click.option("--noise", default=None, help="Noise region LOW:HIGH ppm (signal-free).")
 @click.option("--lb", "lb_hz", type=float, default=None, help="Exponential broadening, Hz.")
 @click.option(
     "--phase",
     type=click.Choice(["auto", "windows", "lines", "lines-acme", "acme", "none"]),
     default="auto",
+    help="Phase: windows (electrolyte line's phase, metal window its own), lines (per line; "
+    "-acme: by ACME), acme (one phase from the mean spectrum), none; auto: windows when a "
+    "metal line is present, else acme.",
 )
 @click.option(
     "--mode",
@@ -72,7 +104,15 @@ def info(path: Path, nucleus: str | None) -> None:
 )
 @click.option("--nucleus", default=None, help="Override the nucleus recorded in the files.")
 def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) -> None:
-    """Process an experiment, a folder of experiments (one series) or a pseudo-2D."""
+    """Process an experiment, a folder of experiments (one series) or a pseudo-2D:
+    digital filter, apodisation, zero fill, FT, phase, baseline; integrals of the regions.
+
+    \b
+    Examples:
+      dendritemr process data/7Li --out 7li.nc --region metal=200:300 --noise 100:180
+      dendritemr process data/7Li/1 data/7Li/2 --out two.nc --json
+      dendritemr process data/7Li --out tops.nc --mode topspin   # replay TopSpin's procs
+    """
     from dendritemr.model import save
     from dendritemr.process import parse_region, process_series, read_inputs, summary
 
@@ -113,7 +153,18 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
     help="Scenario seed (another random cell); default: dendritemr.demo.DEMO_SEED (3).",
 )
 def demo(out: Path, preset: str, seed: int | None) -> None:
-    """Simulate an in situ study, analyse it with `analyze`, compare with the ground truth."""
+    """Simulate an in situ study, analyse it with `analyze`, compare with the ground truth.
+
+    Writes OUT/study (TopSpin 7Li/6Li series, ParaVision CSI, cycler CSV, study.toml,
+    ground_truth.json), OUT/results (what `analyze` writes, report.html included) and prints
+    the stages, metal per route, x6, interface fraction and short time beside the truth.
+    OUT may hold an earlier demo run (replaced), nothing else.
+
+    \b
+    Examples:
+      dendritemr demo --out demo-out
+      dendritemr demo --out demo-b --preset scheme-b --seed 4
+    """
     from dendritemr.demo import DEMO_SEED, demo_table, run_demo
 
     try:
@@ -126,16 +177,27 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
 @main.command()
 @click.argument("study_dir", type=click.Path(path_type=Path))
 @click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path), help="Results folder."
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Results folder to write (created; an earlier analyze result there is replaced).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print results.json instead of the summary.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the summary."
+)
 @click.option(
     "--exchange-per-h",
     type=float,
     default=None,
     help="Li0/LLZO isotope exchange rate, 1/h (default: unknown, 0-0.02/h as a model error).",
 )
-@click.option("--bootstrap", type=int, default=None, help="Bootstrap draws for stage boundaries.")
+@click.option(
+    "--bootstrap",
+    type=int,
+    default=None,
+    help="Bootstrap draws for the stage-boundary uncertainties (default: the pipeline's).",
+)
 @click.option(
     "--mri-maps/--no-mri-maps",
     default=True,
@@ -144,7 +206,20 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
 def analyze(
     study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap, mri_maps: bool
 ) -> None:
-    """Analyse a study folder (study.toml): routes, stages, short -> results.json and more."""
+    """Analyse a study folder (study.toml): routes, stages, short -> results.json and more.
+
+    STUDY_DIR holds study.toml naming the raw data by role (docs/study-format.md; only
+    [nmr.li7] is required). Writes OUT atomically: results.json (time_h from when the current
+    started, every value with its _err), summary.txt, report.html + figures/ (PNG, PDF),
+    timeline.nc, spectra.nc, cycler.nc. OUT may be an earlier analyze result (replaced),
+    nothing else, and may not lie inside the study folder. Without a 6Li series, x6, the
+    interface fraction and the metal per route are not computed (results.json: not_computed).
+
+    \b
+    Examples:
+      dendritemr analyze tegdme --out tegdme-results
+      dendritemr analyze demo-out/study --out rerun --exchange-per-h 0.01 --json > r.json
+    """
     from dendritemr.pipeline import AnalyzeOptions, summary_text
     from dendritemr.pipeline import analyze as run_analysis
 
@@ -180,6 +255,22 @@ _OUT_KIND = {
 }
 
 
+def _check_writable(folder: Path) -> None:
+    """A file can be made in ``folder`` (checked before any work, so that a read-only or
+    full disk is a one-line error at the start, not a traceback after the analysis).
+
+    Raises
+    ------
+    DataError : the folder does not accept a new entry.
+    """
+    import tempfile
+
+    try:
+        Path(tempfile.mkdtemp(prefix=".dendritemr-write-check.", dir=folder)).rmdir()
+    except OSError as exc:
+        raise DataError(folder, f"cannot write into this folder ({exc.strerror})") from None
+
+
 def _create_out_folder_first(command: click.Command) -> None:
     """One rule for every command: a missing ``--out`` folder is created (with its parents)
     and ``created folder PATH`` is printed on stderr once the command succeeded; a command
@@ -200,10 +291,17 @@ def _create_out_folder_first(command: click.Command) -> None:
         if target is not None:
             try:
                 created = create_output_folder(target, announce=False)
+                _check_writable(target)
             except DendriteMRError as exc:
+                if created:
+                    target.rmdir()
                 exit_with(exc)
         try:
-            result = callback(*args, **kwargs)
+            try:
+                result = callback(*args, **kwargs)
+            except OSError as exc:  # disk full, permissions changed while running, ...
+                where = exc.filename if exc.filename is not None else (out or "output")
+                exit_with(DataError(where, f"cannot write ({exc.strerror or exc})"))
         except SystemExit as exc:
             # bad input: leave nothing behind (a folder this run created and left empty)
             if exc.code not in (0, None) and created and not any(target.iterdir()):

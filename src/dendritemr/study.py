@@ -413,6 +413,8 @@ def load_study(folder: str | Path, check_data: bool = True) -> Study:
     if path.is_file() and path.name.endswith(".toml"):
         toml_path, root = path, path.parent
     else:
+        if path.exists() and not path.is_dir():
+            raise DataError(path, "not a study folder (give the folder holding study.toml)")
         if not path.is_dir():
             raise DataError(path, "no such study folder")
         toml_path, root = path / STUDY_FILE, path
