@@ -20,10 +20,14 @@ from dendritemr.report.style import (
     AXIS,
     COLORS,
     TIME_TITLE,
+    nucleus_html,
+    nucleus_text,
     plotly_layout,
     pretty_unit,
     shift_title,
+    soft_shorts,
     stage_color,
+    stage_label_positions,
 )
 
 __all__ = ["Panel", "build_panels", "MAX_FRAMES"]
@@ -71,9 +75,39 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+#: stage labels above an interactive time axis: characters of 10 px text across the plot area
+#: (about 900 px wide at the report's 1100 px page)
+LABEL_CHARS_ACROSS = 130
+
+
+def _x_span(fig: go.Figure, stages: list[dict]) -> tuple[float, float]:
+    """Range of the numeric x values of the figure's traces and of the stages, h; (0, 1)
+    when there are none."""
+    xs: list[float] = []
+    for tr in fig.data:
+        x = getattr(tr, "x", None)
+        if x is None:
+            continue
+        try:
+            a = np.asarray(x, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        a = a[np.isfinite(a)]
+        if a.size:
+            xs += [float(a.min()), float(a.max())]
+    for s in stages:
+        xs += [v for v in (s.get("start_h"), s.get("end_h")) if v is not None]
+    return (min(xs), max(xs)) if xs else (0.0, 1.0)
+
+
 def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: bool = True):
-    """Stage bands (``doc["stages"]``) and the short circuit line on every time axis."""
+    """Stage bands (``doc["stages"]``), the short circuit line and the soft shorts (red
+    outlined bands) on every time axis; stage names above the first one, none overlapping
+    (:func:`dendritemr.report.style.stage_label_positions`)."""
     stages = doc.get("stages") or []
+    # soft shorts only where the figure has data (a band outside would widen the time axis)
+    lo, hi = _x_span(fig, [])
+    softs = [(max(a, lo), min(b, hi), t) for a, b, t in soft_shorts(doc) if b > lo and a < hi]
     targets = rows or [None]
     for row in targets:
         kw = {} if row is None else {"row": row, "col": 1}
@@ -90,23 +124,42 @@ def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: 
                 line_width=0,
                 **kw,
             )
+        for a, b, _ in softs:
+            fig.add_vrect(
+                x0=a,
+                x1=b,
+                fillcolor=_rgba(COLORS["short"], 0.08),
+                layer="below",
+                line=dict(color=COLORS["short"], width=1, dash="dot"),
+                **kw,
+            )
         short = doc.get("short_circuit_h")
         if short is not None:
             fig.add_vline(x=short, line=dict(color=COLORS["short"], width=1.6, dash="dash"), **kw)
+    first = targets[0]
+    xref = "x" if first in (None, 1) else f"x{first}"
+    yref = "y domain" if first in (None, 1) else f"y{first} domain"
+    for a, b, text in softs:
+        fig.add_annotation(
+            x=0.5 * (a + b),
+            y=0.98,
+            xref=xref,
+            yref=yref,
+            yanchor="top",
+            text=text,
+            showarrow=False,
+            font=dict(size=10, color=COLORS["short"]),
+        )
     if label and stages:
-        first = targets[0]
-        xref = "x" if first in (None, 1) else f"x{first}"
-        for s in stages:
-            a, b = s.get("start_h"), s.get("end_h")
-            if a is None or b is None or not b > a:
-                continue
+        lo, hi = _x_span(fig, stages)
+        for x, name in stage_label_positions(stages, lo, hi, LABEL_CHARS_ACROSS):
             fig.add_annotation(
-                x=0.5 * (a + b),
+                x=x,
                 y=1.0,
                 xref=xref,
                 yref="paper",
                 yanchor="bottom",
-                text=s["name"],
+                text=name,
                 showarrow=False,
                 font=dict(size=10, color="#444"),
             )
@@ -206,7 +259,7 @@ def isotope_panel(doc: dict) -> Panel:
     if not np.isfinite(x6).any() and not np.isfinite(fr).any():
         return Panel(
             "isotopes",
-            "6Li fraction of the metal and interface fraction",
+            "⁶Li fraction of the metal and interface fraction",
             None,
             "no 6Li series: x6 of the metal and the route attribution cannot be computed ("
             + _reason(doc, "6Li", "no x6 values in the results")
@@ -240,7 +293,7 @@ def isotope_panel(doc: dict) -> Panel:
             )
     if not np.isfinite(fr).any():
         note += " Interface fraction: " + _reason(doc, "route", "not computed")
-    return Panel("isotopes", "6Li fraction of the metal and interface fraction", fig, note)
+    return Panel("isotopes", "⁶Li fraction of the metal and interface fraction", fig, note)
 
 
 def cycler_panel(doc: dict, datasets: dict) -> Panel:
@@ -303,7 +356,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
             absent.append(f"no {nuc} spectra: {why}")
         else:
             rows.append(s)
-    title = " and ".join(s.nucleus for s in rows) + " spectra" if rows else "Spectra"
+    title = " and ".join(nucleus_text(s.nucleus) for s in rows) + " spectra" if rows else "Spectra"
     if not rows:
         return Panel("spectra", title, None, "; ".join(absent))
     lead = rows[0]
@@ -373,7 +426,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
             )
         per_row.append((parts, near))
         fig.update_xaxes(title_text=shift_title(s.nucleus), autorange="reversed", row=r, col=1)
-        fig.update_yaxes(title_text=f"{s.nucleus} intensity / max", row=r, col=1)
+        fig.update_yaxes(title_text=f"{nucleus_html(s.nucleus)} intensity / max", row=r, col=1)
 
     def frame_data(k: int) -> list[dict]:
         out = []
@@ -483,7 +536,7 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
     """2D time x shift map of one nucleus' spectra with the stages as a strip on the time axis."""
     s, why = I.spectra_series(datasets, nucleus, doc)
     key = f"map-{nucleus}"
-    title = f"{nucleus} time × shift map"
+    title = f"{nucleus_text(nucleus)} time × shift map"
     if s is None:
         return Panel(key, title, None, f"no {nucleus} map: {why}")
     from dendritemr.nmr.defaults import METAL_WINDOW
@@ -608,7 +661,7 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
                 mode="lines+markers",
                 marker=dict(size=4),
                 line=dict(color=COLORS[nuc], width=1.5),
-                name=f"{nuc} {label}",
+                name=f"{nucleus_html(nuc)} {label}",
             )
         )
     if not fig.data:
@@ -818,7 +871,7 @@ def build_panels(doc: dict, datasets: dict) -> list[Panel]:
         ("metal", "Dendritic Li metal per growth route", lambda: metal_panel(doc)),
         (
             "isotopes",
-            "6Li fraction of the metal and interface fraction",
+            "⁶Li fraction of the metal and interface fraction",
             lambda: isotope_panel(doc),
         ),
         ("cycler", "Voltage and current", lambda: cycler_panel(doc, datasets)),
@@ -826,7 +879,11 @@ def build_panels(doc: dict, datasets: dict) -> list[Panel]:
     ]
     for nuc in I.NUCLEI:
         jobs.append(
-            (f"map-{nuc}", f"{nuc} time × shift map", lambda n=nuc: map_panel(doc, datasets, n))
+            (
+                f"map-{nuc}",
+                f"{nucleus_text(nuc)} time × shift map",
+                lambda n=nuc: map_panel(doc, datasets, n),
+            )
         )
     jobs.append(("fit-quality", "Fit quality", lambda: fit_quality_panel(doc, datasets)))
     jobs.append(("mri", "MRI maps and profiles", lambda: mri_panels(doc, datasets)))

@@ -40,7 +40,8 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .chip {{ display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 12px;
   border: 1px solid #999; vertical-align: middle; }}
 .legend {{ font-size: 12.5px; color: #333; }}
-pre {{ font-size: 12px; background: #f6f6f6; padding: 8px; overflow-x: auto; }}
+pre {{ font-size: 12px; background: #f6f6f6; padding: 8px; white-space: pre-wrap;
+  overflow-wrap: anywhere; }}
 ol.refs li {{ font-size: 13px; margin-bottom: 3px; }}
 """
 
@@ -62,6 +63,37 @@ def _num(v: Any, err: Any = None, digits: int = 3) -> str:
         except (TypeError, ValueError):
             pass
     return s
+
+
+def _rounded(obj: Any, digits: int = 4) -> Any:
+    """``obj`` with every float rounded to ``digits`` significant digits (for display only:
+    results.json keeps the full values)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}") if obj == obj and abs(obj) != float("inf") else obj
+    if isinstance(obj, dict):
+        return {k: _rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_rounded(v, digits) for v in obj]
+    return obj
+
+
+def _soft_shorts(doc: dict) -> str | None:
+    """One line per soft short (``doc["short"]["soft_shorts"]``), or None without a record."""
+    short = doc.get("short")
+    if not isinstance(short, dict) or "soft_shorts" not in short:
+        return None
+    items = []
+    for s in short.get("soft_shorts") or []:
+        text = (
+            f"{s.get('kind') or 'soft short'} {_num(s.get('start_h'))} to {_num(s.get('end_h'))} h"
+        )
+        extra = []
+        if s.get("min_voltage_V") is not None:
+            extra.append(f"min |U| {_num(s['min_voltage_V'], digits=2)} V")
+        if s.get("min_ratio") is not None:
+            extra.append(f"{_num(s['min_ratio'], digits=2)} of the level before")
+        items.append(text + (f" ({', '.join(extra)})" if extra else ""))
+    return "; ".join(items) if items else "none"
 
 
 def _last(values: Any) -> Any:
@@ -86,12 +118,18 @@ def _last_with_err(values: Any, errs: Any) -> tuple[Any, Any]:
 def _summary(doc: dict) -> str:
     t = doc.get("time_h") or []
     m = doc.get("metal_umol") or {}
-    rows = [("time points", f"{len(t)}" + (f" ({t[0]:.2f} to {t[-1]:.2f} h)" if t else ""))]
+    rows = [
+        (
+            "time points",
+            f"{len(t)}"
+            + (f" ({t[0]:.2f} to {t[-1]:.2f} h since the current started)" if t else ""),
+        )
+    ]
     for route in ("total", "interface", "bulk"):
         v, e = _last_with_err(m.get(route), m.get(f"{route}_err"))
         rows.append((f"dendritic metal, {route}, last value / µmol", _num(v, e)))
     v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
-    rows.append(("x(6Li) of the metal, last value", _num(v, e)))
+    rows.append(("x(⁶Li) of the metal, last value", _num(v, e)))
     v, e = _last_with_err(doc.get("interface_fraction"), doc.get("interface_fraction_err"))
     rows.append(("interface fraction, last value", _num(v, e)))
     rows.append(
@@ -102,6 +140,9 @@ def _summary(doc: dict) -> str:
             else "none detected",
         )
     )
+    soft = _soft_shorts(doc)
+    if soft is not None:
+        rows.append(("soft shorts (recovered)", soft))
     body = "".join(f"<tr><th>{_e(a)}</th><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
     return f"<table id='summary'>{body}</table>"
 
@@ -134,7 +175,9 @@ def _legend() -> str:
     )
     return (
         f"<p class='legend'>Stage bands:{chips}<span class='chip' "
-        "style='background:#fff;border:0;border-left:2px dashed #C00000'></span>short circuit</p>"
+        "style='background:#fff;border:0;border-left:2px dashed #C00000'></span>short circuit"
+        "<span class='chip' style='background:rgba(192,0,0,0.08);border:1px dotted #C00000'>"
+        "</span>soft short</p>"
     )
 
 
@@ -160,7 +203,7 @@ def _panel(p: Panel) -> str:
 
 
 def _json_block(obj: Any) -> str:
-    return f"<pre>{_e(json.dumps(obj, indent=1, default=str))}</pre>"
+    return f"<pre>{_e(json.dumps(_rounded(obj), indent=1, default=str))}</pre>"
 
 
 def _history(doc: dict, datasets: dict) -> str:
@@ -209,7 +252,14 @@ def _calibration(doc: dict) -> str:
         return "<p class='absent'>no calibration recorded (amounts not calibrated)</p>"
     rows = []
     for k, v in cal.items():
-        shown = v if isinstance(v, str | int | float) else json.dumps(v, default=str)
+        if isinstance(v, float):
+            shown = f"{v:.4g}"
+        elif isinstance(v, str | int):
+            shown = v
+        elif isinstance(v, dict):
+            shown = ", ".join(f"{a}: {json.dumps(_rounded(b), default=str)}" for a, b in v.items())
+        else:
+            shown = json.dumps(_rounded(v), default=str)
         rows.append(f"<tr><th>{_e(k)}</th><td>{_e(shown)}</td></tr>")
     return f"<table id='calibration'>{''.join(rows)}</table>"
 
@@ -222,6 +272,8 @@ def _score(doc: dict) -> str:
     for k, v in sc.items():
         if isinstance(v, float):
             v = f"{v:.4g}"
+        elif isinstance(v, list | dict):
+            v = json.dumps(_rounded(v), default=str)
         rows.append(f"<tr><th>{_e(k)}</th><td class='num'>{_e(v)}</td></tr>")
     return "<h2>Score against the ground truth</h2><table id='score'>" + "".join(rows) + "</table>"
 

@@ -334,16 +334,26 @@ def _envelope(t: np.ndarray, ys: list[np.ndarray | None], n_max: int) -> tuple:
     return t[idx], [None if y is None else y[idx] for y in ys]
 
 
-def cycler_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[CyclerSeries | None, str]:
+def cycler_series(
+    datasets: dict[str, xr.Dataset], doc: dict, span: tuple[float, float] | None = None
+) -> tuple[CyclerSeries | None, str]:
     """The full cycler record (``cycler`` dataset), else the per-time-point values of the doc.
 
-    Long records are reduced to a min/max envelope of the voltage (:data:`MAX_CYCLER_POINTS`).
+    ``span``: only the record between these times (h), when it has points there (a figure of
+    the NMR series' hours). Long records are reduced to a min/max envelope of the voltage
+    (:data:`MAX_CYCLER_POINTS`) after that.
     """
     ds = datasets.get("cycler")
     if ds is not None and "hours" in ds.coords:
         t = np.asarray(ds["hours"].values, float)
         v = np.asarray(ds["voltage_V"].values, float) if "voltage_V" in ds else None
         c = np.asarray(ds["current_mA"].values, float) if "current_mA" in ds else None
+        if span is not None:
+            keep = (t >= span[0]) & (t <= span[1])
+            if keep.sum() >= 2:
+                t = t[keep]
+                v = None if v is None else v[keep]
+                c = None if c is None else c[keep]
         if v is not None or c is not None:
             t, (v, c) = _envelope(t, [v, c], MAX_CYCLER_POINTS)
             return CyclerSeries(t, v, c, str(ds.attrs.get("source", "cycler record"))), ""

@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from dendritemr.report import inputs as I
-from dendritemr.report.style import COLORS, pretty_unit, stage_color
+from dendritemr.report.style import (
+    COLORS,
+    pretty_unit,
+    soft_shorts,
+    stage_color,
+    stage_label_positions,
+)
 
 __all__ = ["write_static", "FIGURE_NAMES"]
 
@@ -93,26 +99,65 @@ def _shift_label(nucleus: str) -> str:
     return rf"$\delta(^{{{mass}}}\mathrm{{{sym}}})$ / ppm"
 
 
-def _stages(ax, doc: dict, label: bool = False) -> None:
+def _nucleus_tex(nucleus: str) -> str:
+    mass = "".join(c for c in nucleus if c.isdigit())
+    sym = "".join(c for c in nucleus if not c.isdigit())
+    return rf"$^{{{mass}}}\mathrm{{{sym}}}$"
+
+
+def _stages(ax, doc: dict) -> None:
+    """Stage bands, soft shorts (red dotted outline) and the short circuit (dashed red)."""
     for s in doc.get("stages") or []:
         a, b = s.get("start_h"), s.get("end_h")
         if a is None or b is None or not b > a:
             continue
         ax.axvspan(a, b, color=stage_color(s["name"]), alpha=STAGE_ALPHA, lw=0, zorder=0)
-        if label:
-            ax.text(
-                0.5 * (a + b),
-                1.02,
-                s["name"],
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=6,
-                color="#444",
-                clip_on=False,
-            )
+    for a, b, _ in soft_shorts(doc):
+        ax.axvspan(a, b, fc=COLORS["short"], alpha=0.07, lw=0, zorder=0)
+        ax.axvspan(a, b, fc="none", ec=COLORS["short"], lw=0.6, ls=":", zorder=1)
     if doc.get("short_circuit_h") is not None:
         ax.axvline(doc["short_circuit_h"], color=COLORS["short"], lw=0.8, ls="--", zorder=1)
+
+
+def _stage_labels(ax, doc: dict, soft_labels: bool = True) -> None:
+    """Stage names above ``ax`` (none overlapping, inside its x range; call after the x
+    limits are set) and the soft shorts' names inside its top edge."""
+    lo, hi = ax.get_xlim()
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    chars = width_pt / (0.6 * 6)  # 6 pt text, ~0.6 em per character
+    for x, name in stage_label_positions(doc.get("stages") or [], lo, hi, chars):
+        ax.text(
+            x,
+            1.02,
+            name,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=6,
+            color="#444",
+            clip_on=False,
+        )
+    if soft_labels:
+        for a, b, text in soft_shorts(doc):
+            if b >= lo and a <= hi:
+                ax.text(
+                    min(max(0.5 * (a + b), lo), hi),
+                    0.97,
+                    text,
+                    transform=ax.get_xaxis_transform(),
+                    ha="center",
+                    va="top",
+                    fontsize=6,
+                    color=COLORS["short"],
+                )
+
+
+def _panel_label(ax, k: int) -> None:
+    """``(a)``, ``(b)``, ... at the figure's left edge, level with the top of ``ax`` (outside
+    the data, left of the axis title)."""
+    top = ax.get_position().y1
+    ax.figure.text(0.0, top, f"({chr(97 + k)})", ha="left", va="top", fontweight="bold")
 
 
 def _band(ax, t, y, err, color, label, ls="-"):
@@ -159,7 +204,15 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
     t = I.as_float(doc.get("time_h"))
     n = t.size
     m = doc.get("metal_umol") or {}
-    cyc, _ = I.cycler_series(datasets, doc)
+    # the time span of the NMR series (and the short): a cycler record that runs on for days
+    # after the last spectrum would squeeze the series into a corner (the interactive
+    # report's voltage panel shows the whole record)
+    t0 = I.as_float(doc.get("time_start_h"), n)
+    t1 = I.as_float(doc.get("time_end_h"), n)
+    span = np.concatenate([t, t0, t1, I.as_float([doc.get("short_circuit_h")])])
+    span = span[np.isfinite(span)]
+    shown = (float(span.min()), float(span.max())) if span.size else None
+    cyc, _ = I.cycler_series(datasets, doc, span=shown)
     x6 = I.as_float(doc.get("x6_metal"), n)
     fr = I.as_float(doc.get("interface_fraction"), n)
     rows = []
@@ -184,7 +237,7 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
     )
     axes = axes[:, 0]
     for k, (ax, r) in enumerate(zip(axes, rows, strict=True)):
-        _stages(ax, doc, label=k == 0)
+        _stages(ax, doc)
         if r == "voltage":
             ax.plot(cyc.hours, cyc.voltage_V, color=COLORS["voltage"], lw=0.6)
             ax.set_ylabel("$U$ / V")
@@ -200,7 +253,7 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
                     ls,
                 )
             ax.set_ylabel(r"$n(\mathrm{Li}^0)$ / µmol")
-            ax.legend(loc="upper left", bbox_to_anchor=(0.04, 1.0))
+            ax.legend(loc="upper left")
         elif r == "x6":
             _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6")
             ax.set_ylabel(r"$x(^6\mathrm{Li})$ of Li$^0$")
@@ -216,15 +269,17 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
             ax.set_ylabel("interface\nfraction")
         if r in ("x6", "fraction"):
             _fraction_axis(ax, t, x6 if r == "x6" else fr, COLORS[r])
-        ax.text(
-            0.005, 0.95, f"({chr(97 + k)})", transform=ax.transAxes, va="top", fontweight="bold"
-        )
+        _panel_label(ax, k)
     axes[-1].set_xlabel("time / h")
-    lo = np.nanmin(t) if n else 0.0
-    hi = np.nanmax(t) if n else 1.0
-    if cyc is not None:
-        lo, hi = min(lo, np.nanmin(cyc.hours)), max(hi, np.nanmax(cyc.hours))
-    axes[-1].set_xlim(lo, hi)
+    if shown is not None:
+        lo, hi = shown
+    elif cyc is not None:
+        lo, hi = float(np.nanmin(cyc.hours)), float(np.nanmax(cyc.hours))
+    else:
+        lo, hi = 0.0, 1.0
+    pad = 0.01 * (hi - lo or 1.0)
+    axes[-1].set_xlim(lo - pad, hi + pad)
+    _stage_labels(axes[0], doc)
     fig.align_ylabels(axes)
     return _save(fig, folder, "overview", plt), ""
 
@@ -258,8 +313,17 @@ def _spectra(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
             ax.plot(s.ppm[mask], s.data[i, mask] / scale + off, color=color, lw=0.7)
             if s.model is not None:
                 ax.plot(s.ppm[mask], s.model[i, mask] / scale + off, color="k", lw=0.5, ls="--")
-            if k == 0:
-                ax.text(x0, off + 0.08, f" {s.hours[i]:.1f} h", fontsize=6, color=color)
+            if k == 0:  # the time above the trace's left end (the shift axis runs high to low)
+                left = s.data[i, mask][np.argsort(-s.ppm[mask])][: max(3, mask.sum() // 30)]
+                base = np.nanmedian(np.real(left)) / scale if np.isfinite(left).any() else 0.0
+                ax.text(
+                    x0,
+                    off + base + 0.04,
+                    f" {s.hours[i]:.1f} h",
+                    fontsize=6,
+                    color=color,
+                    va="bottom",
+                )
         ax.set_xlim(x0, x1)
         ax.set_xlabel(_shift_label(nucleus))
         ax.set_yticks([])
@@ -316,12 +380,13 @@ def _fit_quality(doc, datasets, folder, plt) -> tuple[list[Path], str]:
         s, _ = I.spectra_series(datasets, nuc, doc)
         if s is None or s.redchi is None:
             continue
-        ax.plot(s.hours, s.redchi, marker="o", ms=2, color=COLORS[nuc], label=nuc)
+        ax.plot(s.hours, s.redchi, marker="o", ms=2, color=COLORS[nuc], label=_nucleus_tex(nuc))
         drawn.append(nuc)
     if not drawn:
         plt.close(fig)
         return [], "no reduced chi-square stored with the spectra"
     _stages(ax, doc)
+    _stage_labels(ax, doc, soft_labels=False)
     ax.axhline(1.0, color="#888", lw=0.6, ls=":")
     ax.set_xlabel("time / h")
     ax.set_ylabel(r"reduced $\chi^2$")

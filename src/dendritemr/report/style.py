@@ -15,6 +15,10 @@ __all__ = [
     "TIME_TITLE",
     "shift_title",
     "stage_color",
+    "stage_label_positions",
+    "soft_shorts",
+    "nucleus_html",
+    "nucleus_text",
     "pretty_unit",
     "plotly_layout",
     "PLOTLY_CONFIG",
@@ -70,6 +74,90 @@ def pretty_unit(unit: str) -> str:
 def stage_color(name: str) -> str:
     """Fill colour of a stage band (grey for an unknown name)."""
     return STAGE_COLORS.get(name, "#EEEEEE")
+
+
+def stage_label_positions(
+    stages: list[dict], lo: float, hi: float, chars_across: float
+) -> list[tuple[float, str]]:
+    """Where to write the stage names above a time axis from ``lo`` to ``hi`` (h) so that no
+    two overlap: ``[(x_h, name), ...]``.
+
+    Consecutive stages of one name share one label (three ``mixed-growth`` stages in a row are
+    one band to the eye); each label sits at the middle of its visible part, moved inside the
+    axis if it would stick out, or beside the labels of longer stages when it would overlap
+    one (by at most its own half width past the band's edge); a label with no such place is
+    left out (its band and the stage table still show it).
+
+    Parameters
+    ----------
+    stages : ``doc["stages"]`` (``name``, ``start_h``, ``end_h``).
+    lo, hi : the axis range, h.
+    chars_across : how many label characters fit across the whole axis.
+    """
+    runs: list[list] = []
+    for s in stages:
+        a, b = s.get("start_h"), s.get("end_h")
+        if a is None or b is None or not b > a:
+            continue
+        if runs and runs[-1][2] == s["name"] and abs(runs[-1][1] - a) <= 1e-9 * max(1, abs(a)):
+            runs[-1][1] = b
+        else:
+            runs.append([a, b, s["name"]])
+    span = hi - lo
+    if not (span > 0 and chars_across > 0):
+        return []
+    placed: list[tuple[float, float, float, str]] = []
+    for a, b, name in sorted(runs, key=lambda r: -(min(r[1], hi) - max(r[0], lo))):
+        a, b = max(a, lo), min(b, hi)
+        if not b > a:
+            continue
+        half = 0.5 * (len(name) + 1) / chars_across * span
+        centre = 0.5 * (a + b)
+        # the middle of the band, else as near it as clears the labels already placed (at
+        # most a label's half width beyond the band's half width)
+        reach = half + 0.5 * (b - a)
+        tries = [centre] + sorted(
+            (c for p0, p1, _, _ in placed for c in (p0 - half, p1 + half)),
+            key=lambda c: abs(c - centre),
+        )
+        for x in tries:
+            x = min(max(x, lo + half), hi - half)
+            if abs(x - centre) > reach + 1e-12:
+                continue
+            if all(x + half <= p0 + 1e-12 or x - half >= p1 - 1e-12 for p0, p1, _, _ in placed):
+                placed.append((x - half, x + half, x, name))
+                break
+    return [(x, name) for _, _, x, name in sorted(placed)]
+
+
+def soft_shorts(doc: dict) -> list[tuple[float, float, str]]:
+    """``[(start_h, end_h, label), ...]`` of the soft shorts in ``doc["short"]`` (transient
+    collapses and partial soft shorts that recover; docs/study-format.md)."""
+    out = []
+    for s in (doc.get("short") or {}).get("soft_shorts") or []:
+        a, b = s.get("start_h"), s.get("end_h")
+        if a is None or b is None or not b >= a:
+            continue
+        kind = s.get("kind")
+        out.append((float(a), float(b), f"soft short ({kind})" if kind else "soft short"))
+    return out
+
+
+def nucleus_html(nucleus: str) -> str:
+    """``7Li`` -> ``<sup>7</sup>Li`` (mass number as a superscript, for plotly and HTML)."""
+    mass = "".join(c for c in nucleus if c.isdigit())
+    symbol = "".join(c for c in nucleus if not c.isdigit())
+    return f"<sup>{mass}</sup>{symbol}" if mass else symbol
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def nucleus_text(nucleus: str) -> str:
+    """``7Li`` -> ``⁷Li`` (Unicode superscript digits, for headings and plain text)."""
+    mass = "".join(c for c in nucleus if c.isdigit())
+    symbol = "".join(c for c in nucleus if not c.isdigit())
+    return mass.translate(_SUPERSCRIPT) + symbol
 
 
 #: every interactive axis: thin black frame, outside ticks, no grid

@@ -1,0 +1,141 @@
+"""Report layout for readers: stage names that never overlap, soft shorts marked where the
+data are, the static overview on the NMR series' own time span, panel labels off the data."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from conftest import synthetic_inputs
+
+from dendritemr.report.figures import cycler_panel, metal_panel
+from dendritemr.report.html import render_html
+from dendritemr.report.style import nucleus_text, soft_shorts, stage_label_positions
+
+
+def _stages(*runs):
+    return [{"name": n, "start_h": a, "end_h": b} for n, a, b in runs]
+
+
+def test_stage_labels_merge_runs_of_one_name():
+    # three mixed-growth stages in a row (the TEGDME cell) are one label at their middle
+    st = _stages(
+        ("mixed-growth", -0.42, -0.02), ("mixed-growth", -0.02, 0.3), ("mixed-growth", 0.3, 3.72)
+    )
+    assert stage_label_positions(st, -0.42, 3.72, 100) == [(pytest.approx(1.65), "mixed-growth")]
+
+
+def test_stage_labels_never_overlap_and_stay_inside():
+    rng = np.random.default_rng(5)
+    names = ["stall", "interface-growth", "bulk-nucleation", "mixed-growth"]
+    for _ in range(200):
+        edges = np.sort(rng.uniform(0, 40, rng.integers(2, 9)))
+        st = _stages(
+            *((names[rng.integers(4)], a, b) for a, b in zip(edges[:-1], edges[1:], strict=True))
+        )
+        chars = float(rng.uniform(20, 200))
+        got = stage_label_positions(st, 0.0, 40.0, chars)
+        halves = [0.5 * (len(n) + 1) / chars * 40.0 for _, n in got]
+        for (x, _), h in zip(got, halves, strict=True):
+            assert x - h >= -1e-9 and x + h <= 40 + 1e-9  # inside the axis
+        spans = sorted((x - h, x + h) for (x, _), h in zip(got, halves, strict=True))
+        assert all(b0 <= a1 + 1e-9 for (_, b0), (a1, _) in zip(spans[:-1], spans[1:], strict=True))
+        # every label lies within its half width of its own band (merged runs included)
+        for (x, n), h in zip(got, halves, strict=True):
+            assert any(
+                s["name"] == n and s["start_h"] - h - 1e-9 <= x <= s["end_h"] + h + 1e-9 for s in st
+            )
+
+
+def test_stage_label_moves_beside_a_longer_one_instead_of_vanishing():
+    # the demo's stages on a 34 h axis, 108 characters across: "bulk-nucleation" (1 h band)
+    # would overlap the first "stall" label by 0.2 h at its middle; it moves right instead
+    st = _stages(("stall", 0, 5.51), ("bulk-nucleation", 5.51, 6.51), ("stall", 6.51, 32.51))
+    got = stage_label_positions(st, 0.0, 34.0, 108)
+    assert [n for _, n in got] == ["stall", "bulk-nucleation", "stall"]
+    x_stall, x_bulk = got[0][0], got[1][0]
+    assert x_stall == pytest.approx(2.755)
+    assert x_bulk == pytest.approx(x_stall + (6 + 16) / 2 / 108 * 34)  # touching, not overlapping
+    # a label with no room near its band is left out rather than drawn over another
+    assert [n for _, n in stage_label_positions(st, 0.0, 34.0, 12)] == ["stall"]
+
+
+def _with_soft_short(doc, a, b):
+    doc = copy.deepcopy(doc)
+    doc["short"] = {
+        "soft_shorts": [
+            {
+                "kind": "partial",
+                "start_h": a,
+                "end_h": b,
+                "min_voltage_V": 0.0388,
+                "min_ratio": 0.336,
+            }
+        ]
+    }
+    return doc
+
+
+def test_soft_shorts_marked_and_clipped_to_the_data():
+    doc, ds = synthetic_inputs(n=6)
+    assert soft_shorts(doc) == []
+    doc = _with_soft_short(doc, 5.0, 30.0)  # runs on past the series (0.25-8.25 h)
+    assert soft_shorts(doc) == [(5.0, 30.0, "soft short (partial)")]
+    fig = cycler_panel(doc, ds).figure
+    hi = float(np.max(ds["cycler"]["hours"].values))
+    red = [s for s in fig.layout.shapes if s.type == "rect" and s.line.dash == "dot"]
+    assert len(red) == 2  # voltage and current rows
+    assert all((r.x0, r.x1) == (5.0, hi) for r in red)  # clipped to the record
+    assert [a.text for a in fig.layout.annotations].count("soft short (partial)") == 1
+    # one wholly outside the plotted times draws nothing (it would stretch the time axis)
+    far = _with_soft_short(doc, 20.0, 30.0)
+    fig = metal_panel(far).figure
+    assert not [s for s in fig.layout.shapes if s.type == "rect" and s.line.dash == "dot"]
+    page = render_html(doc, ds, panels=[])
+    assert "partial 5 to 30 h (min |U| 0.039 V, 0.34 of the level before)" in page
+
+
+def test_summary_says_when_time_zero_is_and_json_is_rounded_and_wrapped():
+    doc, ds = synthetic_inputs(n=4)
+    doc["stage_detection"] = {"penalty": 12.658523115528322, "criterion": "x" * 400}
+    page = render_html(doc, ds, panels=[])
+    assert "(0.25 to 8.25 h since the current started)" in page
+    assert "&quot;penalty&quot;: 12.66" in page and "12.658523" not in page
+    assert "white-space: pre-wrap" in page
+    assert nucleus_text("7Li") == "⁷Li" and nucleus_text("133Cs") == "¹³³Cs"
+
+
+def test_static_overview_spans_the_nmr_series_not_the_whole_cycler_record(tmp_path):
+    """The TEGDME cell: 4 h of spectra in a 45 h cycler record; the overview shows the 4 h."""
+    from dendritemr.report import static
+
+    doc, ds = synthetic_inputs(n=6)
+    cyc = ds["cycler"]
+    ds["cycler"] = cyc.assign_coords(hours=cyc["hours"].values * 6)  # 0-51 h record
+    doc["short_circuit_h"] = None
+    doc["time_start_h"] = [t - 0.1 for t in doc["time_h"]]
+    doc["time_end_h"] = [t + 0.1 for t in doc["time_h"]]
+    seen = {}
+    real_save = static._save
+
+    def keep(fig, folder, name, plt):
+        if name == "overview":
+            seen["xlim"] = fig.axes[0].get_xlim()
+            seen["labels"] = [t.get_text() for t in fig.texts]
+            seen["tops"] = [a.get_position().y1 for a in fig.axes]
+            seen["ys"] = [t.get_position()[1] for t in fig.texts]
+        return real_save(fig, folder, name, plt)
+
+    static._save = keep
+    try:
+        static.write_static(tmp_path, doc, ds)
+    finally:
+        static._save = real_save
+    lo, hi = seen["xlim"]
+    span = doc["time_end_h"][-1] - doc["time_start_h"][0]
+    assert lo == pytest.approx(doc["time_start_h"][0] - 0.01 * span)
+    assert hi == pytest.approx(doc["time_end_h"][-1] + 0.01 * span)
+    # panel labels are figure texts level with the top of each axes (outside the data)
+    assert seen["labels"] == ["(a)", "(b)", "(c)", "(d)"]
+    np.testing.assert_allclose(seen["ys"], seen["tops"])
