@@ -139,3 +139,23 @@ def test_static_overview_spans_the_nmr_series_not_the_whole_cycler_record(tmp_pa
     # panel labels are figure texts level with the top of each axes (outside the data)
     assert seen["labels"] == ["(a)", "(b)", "(c)", "(d)"]
     np.testing.assert_allclose(seen["ys"], seen["tops"])
+
+
+def test_spectra_open_on_the_metal_window():
+    """The 7Li metal line is ~1/100 of the electrolyte line: the panel opens on 200-300 ppm with
+    the y range of the spectra and fits there (the 'metal' button shown active)."""
+    from dendritemr.nmr.defaults import METAL_WINDOW
+    from dendritemr.report.figures import spectra_panel
+
+    doc, ds = synthetic_inputs(n=5)
+    fig = spectra_panel(doc, ds).figure
+    lo, hi = METAL_WINDOW
+    assert list(fig.layout.xaxis.range) == [hi, lo] and fig.layout.xaxis.autorange is False
+    assert fig.layout.updatemenus[0].active == 1
+    assert fig.layout.updatemenus[0].buttons[1].label.startswith("metal")
+    sp = ds["spectra"]
+    inside = (sp["ppm_7Li"] >= lo) & (sp["ppm_7Li"] <= hi)
+    data = np.real(sp["spectrum_7Li"].values)
+    top = max(data[:, inside].max(), np.real(sp["model_7Li"].values)[:, inside].max())
+    y0, y1 = fig.layout.yaxis.range
+    assert y1 > top / np.abs(sp["spectrum_7Li"].values).max() > y0

@@ -487,7 +487,8 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
 def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
     """Buttons: whole range, the metal window, the electrolyte window
     (:mod:`dendritemr.nmr.defaults`), each with the y range of every spectrum and fit inside
-    it (the residual, drawn at ``offset``, is then out of view)."""
+    it (the residual, drawn at ``offset``, is then out of view). The panel opens on the metal
+    window when the spectra cover it."""
     from dendritemr.nmr.defaults import ELECTROLYTE_WINDOW, METAL_WINDOW
 
     full: dict = {}
@@ -514,10 +515,21 @@ def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
         if views[name]:
             label = f"{name} {lo:g} to {hi:g} ppm"
             buttons.append(dict(label=label, method="relayout", args=[views[name]]))
+    active = 0
+    if views["metal"]:
+        # open on the metal window: in a 7Li spectrum the electrolyte line is ~100x the metal
+        # line, which is a flat trace in the whole range
+        active = 1
+        for key, value in views["metal"].items():
+            axis, prop = key.split(".")
+            fig.layout[axis][prop] = value
+            if prop == "range":
+                fig.layout[axis]["autorange"] = False
     fig.update_layout(
         updatemenus=[
             dict(
                 type="buttons",
+                active=active,
                 direction="right",
                 buttons=buttons,
                 x=0.45,
