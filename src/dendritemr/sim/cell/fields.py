@@ -190,17 +190,18 @@ def solve_fields(
     """
     n_nodes = grid.n + 2
     fa, fb = grid.face_a, grid.face_b
-    g_i, fixed_i, metal_b, metal_a, robin, side, cell, i0 = _ionic_conductance(
-        grid, props, sets, contact_b, contact_a
-    )
     key_i = (sets.b_metal.tobytes(), sets.a_metal.tobytes())
     if cache is not None and cache.get("ionic_key") == key_i:
-        ionic = cache["ionic"]
+        # the ionic problem depends only on the electrode metal: conductances, network and
+        # the unit-voltage solution are those of the previous solve
+        ionic_faces, ionic, psi = cache["ionic"]
     else:
-        ionic = Network(n_nodes, fa, fb, g_i, fixed_i)
+        ionic_faces = _ionic_conductance(grid, props, sets, contact_b, contact_a)
+        ionic = Network(n_nodes, fa, fb, ionic_faces[0], ionic_faces[1])
+        psi = ionic.solve(ionic_faces[3].astype(float))
         if cache is not None:
-            cache.update(ionic_key=key_i, ionic=ionic)
-    psi = ionic.solve(metal_a.astype(float))
+            cache.update(ionic_key=key_i, ionic=(ionic_faces, ionic, psi))
+    g_i, fixed_i, metal_b, metal_a, robin, side, cell, i0 = ionic_faces
 
     pinned = np.concatenate([sets.bulk_metal | sets.trap_open, [False, False]])
     fixed_e = metal_b | metal_a | pinned
@@ -222,7 +223,8 @@ def solve_fields(
     fix_alpha = np.where(pinned, psi, metal_a.astype(float))
     fix_beta = np.where(trap, props.trap_depth_v, 0.0)
     ab = electronic.solve(np.column_stack([fix_alpha, fix_beta]))
-    sinks = np.column_stack([np.where(pinned, electronic.net_out(ab[:, k]), 0.0) for k in (0, 1)])
+    net_ab = [electronic.net_out(ab[:, k]) for k in (0, 1)]
+    sinks = np.column_stack([np.where(pinned, net, 0.0) for net in net_ab])
     # Li+ consumed at pinned cells: net ionic current out of the cell = -sink.
     chi = ionic.solve(np.zeros((n_nodes, 2)), -sinks)
 
@@ -230,15 +232,16 @@ def solve_fields(
         return -float(net_i[metal_b].sum() + net_e[metal_b].sum())
 
     ion1 = psi + chi[:, 0]
-    slope = into_b(ionic.net_out(ion1), electronic.net_out(ab[:, 0]))
-    offset = into_b(ionic.net_out(chi[:, 1]), electronic.net_out(ab[:, 1]))
+    slope = into_b(ionic.net_out(ion1), net_ab[0])
+    offset = into_b(ionic.net_out(chi[:, 1]), net_ab[1])
     voltage = (current - offset) / slope
     phi_i = voltage * ion1 + chi[:, 1]
     phi_e = voltage * ab[:, 0] + ab[:, 1]
 
     ion_face = ionic.face_current(phi_i)
-    net_i = ionic.net_out(phi_i)
-    net_e = electronic.net_out(phi_e)
+    net_i = ionic.net_from_faces(ion_face)
+    e_face = electronic.face_current(phi_e)
+    net_e = electronic.net_from_faces(e_face)
     # current into the electrode metal through each Robin face (conventional, cell -> metal)
     plated = np.where(robin, np.where(fixed_i[fb], ion_face, -ion_face), 0.0)
     sink = np.where(pinned, net_e, 0.0)[: grid.n]
@@ -257,5 +260,5 @@ def solve_fields(
         stripped=float(net_i[metal_a].sum()),
         leaked=float(net_e[metal_a].sum()),
         electronic_b=-float(net_e[metal_b].sum()),
-        e_face=electronic.face_current(phi_e),
+        e_face=e_face,
     )

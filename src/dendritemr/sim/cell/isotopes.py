@@ -94,5 +94,10 @@ def solve_isotopes(
     matrix = sp.csc_matrix((vals, (rows, cols)), shape=(m, m))
     rhs = n_old * x_old + np.bincount(step.source_node, step.source_mol * step.source_x6, m)
     rhs = np.where(empty, x_old, rhs)
-    x_new = spla.splu(matrix, permc_spec="MMD_AT_PLUS_A").solve(rhs)
+    # column diagonally dominant M-matrix: Gaussian elimination on the diagonal pivots is
+    # stable, so the row search of partial pivoting is skipped (same numbers to round-off)
+    lu = spla.splu(
+        matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
+    x_new = lu.solve(rhs)
     return n_new, np.clip(x_new, 0.0, 1.0)

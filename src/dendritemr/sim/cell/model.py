@@ -478,8 +478,9 @@ class _Simulation:
         """
         s, p = self.state, self.props
         mol = float(s.metal_mol[cells].sum())
-        recv = np.flatnonzero((sets.bulk_metal | sets.trap_open) & (sol.sink > 0))
-        recv = np.setdiff1d(recv, cells)
+        take_e = (sets.bulk_metal | sets.trap_open) & (sol.sink > 0)
+        take_e[cells] = False
+        recv = np.flatnonzero(take_e)
         if mol > 0 and recv.size:
             self.relay["relay_out_mol"] += mol
             # oxidised cells: the LLZO takes the particle's Li and sends the same amount on
@@ -517,7 +518,13 @@ class _Simulation:
         s.metal_mol[cells] = 0.0
         s.birth_h[cells] = np.nan
         s.confined[cells] = False
-        s.clusters = label_clusters(s.metal, self.grid.nz, self.grid.nx)
+        cl = s.clusters
+        if np.any(cl.to_b[cells] | cl.to_a[cells]):
+            s.clusters = label_clusters(s.metal, self.grid.nz, self.grid.nx)
+        else:
+            # isolated Li0 only: no cluster gains or loses a contact with an electrode, so the
+            # roles of every other cell stay; the labels are renewed at the end of the step
+            cl.label[cells] = 0
 
     def step(self) -> dict[str, float]:
         """Advance one step; return the ledger and observables of the step."""

@@ -81,7 +81,15 @@ class Network:
         self._lu = None
         if n_free:
             matrix = sp.csc_matrix((vals, (rows, cols)), shape=(n_free, n_free))
-            self._lu = spla.splu(matrix, permc_spec="MMD_AT_PLUS_A")
+            # symmetric with a positive, (weakly) dominant diagonal: positive definite, so the
+            # diagonal pivots of a symmetric ordering are stable and no row search is needed
+            # (about half the factorisation time of partial pivoting; same numbers to round-off)
+            self._lu = spla.splu(
+                matrix,
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=0.0,
+                options={"SymmetricMode": True},
+            )
         fa_free = free[face_a] & fixed[face_b]
         fb_free = free[face_b] & fixed[face_a]
         self._cpl = (
@@ -129,7 +137,10 @@ class Network:
 
     def net_out(self, phi: np.ndarray) -> np.ndarray:
         """Net current out of every node (sum of its face currents)."""
-        cur = self.face_current(phi)
+        return self.net_from_faces(self.face_current(phi))
+
+    def net_from_faces(self, cur: np.ndarray) -> np.ndarray:
+        """Net current out of every node from the face currents of :meth:`face_current`."""
         return np.bincount(self.face_a, cur, self.n_nodes) - np.bincount(
             self.face_b, cur, self.n_nodes
         )
