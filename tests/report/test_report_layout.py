@@ -159,3 +159,12 @@ def test_spectra_open_on_the_metal_window():
     top = max(data[:, inside].max(), np.real(sp["model_7Li"].values)[:, inside].max())
     y0, y1 = fig.layout.yaxis.range
     assert y1 > top / np.abs(sp["spectrum_7Li"].values).max() > y0
+
+
+def test_stage_table_says_what_a_stall_is():
+    doc, ds = synthetic_inputs(n=4)
+    page = render_html(doc, ds, panels=[])
+    assert "id='stage-rule'" not in page  # no detection record: no rule to quote
+    doc["stage_detection"] = {"window_h": 1.0, "detection_sigmas": 3.0}
+    page = render_html(doc, ds, panels=[])
+    assert "more than 3 standard errors within 1 h" in page

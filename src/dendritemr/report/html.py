@@ -166,7 +166,17 @@ def _stages(doc: dict) -> str:
             f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td>"
             f"<td>{_e(s.get('route', ''))}</td></tr>"
         )
-    return f"<table id='stages'>{head}{''.join(rows)}</table>"
+    note = ""
+    det = doc.get("stage_detection") or {}
+    if det.get("window_h") is not None and det.get("detection_sigmas") is not None:
+        note = (
+            "<p class='note' id='stage-rule'>A route is growing when its amount rose by more "
+            f"than {_num(det['detection_sigmas'])} standard errors within "
+            f"{_num(det['window_h'])} h (results.json: stage_detection); in a "
+            "<i>stall</i> no route did, so slow steady growth can go on in a stall: see its "
+            "rate.</p>"
+        )
+    return f"<table id='stages'>{head}{''.join(rows)}</table>{note}"
 
 
 def _legend() -> str:
