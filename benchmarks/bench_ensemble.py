@@ -34,6 +34,7 @@ _SUMMARY = (
     "interface_fraction_span",
     "x6_move_se",
     "runtime_s",
+    "cpu_s",
 )
 
 
@@ -54,7 +55,10 @@ def _scan_points(specs: list[str]) -> list[dict]:
 
 def _table(ds, seeds: list[int], max_h: float) -> None:
     stages = json.loads(ds.attrs["stages"])
-    print("seed  short_h  stall_h  bulk_share  if_span  x6 (move/SE)          runtime_s  stages")
+    print(
+        "seed  short_h  stall_h  bulk_share  if_span  x6 (move/SE)          wall_s  cpu_s"
+        "  steps  stages"
+    )
     for i, seed in enumerate(seeds):
         d = ds.isel(point=0, seed=i)
         seq = " ".join(f"{s['name']}@{s['start_h']:.1f}" for s in stages[f"point0_seed{seed}"][:7])
@@ -63,7 +67,8 @@ def _table(ds, seeds: list[int], max_h: float) -> None:
             f"{float(d.bulk_share_first_bulk_end):11.3f} {float(d.interface_fraction_span):8.2f} "
             f"{float(d.x6_first_interface_end):.3f}->{float(d.x6_first_bulk_end):.3f}"
             f" ({float(d.x6_move_se):4.1f} SE) "
-            f"{float(d.runtime_s):10.1f}  {'OK ' if bool(d.sequence_ok) else 'NO '}{seq}"
+            f"{float(d.runtime_s):7.1f} {float(d.cpu_s):6.1f} {int(d.n_steps):6d}"
+            f"  {'OK ' if bool(d.sequence_ok) else 'NO '}{seq}"
         )
     d = ds.isel(point=0)
     short = d.short_circuit_h.values

@@ -33,6 +33,8 @@ def test_ensemble_dataset_matches_single_runs(tiny, tmp_path):
     got = ds.bulk_umol.sel(point=1, seed=2).values[: t.size]
     np.testing.assert_allclose(got, one["metal_umol"]["bulk"], rtol=0, atol=0)
     assert float(ds.end_h.sel(point=1, seed=2)) == one["end_h"]
+    # CPU time of each run is recorded beside its wall time
+    assert np.all(ds.cpu_s.values > 0) and np.all(ds.runtime_s.values > 0)
     # higher current: more dendritic metal by the end of the same time
     total = (ds.interface_umol + ds.bulk_umol).isel(time=t.size - 1)
     assert np.all(total.sel(point=1) > total.sel(point=0))

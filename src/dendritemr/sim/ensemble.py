@@ -54,6 +54,7 @@ _SCALARS = (
     "short_circuit_h",
     "end_h",
     "runtime_s",
+    "cpu_s",
     "n_steps",
     "first_stall_h",
     "first_bulk_start_h",
@@ -206,7 +207,8 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     dict
         The results-schema keys of :func:`dendritemr.sim.observables.truth.ground_truth` at the
         NMR time points of the scenario's schedule, ``stage_rule`` (detection limits of the stage
-        labels), ``n_steps``, ``runtime_s`` and :func:`first_stage_summary`.
+        labels), ``n_steps``, ``runtime_s`` (wall), ``cpu_s`` (CPU time of this process: the
+        time on one free core when the machine is shared) and :func:`first_stage_summary`.
     """
     from dendritemr.sim.cell import run
     from dendritemr.sim.observables.truth import ground_truth
@@ -215,15 +217,17 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario, "<ensemble>")
     sc = scenario.updated(seed=int(seed))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = run(sc)
     runtime = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     time_h = nmr_time_points(result, sc.observation())
     truth = ground_truth(result, time_h, {"seed": int(seed), "stage_rule": result.detection})
     h = result.history
     truth.update(summarize_truth(truth))
     truth["n_steps"] = int(h["time_h"].size)
     truth["runtime_s"] = float(runtime)
+    truth["cpu_s"] = float(cpu)
     return truth
 
 
@@ -283,7 +287,7 @@ def ensemble(
         (``interface_umol``, ``bulk_umol``, ``x6_metal``, ``interface_fraction``,
         ``x6_interface``, ``x6_bulk``, ``tip_depth_um``, ``voltage_V``), ``stage`` (label per
         time), and per run ``short_circuit_h`` (NaN: no short), ``end_h``, ``runtime_s``,
-        ``n_steps``, ``sequence_ok``, ``first_stall_h``, ``first_bulk_start_h``,
+        ``cpu_s``, ``n_steps``, ``sequence_ok``, ``first_stall_h``, ``first_bulk_start_h``,
         ``first_bulk_end_h``, ``bulk_share_first_bulk_end``, ``interface_fraction_span``,
         ``x6_first_interface_end``, ``x6_first_bulk_end``, ``x6_move_se`` (:func:`x6_move`
         between the end of the first interface-growth stage and the end of the first
