@@ -32,9 +32,12 @@ def _floating(
     A single free node without faces is left free (the solver gives it a unit diagonal).
     """
     on = g != 0.0
-    graph = sp.coo_matrix(
-        (np.ones(int(on.sum())), (face_a[on], face_b[on])), shape=(n_nodes, n_nodes)
-    )
+    # CSR straight from the faces sorted by their first node (no COO conversion)
+    order = np.argsort(face_a, kind="stable")
+    keep = order[on[order]]
+    indptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(face_a[keep], minlength=n_nodes), out=indptr[1:])
+    graph = sp.csr_matrix((np.ones(keep.size), face_b[keep], indptr), shape=(n_nodes, n_nodes))
     _, label = connected_components(graph, directed=False)
     anchored = np.zeros(label.max() + 1, bool)
     anchored[label[fixed]] = True
