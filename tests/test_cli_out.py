@@ -90,3 +90,27 @@ def test_study_toml_file_or_other_file_as_study(tmp_path):
     )
     assert res.exit_code == 2
     assert "[nmr.li7] path '7Li' does not exist" in res.output  # the file was read as the study
+
+
+def test_sigterm_ends_a_command_through_its_cleanup(tmp_path):
+    """``timeout`` or a scheduler's SIGTERM while analyze was writing left its hidden temporary
+    results folder behind (Python's default SIGTERM ends the process without unwinding). With
+    the CLI's handler SIGTERM unwinds like Ctrl-C: cleanup runs, exit status 143."""
+    import subprocess
+    import sys
+
+    script = f"""
+import os, shutil, signal, tempfile
+from dendritemr.cli import _stop_cleanly_on_sigterm
+_stop_cleanly_on_sigterm()
+tmp = tempfile.mkdtemp(dir={str(tmp_path)!r})
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    signal.pause()
+except BaseException:
+    shutil.rmtree(tmp)
+    raise
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert res.returncode == 143, res.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,20 @@ def _progress(label: str):
     return wrap
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (``timeout``, a batch scheduler, ``kill``) ends a command like Ctrl-C does: as an
+    exception, so that what it was writing is removed (``analyze`` left a hidden temporary
+    results folder behind when killed while writing)."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"warning: {message}", err=True)
 
@@ -45,6 +59,7 @@ def main() -> None:
     Run `dendritemr COMMAND --help` for each command's options and examples.
     """
     warnings.showwarning = _show_warning
+    _stop_cleanly_on_sigterm()
 
 
 @main.command()
@@ -188,15 +203,16 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
 )
 @click.option(
     "--exchange-per-h",
-    type=float,
+    type=click.FloatRange(min=0),
     default=None,
     help="Li0/LLZO isotope exchange rate, 1/h (default: unknown, 0-0.02/h as a model error).",
 )
 @click.option(
     "--bootstrap",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
-    help="Bootstrap draws for the stage-boundary uncertainties (default: the pipeline's).",
+    help="Bootstrap draws for the stage-boundary uncertainties (default 100, 40 above 100 "
+    "time points; 0: none, boundary errors n/a).",
 )
 @click.option(
     "--mri-maps/--no-mri-maps",

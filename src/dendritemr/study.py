@@ -242,7 +242,7 @@ def _check_keys(sections: dict[str, Any], src: str) -> None:
 
 def _nmr_info(path: Path, role: str) -> tuple[str, float, Path]:
     """Nucleus and field of the first experiment under ``path`` (a series, expno or pdata)."""
-    from dendritemr.io.bruker import experiments_in, is_experiment
+    from dendritemr.io.bruker import experiments_in, is_experiment, warn_skipped
     from dendritemr.io.bruker_nucleus import checked_nucleus, field_tesla
     from dendritemr.io.bruker_params import read_parameters
 
@@ -251,6 +251,7 @@ def _nmr_info(path: Path, role: str) -> tuple[str, float, Path]:
         exps = experiments_in(path)
         if not exps:
             raise DataError(path, f"[{role}] no TopSpin experiment (numbered folder with acqus)")
+        warn_skipped(path)  # a numbered folder without raw data is not part of the series
         exp = exps[0]
     if not (exp / "acqus").is_file():
         raise DataError(path, f"[{role}] not a TopSpin experiment or series")

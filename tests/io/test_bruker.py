@@ -235,3 +235,25 @@ def test_truncated_fid_names_the_sizes_once(tmp_path):
         str(info.value)
         == f"{f}: truncated: 1000 bytes, TD=300 needs 1200 (or 2048 padded to 1024-byte blocks)"
     )
+
+
+def test_series_folder_says_which_numbered_folders_it_skips(synthetic_study, tmp_path):
+    """An interrupted last acquisition (acqus, no fid) or a processed-only folder was left out
+    of the series without a word: 7 of 8 spectra came back and nobody was told."""
+    folder, _ = synthetic_study
+    series = tmp_path / "7Li"
+    shutil.copytree(folder, series)
+    (series / "3" / "fid").unlink()
+    (series / "99").mkdir()  # e.g. a folder of processed data only
+    with pytest.warns(RuntimeWarning) as record:
+        data = open_dataset(series)
+    assert data.sizes["time"] == 7
+    messages = [str(w.message) for w in record if "numbered folder" in str(w.message)]
+    assert messages == [
+        f"{series}: 2 numbered folder(s) not read as part of the series: 3 (no fid or ser), "
+        "99 (no acqus)"
+    ]
+    with warnings.catch_warnings(record=True) as clean:
+        warnings.simplefilter("always")
+        assert open_dataset(folder).sizes["time"] == 8
+    assert not [w for w in clean if "numbered folder" in str(w.message)]

@@ -7,6 +7,7 @@ processed spectra as ``(time, ppm)``, one row per acquisition with its absolute 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,27 @@ def read_series(
     return combined
 
 
+def warn_skipped(folder: Path) -> None:
+    """Warn (RuntimeWarning) about numbered folders of a series folder that are not read: an
+    interrupted acquisition, raw data deleted, a folder of processed data only."""
+    skipped = []
+    for p in sorted(
+        (p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
+    ):
+        if not is_experiment(p):
+            why = "no acqus" if not (p / "acqus").is_file() else "no fid or ser"
+            skipped.append(f"{p.name} ({why})")
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (
+            f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        )
+        warnings.warn(
+            f"{folder}: {len(skipped)} numbered folder(s) not read as part of the series: {shown}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 def read_path(path: str | Path, nucleus: str | None = None, progress=None) -> xr.DataArray:
     """An experiment folder, or a dataset folder whose numbered experiments form a series."""
     path = Path(path)
@@ -228,6 +250,7 @@ def read_path(path: str | Path, nucleus: str | None = None, progress=None) -> xr
     if path.is_dir():
         exps = experiments_in(path)
         if exps:
+            warn_skipped(path)
             return read_series(exps, nucleus, progress)
         if not any(path.iterdir()):
             raise DataError(path, "empty folder")
