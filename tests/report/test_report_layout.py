@@ -168,3 +168,16 @@ def test_stage_table_says_what_a_stall_is():
     doc["stage_detection"] = {"window_h": 1.0, "detection_sigmas": 3.0}
     page = render_html(doc, ds, panels=[])
     assert "more than 3 standard errors within 1 h" in page
+
+
+def test_cycler_record_missing_the_nmr_series_is_said_loudly():
+    """A cycler start a week off put every spectrum at -168 h and the page said nothing."""
+    doc, ds = synthetic_inputs(n=4)
+    doc["cycler"] = {"covered": [True] * 4, "record_h": [0.0, 8.5]}
+    page = render_html(doc, ds, panels=[])
+    assert "4 of 4 (record 0.00 to 8.50 h)" in page and "clock-warning" not in page
+    doc["cycler"] = {"covered": [False] * 4, "record_h": [0.0, 33.66]}
+    page = render_html(doc, ds, panels=[])
+    assert "id='clock-warning'" in page
+    assert "covers 0 of the 4 NMR acquisitions (record 0.00 to 33.66 h)" in page
+    assert "Check [cycler] start, timezone and clock_offset_s" in page

@@ -143,8 +143,42 @@ def _summary(doc: dict) -> str:
     soft = _soft_shorts(doc)
     if soft is not None:
         rows.append(("soft shorts (recovered)", soft))
+    warning = ""
+    cov = _coverage(doc)
+    if cov is not None:
+        n_cov, n_all, rec = cov
+        rows.append(("NMR acquisitions inside the cycler record", f"{n_cov} of {n_all}{rec}"))
+        if n_cov < n_all:
+            warning = (
+                "<p class='absent' id='clock-warning'>"
+                + _e(
+                    f"The cycler record covers {n_cov} of the {n_all} NMR acquisitions{rec}: "
+                    "current, voltage and charge are missing for the others"
+                    + (
+                        ", and time zero may be wrong. Check [cycler] start, timezone and "
+                        "clock_offset_s in study.toml (docs/study-format.md)."
+                        if n_cov == 0
+                        else "."
+                    )
+                )
+                + "</p>"
+            )
     body = "".join(f"<tr><th>{_e(a)}</th><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
-    return f"<table id='summary'>{body}</table>"
+    return f"{warning}<table id='summary'>{body}</table>"
+
+
+def _coverage(doc: dict) -> tuple[int, int, str] | None:
+    """``(covered, all, " (record A to B h)")`` of the NMR acquisition windows inside the cycler
+    record (``doc["cycler"]["covered"]``), or None without a cycler."""
+    cyc = doc.get("cycler")
+    if not isinstance(cyc, dict) or not isinstance(cyc.get("covered"), list):
+        return None
+    flags = cyc["covered"]
+    rec = cyc.get("record_h")
+    span = ""
+    if isinstance(rec, list) and len(rec) == 2 and None not in rec:
+        span = f" (record {float(rec[0]):.2f} to {float(rec[1]):.2f} h)"
+    return sum(bool(f) for f in flags), len(flags), span
 
 
 def _stages(doc: dict) -> str:
