@@ -177,7 +177,8 @@ def _coverage(doc: dict) -> tuple[int, int, str] | None:
     rec = cyc.get("record_h")
     span = ""
     if isinstance(rec, list) and len(rec) == 2 and None not in rec:
-        span = f" (record {float(rec[0]):.2f} to {float(rec[1]):.2f} h)"
+        a, b = (round(float(x), 2) + 0.0 for x in rec)  # + 0.0: no "-0.00"
+        span = f" (record {a:.2f} to {b:.2f} h)"
     return sum(bool(f) for f in flags), len(flags), span
 
 
