@@ -220,3 +220,24 @@ def test_bad_simulator_csv_one_line(tmp_path, body, message):
     with pytest.raises(DataError) as info:
         read_cycler(f)  # recognised as dendritemr-csv by its comment header
     assert str(info.value) == f"{f}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        # Excel's "CSV UTF-8": a byte order mark before the header ("no time column" before)
+        ("\ufefftime/s,Ewe/V,I/mA\n0.5,1.2,0.4\n1.5,1.1,0.4\n".encode(), "utf-8 BOM"),
+        # Excel's "Unicode text": UTF-16 with a BOM ("binary file" before)
+        ("time/s\tEwe/V\tI/mA\n0.5\t1.2\t0.4\n1.5\t1.1\t0.4\n".encode("utf-16"), "utf-16"),
+        # a decimal-comma locale's comma-separated export quotes its numbers: the cells were
+        # split at the decimal commas and read as time 0, 1 / voltage 5, 5 / current 1, 1
+        (b'"time/s","Ewe/V","I/mA"\n"0,5","1,2","0,4"\n"1,5","1,1","0,4"\n', "quoted commas"),
+    ],
+)
+def test_excel_exports_read_right(tmp_path, data, what):
+    f = tmp_path / "cycler.csv"
+    f.write_bytes(data)
+    ds = read_cycler(f)
+    np.testing.assert_allclose(ds.time_s, [0.5, 1.5], err_msg=what)
+    np.testing.assert_allclose(ds.voltage_V, [1.2, 1.1], err_msg=what)
+    np.testing.assert_allclose(ds.current_mA, [0.4, 0.4], err_msg=what)

@@ -10,6 +10,7 @@ since the file's time zero) with ``voltage_V`` and, where the file has one, ``cu
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -50,7 +51,8 @@ VOLTAGE_NAMES = ("ewe", "<ewe>", "ecell", "voltage", "u", "e", "potential", "ewe
 
 
 def read_lines(path: Path) -> list[str]:
-    """Text lines of a file (any of utf-8, latin-1), without line ends.
+    """Text lines of a file (utf-8, latin-1, or utf-8/utf-16 with a byte order mark), without
+    line ends.
 
     Raises
     ------
@@ -62,12 +64,27 @@ def read_lines(path: Path) -> list[str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(path, f"unreadable cycler file ({exc.strerror})") from None
-    if b"\0" in raw[:4096]:
-        raise DataError(path, "binary file, not a cycler text export")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    text = None
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if raw.startswith(bom):  # Excel's "CSV UTF-8" and "Unicode text" exports
+            try:
+                text = raw[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                raise DataError(
+                    path, f"not valid {codec.upper()} text after its byte order mark"
+                ) from None
+            break
+    if text is None:
+        if b"\0" in raw[:4096]:
+            raise DataError(path, "binary file, not a cycler text export")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise DataError(path, "empty cycler file")
@@ -99,7 +116,10 @@ def sniff_delimiter(line: str) -> str:
 def _split(line: str, delimiter: str) -> list[str]:
     if delimiter == "whitespace":
         return line.split()
-    cells = line.rstrip("\r").split(delimiter)
+    if '"' in line:  # quoted cells may hold the delimiter: "0,5","1,2" (Excel, decimal comma)
+        cells = next(csv.reader([line.rstrip("\r")], delimiter=delimiter))
+    else:
+        cells = line.rstrip("\r").split(delimiter)
     while cells and not cells[-1].strip():
         cells.pop()
     return [c.strip().strip('"') for c in cells]
@@ -213,8 +233,7 @@ def cycler_dataset(
 def _decimal_of(rows: list[list[str]], delimiter: str, decimal: str) -> str:
     if decimal != "auto":
         return decimal
-    if delimiter == ",":
-        return "."
+    # a comma-delimited file has decimal commas only inside quoted cells, which the sample sees
     sample = [c for r in rows[:50] for c in r]
     comma = sum(bool(re.fullmatch(r"[-+]?\d+,\d+(?:[eE][-+]?\d+)?", c.strip())) for c in sample)
     point = sum(bool(re.fullmatch(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?", c.strip())) for c in sample)
