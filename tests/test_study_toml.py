@@ -133,3 +133,45 @@ def test_no_study_file(tmp_path):
         load_study(tmp_path)
     with pytest.raises(DataError, match="no such study folder"):
         load_study(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        # each of these loaded before and failed later, or ran with a meaningless value
+        ("[nmr.li7]\npath = 7\n", "[nmr.li7] path must be text in quotes, not 7"),
+        (
+            '[nmr.li7]\npath = "7Li"\n[cycler]\npath = "cycler.csv"\nclock_offset_s = "5 s"\n',
+            "[cycler] clock_offset_s must be a number, not '5 s'",
+        ),
+        (
+            '[nmr.li7]\npath = "7Li"\n[cell]\nelectrode_area_cm2 = inf\n',
+            "[cell] electrode_area_cm2 must be a finite number, not inf",
+        ),
+        (
+            '[nmr.li7]\npath = "7Li"\n[cell]\ntemperature_k = -5\n',
+            "temperature_k must be positive (K)",
+        ),
+        (
+            '[nmr.li7]\npath = "7Li"\n[cell]\nthickness_mm = 0\n',
+            "thickness_mm must be positive (mm)",
+        ),
+        (
+            '[nmr.li7]\npath = "7Li"\n[isotopes]\nx6_electrode_err = -0.01\n',
+            "[isotopes] x6_electrode_err must not be negative",
+        ),
+        ('[nmr.li7]\npath = "7Li"\n[[reference]]\nname = "x"\n', "[reference 1] names no data"),
+        ('[nmr.li7]\npath = "7Li"\n[mri]\npath = "cycler.csv"\n', "is a file, not a ParaVision"),
+        (
+            '[nmr.li7]\npath = "7Li"\n[mri]\npath = "7Li"\n',
+            "holds TopSpin NMR data, not ParaVision",
+        ),
+        ('[nmr.li7]\npath = "7Li"\n[cycler]\npath = "6Li"\n', "[cycler] path '6Li' is a folder"),
+    ],
+)
+def test_meaningless_values_are_one_line_errors(tmp_path, toml, message):
+    folder = _study(tmp_path, toml)
+    with pytest.raises(DataError) as info:
+        load_study(folder)
+    text = str(info.value)
+    assert text.startswith(f"{folder / 'study.toml'}: ") and message in text and "\n" not in text

@@ -8,6 +8,7 @@ study folder (one-line :class:`~dendritemr.errors.DataError` for every problem) 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -210,11 +211,30 @@ def _path(root: Path, text: str, src: str, section: str, key: str = "path") -> P
     return p
 
 
+def _check_mri(path: Path, text: str, src: str) -> None:
+    """``[mri]`` names a ParaVision scan or a folder holding them, not a file or NMR data."""
+    from dendritemr.io.bruker import experiments_in, is_experiment
+    from dendritemr.io.paravision import is_paravision
+
+    if not path.is_dir():
+        raise DataError(src, f"[mri] path {text!r} is a file, not a ParaVision scan or folder")
+    if is_paravision(path) or any(
+        is_paravision(p) for p in path.iterdir() if p.is_dir() and p.name.isdigit()
+    ):
+        return
+    if is_experiment(path) or experiments_in(path):
+        raise DataError(src, f"[mri] path {text!r} holds TopSpin NMR data, not ParaVision scans")
+
+
 def _fraction(value: Any, src: str, what: str) -> float:
     v = float(value)
     if not 0.0 < v < 1.0:
         raise DataError(src, f"{what} must lie in (0, 1), not {v:g}")
     return v
+
+
+#: how an accepted type is named in an error message
+_KIND_NAMES = {_STR: "text in quotes", _NUM: "a number"}
 
 
 def _check_keys(sections: dict[str, Any], src: str) -> None:
@@ -236,8 +256,10 @@ def _check_keys(sections: dict[str, Any], src: str) -> None:
                 if isinstance(value, bool) and bool not in types:
                     raise DataError(src, f"[{name}] {key} must not be a boolean")
                 if not isinstance(value, types):
-                    kind = "/".join(t.__name__ for t in types)
-                    raise DataError(src, f"[{name}] {key} must be a {kind}")
+                    kind = _KIND_NAMES.get(types, "/".join(t.__name__ for t in types))
+                    raise DataError(src, f"[{name}] {key} must be {kind}, not {value!r}")
+                if types == _NUM and not math.isfinite(value):
+                    raise DataError(src, f"[{name}] {key} must be a finite number, not {value}")
 
 
 def _nmr_info(path: Path, role: str) -> tuple[str, float, Path]:
@@ -304,10 +326,18 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
         if li6 is not None:
             _check_role(li6, "nmr.li6", "6Li", field_t)
     mri = _path(root, sec["mri"]["path"], src, "mri") if "mri" in sec else None
+    if mri is not None and check_data:
+        _check_mri(mri, sec["mri"]["path"], src)
     cell, iso = sec.get("cell", {}), sec.get("isotopes", {})
     area = cell.get("electrode_area_cm2")
     if area is not None and not area > 0:
         raise DataError(src, "[cell] electrode_area_cm2 must be positive")
+    for key, unit in (("thickness_mm", "mm"), ("temperature_k", "K")):
+        if key in cell and not cell[key] > 0:
+            raise DataError(src, f"[cell] {key} must be positive ({unit}), not {cell[key]:g}")
+    for key in ("x6_electrode_err", "x6_electrolyte_err"):
+        if key in iso and not iso[key] >= 0:
+            raise DataError(src, f"[isotopes] {key} must not be negative, not {iso[key]:g}")
     x6e = iso.get("x6_electrode")
     x6l = iso.get("x6_electrolyte")
     if x6e is not None:
@@ -328,8 +358,11 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
         tzname = c.get("timezone", "UTC")
         zone = _zone(tzname, src, "cycler")
         current = c.get("current_mA")
+        cycler_path = _path(root, c["path"], src, "cycler")
+        if cycler_path.is_dir():
+            raise DataError(src, f"[cycler] path {c['path']!r} is a folder, not a cycler file")
         cycler = CyclerSpec(
-            path=_path(root, c["path"], src, "cycler"),
+            path=cycler_path,
             format=fmt,
             timezone=tzname,
             clock_offset_s=float(c.get("clock_offset_s", 0.0)),
@@ -350,6 +383,8 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
         x6 = {k: _fraction(v, src, f"[{where}] x6.{k}") for k, v in x6.items()}
         r7 = _path(root, r["li7"], src, where, "li7") if "li7" in r else None
         r6 = _path(root, r["li6"], src, where, "li6") if "li6" in r else None
+        if r7 is None and r6 is None:
+            raise DataError(src, f"[{where}] names no data (li7 and/or li6)")
         if check_data and field_t is not None:
             if r7 is not None:
                 _check_role(r7, f"{where} li7", "7Li", field_t)
