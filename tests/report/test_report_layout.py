@@ -181,3 +181,14 @@ def test_cycler_record_missing_the_nmr_series_is_said_loudly():
     assert "id='clock-warning'" in page
     assert "covers 0 of the 4 NMR acquisitions (record 0.00 to 33.66 h)" in page
     assert "Check [cycler] start, timezone and clock_offset_s" in page
+
+
+def test_current_from_study_toml_is_said_to_be_not_measured():
+    doc, ds = synthetic_inputs(n=4)
+    assert "not measured" not in cycler_panel(doc, ds).note
+    doc["cycler"] = {
+        "current_given": True,
+        "clock": ["current: constant 0.4 mA from study.toml (file has none)"],
+    }
+    note = cycler_panel(doc, ds).note
+    assert "The current is not measured: constant 0.4 mA from study.toml (file has none)" in note

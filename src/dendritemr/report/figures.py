@@ -331,7 +331,16 @@ def cycler_panel(doc: dict, datasets: dict) -> Panel:
     fig.update_yaxes(title_text="U / V", row=1, col=1)
     fig.update_yaxes(title_text="I / mA", row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
-    return Panel("cycler", "Voltage and current", fig, f"Source: {cyc.source}.")
+    note = f"Source: {cyc.source}."
+    given = doc.get("cycler") or {}
+    if given.get("current_given"):
+        said = [c for c in given.get("clock") or [] if c.startswith("current:")]
+        note += (
+            " The current is not measured: "
+            + (said[0][len("current: ") :] if said else "a constant from study.toml")
+            + "; interruptions such as impedance steps are not seen in it."
+        )
+    return Panel("cycler", "Voltage and current", fig, note)
 
 
 def _frame_indices(n: int) -> np.ndarray:
