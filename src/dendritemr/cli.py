@@ -163,9 +163,9 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
-    help="Scenario seed (another random cell); default: dendritemr.demo.DEMO_SEED (3).",
+    help="Scenario seed (another random cell, >= 0); default: dendritemr.demo.DEMO_SEED (3).",
 )
 def demo(out: Path, preset: str, seed: int | None) -> None:
     """Simulate an in situ study, analyse it with `analyze`, compare with the ground truth.
