@@ -13,7 +13,7 @@ def _arr(v):
     return np.asarray(v, float)
 
 
-def test_series_panel_shows_totals_depths_and_their_errors():
+def _study():
     hours = np.array([1.0, 4.0, 8.0])
     z = np.linspace(-0.1, 0.4, 6)
     ds = xr.Dataset(
@@ -35,6 +35,12 @@ def test_series_panel_shows_totals_depths_and_their_errors():
         "metal_umol": {"total": [0.4, 1.0, 3.5, 5.0], "total_err": [0.1, 0.1, 0.2, 0.2]},
         "stages": [],
     }
+    return ds, doc
+
+
+def test_series_panel_shows_totals_depths_and_their_errors():
+    ds, doc = _study()
+    hours = ds["hours"].values
     panels = {p.key: p for p in mri_panels(doc, {"mri": ds})}
     fig = panels["mri-series"].figure
     lines = {t.name: t for t in fig.data if t.fill is None}
@@ -49,3 +55,26 @@ def test_series_panel_shows_totals_depths_and_their_errors():
     np.testing.assert_array_equal(_arr(lines["NMR total (dendritic)"].y), [0.4, 1.0, 3.5, 5.0])
     assert lines["NMR total (dendritic)"].yaxis == lines["total_umol"].yaxis
     assert lines["depth_b_um"].yaxis != lines["total_umol"].yaxis
+
+
+def test_static_mri_figure_has_totals_and_depths(tmp_path):
+    from matplotlib.figure import Figure
+
+    from dendritemr.report import inputs as I
+    from dendritemr.report.static import _mri_series_axes, write_static
+
+    ds, doc = _study()
+    m, _ = I.mri_series({"mri": ds}, doc)
+    axes = Figure().subplots(1, 2)
+    _mri_series_axes(doc, m, list(axes))
+    bars = {c.get_label(): c for ax in axes for c in ax.containers}  # errorbar containers
+    lines = {ln.get_label(): ln for ax in axes for ln in ax.get_lines()}
+    np.testing.assert_array_equal(bars["MRI map total"].lines[0].get_ydata(), [0.5, 2.0, 4.5])
+    np.testing.assert_array_equal(lines["NMR dendritic total"].get_ydata(), [0.4, 1.0, 3.5, 5.0])
+    depth = bars["from B"]
+    np.testing.assert_array_equal(depth.lines[0].get_ydata(), ds["depth_b_um"].values)
+    # error bars: one vertical segment per scan spanning depth +- its error
+    segs = depth.lines[2][0].get_segments()
+    np.testing.assert_allclose([[a[1], b[1]] for a, b in segs], [[-5, 5], [28, 52], [100, 140]])
+    out = write_static(tmp_path / "fig", doc, {"mri": ds})
+    assert [p.suffix for p in out["mri"]] == [".png", ".pdf"]

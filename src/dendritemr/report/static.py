@@ -395,12 +395,24 @@ def _fit_quality(doc, datasets, folder, plt) -> tuple[list[Path], str]:
 
 
 def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
+    """Last map and the profiles; under them, when the dataset has them, the map totals (with
+    the NMR series' dendritic total) and the penetration depths vs time, ±1 SE bars."""
     m, why = I.mri_series(datasets, doc)
     if m is None:
         return [], why
     ncol = (1 if m.maps else 0) + (1 if m.profiles else 0)
-    fig, axes = plt.subplots(1, ncol, figsize=(WIDTH_IN, 2.8), squeeze=False)
-    axes = list(axes[0])
+    series = [k for k in ("total_umol", "depth_b_um", "depth_a_um") if k in m.series]
+    timed = bool(series) and bool(np.isfinite(m.hours).any())
+    rows = 2 if timed else 1
+    fig, grid = plt.subplots(
+        rows, max(ncol, 2 if timed else 1), figsize=(WIDTH_IN, 2.8 * rows), squeeze=False
+    )
+    axes = list(grid[0])
+    for extra in axes[ncol:]:
+        extra.set_visible(False)
+    if timed:
+        _mri_series_axes(doc, m, list(grid[1]))
+    fig.subplots_adjust(wspace=0.55, hspace=0.35)  # the map's colour bar label and the profiles'
     cmap = plt.get_cmap("viridis")
     if m.maps:
         name, (arr, rows, cols, rname, cname, units) = next(iter(m.maps.items()))
@@ -427,6 +439,39 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
         ax.set_ylabel(f"{name} / {pretty_unit(units)}" if units else name)
         ax.legend(fontsize=6)
     return _save(fig, folder, "mri", plt), ""
+
+
+def _mri_series_axes(doc, m, axes) -> None:
+    """Map totals vs time (NMR dendritic total dashed) and depths from B and A, ±1 SE."""
+    ax_t, ax_d = axes[0], axes[1]
+    for extra in axes[2:]:
+        extra.set_visible(False)
+    for ax in (ax_t, ax_d):
+        _stages(ax, doc)
+    if "total_umol" in m.series:
+        y, err, _ = m.series["total_umol"]
+        ax_t.errorbar(m.hours, y, yerr=err, fmt="o-", ms=3, color=COLORS["total"], capsize=2,
+                      label="MRI map total")  # fmt: skip
+        nmr = doc.get("metal_umol") or {}
+        t = I.as_float(doc.get("time_h"))
+        yn = I.as_float(nmr.get("total"), t.size)
+        if t.size and np.isfinite(yn).any():
+            ax_t.plot(t, yn, ls="--", color=COLORS["fraction"], label="NMR dendritic total")
+        ax_t.set_ylabel("metal / µmol")
+        ax_t.legend(fontsize=6)
+    for key, color, label in (
+        ("depth_b_um", COLORS["interface"], "from B"),
+        ("depth_a_um", COLORS["bulk"], "from A"),
+    ):
+        if key in m.series:
+            y, err, _ = m.series[key]
+            ax_d.errorbar(m.hours, y, yerr=err, fmt="o-", ms=3, color=color, capsize=2,
+                          label=label)  # fmt: skip
+    ax_d.set_ylabel("penetration depth / µm")
+    ax_d.set_ylim(bottom=0.0)  # a depth is >= 0; bars below are cut at the face
+    ax_d.legend(fontsize=6)
+    for ax in (ax_t, ax_d):
+        ax.set_xlabel("time / h")
 
 
 def write_static(folder: Path, doc: dict, datasets: dict) -> dict[str, list[Path] | str]:
