@@ -100,7 +100,7 @@ def test_summary_says_when_time_zero_is_and_json_is_rounded_and_wrapped():
     doc, ds = synthetic_inputs(n=4)
     doc["stage_detection"] = {"penalty": 12.658523115528322, "criterion": "x" * 400}
     page = render_html(doc, ds, panels=[])
-    assert "(0.25 to 8.25 h since the current started)" in page
+    assert "(0.25 to 8.25 h since the first 7Li acquisition started)" in page  # no cycler
     assert "&quot;penalty&quot;: 12.66" in page and "12.658523" not in page
     assert "white-space: pre-wrap" in page
     assert nucleus_text("7Li") == "⁷Li" and nucleus_text("133Cs") == "¹³³Cs"
@@ -192,3 +192,27 @@ def test_current_from_study_toml_is_said_to_be_not_measured():
     }
     note = cycler_panel(doc, ds).note
     assert "The current is not measured: constant 0.4 mA from study.toml (file has none)" in note
+
+
+def test_a_study_without_cycler_or_area_says_what_time_zero_is_and_why_no_metal():
+    """Only [nmr.li7] (the minimal study): time counts from the first 7Li acquisition (the page
+    said 'since the current started'), and the metal panel gave the 6Li sentence as the
+    reason for having no amounts instead of the missing electrode area."""
+    from dendritemr.report.figures import spectra_panel
+
+    doc, ds = synthetic_inputs(n=4, li6=False)
+    for k in ("interface", "bulk", "total"):
+        doc["metal_umol"][k] = [None] * 4
+    doc["not_computed"] = [
+        "no 6Li data: x6 of the metal ... metal amounts assume the metal has the electrode's x6",
+        "no [cell] electrode_area_cm2: amounts not calibrated (areas only)",
+        "no cycler file: time counts from the first 7Li acquisition",
+    ]
+    page = render_html(doc, ds, panels=[])
+    assert "h since the first 7Li acquisition started)" in page
+    assert metal_panel(doc).note == (
+        "no metal amounts: no [cell] electrode_area_cm2: amounts not calibrated (areas only)"
+    )
+    assert "slider: time since the first 7Li acquisition started" in spectra_panel(doc, ds).note
+    doc["cycler"] = {"covered": [True] * 4}
+    assert "since the current started" in render_html(doc, ds, panels=[])

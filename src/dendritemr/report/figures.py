@@ -223,7 +223,8 @@ def metal_panel(doc: dict) -> Panel:
             "metal",
             "Dendritic Li metal",
             None,
-            "no metal amounts: " + _reason(doc, "amount", "quantification gave none"),
+            "no metal amounts: "
+            + _reason(doc, ("not calibrated", "amount"), "quantification gave none"),
         )
     add_stages(fig, doc)
     _style(
@@ -243,10 +244,13 @@ def metal_panel(doc: dict) -> Panel:
     return Panel("metal", title, fig, note)
 
 
-def _reason(doc: dict, word: str, default: str) -> str:
-    for s in doc.get("not_computed") or []:
-        if word.lower() in s.lower():
-            return s
+def _reason(doc: dict, word: str | tuple[str, ...], default: str) -> str:
+    """The first ``doc["not_computed"]`` sentence holding ``word`` (or the first of several
+    words, in their order of preference), else ``default``."""
+    for w in (word,) if isinstance(word, str) else word:
+        for s in doc.get("not_computed") or []:
+            if w.lower() in s.lower():
+                return s
     return default
 
 
@@ -478,7 +482,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     counts = ", ".join(f"{s.data.shape[0]} {s.nucleus}" for s in rows)
     note = (
         f"{counts} spectra (real part), each series normalised to its largest point; "
-        f"slider: time since cycling started ({lead.nucleus} time points"
+        f"slider: time since {I.time_zero(doc)} ({lead.nucleus} time points"
         + (", the other nucleus nearest in time)." if len(rows) > 1 else ").")
     )
     if len(idx) < n:

@@ -121,8 +121,7 @@ def _summary(doc: dict) -> str:
     rows = [
         (
             "time points",
-            f"{len(t)}"
-            + (f" ({t[0]:.2f} to {t[-1]:.2f} h since the current started)" if t else ""),
+            f"{len(t)}" + (f" ({t[0]:.2f} to {t[-1]:.2f} h since {I.time_zero(doc)})" if t else ""),
         )
     ]
     for route in ("total", "interface", "bulk"):

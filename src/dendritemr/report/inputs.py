@@ -334,6 +334,12 @@ def _envelope(t: np.ndarray, ys: list[np.ndarray | None], n_max: int) -> tuple:
     return t[idx], [None if y is None else y[idx] for y in ys]
 
 
+def time_zero(doc: dict) -> str:
+    """What ``time_h = 0`` is, in words: when the current started (a study with a cycler
+    file), else when the first 7Li acquisition started (docs/study-format.md, "Time")."""
+    return "the current started" if doc.get("cycler") else "the first 7Li acquisition started"
+
+
 def cycler_series(
     datasets: dict[str, xr.Dataset], doc: dict, span: tuple[float, float] | None = None
 ) -> tuple[CyclerSeries | None, str]:
