@@ -216,3 +216,16 @@ def test_a_study_without_cycler_or_area_says_what_time_zero_is_and_why_no_metal(
     assert "slider: time since the first 7Li acquisition started" in spectra_panel(doc, ds).note
     doc["cycler"] = {"covered": [True] * 4}
     assert "since the current started" in render_html(doc, ds, panels=[])
+
+
+def test_a_single_spectrum_gets_no_empty_map(tmp_path):
+    """One 7Li spectrum (a study pointing at one expno): the map was an empty frame."""
+    from dendritemr.report.figures import map_panel
+    from dendritemr.report.static import ONE_SPECTRUM, write_static
+
+    doc, ds = synthetic_inputs(n=1, li6=False)
+    panel = map_panel(doc, ds, "7Li")
+    assert panel.figure is None and "one spectrum" in panel.note
+    out = write_static(tmp_path, doc, ds)
+    assert out["map_7Li"] == ONE_SPECTRUM and not (tmp_path / "map_7Li.png").exists()
+    assert isinstance(out["spectra_7Li"], list)  # the spectrum itself is still drawn

@@ -564,6 +564,8 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
     title = f"{nucleus_text(nucleus)} time × shift map"
     if s is None:
         return Panel(key, title, None, f"no {nucleus} map: {why}")
+    if s.data.shape[0] < 2:
+        return Panel(key, title, None, f"no {nucleus} map: one spectrum (a map needs two or more)")
     from dendritemr.nmr.defaults import METAL_WINDOW
 
     scale = I.magnitude(s.data)

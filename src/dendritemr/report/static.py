@@ -35,6 +35,8 @@ FIGURE_NAMES = (
 )
 
 WIDTH_IN = 7.0
+#: why a time x shift map is not drawn for a single spectrum (it would be an empty frame)
+ONE_SPECTRUM = "one spectrum: a time x shift map needs at least two"
 STAGE_ALPHA = 0.55
 RC = {
     "font.family": "sans-serif",
@@ -340,6 +342,8 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     s, why = I.spectra_series(datasets, nucleus, doc)
     if s is None:
         return [], why
+    if s.data.shape[0] < 2:
+        return [], ONE_SPECTRUM
     scale = I.magnitude(s.data)
     order = np.argsort(s.hours)
     z = s.data[order] / scale
