@@ -175,3 +175,15 @@ def test_meaningless_values_are_one_line_errors(tmp_path, toml, message):
         load_study(folder)
     text = str(info.value)
     assert text.startswith(f"{folder / 'study.toml'}: ") and message in text and "\n" not in text
+
+
+def test_windows_path_in_double_quotes_gets_a_hint(tmp_path):
+    (tmp_path / "study.toml").write_text('[nmr.li7]\npath = "C:\\data\\7Li"\n')
+    with pytest.raises(DataError) as info:
+        load_study(tmp_path)
+    text = str(info.value)
+    assert text.startswith(f"{tmp_path / 'study.toml'}: invalid TOML (")
+    assert text.endswith("; write paths with / or in single quotes: path = 'C:\\data\\7Li'")
+    (tmp_path / "study.toml").write_text("[nmr.li7]\npath = 'C:\\data\\7Li'\n")
+    with pytest.raises(DataError, match="does not exist"):  # the single-quoted form parses
+        load_study(tmp_path)

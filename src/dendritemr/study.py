@@ -459,7 +459,11 @@ def load_study(folder: str | Path, check_data: bool = True) -> Study:
     try:
         doc = tomllib.loads(toml_path.read_text())
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(toml_path, f"invalid TOML ({exc})") from None
+        hint = ""
+        if "escape" in str(exc).lower():
+            # a Windows path in double quotes: "C:\data\7Li"
+            hint = "; write paths with / or in single quotes: path = 'C:\\data\\7Li'"
+        raise DataError(toml_path, f"invalid TOML ({exc}){hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(toml_path, f"unreadable ({exc.__class__.__name__})") from None
     return parse_study(doc, root, str(toml_path), check_data)
