@@ -281,7 +281,8 @@ def isotope_panel(doc: dict) -> Panel:
         row=2,
     )
     add_stages(fig, doc, rows=[1, 2])
-    _style(fig, 460, margin=dict(l=70, r=30, t=40, b=55), legend=LEGEND_INSIDE)
+    # no legend: each row's axis title names its quantity (a legend box hid the first points)
+    _style(fig, 460, margin=dict(l=70, r=30, t=40, b=55), showlegend=False)
     fig.update_yaxes(title_text="x(<sup>6</sup>Li) of Li<sup>0</sup>", row=1, col=1)
     fig.update_yaxes(title_text="interface fraction", row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
