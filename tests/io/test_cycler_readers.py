@@ -241,3 +241,12 @@ def test_excel_exports_read_right(tmp_path, data, what):
     np.testing.assert_allclose(ds.time_s, [0.5, 1.5], err_msg=what)
     np.testing.assert_allclose(ds.voltage_V, [1.2, 1.1], err_msg=what)
     np.testing.assert_allclose(ds.current_mA, [0.4, 0.4], err_msg=what)
+
+
+def test_eclab_mpt_day_first_start_is_one_line(tmp_path):
+    """'13/02/2026' (day first) raised a bare ValueError (month must be in 1..12): traceback."""
+    f = tmp_path / "run.mpt"
+    f.write_text(MPT.replace("03/02/2026", "13/02/2026"))
+    with pytest.raises(DataError) as info:
+        read_cycler(f)
+    assert str(info.value).startswith(f"{f}: unreadable start time '13/02/2026 09:15:30.250'")

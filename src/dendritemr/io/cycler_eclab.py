@@ -42,7 +42,10 @@ def parse_eclab_start(text: str) -> dt.datetime | None:
     if m:
         mo, d, y, hh, mm, ss = (int(g) for g in m.groups()[:6])
         micro = int((m.group(7) or "0").ljust(6, "0")[:6])
-        return dt.datetime(y, mo, d, hh, mm, ss, micro)
+        try:
+            return dt.datetime(y, mo, d, hh, mm, ss, micro)
+        except ValueError:  # e.g. 13/02/2026: a day-first date is not EC-Lab's MM/DD/YYYY
+            return None
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
@@ -77,7 +80,11 @@ def read_eclab_mpt(path: str | Path, decimal: str = "auto") -> xr.Dataset:
         if line.strip().lower().startswith("acquisition started on"):
             start = parse_eclab_start(line.split(":", 1)[1])
             if start is None:
-                raise DataError(path, f"unreadable start time {line.split(':', 1)[1].strip()!r}")
+                raise DataError(
+                    path,
+                    f"unreadable start time {line.split(':', 1)[1].strip()!r} (EC-Lab writes "
+                    "MM/DD/YYYY HH:MM:SS; correct the header line or export again)",
+                )
     return read_generic(path, decimal, lines[n_header - 1 :], "eclab-mpt", start)
 
 
