@@ -250,3 +250,18 @@ def test_eclab_mpt_day_first_start_is_one_line(tmp_path):
     with pytest.raises(DataError) as info:
         read_cycler(f)
     assert str(info.value).startswith(f"{f}: unreadable start time '13/02/2026 09:15:30.250'")
+
+
+@needs_real
+def test_maccor_cut_off_last_row_is_one_line(tmp_path):
+    """An export cut off mid-row (copying while the test runs): the short row had no mode
+    cell and raised a bare IndexError (traceback)."""
+    lines = MACCOR.read_text(errors="replace").splitlines()
+    last = lines[-1].split("\t")
+    f = tmp_path / "maccor_cut.txt"
+    f.write_text("\n".join([*lines[:-1], "\t".join(last[:2])]) + "\n")
+    with pytest.raises(DataError) as info:
+        read_cycler(f)
+    text = str(info.value)
+    assert text.startswith(f"{f}: unreadable or missing time value in data row ")
+    assert "\n" not in text

@@ -115,7 +115,10 @@ def read_maccor_txt(path: str | Path) -> xr.Dataset:
     j = [names.index(n) for n in need]
     t = column_values(rows, j[0], ".") * 60.0
     cur = column_values(rows, j[1], ".") * 1e3
-    sign = np.array([-1.0 if r[j[3]].strip().upper().startswith("D") else 1.0 for r in rows])
+    # a short row (a header line or a cut-off last line) has no mode cell: its missing time or
+    # voltage is then reported by cycler_dataset with its row number
+    mode = [r[j[3]] if j[3] < len(r) else "" for r in rows]
+    sign = np.array([-1.0 if m.strip().upper().startswith("D") else 1.0 for m in mode])
     volt = column_values(rows, j[2], ".")
     return cycler_dataset(path, t, volt, cur * sign, "maccor-txt", start)
 
