@@ -46,6 +46,8 @@ def test_image_on_a_scan_series(small_scan, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["kind"] == "csi" and len(doc["total_umol"]) == len(doc["scans"]) >= 1
+    assert len(doc["depth_b_um_err"]) == len(doc["depth_a_um_err"]) == len(doc["scans"])
+    assert min(doc["depth_b_um_err"] + doc["depth_a_um_err"]) > 0
     assert out.is_file()
 
 

@@ -107,7 +107,9 @@ def image(path, out, as_json, electrode_area, temperature_k, fov_mm, nucleus, in
                 "total_umol": result["total_umol"].values.round(4).tolist(),
                 "total_umol_err": result["total_umol_err"].values.round(4).tolist(),
                 "depth_b_um": result["depth_b_um"].values.round(2).tolist(),
+                "depth_b_um_err": result["depth_b_um_err"].values.round(2).tolist(),
                 "depth_a_um": result["depth_a_um"].values.round(2).tolist(),
+                "depth_a_um_err": result["depth_a_um_err"].values.round(2).tolist(),
                 "noise_umol": [round(m.attrs["noise_umol"], 5) for m in maps],
             }
         else:
