@@ -74,7 +74,7 @@ def info(path: Path, nucleus: str | None) -> None:
 
     \b
     Example:
-      dendritemr info data/7Li            # a series: one row per experiment, UTC times
+      dendritemr info data/7Li    # a series: nucleus, field, shape, first/last time
     """
     from dendritemr.process import describe, read_inputs
 
