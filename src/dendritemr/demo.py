@@ -275,18 +275,9 @@ def demo_table(run: DemoRun) -> str:
     sc = doc.get("score") or {}
     lines.append("")
     lines.append("over the whole run (score against ground_truth.json)")
-    keys = (
-        ("metal_interface_nrmse", "metal, interface: RMSE / largest true amount"),
-        ("metal_bulk_nrmse", "metal, bulk: RMSE / largest true amount"),
-        ("metal_interface_coverage", "metal, interface: points within 2 err"),
-        ("metal_bulk_coverage", "metal, bulk: points within 2 err"),
-        ("x6_metal_mae", "x6 of the metal: mean absolute error"),
-        ("interface_fraction_mae", "interface fraction: mean absolute error"),
-        ("interface_fraction_coverage", "interface fraction: points within 2 err"),
-        ("stage_boundary_max_error_fraction", "stage boundaries: largest error / duration"),
-        ("short_circuit_within_interval", "short within one acquisition interval (1 = yes)"),
-    )
-    for key, text in keys:
+    from dendritemr.report.inputs import SCORE_LABELS
+
+    for key, text in SCORE_LABELS.items():
         v = sc.get(key)
         lines.append(f"  {text:52s} {_fmt(v, '.3f')}")
     if doc.get("not_computed"):

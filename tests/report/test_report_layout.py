@@ -229,3 +229,14 @@ def test_a_single_spectrum_gets_no_empty_map(tmp_path):
     out = write_static(tmp_path, doc, ds)
     assert out["map_7Li"] == ONE_SPECTRUM and not (tmp_path / "map_7Li.png").exists()
     assert isinstance(out["spectra_7Li"], list)  # the spectrum itself is still drawn
+
+
+def test_score_table_in_words_first():
+    doc, ds = synthetic_inputs(n=4)
+    doc["score"] = {"zz_other": 1.0, "x6_metal_mae": 0.01623, "metal_interface_nrmse": 0.02851}
+    page = render_html(doc, ds, panels=[])
+    table = page[page.index("id='score'") :]
+    a = table.index("metal, interface: RMSE / largest true amount")
+    b = table.index("x6 of the metal: mean absolute error")
+    c = table.index("zz_other")
+    assert a < b < c and "(x6_metal_mae)" in table and ">0.01623<" in table

@@ -313,12 +313,17 @@ def _score(doc: dict) -> str:
     if not sc:
         return ""
     rows = []
-    for k, v in sc.items():
+    # the summary figures in words first (as the demo prints them), then every other key
+    keys = [k for k in I.SCORE_LABELS if k in sc] + [k for k in sc if k not in I.SCORE_LABELS]
+    for k in keys:
+        v = sc[k]
         if isinstance(v, float):
             v = f"{v:.4g}"
         elif isinstance(v, list | dict):
             v = json.dumps(_rounded(v), default=str)
-        rows.append(f"<tr><th>{_e(k)}</th><td class='num'>{_e(v)}</td></tr>")
+        label = I.SCORE_LABELS.get(k)
+        head = f"{_e(label)} <span class='meta'>({_e(k)})</span>" if label else _e(k)
+        rows.append(f"<tr><th>{head}</th><td class='num'>{_e(v)}</td></tr>")
     return "<h2>Score against the ground truth</h2><table id='score'>" + "".join(rows) + "</table>"
 
 

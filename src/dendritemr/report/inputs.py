@@ -334,6 +334,21 @@ def _envelope(t: np.ndarray, ys: list[np.ndarray | None], n_max: int) -> tuple:
     return t[idx], [None if y is None else y[idx] for y in ys]
 
 
+#: words for the keys of ``doc["score"]`` (``results_schema.score``), in the order the demo's
+#: table and the report's score table show them first
+SCORE_LABELS: dict[str, str] = {
+    "metal_interface_nrmse": "metal, interface: RMSE / largest true amount",
+    "metal_bulk_nrmse": "metal, bulk: RMSE / largest true amount",
+    "metal_interface_coverage": "metal, interface: points within 2 err",
+    "metal_bulk_coverage": "metal, bulk: points within 2 err",
+    "x6_metal_mae": "x6 of the metal: mean absolute error",
+    "interface_fraction_mae": "interface fraction: mean absolute error",
+    "interface_fraction_coverage": "interface fraction: points within 2 err",
+    "stage_boundary_max_error_fraction": "stage boundaries: largest error / duration",
+    "short_circuit_within_interval": "short within one acquisition interval (1 = yes)",
+}
+
+
 def time_zero(doc: dict) -> str:
     """What ``time_h = 0`` is, in words: when the current started (a study with a cycler
     file), else when the first 7Li acquisition started (docs/study-format.md, "Time")."""
