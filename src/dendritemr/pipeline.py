@@ -176,39 +176,78 @@ def mri_windows(folder: Path) -> list[tuple[str, np.datetime64, np.datetime64]]:
     return out
 
 
+#: x6 points of the series with a larger error are not used for the MRI maps' isotope fractions
+#: (:func:`scan_isotopes`): at 0.1 they move a 7Li image of x6 ~0.8 metal by 50 %
+MRI_X6_MAX_ERR = 0.1
+
+
 def scan_isotopes(
     scan_h: np.ndarray,
     nmr_h: np.ndarray,
     x6_metal: np.ndarray,
     x6_electrode: np.ndarray,
     study: Study,
+    x6_metal_err: np.ndarray | None = None,
+    x6_electrode_err: np.ndarray | None = None,
+    max_err: float = MRI_X6_MAX_ERR,
 ) -> list[dict]:
     """6Li fractions of the dendritic metal and of the electrode at each MRI scan's time.
 
     A 7Li image counts 7Li only, so its maps need ``x6_metal`` and ``x6_electrode``
     (:class:`dendritemr.mri.csi.CsiModel`). They come from the 6Li/7Li series, interpolated
-    linearly in time at the scans' mid-times ``scan_h`` (h; the series' ``nmr_h``, finite values
-    only, held constant beyond its ends); without a measured value the study's
-    ``[isotopes] x6_electrode`` is used for both (the assumption of the 7Li-only amounts), else
-    natural Li. Returns one ``{"x6_metal", "x6_electrode"}`` per scan.
+    linearly in time at the scans' mid-times ``scan_h`` (h; the series' ``nmr_h``, held
+    constant beyond its ends) over its usable points: finite, in the physical range [0, 1),
+    and, when errors are given, with an error of at most ``max_err`` (a time point with little
+    metal can give x6 1.9 +- 3.3, which would turn the 7Li image's amount negative). Without a
+    usable value the study's ``[isotopes] x6_electrode`` is used for both (the assumption of the
+    7Li-only amounts), else natural Li.
+
+    Returns one ``{"x6_metal", "x6_electrode"}`` per scan, plus ``"x6_metal_err"`` and
+    ``"x6_electrode_err"`` (interpolated the same way; 0 for an assumed value) when the errors
+    are given (:func:`mri_dataset` propagates them into the totals' errors).
     """
     from dendritemr.physics import LI6_NATURAL_FRACTION
 
     default = LI6_NATURAL_FRACTION if study.x6_electrode is None else float(study.x6_electrode)
     nmr_h = np.asarray(nmr_h, float)
+    t = np.asarray(scan_h, float)
+    good = np.isfinite(t)
 
-    def at(values: np.ndarray) -> np.ndarray:
+    def at(values: np.ndarray, errors: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         v = np.asarray(values, float)
-        ok = np.isfinite(v) & np.isfinite(nmr_h)
-        out = np.full(np.size(scan_h), default)
-        t = np.asarray(scan_h, float)
+        ok = np.isfinite(v) & np.isfinite(nmr_h) & (v >= 0.0) & (v < 1.0)  # 1: no 7Li to see
+        e = np.zeros(v.size) if errors is None else np.asarray(errors, float)
+        if errors is not None:
+            ok &= np.isfinite(e) & (e <= max_err)
+        out, err = np.full(t.size, default), np.zeros(t.size)
         if ok.any():
-            good = np.isfinite(t)
             out[good] = np.interp(t[good], nmr_h[ok], v[ok])
-        return out
+            err[good] = np.interp(t[good], nmr_h[ok], e[ok])
+        return out, err
 
-    xm, xe = at(x6_metal), at(x6_electrode)
-    return [{"x6_metal": float(m), "x6_electrode": float(e)} for m, e in zip(xm, xe, strict=True)]
+    (xm, em), (xe, ee) = at(x6_metal, x6_metal_err), at(x6_electrode, x6_electrode_err)
+    out = [{"x6_metal": float(m), "x6_electrode": float(e)} for m, e in zip(xm, xe, strict=True)]
+    if x6_metal_err is not None or x6_electrode_err is not None:
+        for d, a, b in zip(out, em, ee, strict=True):
+            d["x6_metal_err"], d["x6_electrode_err"] = float(a), float(b)
+    return out
+
+
+def isotope_rel_err(isotopes: list[dict]) -> np.ndarray:
+    """Relative error of a 7Li image's amounts from its 6Li fractions' errors, per scan.
+
+    The amount scales as ``(1 - x6_electrode) / (1 - x6_metal)`` (the 7Li image counts 7Li, the
+    electrodes calibrate it; :class:`dendritemr.mri.csi.CsiModel`), so to first order
+    ``rel = sqrt((s_m / (1 - x6_metal))^2 + (s_e / (1 - x6_electrode))^2)``; 0 without errors.
+    """
+    out = []
+    for d in isotopes:
+        sm, se = d.get("x6_metal_err", 0.0), d.get("x6_electrode_err", 0.0)
+        fm, fe = 1.0 - d["x6_metal"], 1.0 - d["x6_electrode"]
+        rm = sm / fm if sm else 0.0
+        re = se / fe if se else 0.0
+        out.append(float(np.hypot(rm, re)))
+    return np.array(out)
 
 
 def mri_dataset(
@@ -221,7 +260,10 @@ def mri_dataset(
     (each + ``_err``) over ``scan`` with the ``hours`` coordinate of ``mri_doc["time_h"]``.
 
     ``isotopes``: per scan ``{"x6_metal", "x6_electrode"}`` (:func:`scan_isotopes`); None:
-    natural Li (a 7Li image of 6Li-enriched metal would then count only its 7Li).
+    natural Li (a 7Li image of 6Li-enriched metal would then count only its 7Li). With their
+    ``_err`` the totals' errors include the fractions' (:func:`isotope_rel_err`, also written
+    as ``isotope_rel_err``); the maps' and profiles' errors stay the noise's (the depths' walk
+    tests significance against the noise).
 
     Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
     electrode area, not a CSI scan, a failed fit): the images then only have their times.
@@ -230,6 +272,9 @@ def mri_dataset(
 
     if not study.electrode_area_cm2:
         return None, "MRI: no [cell] electrode_area_cm2, metal maps not calibrated (times only)"
+    fit_iso = None
+    if isotopes is not None:
+        fit_iso = [{k: d[k] for k in ("x6_metal", "x6_electrode")} for d in isotopes]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -237,7 +282,7 @@ def mri_dataset(
                 scans,
                 study.electrode_area_cm2,
                 study.temperature_k,
-                per_scan_options=isotopes,
+                per_scan_options=fit_iso,
             )
     except (DendriteMRError, ValueError, KeyError, np.linalg.LinAlgError) as exc:
         return None, f"MRI: images not analysed ({exc}); acquisition times aligned only"
@@ -255,6 +300,12 @@ def mri_dataset(
     ds = ds.assign_coords(
         scan=("scan", [s.name for s in scans]), hours=("scan", hours, {"units": "h"})
     )
+    if isotopes is not None:  # the 6Li fractions' errors scale the whole map: into the totals
+        rel = isotope_rel_err(isotopes)
+        ds["isotope_rel_err"] = ("scan", rel, {"units": "1"})
+        tot = ds["total_umol"].values
+        ds["total_umol_err"] = ("scan", np.hypot(ds["total_umol_err"].values, tot * rel),
+                                {"units": "umol"})  # fmt: skip
     ds.attrs = {"source": "dendritemr.mri.commands.analyse_scans (CSI metal maps)"}
     return ds, ""
 
@@ -729,6 +780,8 @@ def _run_study(
                 quant["x6_metal"].values,
                 quant["x6_electrode"].values,
                 study,
+                x6_metal_err=quant["x6_metal_err"].values,
+                x6_electrode_err=quant["x6_electrode_err"].values,
             )
             mri_ds, mri_note = mri_dataset(
                 study, [study.mri / w[0] for w in wins], mri_doc, isotopes

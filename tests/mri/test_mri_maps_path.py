@@ -132,3 +132,42 @@ def test_scan_isotopes_interpolates_and_falls_back(csi_study):
     assert [g["x6_metal"] for g in got[:2]] == pytest.approx([0.8, 0.6])
     assert got[2]["x6_metal"] == pytest.approx(fallback)
     assert all(g["x6_electrode"] == pytest.approx(fallback) for g in got)
+
+
+def test_scan_isotopes_drops_unphysical_and_uncertain_points(csi_study):
+    """A time point with little metal can give x6 1.9 +- 3.3: not used (it would make the 7Li
+    image's amount negative); nor one above the error limit; errors come along."""
+    study, _ = csi_study
+    got = pipeline.scan_isotopes(
+        np.array([0.1, 1.5]),
+        np.array([0.0, 1.0, 2.0]),
+        np.array([1.94, 0.80, 0.60]),
+        np.array([0.53, 0.53, 0.55]),
+        study,
+        x6_metal_err=np.array([3.3, 0.02, 0.04]),
+        x6_electrode_err=np.array([0.001, 0.5, 0.001]),  # the middle one: above the limit
+    )
+    assert got[0]["x6_metal"] == pytest.approx(0.80)  # held from the first usable point
+    assert got[1]["x6_metal"] == pytest.approx(0.70)
+    assert got[1]["x6_metal_err"] == pytest.approx(0.03)
+    assert got[1]["x6_electrode"] == pytest.approx(0.545)  # 0.53 at 0 h, 0.55 at 2 h
+    assert got[1]["x6_electrode_err"] == pytest.approx(0.001)
+    rel = pipeline.isotope_rel_err(got)
+    assert rel[1] == pytest.approx(np.hypot(0.03 / 0.30, 0.001 / 0.455))
+
+
+def test_isotope_errors_reach_the_totals(csi_study):
+    """x6_metal 0.5 +- 0.05 is a 10 % scale error of the 7Li image's amounts: added in
+    quadrature to the total's error (not to the pixels', which the front walk tests)."""
+    study, _ = csi_study
+    scans = [study.mri / w[0] for w in pipeline.mri_windows(study.mri)[-1:]]
+    iso = [{"x6_metal": 0.5, "x6_electrode": 0.0759}]
+    plain, _ = pipeline.mri_dataset(study, scans, {"time_h": [1.0]}, iso)
+    iso_err = [{**iso[0], "x6_metal_err": 0.05, "x6_electrode_err": 0.0}]
+    ds, _ = pipeline.mri_dataset(study, scans, {"time_h": [1.0]}, iso_err)
+    assert float(ds["isotope_rel_err"][0]) == pytest.approx(0.1)
+    tot = float(ds["total_umol"][0])
+    assert tot == pytest.approx(float(plain["total_umol"][0]))
+    expected = np.hypot(float(plain["total_umol_err"][0]), 0.1 * tot)
+    assert float(ds["total_umol_err"][0]) == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_array_equal(ds["metal_umol_err"].values, plain["metal_umol_err"].values)
