@@ -78,3 +78,12 @@ def test_static_mri_figure_has_totals_and_depths(tmp_path):
     np.testing.assert_allclose([[a[1], b[1]] for a, b in segs], [[-5, 5], [28, 52], [100, 140]])
     out = write_static(tmp_path / "fig", doc, {"mri": ds})
     assert [p.suffix for p in out["mri"]] == [".png", ".pdf"]
+
+
+def test_a_huge_total_error_does_not_flatten_the_values():
+    # the first scan of a 6Li-enriched cell: metal at x6 ~0.98, total 14.6 +- 61 umol
+    ds, doc = _study()
+    ds["total_umol_err"] = ("scan", [61.0, 0.3, 0.4], {"units": "umol"})
+    fig = {p.key: p for p in mri_panels(doc, {"mri": ds})}["mri-series"].figure
+    lo, hi = fig.layout.yaxis.range
+    assert lo < 0 < 5.0 < hi < 6.0  # values 0.4-5.0 and 0 with 8 % margins, not +-61

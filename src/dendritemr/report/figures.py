@@ -804,6 +804,16 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
     return panels
 
 
+def mri_value_range(*arrays) -> tuple[float, float]:
+    """y limits of an MRI per-scan panel: the finite values of ``arrays`` and 0, 8 % margins
+    (error bars beyond are cut: a 7Li image of metal at x6 ~0.98 has a total +- 60 umol)."""
+    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays]) if arrays else np.zeros(0)
+    v = v[np.isfinite(v)]
+    lo, hi = (min(0.0, float(v.min())), float(v.max())) if v.size else (0.0, 1.0)
+    pad = 0.08 * ((hi - lo) or 1.0)
+    return lo - pad, hi + pad
+
+
 #: per-scan numbers of the MRI series panel, when the dataset has them (else every one)
 MRI_SERIES_SHOWN = ("total_umol", "depth_b_um", "depth_a_um")
 
@@ -823,6 +833,7 @@ def _mri_series_panel(doc: dict, m) -> Panel:
         for k, (name, y, err) in enumerate(by_unit[unit]):
             e = np.full(y.size, np.nan) if err is None else err
             _band(fig, m.hours, y, e, palette[k % len(palette)], name, row=r)
+        values = [y for _, y, _ in by_unit[unit]]
         if unit == "umol" and "total_umol" in shown:
             nmr = doc.get("metal_umol") or {}
             t = I.as_float(doc.get("time_h"))
@@ -830,6 +841,9 @@ def _mri_series_panel(doc: dict, m) -> Panel:
             if t.size and np.isfinite(y).any():
                 e = I.as_float(nmr.get("total_err"), t.size)
                 _band(fig, t, y, e, COLORS["fraction"], "NMR total (dendritic)", row=r, dash="dash")
+                values.append(y)
+        # around the values: a huge error (x6 near 1 at the first scan) must not flatten them
+        fig.update_yaxes(range=list(mri_value_range(*values)), row=r, col=1)
         fig.update_yaxes(title_text=pretty_unit(unit) or "value", row=r, col=1)
     add_stages(fig, doc, rows=list(range(1, len(units) + 1)))
     _style(fig, 200 + 170 * len(units), legend=LEGEND_INSIDE, margin=dict(l=70, r=30, t=40, b=55))

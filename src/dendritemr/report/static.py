@@ -447,6 +447,8 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
 
 def _mri_series_axes(doc, m, axes) -> None:
     """Map totals vs time (NMR dendritic total dashed) and depths from B and A, ±1 SE."""
+    from dendritemr.report.figures import mri_value_range
+
     ax_t, ax_d = axes[0], axes[1]
     for extra in axes[2:]:
         extra.set_visible(False)
@@ -463,6 +465,7 @@ def _mri_series_axes(doc, m, axes) -> None:
             ax_t.plot(t, yn, ls="--", color=COLORS["fraction"], label="NMR dendritic total")
         ax_t.set_ylabel("metal / µmol")
         ax_t.legend(fontsize=6)
+        ax_t.set_ylim(*mri_value_range(y, yn))  # a huge error must not flatten the values
     for key, color, label in (
         ("depth_b_um", COLORS["interface"], "from B"),
         ("depth_a_um", COLORS["bulk"], "from A"),
