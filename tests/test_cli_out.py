@@ -114,3 +114,22 @@ except BaseException:
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert res.returncode == 143, res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_analyze_steps_are_timed_on_stderr(tmp_path, synthetic_study):
+    """Each analysis step is printed with the seconds since the start (here the study stops at
+    its bad cycler file, after the first step: one timed line, then the one-line error)."""
+    import re
+
+    folder, _ = synthetic_study
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "c.csv").write_text("time/s,Ewe/V\n0,1\n1,nan\n")
+    (study / "study.toml").write_text(f'[nmr.li7]\npath = "{folder}"\n[cycler]\npath = "c.csv"\n')
+    res = CliRunner().invoke(main, ["analyze", str(study), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert re.fullmatch(r" *\d+\.\d s  cycler", lines[0]), lines
+    assert lines[1:] == [
+        f"error: {study / 'c.csv'}: unreadable or missing voltage value in data row 2"
+    ]
