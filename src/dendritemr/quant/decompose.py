@@ -34,8 +34,9 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
 The numbers of microstructure lines and of electrode components are chosen on the series mean
 (the highest-SNR spectrum) by the Bayesian information criterion ``BIC = chi^2 + p ln n`` with
 the measured noise; the choice is reported and can be fixed by the caller. The series fit then
-starts from the mean fit: centres and widths are smooth cubic B-splines in time (4 coefficients)
-shared by the nuclei, the skin phase is one value, spectrum phases, areas and complex quadratic
+starts from the mean fit: centres are smooth cubic B-splines in time (a knot at least every
+:data:`CENTRE_KNOT_SPACING_H` hours), widths one value per line, both shared by the nuclei,
+the skin phase is one value, spectrum phases, areas and complex quadratic
 baselines (one per window, :data:`BASELINE_DEGREE`) are free per spectrum.
 
 Line shape: each line is the discrete Fourier transform of a sampled Lorentzian FID, i.e. the
@@ -86,6 +87,14 @@ MICRO_OFFSET = (4.0, 45.0)
 #: thick has the plate's demagnetising factor (its shift within a few ppm of the electrode's;
 #: its amorphous part lower still), but it is thinner than the skin depth, so absorptive
 DEPOSIT_OFFSET = (-12.0, 4.0)
+#: the centres' cubic B-splines in time have a knot at least every this many hours: a dendritic
+#: line moves within hours when its metal changes shape (a flat deposit joined by a filament
+#: network: simulated default, seed 7, the metal lines move by 6 ppm within 1 h at 8 h), which
+#: one cubic over a 39 h run cannot follow. One cubic (4 coefficients) for series up to 6 h,
+#: then one more coefficient per 6 h (39 h: 10). Measured on 6 simulated studies (seeds 4, 5,
+#: 7, 9; default and scheme B): amounts outside 10 %/2 SE 43 -> 20 of ~380 points, x6 17 -> 19
+#: (docs/quantification.md)
+CENTRE_KNOT_SPACING_H = 6.0
 #: degree of the complex polynomial baseline of each fitted window (per spectrum)
 BASELINE_DEGREE = 2
 #: the fits stop when a step lowers chi-square by less than this (residuals are divided by the
@@ -568,7 +577,7 @@ def decompose(
     n_micro: int | str = "auto",
     broad: bool | str = "auto",
     drift: str = "centres",
-    n_coef: int = 4,
+    n_coef: int | None = None,
     electrode_ppm: float | None = None,
     electrolyte: bool | str = "auto",
     split: bool | str = False,
@@ -590,7 +599,9 @@ def decompose(
         real TEGDME 7Li series free width drifts let a near-empty line's width wander and trade
         area with its neighbours (total metal +40 % against TopSpin's window +14.6 %); with
         fixed widths the total follows the window (+14.1 %; ``benchmarks/bench_real_li7.py``).
-    n_coef : B-spline coefficients for ``drift="smooth"`` (fewer when the series is short).
+    n_coef : B-spline coefficients of the drifts (never more than the time points); None
+        (default): :func:`centre_coefficients` of the series' hours (a knot every
+        :data:`CENTRE_KNOT_SPACING_H` hours at least).
     electrode_ppm : start the electrode line here instead of trying every maximum.
     micro_phase : give the microstructure lines one series-wide phase in -45..+5 deg (default:
         dendrites as thick as the skin depth have a partial skin phase, exact cylinder
@@ -706,13 +717,15 @@ def decompose(
     if drift not in ("smooth", "centres", "shared"):
         raise ProcessingError(f"drift must be smooth, centres or shared, not {drift!r}")
     mode = "smooth" if drift == "centres" and nt >= 4 else drift if nt >= 4 else "shared"
+    if n_coef is None:
+        n_coef = centre_coefficients(hours)
     problem = JointProblem(
         datas,
         lines,
         groups,
         scaled_time(hours),
         drift=mode,
-        n_coef=min(n_coef, max(nt, 4)),
+        n_coef=max(4, min(n_coef, nt)),
         width_drift=drift != "centres",
         baseline_degree=BASELINE_DEGREE,
     )
@@ -723,6 +736,16 @@ def decompose(
     }
     theta, chi2, sol = _fit(problem, problem.initial_theta(init))
     return _result(problem, theta, spectra, best, sol)
+
+
+def centre_coefficients(hours) -> int:
+    """Number of cubic B-spline coefficients of the centre drifts for a series measured at
+    ``hours``: ``3 + ceil(span / CENTRE_KNOT_SPACING_H)``, at least 4 (one cubic); 4 when the
+    times are unknown."""
+    t = np.asarray(hours, dtype=float)
+    if t.size < 2 or not np.all(np.isfinite(t)):
+        return 4
+    return 3 + max(1, int(np.ceil(np.ptp(t) / CENTRE_KNOT_SPACING_H - 1e-9)))
 
 
 def _reduced_chi2(problem: JointProblem, vals: dict) -> tuple[np.ndarray, np.ndarray]:
