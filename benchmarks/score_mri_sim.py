@@ -18,6 +18,9 @@ the two electrode surfaces', which is what the two-face calibration needs), so t
 scored apart from the NMR quantification's x6. Also printed: the depth's standard error and the
 "visible tip" (the deepest row from B, through rows whose true metal in the 7Li image exceeds
 2x the row's SE, holding > 3x: the tip an ideal front walk on this map's noise would reach).
+
+``--shared-shape``: one metal line for all scans of a study
+(:func:`dendritemr.mri.commands.analyse_scans` ``shared_metal_shape``).
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ def main() -> None:
     parser.add_argument(
         "--enriched", action="store_true", help="default scenario (6Li-enriched), true x6"
     )
+    parser.add_argument(
+        "--shared-shape", action="store_true", help="one metal line shared by a study's scans"
+    )
     args = parser.parse_args()
     import time
 
@@ -119,6 +125,7 @@ def main() -> None:
             1.0,
             fit_options=json.loads(args.fit),
             per_scan_options=iso,
+            shared_metal_shape=args.shared_shape,
         )
         cpu = time.process_time() - cpu
         times = np.array(truth["time_h"])

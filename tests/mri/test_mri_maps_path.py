@@ -171,3 +171,22 @@ def test_isotope_errors_reach_the_totals(csi_study):
     expected = np.hypot(float(plain["total_umol_err"][0]), 0.1 * tot)
     assert float(ds["total_umol_err"][0]) == pytest.approx(expected, rel=1e-9)
     np.testing.assert_array_equal(ds["metal_umol_err"].values, plain["metal_umol_err"].values)
+
+
+def test_shared_metal_shape_fixes_one_line_for_the_series(csi_study):
+    """analyse_scans(shared_metal_shape=True): the second pass fits every scan with the same
+    metal line (CsiModel.metal_line_fixed, held exactly), the mean of the free lines chosen."""
+    from dendritemr.mri.commands import analyse_scans
+
+    study, _ = csi_study
+    scans = [study.mri / w[0] for w in pipeline.mri_windows(study.mri)]
+    first, _ = analyse_scans(scans, study.electrode_area_cm2)
+    free = [m.attrs["metal_lines_ppm"][0] for m in first if m.attrs["metal_model"] == "single"]
+    assert free, "the study's scans should choose a free line at SNR 200"
+    maps, series = analyse_scans(scans, study.electrode_area_cm2, shared_metal_shape=True)
+    lines = np.array([m.attrs["metal_lines_ppm"][0] for m in maps])
+    assert all(m.attrs["metal_model"] == "single" for m in maps)
+    np.testing.assert_allclose(lines, np.tile(lines[0], (len(lines), 1)), atol=1e-6)
+    lo, hi = np.min(free, axis=0), np.max(free, axis=0)
+    assert np.all(lines[0] >= lo - 1e-6) and np.all(lines[0] <= hi + 1e-6)  # a weighted mean
+    assert series.sizes["time"] == len(scans)

@@ -45,29 +45,52 @@ def analyse_scans(
     fit_options: dict | None = None,
     per_scan_options: list[dict] | None = None,
     front_k: float = 3.0,
+    shared_metal_shape: bool = False,
 ) -> tuple[list[xr.Dataset], xr.Dataset]:
     """Read, reconstruct and fit each CSI scan; return the metal maps and their time series.
 
     ``fit_options``: :class:`dendritemr.mri.csi.CsiModel` settings for all scans;
     ``per_scan_options``: one dict per scan on top (e.g. its ``x6_metal``).
+    ``shared_metal_shape``: fit twice; the second time every scan's metal has one line, the
+    mean (weighted by each scan's (total / SE)^2) of the free lines the first pass chose
+    (``CsiModel.metal_line_fixed``); unchanged when no scan chose a free line.
     """
     from dendritemr.io.paravision import read_raw
     from dendritemr.mri.csi import CsiModel, metal_map
     from dendritemr.mri.profiles import depth_series
     from dendritemr.mri.recon import reconstruct
 
-    maps = []
-    for i, folder in enumerate(folders):
-        options = {**(fit_options or {}), **((per_scan_options or [{}] * len(folders))[i])}
-        model = CsiModel(
-            electrode_area_cm2=electrode_area_cm2, temperature_k=temperature_k, **options
-        )
+    images = []
+    for folder in folders:
         if not (folder / "method").is_file():
             raise DataError(folder / "method", "missing method file (the CSI encoding is there)")
         raw = read_raw(folder)
         if "t2" not in raw.dims:
             raise DataError(folder, "not a chemical-shift image (no spectral dimension)")
-        maps.append(metal_map(reconstruct(raw), model))
+        images.append(reconstruct(raw))
+
+    def fit_all(extra: dict) -> list[xr.Dataset]:
+        out = []
+        for i, image in enumerate(images):
+            options = {**(fit_options or {}), **((per_scan_options or [{}] * len(folders))[i])}
+            model = CsiModel(
+                electrode_area_cm2=electrode_area_cm2,
+                temperature_k=temperature_k,
+                **{**options, **extra},
+            )
+            out.append(metal_map(image, model))
+        return out
+
+    maps = fit_all({})
+    if shared_metal_shape:
+        lines, weights = [], []
+        for m in maps:
+            if m.attrs.get("metal_model") == "single" and float(m["total_umol_err"]) > 0:
+                lines.append(m.attrs["metal_lines_ppm"][0])
+                weights.append((float(m["total_umol"]) / float(m["total_umol_err"])) ** 2)
+        if lines and sum(weights) > 0:
+            shared = np.average(np.asarray(lines, float), axis=0, weights=weights)
+            maps = fit_all({"metal_line_fixed": (float(shared[0]), float(shared[1]))})
     return maps, depth_series(maps, k=front_k)
 
 

@@ -428,6 +428,9 @@ class CsiModel:
     shape_errors : add the shared shapes' uncertainty (Gauss-Newton covariance of their
         refinement, propagated to every pixel and the total) to the amplitudes' CRLB.
     visibility_geometry : ``"cylinder"`` (filaments) or ``"slab"`` (plates seen from both faces).
+    metal_line_fixed : ``(centre, FWHM)`` ppm of one metal line held fixed (not refined): a
+        shape shared by a series of scans or measured elsewhere; the metal model is then
+        ``"single"``.
     """
 
     electrode_area_cm2: float | None = None
@@ -460,6 +463,7 @@ class CsiModel:
     visibility_geometry: str = "cylinder"
     model_choice_penalty: float | None = None
     shape_errors: bool = True
+    metal_line_fixed: tuple[float, float] | None = None
 
 
 _METAL_MODELS = ("single", "mixture", "separate", "electrode")
@@ -470,6 +474,8 @@ def _metal_candidates(model: CsiModel) -> tuple[str, ...]:
     """Metal models to fit: ``metal_lines = 2`` is ``"separate"``; ``"auto"`` tries two."""
     if int(model.metal_lines) == 2:
         return ("separate",)
+    if model.metal_line_fixed is not None:
+        return ("single",)
     if model.metal_shape == "auto":
         # the mixture as a third candidate changed no score on 60 simulated images (SNR 50
         # and 200) and costs 2x the time: named explicitly when the data need it
@@ -498,7 +504,10 @@ def _fit_metal_model(kind, model, axis, data, cols, boxes, responses, complex_me
     # a metal line narrower than ~a spectral point cannot be told from a noise spike
     m_lo = max(m_lo, 0.75 * axis.sw_hz / axis.n / axis.bf1_mhz)
     cm, wm, am = np.zeros(0), np.zeros(0), np.zeros(0)
-    if n_lines:
+    fixed_line = model.metal_line_fixed is not None and kind == "single"
+    if fixed_line:
+        cm, wm = (np.array([float(v)]) for v in model.metal_line_fixed)
+    elif n_lines:
         cm, wm, am = fit_lines(
             axis,
             pellet_sum,
@@ -556,7 +565,9 @@ def _fit_metal_model(kind, model, axis, data, cols, boxes, responses, complex_me
         ]
     )
     prm0 = np.clip(prm0, lo_b + 1e-6, hi_b - 1e-6)
-    if not model.refine_metal_shapes:  # metal shapes as fitted to the summed pellet spectrum
+    if fixed_line:
+        prm0[4:6] = np.asarray(model.metal_line_fixed, float)
+    if not model.refine_metal_shapes or fixed_line:  # shapes as given or from the pellet sum
         sl = slice(4, 4 + 2 * n_lines + len(extra))
         lo_b[sl], hi_b[sl] = prm0[sl] - 1e-9, prm0[sl] + 1e-9
     prm, dphase = prm0, 0.0
