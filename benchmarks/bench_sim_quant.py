@@ -43,7 +43,9 @@ def quantify(folder: Path):
 
     study = load_study(folder)
     li7 = _load(study.li7, "li7")
-    li6 = _pair_li6(li7, _load(study.li6, "li6")) if study.li6 is not None else None
+    li6 = None
+    if study.li6 is not None:
+        li7, li6, _ = _pair_li6(li7, _load(study.li6, "li6"))
     return _quantify_metal(li7, li6, study)
 
 

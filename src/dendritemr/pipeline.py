@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 
 from dendritemr.backend import blas_threads
-from dendritemr.errors import DataError, DendriteMRError
+from dendritemr.errors import DataError, DendriteMRError, ProcessingError
 from dendritemr.study import Study, load_study
 
 __all__ = [
@@ -320,14 +320,55 @@ def _load(path: Path, role: str) -> xr.DataArray:
         return fit_spectra(path)
 
 
-def _pair_li6(li7: xr.DataArray, li6: xr.DataArray) -> xr.DataArray:
-    """6Li spectra matched to the 7Li time points (nearest acquisition, same count)."""
-    t7 = li7["time"].values
-    t6 = li6["time"].values
-    idx = np.abs(t6[None, :] - t7[:, None]).argmin(axis=1)
-    out = li6.isel(time=idx)
-    out.attrs["paired_index"] = [int(i) for i in idx]
-    return out
+#: a 6Li spectrum pairs with a 7Li spectrum when their starts are at most this fraction of the
+#: median 7Li interval apart (interleaved acquisitions are well inside; a 6Li series that stops
+#: early or is sparser leaves 7Li points without a partner instead of repeating a stale one)
+PAIR_TOLERANCE = 0.5
+
+
+def _pair_li6(li7: xr.DataArray, li6: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, list[str]]:
+    """Pair the 6Li spectra one-to-one with 7Li time points for the joint fit.
+
+    Each 7Li spectrum takes the nearest 6Li spectrum if it started within
+    :data:`PAIR_TOLERANCE` x the median 7Li interval; a 6Li spectrum nearest to several 7Li
+    spectra goes to the closest one only (a repeated spectrum would count its noise twice).
+    Returns the 7Li spectra that have a partner, their 6Li partners (``attrs["paired_index"]``:
+    positions in the 6Li series) and a note naming the 7Li spectra left out (empty if none).
+
+    Raises
+    ------
+    ProcessingError
+        no 7Li spectrum has a 6Li partner.
+    """
+    t7 = li7["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
+    t6 = li6["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
+    step = float(np.median(np.diff(t7))) if t7.size > 1 else 0.0
+    tol = PAIR_TOLERANCE * step if step > 0 else np.inf
+    dist = np.abs(t6[None, :] - t7[:, None])
+    idx = dist.argmin(axis=1)
+    near = dist[np.arange(t7.size), idx]
+    keep = near <= tol
+    for j in np.unique(idx[keep]):  # one 7Li point per 6Li spectrum: the closest
+        users = np.flatnonzero(keep & (idx == j))
+        keep[users[users != users[np.argmin(near[users])]]] = False
+    if not keep.any():
+        raise ProcessingError(
+            f"no 6Li spectrum started within {tol / 3600:.2g} h of a 7Li spectrum: "
+            "the two series cannot be paired"
+        )
+    notes = []
+    if not keep.all():
+        left = np.flatnonzero(~keep)
+        names = li7["expno"].values[left] if "expno" in li7.coords else left
+        shown = ", ".join(str(v) for v in names[:8]) + (", ..." if left.size > 8 else "")
+        notes.append(
+            f"{left.size} of {t7.size} 7Li spectra have no 6Li spectrum within "
+            f"{tol / 3600:.2g} h (7Li {'expnos' if 'expno' in li7.coords else 'indices'} "
+            f"{shown}): left out of the joint 6Li/7Li analysis"
+        )
+    out = li6.isel(time=idx[keep])
+    out.attrs["paired_index"] = [int(i) for i in idx[keep]]
+    return li7.isel(time=np.flatnonzero(keep)), out, notes
 
 
 def _t1_map(study: Study) -> dict:
@@ -674,7 +715,11 @@ def _run_study(
     li6 = None
     if study.li6 is not None:
         say("reading 6Li")
-        li6 = _pair_li6(li7, _load(study.li6, "nmr.li6"))
+        try:
+            li7, li6, pair_notes = _pair_li6(li7, _load(study.li6, "nmr.li6"))
+        except ProcessingError as exc:
+            raise DataError(study.li6, str(exc)) from None
+        not_computed += pair_notes
     t1_doc = None
     if study.references:
         say("T1 from references")
