@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,9 @@ def small_study(tmp_path_factory, small_study_changes):
 def test_simulated_study_short_and_schema(small_study, tmp_path):
     folder, truth = small_study
     doc = analyze(folder, tmp_path / "res")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "res").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700
     assert truth["short_circuit_h"] is not None
     # the short within one acquisition interval (0.5 h) and within 2 of its own errors
     interval = float(np.median(np.diff(doc["time_h"])))

@@ -1100,6 +1100,8 @@ def analyze(
     parent = out.resolve().parent
     if not parent.is_dir():
         raise DataError(parent, "parent folder of --out does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):  # before the analysis, not after it
+        raise DataError(parent, "cannot write the results folder here (no write permission)")
     study = load_study(study_dir)
     try:
         study_root = study.root.resolve()
@@ -1115,6 +1117,9 @@ def analyze(
         progress("writing results and report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; results are an ordinary folder
         with blas_threads(threads):
             _write_outputs(tmp, doc, datasets)
         if out.exists():

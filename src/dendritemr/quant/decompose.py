@@ -653,7 +653,14 @@ def decompose(
         sigma = complex_noise_sigma(s)
         nuc = s.attrs.get("nucleus", "?")
         if not np.all(sigma > 0):
-            raise ProcessingError(f"{nuc}: no noise in the spectra (empty or synthetic data?)")
+            bad = np.flatnonzero(~(sigma > 0))
+            names = s["expno"].values[bad] if "expno" in s.coords else bad
+            which = "expno" if "expno" in s.coords else "spectrum"
+            raise ProcessingError(
+                f"{nuc} {which} {', '.join(str(v) for v in names[:5])}"
+                f"{', ...' if bad.size > 5 else ''}: no noise in the spectrum (a zero-filled fid, "
+                "empty or synthetic data?)"
+            )
         lo, hi = METAL_FIT_WINDOW
         sel = (s.ppm.values >= lo) & (s.ppm.values <= hi)
         mean = np.abs(np.asarray(s.values)[:, sel].mean(axis=0)).max()
