@@ -6,7 +6,7 @@ phase -45 deg), a natural-abundance LLZO line and one dendritic line (x6 0.5) th
 from +5 to +13 ppm above the electrode between 8 and 16 h (a deposit joined by filaments changes
 its shape, hence its susceptibility shift). One cubic in time for the whole run (4 coefficients)
 follows the move only roughly, and its misfit spreads over the whole run; with a knot every 6 h
-(``CENTRE_KNOT_SPACING_H``) the centre follows it.
+(``n_coef="auto"``, ``CENTRE_KNOT_SPACING_H``) the centre follows it.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_moving_line_is_followed_with_knots_every_six_hours(series):
     Areas of a line 5 ppm from the 8 ppm wide electrode are sensitive to its centre (0.1 ppm off
     moves the 6Li area by several errors at SNR 300), so the area errors near the move are larger
     than the statistical ones -- the limit of a smooth drift, stated in docs/quantification.md."""
-    knots = _centre_error(_fit(series, None))
+    knots = _centre_error(_fit(series, "auto"))
     stiff = _centre_error(_fit(series, 4))
     print("centre error: knots", knots.round(2), "one cubic", stiff.round(2))
     assert knots.max() < 1.0

@@ -34,10 +34,10 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
 The numbers of microstructure lines and of electrode components are chosen on the series mean
 (the highest-SNR spectrum) by the Bayesian information criterion ``BIC = chi^2 + p ln n`` with
 the measured noise; the choice is reported and can be fixed by the caller. The series fit then
-starts from the mean fit: centres are smooth cubic B-splines in time (a knot at least every
-:data:`CENTRE_KNOT_SPACING_H` hours), widths one value per line, both shared by the nuclei,
-the skin phase is one value, spectrum phases, areas and complex quadratic
-baselines (one per window, :data:`BASELINE_DEGREE`) are free per spectrum.
+starts from the mean fit: centres are smooth cubic B-splines in time (one cubic;
+``n_coef="auto"``: a knot at least every :data:`CENTRE_KNOT_SPACING_H` hours), widths one value
+per line, both shared by the nuclei, the skin phase is one value, spectrum phases, areas and
+complex quadratic baselines (one per window, :data:`BASELINE_DEGREE`) are free per spectrum.
 
 Line shape: each line is the discrete Fourier transform of a sampled Lorentzian FID, i.e. the
 Lorentzian with its aliases at multiples of the spectral width
@@ -87,20 +87,20 @@ MICRO_OFFSET = (4.0, 45.0)
 #: thick has the plate's demagnetising factor (its shift within a few ppm of the electrode's;
 #: its amorphous part lower still), but it is thinner than the skin depth, so absorptive
 DEPOSIT_OFFSET = (-12.0, 4.0)
-#: the centres' cubic B-splines in time have a knot at least every this many hours: a dendritic
-#: line moves within hours when its metal changes shape (a flat deposit joined by a filament
-#: network: simulated default, seed 7, the metal lines move by 6 ppm within 1 h at 8 h), which
-#: one cubic over a 39 h run cannot follow. One cubic (4 coefficients) for series up to 6 h,
-#: then one more coefficient per 6 h (39 h: 10). Measured on 6 simulated studies (seeds 4, 5,
-#: 7, 9; default and scheme B): amounts outside 10 %/2 SE 43 -> 20 of ~380 points, x6 17 -> 19
+#: ``decompose(n_coef="auto")``: the centres' cubic B-splines get a knot at least every this many
+#: hours (a dendritic line may move within hours when its metal changes shape: simulated default,
+#: seed 7, the metal lines move 6 ppm within 1 h at 8 h). Not the default: on fresh simulated
+#: studies (seeds 11, 12; default and scheme B) it gave amounts within 10 %/2 SE at 349 of 446
+#: points against 331 with one cubic, but x6 at 322 against 348, and over long weak stretches
+#: (scheme B seed 12, a 30 h stall) the extra freedom read the metal 20 % low
 #: (docs/quantification.md)
 CENTRE_KNOT_SPACING_H = 6.0
 #: degree of the complex polynomial baseline of each fitted window (per spectrum)
 BASELINE_DEGREE = 2
 #: the fits stop when a step lowers chi-square by less than this (residuals are divided by the
-#: measured noise: parameters then move by ~sqrt(CHI2_ATOL) of their standard errors). 1e-2:
-#: with a knot every 6 h the series fit of the 68-point demo study took 200 iterations (the
-#: limit, 52 s CPU) at 1e-3 and 124 (32 s) at 1e-2; its metal amounts and x6 moved by <= 0.11 SE
+#: measured noise: parameters then move by ~sqrt(CHI2_ATOL) of their standard errors). 1e-2: on
+#: the 68-point demo study the metal amounts and x6 move by <= 0.18 / 0.21 SE against 1e-3 (with
+#: knots every 6 h, where 1e-3 ran into the 200-iteration limit: 124 instead of 200 iterations)
 CHI2_ATOL = 1e-2
 #: default of ``decompose(deposit=...)`` (and of the CLI's --deposit, analyze)
 DEPOSIT = "auto"
@@ -579,7 +579,7 @@ def decompose(
     n_micro: int | str = "auto",
     broad: bool | str = "auto",
     drift: str = "centres",
-    n_coef: int | None = None,
+    n_coef: int | str = 4,
     electrode_ppm: float | None = None,
     electrolyte: bool | str = "auto",
     split: bool | str = False,
@@ -601,9 +601,10 @@ def decompose(
         real TEGDME 7Li series free width drifts let a near-empty line's width wander and trade
         area with its neighbours (total metal +40 % against TopSpin's window +14.6 %); with
         fixed widths the total follows the window (+14.1 %; ``benchmarks/bench_real_li7.py``).
-    n_coef : B-spline coefficients of the drifts (never more than the time points); None
-        (default): :func:`centre_coefficients` of the series' hours (a knot every
-        :data:`CENTRE_KNOT_SPACING_H` hours at least).
+    n_coef : B-spline coefficients of the drifts (default 4: one cubic; never more than the time
+        points); ``"auto"``: :func:`centre_coefficients` of the series' hours (a knot every
+        :data:`CENTRE_KNOT_SPACING_H` hours at least: follows lines that move within hours, at
+        the price of freedom over long weak stretches; see the constant).
     electrode_ppm : start the electrode line here instead of trying every maximum.
     micro_phase : give the microstructure lines one series-wide phase in -45..+5 deg (default:
         dendrites as thick as the skin depth have a partial skin phase, exact cylinder
@@ -726,8 +727,10 @@ def decompose(
     if drift not in ("smooth", "centres", "shared"):
         raise ProcessingError(f"drift must be smooth, centres or shared, not {drift!r}")
     mode = "smooth" if drift == "centres" and nt >= 4 else drift if nt >= 4 else "shared"
-    if n_coef is None:
+    if n_coef == "auto":
         n_coef = centre_coefficients(hours)
+    elif not isinstance(n_coef, (int, np.integer)) or n_coef < 4:
+        raise ProcessingError(f"n_coef must be an integer >= 4 or 'auto', not {n_coef!r}")
     problem = JointProblem(
         datas,
         lines,
