@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import os
@@ -102,6 +103,26 @@ def test_simulated_study_short_and_schema(small_study, tmp_path):
 
 
 @pytest.mark.slow
+def test_cycler_record_that_misses_the_spectra_is_said(small_study, tmp_path):
+    """A cycler start a week late put every spectrum before the record and results.json said
+    nothing (the report warned); now not_computed does."""
+    import shutil
+
+    folder, _ = small_study
+    study = tmp_path / "study"
+    shutil.copytree(folder, study)
+    text = (study / "cycler.csv").read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("# start:"))
+    start = dt.datetime.fromisoformat(line.split(":", 1)[1].strip())
+    later = f"# start: {(start + dt.timedelta(days=7)).isoformat()}"
+    (study / "cycler.csv").write_text(text.replace(line, later))
+    doc = analyze(study, tmp_path / "res")
+    n = len(doc["time_h"])
+    notes = [m for m in doc["not_computed"] if "outside the cycler record" in m]
+    assert len(notes) == 1 and notes[0].startswith(f"{n} of {n} NMR acquisitions")
+    assert "clock_offset_s" in notes[0]
+
+
 def test_t1_from_the_references_recovers_the_simulated_t1(small_study):
     """simulate writes a relaxed reference and one at the in situ D1; their area ratio gives
     the T1 the simulator used (the study's [t1_s], written from the scenario)."""

@@ -772,6 +772,15 @@ def _run_study(
             },
             "covered": [bool(x) for x in aligned["covered"].values],
         }
+        n_out = int(np.sum(~aligned["covered"].values.astype(bool)))
+        if n_out:
+            first = float(hours(start[0]))
+            not_computed.append(
+                f"{n_out} of {start.size} NMR acquisitions lie outside the cycler record "
+                f"({th[0]:.3g} to {th[-1]:.3g} h on the cycling clock; the first spectrum at "
+                f"{first:.3g} h): no current or charge there -- if the record should cover "
+                "them, check [cycler] start, timezone and clock_offset_s"
+            )
         datasets["cycler"] = xr.Dataset(
             {
                 "current_mA": ("hours", clock.current_mA, {"units": "mA"}),
