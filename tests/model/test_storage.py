@@ -160,6 +160,13 @@ def test_files_of_the_first_encoding_still_load(tmp_path):
     assert back.attrs["nucleus"] == "7Li"
 
 
+def test_foreign_netcdf_is_refused(tmp_path):
+    """`info` on another program's NetCDF file said kind "image", nucleus ""."""
+    xr.Dataset({"t": ("x", np.arange(3.0))}).to_netcdf(tmp_path / "other.nc", engine="h5netcdf")
+    with pytest.raises(DataError, match="not written by dendritemr"):
+        load(tmp_path / "other.nc")
+
+
 def test_create_output_folder(tmp_path, capsys):
     target = tmp_path / "a" / "b"
     assert create_output_folder(target) is True

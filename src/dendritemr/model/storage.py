@@ -152,7 +152,9 @@ def load(path: str | Path) -> xr.DataArray | xr.Dataset:
 
     Raises
     ------
-    DataError : no such file, or not a readable NetCDF file.
+    DataError : no such file, not a readable NetCDF file, or a NetCDF file not written by
+        dendritemr (no ``dendritemr_encoding`` attribute or older marker: its variables would be
+        guessed at).
     """
     path = Path(path)
     if not path.is_file():
@@ -162,6 +164,10 @@ def load(path: str | Path) -> xr.DataArray | xr.Dataset:
             ds = ds.load()
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise DataError(path, f"not a readable NetCDF file ({exc.__class__.__name__})") from exc
+    ours = "dendritemr_encoding" in ds.attrs or _ARRAY_FLAG in ds.attrs
+    ours = ours or any(_LEGACY_FLAG in v.attrs for v in ds.variables.values())
+    if not ours:
+        raise DataError(path, "a NetCDF file not written by dendritemr (no dendritemr_encoding)")
     return _from_storable(ds)
 
 
