@@ -25,6 +25,13 @@ def read_inputs(
     """One path (experiment, series folder, pseudo-2D, any supported file) or several expnos."""
     if len(paths) == 1:
         return open_dataset(paths[0], nucleus, progress)
+    for p in paths:  # several paths: each one experiment (a series folder goes alone)
+        if Path(p).is_dir() and not (Path(p) / "acqus").is_file():
+            raise DataError(
+                p,
+                f"several paths ({len(paths)}) must each be one TopSpin experiment (an expno "
+                "with acqus); give a series folder alone",
+            )
     return read_series(paths, nucleus, progress)
 
 
