@@ -257,6 +257,10 @@ def test_mri_panels_show_the_dataset_values(synthetic):
     np.testing.assert_array_equal(arr(lines["depth_b_um"].x), [1.0, 4.0, 8.0])
     assert fig.layout.yaxis2.title.text == "µm"
     prof = panels["mri-profile-profile-umol"].figure
+    # readable headings and axes, not variable names
+    title = panels["mri-profile-profile-umol"].title
+    assert title == "MRI profile: metal per row across the pellet"
+    assert prof.layout.yaxis.title.text == "metal per row across the pellet / µmol"
     assert len(prof.frames) == 3 == len(prof.layout.sliders[0].steps)
     np.testing.assert_allclose(arr(prof.frames[1].data[0].y), mri["profile_umol"].values[1])
     maps = panels["mri-map-metal-umol"].figure

@@ -734,7 +734,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 colorscale="Viridis",
                 zmin=0.0,
                 zmax=vmax,
-                colorbar=dict(title=dict(text=f"{name} / {pretty_unit(units)}" if units else name)),
+                colorbar=dict(title=dict(text=_mri_axis(name, units))),
             )
         )
         fig.frames = [
@@ -751,7 +751,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
         panels.append(
             Panel(
                 f"mri-map-{_slug(name)}",
-                f"MRI map: {name}",
+                f"MRI map: {mri_label(name)}",
                 fig,
                 f"{arr.shape[0]} scans; colour scale fixed over the series.",
             )
@@ -788,7 +788,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
             showlegend=False,
             xaxis=dict(title=_axis_title(zname), **AXIS),
             yaxis=dict(
-                title=f"{name} / {pretty_unit(units)}" if units else name,
+                title=_mri_axis(name, units),
                 range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)],
                 **AXIS,
             ),
@@ -796,12 +796,30 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
         panels.append(
             Panel(
                 f"mri-profile-{_slug(name)}",
-                f"MRI profile: {name}",
+                f"MRI profile: {mri_label(name)}",
                 fig,
                 f"{arr.shape[0]} scans" + ("; bars: ±1 SE." if err is not None else "."),
             )
         )
     return panels
+
+
+#: readable names of the MRI variables (the report's headings and axes; others: the name with
+#: spaces)
+MRI_LABELS = {
+    "metal_umol": "metal per voxel",
+    "profile_umol": "metal per row across the pellet",
+    "total_umol": "metal in the image",
+}
+
+
+def mri_label(name: str) -> str:
+    """Heading/axis text for an MRI variable (:data:`MRI_LABELS`)."""
+    return MRI_LABELS.get(name, name.replace("_", " "))
+
+
+def _mri_axis(name: str, units: str | None) -> str:
+    return f"{mri_label(name)} / {pretty_unit(units)}" if units else mri_label(name)
 
 
 def mri_value_range(*arrays) -> tuple[float, float]:
