@@ -1049,6 +1049,24 @@ def summary_text(doc: dict) -> str:
             + (f"  total {fmt(rate, rerr, ' umol/h')}" if rate is not None else "")
             + (f"  route {s['route']}" if s.get("route", "known") != "known" else "")
         )
+    mri = doc.get("mri_images") or {}
+
+    def at(key, k):
+        return mri[key][k] if mri.get(key) else None
+
+    if mri.get("total_umol"):
+        lines.append(f"MRI metal maps ({len(mri['total_umol'])} scans):")
+        for k, th in enumerate(mri["time_h"]):
+            depth = at("depth_b_um", k)
+            lines.append(
+                f"  {th:7.2f} h  metal in the image "
+                f"{fmt(at('total_umol', k), at('total_umol_err', k), ' umol')}"
+                + (
+                    f", depth from B {fmt(depth, at('depth_b_um_err', k), ' um')}"
+                    if depth is not None
+                    else ""
+                )
+            )
     if doc.get("cycler"):
         c = doc["cycler"]
         lines.append("cycler clock: " + "; ".join(c["clock"]))
