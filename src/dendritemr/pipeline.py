@@ -23,7 +23,9 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,57 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+
+#: warnings raised while a study is analysed (``results.json: warnings``): set by
+#: :func:`run_study` / :func:`analyze`, filled by :func:`_recorded`
+_WARNINGS: ContextVar[list[dict] | None] = ContextVar("dendritemr_analyze_warnings", default=None)
+
+#: at most this many distinct warnings are kept in results.json (then a count of the rest)
+MAX_WARNINGS = 50
+
+
+@contextmanager
+def _recorded(step: str) -> Iterator[None]:
+    """Record the Python warnings raised inside (readers: a numbered folder that is not an
+    experiment, an acquisition stopped early, NUC1 not matching BF1, unknown times...) for the
+    results document, tagged with ``step`` (the study role or analysis step). Outside an
+    analysis (no collector set) they are issued again, unchanged."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            sink = _WARNINGS.get()
+    for w in caught:
+        if sink is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        else:
+            sink.append({"step": step, "category": w.category.__name__, "message": str(w.message)})
+
+
+def warnings_list(records: list[dict]) -> list[dict]:
+    """Distinct warnings in order of first appearance, each ``{step, category, message,
+    count}`` (the same message from two steps, e.g. ``study.toml`` checks and the reader, is
+    kept once, under the first step); at most :data:`MAX_WARNINGS`, then one entry counting
+    the rest."""
+    out: dict[str, dict] = {}
+    for r in records:
+        if r["message"] in out:
+            out[r["message"]]["count"] += 1
+        else:
+            out[r["message"]] = {**r, "count": 1}
+    rows = list(out.values())
+    if len(rows) > MAX_WARNINGS:
+        rest = rows[MAX_WARNINGS:]
+        rows = rows[:MAX_WARNINGS] + [
+            {
+                "step": "analyze",
+                "category": "",
+                "message": f"{len(rest)} more distinct warnings not listed",
+                "count": sum(r["count"] for r in rest),
+            }
+        ]
+    return rows
 
 
 @dataclass(frozen=True)
@@ -163,8 +216,7 @@ def mri_windows(folder: Path) -> list[tuple[str, np.datetime64, np.datetime64]]:
         )
     out = []
     for scan in scans:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _recorded("mri"):
             attrs = read_raw(scan).attrs
         try:
             t0 = dt.datetime.fromisoformat(str(attrs["time_start"])).astimezone(dt.UTC)
@@ -276,8 +328,7 @@ def mri_dataset(
     if isotopes is not None:
         fit_iso = [{k: d[k] for k in ("x6_metal", "x6_electrode")} for d in isotopes]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _recorded("mri maps"):
             maps, series = analyse_scans(
                 scans,
                 study.electrode_area_cm2,
@@ -315,8 +366,7 @@ def _load(path: Path, role: str) -> xr.DataArray:
     read once: their times and acquisition attributes also place them on the study clock."""
     from dendritemr.quant.run import fit_spectra
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _recorded(role):
         return fit_spectra(path)
 
 
@@ -440,8 +490,7 @@ def reference_t1(
             record[nuc] = "not measured: [t1_s] gives every line"
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with _recorded(f"reference {nuc}"):
                 a, b = fit_spectra(p_rel).isel(time=[0]), fit_spectra(p_part).isel(time=[0])
                 if a.sizes["ppm"] != b.sizes["ppm"]:
                     raise ProcessingError("the two references have different spectral axes")
@@ -505,6 +554,71 @@ def _with_reference_t1(study: Study, t1: dict[str, dict[str, float]]) -> tuple[S
     return dataclasses.replace(study, t1_s=merged), used
 
 
+#: what ``metal_relative`` counts (results.json ``metal_relative.unit``)
+METAL_RELATIVE_UNIT = (
+    "7Li signal of the dendritic metal (microstructure lines) / 7Li signal of the electrode "
+    "line in the first spectrum"
+)
+
+
+def metal_relative(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Dendritic metal per time point relative to the electrode line of the first spectrum.
+
+    ``r(t) = A7_micro(t) / A7_electrode(t0)``, the 7Li areas of the decomposition
+    (:func:`dendritemr.quant.decompose.decompose`: ``group_area`` of ``microstructure`` and of
+    ``electrode`` at the first time point with a positive electrode area). It needs no
+    calibration: both lines are metal seen in the same spectrum with the same receiver, so the
+    ratio is the dendritic metal in units of the electrode's visible skin layer. The electrode
+    calibration of :func:`dendritemr.quant.atoms.electrode_calibration` is this ratio times the
+    electrode's visible amount (both lines saturated alike there), so with ``[cell]
+    electrode_area_cm2`` ``metal_umol = r x electrode_visible_umol(2 x area) / (1 - x6)``
+    (7Li-only) -- :func:`metal_relative_umol_per_cm2` gives that factor per cm2.
+
+    Returns
+    -------
+    ``(r, r_err, r_stat_err, note)``, arrays ``(time,)``, dimensionless: ``r_stat_err`` the
+    microstructure area's own error / ``A7_electrode(t0)`` (what changes from point to point),
+    ``r_err`` adds the electrode area's relative error (common to every point) in quadrature.
+    All NaN and ``note`` a sentence when no spectrum has a positive electrode line.
+    """
+    nuc = [str(n) for n in ds["nucleus"].values]
+    n = ds.sizes["time"]
+    nan = np.full(n, np.nan)
+    if "7Li" not in nuc:
+        return nan, nan, nan, "no 7Li series: no relative metal signal"
+    i7 = nuc.index("7Li")
+    a_m = np.asarray(ds["group_area"].sel(group="microstructure").isel(nucleus=i7).values, float)
+    e_m = np.asarray(
+        ds["group_area_err"].sel(group="microstructure").isel(nucleus=i7).values, float
+    )
+    a_e = np.asarray(ds["group_area"].sel(group="electrode").isel(nucleus=i7).values, float)
+    e_e = np.asarray(ds["group_area_err"].sel(group="electrode").isel(nucleus=i7).values, float)
+    ok = np.flatnonzero(np.isfinite(a_e) & (a_e > 0))
+    if ok.size == 0:
+        return (
+            nan,
+            nan,
+            nan,
+            ("no electrode line in any 7Li spectrum: the metal cannot be given relative to it"),
+        )
+    i0 = int(ok[0])
+    ref, ref_rel = float(a_e[i0]), float(e_e[i0] / a_e[i0]) if np.isfinite(e_e[i0]) else 0.0
+    r = a_m / ref
+    stat = e_m / ref
+    note = "" if i0 == 0 else f"metal_relative: electrode line of spectrum {i0 + 1} (none before)"
+    return r, np.hypot(stat, r * ref_rel), stat, note
+
+
+def metal_relative_umol_per_cm2(field_t: float, temperature_k: float | None) -> float:
+    """umol of Li per cm2 of electrode area behind one unit of :func:`metal_relative` (7Li-only,
+    metal of the electrode's isotope composition): the fully-visible-equivalent Li of the two
+    electrode faces' skin layers per cm2 (:func:`dendritemr.quant.amounts.electrode_visible_umol`
+    with face area 2 cm2: both electrodes of a symmetric cell face the coil)."""
+    from dendritemr.quant.amounts import electrode_visible_umol
+
+    return electrode_visible_umol(2.0, field_t=field_t, temperature_k=temperature_k)[0]
+
+
 def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -> xr.Dataset:
     """Metal amounts and 6Li fractions per 7Li time point: the one adapter to ``quant``.
 
@@ -551,8 +665,7 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     nan = np.full(n, np.nan)
     limits: list[str] = []
     calib: dict[str, Any] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _recorded("quantification"):
         s7 = li7
         series = [s7]
         if li6 is not None:
@@ -593,7 +706,12 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         limits.append("no reference and no [isotopes] x6_electrolyte: K unknown, no x6")
     cal_spec = None
     if not study.electrode_area_cm2:
-        limits.append("no [cell] electrode_area_cm2: amounts not calibrated (areas only)")
+        limits.append(
+            "no [cell] electrode_area_cm2: the metal is not calibrated in umol (not_computed: "
+            "metal_umol); results.json metal_relative gives it relative to the first spectrum's "
+            "electrode line (x umol_per_cm2_per_unit x the electrode area in cm2 = umol), and "
+            "the stages and their rates are in those units"
+        )
     else:
         cal_spec = {"electrode_face_area_cm2": 2.0 * study.electrode_area_cm2, "index": 0}
     x6_assumed = study.x6_electrode
@@ -638,10 +756,18 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         electrode = am["umol"].sel(group="electrode").values
         electrode_err = am["umol_err"].sel(group="electrode").values
         calib["atoms_from"] = am.attrs["atoms_from"]
+    rel, rel_err, rel_stat, rel_note = metal_relative(ds)
+    if rel_note:
+        limits.append(rel_note)
+    if not study.electrode_area_cm2 and q.amounts is None and np.isfinite(rel).any():
+        calib["relative"] = {"unit": METAL_RELATIVE_UNIT}
     curves = fit_curves(ds).drop_vars("hours", errors="ignore")
     return xr.Dataset(
         {
             **{name: curves[name] for name in curves.data_vars},
+            "metal_rel": ("time", rel, {"units": "1", "long_name": METAL_RELATIVE_UNIT}),
+            "metal_rel_err": ("time", rel_err, {"units": "1"}),
+            "metal_rel_stat_err": ("time", rel_stat, {"units": "1"}),
             "metal_umol": ("time", metal, {"units": "umol"}),
             "metal_umol_err": ("time", metal_err, {"units": "umol"}),
             "x6_metal": ("time", x6),
@@ -684,8 +810,14 @@ def run_study(
     DendriteMRError : unreadable data, cycler problems (one line).
     """
     opts = options or AnalyzeOptions()
-    with blas_threads(opts.blas_threads):
-        return _run_study(study, opts, progress)
+    own = _WARNINGS.get() is None  # analyze() sets it before load_study
+    token = _WARNINGS.set([]) if own else None
+    try:
+        with blas_threads(opts.blas_threads):
+            return _run_study(study, opts, progress)
+    finally:
+        if token is not None:
+            _WARNINGS.reset(token)
 
 
 def _run_study(
@@ -919,12 +1051,17 @@ def _run_study(
                 "dominant": r.dominant,
             }
     say("stages")
-    if np.isfinite(metal).sum() < 3:
+    rel = quant["metal_rel"].values
+    rel_err, rel_stat = quant["metal_rel_err"].values, quant["metal_rel_stat_err"].values
+    # stages on the umol trajectory when there is one, else on the relative metal signal
+    # (change points and the stage rule are scale-free: errors in the same units)
+    relative_stages = np.isfinite(metal).sum() < 3 and np.isfinite(rel).sum() >= 3
+    if np.isfinite(metal).sum() < 3 and not relative_stages:
         not_computed.append(
             "stages: fewer than 3 time points with a metal amount (quantification gave none)"
         )
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
-    traj = {"total": (metal, metal_err)}
+    traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
     if routes_known:
         traj.update(interface=(inter, inter_err), bulk=(bulk, bulk_err))
     short_h = short.time_h if short is not None else None
@@ -936,6 +1073,15 @@ def _run_study(
         routes_known=routes_known,
         n_boot=n_boot,
         seed=opts.seed,
+    )
+    stage_list = [st.to_dict() for st in stages.stages]
+    stage_det = {k: v for k, v in stages.to_dict().items() if k != "stages"}
+    if relative_stages:
+        stage_list, stage_det = _relative_stage_units(stage_list, stage_det)
+    else:
+        stage_det["units"] = "umol"
+    metal_rel_doc = _metal_relative_doc(
+        t_h, rel, rel_err, rel_stat, bool(np.isfinite(metal).sum() < 3), study
     )
     doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
@@ -954,8 +1100,9 @@ def _run_study(
         "x6_metal_err": _clean(x6_err),
         "interface_fraction": _clean(frac),
         "interface_fraction_err": _clean(frac_err),
-        "stages": [s.to_dict() for s in stages.stages],
-        "stage_detection": {k: v for k, v in stages.to_dict().items() if k != "stages"},
+        "metal_relative": metal_rel_doc,
+        "stages": stage_list,
+        "stage_detection": stage_det,
         "short_circuit_h": short_h,
         "short_circuit_err_h": short.time_err_h if short is not None else None,
         "short": short.to_dict() if short is not None else None,
@@ -969,6 +1116,7 @@ def _run_study(
             "t1": t1_doc,
         },
         "not_computed": not_computed,
+        "warnings": warnings_list(_WARNINGS.get() or []),
         "study": study.to_dict(),
     }
     validate(json.loads(json.dumps(doc)), "results.json")
@@ -991,6 +1139,81 @@ def _run_study(
     else:
         not_computed.append("report: the quantification returned no fitted spectra to show")
     return doc, datasets
+
+
+def _relative_stage_units(stages: list[dict], detection: dict) -> tuple[list[dict], dict]:
+    """Stage rates and detection limits of the relative metal trajectory, named by their
+    units: ``total_umol_per_h`` -> ``total_rel_per_h`` (per h, in units of
+    :data:`METAL_RELATIVE_UNIT`), ``_per_mAh`` likewise; the share of the charge (which needs
+    umol) is dropped. ``sigma_umol``/``threshold_umol`` -> ``sigma_rel``/``threshold_rel``."""
+    out = []
+    for st in stages:
+        st = dict(st)
+        st["rates"] = {
+            k.replace("_umol_", "_rel_"): v
+            for k, v in (st.get("rates") or {}).items()
+            if not k.endswith("charge_share")
+        }
+        out.append(st)
+    det = {k.replace("_umol", "_rel"): v for k, v in detection.items()}
+    det["units"] = "relative (metal_relative.unit)"
+    return out, det
+
+
+def _metal_relative_doc(
+    t_h: np.ndarray,
+    rel: np.ndarray,
+    rel_err: np.ndarray,
+    rel_stat: np.ndarray,
+    primary: bool,
+    study: Study,
+) -> dict | None:
+    """``results.json: metal_relative``: the dendritic metal relative to the first spectrum's
+    electrode line (:func:`metal_relative`) with its growth since the first time point, or None
+    when it could not be measured. ``primary``: no umol amounts, this is the metal trajectory
+    (stages and rates are in its units)."""
+    good = np.flatnonzero(np.isfinite(rel))
+    if good.size == 0:
+        return None
+    i0 = int(good[0])
+    growth = rel - rel[i0]
+    growth_err = np.hypot(rel_stat, rel_stat[i0])  # the reference scale: times the growth
+    growth_err = np.hypot(growth_err, np.abs(growth) * _scale_rel_err(rel, rel_err, rel_stat))
+    growth_err[i0] = 0.0
+    ratio = rel / rel[i0] if rel[i0] > 0 else np.full(rel.size, np.nan)
+    ratio_err = np.abs(ratio) * np.hypot(rel_stat / np.abs(rel), rel_stat[i0] / abs(rel[i0]))
+    ratio_err[i0] = 0.0
+    doc: dict[str, Any] = {
+        "unit": METAL_RELATIVE_UNIT,
+        "total": _clean(rel),
+        "total_err": _clean(rel_err),
+        "total_stat_err": _clean(rel_stat),
+        "growth": _clean(growth),
+        "growth_err": _clean(growth_err),
+        "ratio_to_first": _clean(ratio),
+        "ratio_to_first_err": _clean(ratio_err),
+        "first_h": float(t_h[i0]),
+        "primary": bool(primary),
+    }
+    if not study.li6 and np.isfinite(rel).any():
+        field = float(study.field_t or np.nan)
+        if np.isfinite(field):
+            doc["umol_per_cm2_per_unit"] = metal_relative_umol_per_cm2(field, study.temperature_k)
+            doc["umol_per_cm2_note"] = (
+                "umol of Li per cm2 of electrode area ([cell] electrode_area_cm2) for one unit, "
+                "from the skin depth of both electrode faces (metal of the electrode's isotope "
+                "composition): what the umol calibration uses"
+            )
+    return doc
+
+
+def _scale_rel_err(rel: np.ndarray, rel_err: np.ndarray, rel_stat: np.ndarray) -> float:
+    """Relative error of the reference electrode area (common to every point)."""
+    ok = np.isfinite(rel) & (np.abs(rel) > 0) & np.isfinite(rel_err) & np.isfinite(rel_stat)
+    if not ok.any():
+        return 0.0
+    i = int(np.flatnonzero(ok)[0])
+    return float(np.sqrt(max(rel_err[i] ** 2 - rel_stat[i] ** 2, 0.0)) / abs(rel[i]))
 
 
 def _split_display(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
@@ -1024,7 +1247,13 @@ def summary_text(doc: dict) -> str:
     lines = [
         f"study: {doc['study'].get('name', '')}",
         f"time points: {len(t)}, {t[0]:.2f} to {t[-1]:.2f} h since cycling started",
-        f"dendritic metal at the end: {fmt(m['total'][-1], m['total_err'][-1], ' umol')}",
+        "dendritic metal at the end: "
+        + (
+            "not in umol (not calibrated: relative values below)"
+            if m["total"][-1] is None and (doc.get("metal_relative") or {}).get("primary")
+            else fmt(m["total"][-1], m["total_err"][-1], " umol")
+        ),
+        *_metal_growth_lines(doc, fmt),
         f"x6 of the metal at the end: {fmt(doc['x6_metal'][-1], doc['x6_metal_err'][-1])}",
         "interface fraction at the end: "
         f"{fmt(doc['interface_fraction'][-1], doc['interface_fraction_err'][-1])}",
@@ -1039,14 +1268,16 @@ def summary_text(doc: dict) -> str:
                 f"min |V| {s['min_voltage_V']:.3g} V"
                 + (f" ({s['min_ratio']:.2f} of the level before)" if "min_ratio" in s else "")
             )
-    lines.append("stages:")
+    relative = str((doc.get("stage_detection") or {}).get("units", "")).startswith("relative")
+    unit, key = (" /h", "total_rel_per_h") if relative else (" umol/h", "total_umol_per_h")
+    lines.append("stages:" + (" (rates in units of metal_relative per h)" if relative else ""))
     for s in doc["stages"]:
-        rate = s["rates"].get("total_umol_per_h")
-        rerr = s["rates"].get("total_umol_per_h_err")
+        rate = s["rates"].get(key)
+        rerr = s["rates"].get(f"{key}_err")
         lines.append(
             f"  {s['name']:17s} {s['start_h']:7.2f} - {s['end_h']:7.2f} h"
             + (f"  (start +- {s['start_err_h']:.2f} h)" if s.get("start_err_h") else "")
-            + (f"  total {fmt(rate, rerr, ' umol/h')}" if rate is not None else "")
+            + (f"  total {fmt(rate, rerr, unit)}" if rate is not None else "")
             + (f"  route {s['route']}" if s.get("route", "known") != "known" else "")
         )
     mri = doc.get("mri_images") or {}
@@ -1079,7 +1310,51 @@ def summary_text(doc: dict) -> str:
     if doc["not_computed"]:
         lines.append("not computed / assumptions:")
         lines.extend(f"  - {s}" for s in doc["not_computed"])
+    if doc.get("warnings"):
+        lines.append("warnings (from reading and analysing the data):")
+        lines.extend(
+            f"  - [{w['step']}] {w['message']}"
+            + (f" ({w['count']} times)" if w["count"] > 1 else "")
+            for w in doc["warnings"]
+        )
     return "\n".join(lines) + "\n"
+
+
+def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:
+    """Summary lines of the metal's growth: in umol when calibrated, else relative to the first
+    spectrum's electrode line (``metal_relative``), with the unit said."""
+    m = doc["metal_umol"]
+    tot = [(i, v) for i, v in enumerate(m.get("total") or []) if v is not None]
+    if len(tot) >= 2:
+        (i0, v0), (i1, v1) = tot[0], tot[-1]
+        e0, e1 = m["total_err"][i0], m["total_err"][i1]
+        g_err = None if e0 is None or e1 is None else float(np.hypot(e0, e1))
+        return [
+            f"dendritic metal growth: {fmt(v1 - v0, g_err, ' umol')} from "
+            f"{doc['time_h'][i0]:.2f} to {doc['time_h'][i1]:.2f} h "
+            f"(first {fmt(v0, e0, ' umol')})"
+        ]
+    r = doc.get("metal_relative")
+    if not r:
+        return []
+    vals = [(i, v) for i, v in enumerate(r["total"]) if v is not None]
+    if not vals:
+        return []
+    (i0, v0), (i1, v1) = vals[0], vals[-1]
+    lines = [
+        f"dendritic metal relative to the first spectrum's electrode line (no umol: "
+        f"{'not calibrated' if r.get('primary') else 'see metal_umol'}): "
+        f"first {fmt(v0, r['total_stat_err'][i0])}, last {fmt(v1, r['total_stat_err'][i1])}",
+        f"dendritic metal growth: {fmt(r['growth'][i1], r['growth_err'][i1])} electrode-line "
+        f"units from {doc['time_h'][i0]:.2f} to {doc['time_h'][i1]:.2f} h, x"
+        f"{fmt(r['ratio_to_first'][i1], r['ratio_to_first_err'][i1])} of the first value",
+    ]
+    if r.get("umol_per_cm2_per_unit"):
+        lines.append(
+            f"  (one unit = {r['umol_per_cm2_per_unit']:.3g} umol per cm2 of electrode area: "
+            "give [cell] electrode_area_cm2 for umol)"
+        )
+    return lines
 
 
 def _write_outputs(folder: Path, doc: dict, datasets: dict[str, xr.Dataset]) -> None:
@@ -1129,17 +1404,23 @@ def analyze(
         raise DataError(parent, "parent folder of --out does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):  # before the analysis, not after it
         raise DataError(parent, "cannot write the results folder here (no write permission)")
-    study = load_study(study_dir)
+    token = _WARNINGS.set([])
     try:
-        study_root = study.root.resolve()
-        out.resolve().relative_to(study_root)
-        inside = True
-    except ValueError:
-        inside = False
-    if inside:
-        raise DataError(out, "--out lies inside the study folder (raw data are never written to)")
+        with _recorded("study.toml"):
+            study = load_study(study_dir)
+        try:
+            out.resolve().relative_to(study.root.resolve())
+            inside = True
+        except ValueError:
+            inside = False
+        if inside:
+            raise DataError(
+                out, "--out lies inside the study folder (raw data are never written to)"
+            )
+        doc, datasets = run_study(study, options, progress)  # on blas_threads BLAS threads
+    finally:
+        _WARNINGS.reset(token)
     threads = (options or AnalyzeOptions()).blas_threads
-    doc, datasets = run_study(study, options, progress)  # on blas_threads BLAS threads
     if progress is not None:
         progress("writing results and report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))

@@ -207,15 +207,10 @@ def _band(fig, x, y, err, color, name, row=None, dash=None, group=None):
 def metal_panel(doc: dict) -> Panel:
     """Dendritic metal per route (interface, bulk) and in total vs time, +-1 SE bands."""
     t = I.as_float(doc.get("time_h"))
-    n = t.size
-    m = doc.get("metal_umol") or {}
+    series, relative = I.metal_series(doc)
     fig = go.Figure()
     drawn = []
-    for route in ("interface", "bulk", "total"):
-        y = I.as_float(m.get(route), n)
-        if not np.isfinite(y).any():
-            continue
-        err = I.as_float(m.get(f"{route}_err"), n)
+    for route, (y, err) in series.items():
         _band(fig, t, y, err, COLORS[route], route, dash="dot" if route == "total" else None)
         drawn.append(route)
     if not drawn:
@@ -231,11 +226,18 @@ def metal_panel(doc: dict) -> Panel:
         fig,
         380,
         xaxis_title=TIME_TITLE,
-        yaxis_title="n(Li<sup>0</sup>) / µmol",
+        yaxis_title=I.METAL_RELATIVE_AXIS if relative else "n(Li<sup>0</sup>) / µmol",
         margin=dict(l=70, r=30, t=40, b=55),
         legend=LEGEND_INSIDE,
     )
     note = "Dendritic metal (electrodes excluded); bands: ±1 standard error."
+    if relative:
+        note += (
+            " Not calibrated in µmol ("
+            + _reason(doc, "electrode_area", "no calibration")
+            + "): the 7Li signal of the dendritic metal relative to the electrode line of the"
+            " first spectrum (results.json: metal_relative); bands: statistical errors."
+        )
     if "interface" not in drawn:
         note += " Per route: " + _reason(
             doc, "route", "the route attribution needs the 6Li/7Li ratio (x6)"

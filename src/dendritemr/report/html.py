@@ -127,6 +127,18 @@ def _summary(doc: dict) -> str:
     for route in ("total", "interface", "bulk"):
         v, e = _last_with_err(m.get(route), m.get(f"{route}_err"))
         rows.append((f"dendritic metal, {route}, last value / µmol", _num(v, e)))
+    rel = doc.get("metal_relative") or {}
+    if rel.get("primary"):  # no umol: the metal relative to the first electrode line
+        v, e = _last_with_err(rel.get("total"), rel.get("total_stat_err"))
+        rows.append(("dendritic metal, last value / first spectrum's electrode line", _num(v, e)))
+        g, ge = _last_with_err(rel.get("growth"), rel.get("growth_err"))
+        r, re_ = _last_with_err(rel.get("ratio_to_first"), rel.get("ratio_to_first_err"))
+        rows.append(
+            (
+                "dendritic metal growth / first spectrum's electrode line",
+                f"{_num(g, ge)} (× {_num(r, re_)} of the first value)",
+            )
+        )
     v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
     rows.append(("x(⁶Li) of the metal, last value", _num(v, e)))
     v, e = _last_with_err(doc.get("interface_fraction"), doc.get("interface_fraction_err"))
@@ -185,14 +197,18 @@ def _stages(doc: dict) -> str:
     stages = doc.get("stages") or []
     if not stages:
         return "<p class='absent'>no growth stages detected</p>"
+    relative = str((doc.get("stage_detection") or {}).get("units", "")).startswith("relative")
+    unit, key = (
+        ("electrode lines h⁻¹", "total_rel_per_h") if relative else ("µmol h⁻¹", "total_umol_per_h")
+    )
     head = (
-        "<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / µmol h⁻¹</th>"
+        f"<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / {unit}</th>"
         "<th>route</th></tr>"
     )
     rows = []
     for s in stages:
         rates = s.get("rates") or {}
-        rate = _num(rates.get("total_umol_per_h"), rates.get("total_umol_per_h_err"))
+        rate = _num(rates.get(key), rates.get(f"{key}_err"))
         start = _num(s.get("start_h"), s.get("start_err_h"))
         rows.append(
             f"<tr><td><span class='chip' style='background:{stage_color(s['name'])};margin:0'>"
@@ -375,6 +391,19 @@ def render_html(
         if limits
         else ""
     )
+    warned = doc.get("warnings") or []
+    warnings_html = (
+        "<h2>Warnings from reading and analysing the data</h2><ul class='limits' id='warnings'>"
+        + "".join(
+            f"<li><b>{_e(w.get('step', ''))}</b>: {_e(w.get('message', ''))}"
+            + (f" ({_e(w['count'])} times)" if (w.get("count") or 1) > 1 else "")
+            + "</li>"
+            for w in warned
+        )
+        + "</ul>"
+        if warned
+        else ""
+    )
     body = [
         f"<h1>dendritemr report: {_e(name)}</h1>",
         f"<p class='meta'>results schema {_e(doc.get('schema', '?'))} · dendritemr "
@@ -384,6 +413,7 @@ def render_html(
         "<h3>Growth stages</h3>",
         _stages(doc),
         limits_html,
+        warnings_html,
         _legend(),
         *(_panel(p) for p in panels),
         _score(doc),

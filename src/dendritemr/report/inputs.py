@@ -21,6 +21,7 @@ __all__ = [
     "CyclerSeries",
     "as_float",
     "magnitude",
+    "metal_series",
     "spectra_series",
     "spectra_from_decomposition",
     "mri_series",
@@ -34,6 +35,33 @@ NUCLEI = ("7Li", "6Li")
 
 #: at most this many points per displayed spectrum (stride decimation keeps the x axis shared)
 MAX_POINTS = 1500
+
+
+def metal_series(doc: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], bool]:
+    """The dendritic metal to plot: ``({route: (values, errors)}, relative)``.
+
+    In umol (``doc["metal_umol"]``: ``interface``, ``bulk``, ``total`` with any finite value)
+    when the study was calibrated; otherwise (``relative`` True) the total relative to the first
+    spectrum's electrode line (``doc["metal_relative"]``, statistical errors: the reference's
+    own error is common to every point), or ``{}`` when there is neither."""
+    n = len(doc.get("time_h") or [])
+    m = doc.get("metal_umol") or {}
+    out = {}
+    for route in ("interface", "bulk", "total"):
+        y = as_float(m.get(route), n)
+        if np.isfinite(y).any():
+            out[route] = (y, as_float(m.get(f"{route}_err"), n))
+    if out:
+        return out, False
+    rel = doc.get("metal_relative") or {}
+    y = as_float(rel.get("total"), n)
+    if np.isfinite(y).any():
+        return {"total": (y, as_float(rel.get("total_stat_err"), n))}, True
+    return {}, False
+
+
+#: axis title of the relative metal (plain text; matplotlib and plotly)
+METAL_RELATIVE_AXIS = "Li⁰ / electrode line of spectrum 1"
 
 
 def magnitude(values: Any) -> float:

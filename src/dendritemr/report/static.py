@@ -205,7 +205,6 @@ def _save(fig, folder: Path, name: str, plt) -> list[Path]:
 def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path], str]:
     t = I.as_float(doc.get("time_h"))
     n = t.size
-    m = doc.get("metal_umol") or {}
     # the time span of the NMR series (and the short): a cycler record that runs on for days
     # after the last spectrum would squeeze the series into a corner (the interactive
     # report's voltage panel shows the whole record)
@@ -220,7 +219,8 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
     rows = []
     if cyc is not None and cyc.voltage_V is not None:
         rows.append("voltage")
-    if any(np.isfinite(I.as_float(m.get(r), n)).any() for r in ("interface", "bulk", "total")):
+    metal, relative = I.metal_series(doc)
+    if metal:
         rows.append("metal")
     if np.isfinite(x6).any():
         rows.append("x6")
@@ -244,17 +244,9 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
             ax.plot(cyc.hours, cyc.voltage_V, color=COLORS["voltage"], lw=0.6)
             ax.set_ylabel("$U$ / V")
         elif r == "metal":
-            for route, ls in (("interface", "-"), ("bulk", "-"), ("total", ":")):
-                _band(
-                    ax,
-                    t,
-                    I.as_float(m.get(route), n),
-                    I.as_float(m.get(f"{route}_err"), n),
-                    COLORS[route],
-                    route,
-                    ls,
-                )
-            ax.set_ylabel(r"$n(\mathrm{Li}^0)$ / µmol")
+            for route, (y, err) in metal.items():
+                _band(ax, t, y, err, COLORS[route], route, ":" if route == "total" else "-")
+            ax.set_ylabel(I.METAL_RELATIVE_AXIS if relative else r"$n(\mathrm{Li}^0)$ / µmol")
             ax.legend(loc="upper left")
         elif r == "x6":
             _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6")
