@@ -34,24 +34,11 @@ import numpy as np
 
 
 def simulate_small(out: Path, seed: int, snr: float = 50.0) -> dict:
-    from dendritemr.sim.observables.settings import CsiSettings, ObservationSettings
-    from dendritemr.sim.scenario import load_scenario
-    from dendritemr.sim.study import simulate
+    """The small CSI study (:func:`dendritemr.sim.small_csi.simulate_small_csi`, the one the
+    MRI tests use) with an image every 1.5 h at ``snr``."""
+    from dendritemr.sim.small_csi import simulate_small_csi
 
-    scenario = load_scenario().updated(
-        **{
-            "geometry.thickness_um": 300.0,
-            "geometry.width_um": 60.0,
-            "protocol.max_time_h": 6.0,
-            "isotopes.rest_h": 0.5,
-            "isotopes.electrode_x6": 0.0759,
-        }
-    )
-    obs = ObservationSettings(
-        csi=CsiSettings(every_h=1.5, matrix_z=32, matrix_x=4, spectral_points=128, snr=snr)
-    )
-    simulate(scenario, out, seed=seed, observation=obs)
-    return json.loads((out / "ground_truth.json").read_text())
+    return simulate_small_csi(out, seed, every_h=1.5, snr=snr)
 
 
 def simulate_enriched(out: Path, seed: int, snr: float = 50.0) -> dict:
