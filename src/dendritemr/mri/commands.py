@@ -113,7 +113,18 @@ def analyse_scans(
     help="Profiles: 3-column potentiostat log (time h, voltage V, current mA).",
 )
 def image(path, out, as_json, electrode_area, temperature_k, fov_mm, nucleus, interval_s, log_path):
-    """Metal maps, profiles and penetration depth from a CSI scan, a series, or 1D profiles."""
+    """Metal maps, profiles and penetration depth from a CSI scan, a series, or 1D profiles.
+
+    PATH: a ParaVision CSI scan or a folder of numbered scans (metal maps in umol: needs the
+    electrode area, --electrode-area or the scenario.toml of a simulated study), or a folder
+    of TopSpin totxt 1D profiles (needs --fov; a POL.txt log beside them is read).
+
+    \b
+    Examples:
+      dendritemr image study/mri --out maps.nc              # simulated study: its area
+      dendritemr image study/mri/1 --electrode-area 1.0 --json
+      dendritemr image Li_Li/Data --fov 4 --nucleus 19F --interval 513 --out profiles.nc
+    """
     from dendritemr.model import save
 
     try:

@@ -204,7 +204,22 @@ def quantify(
     deposit,
     as_json,
 ) -> None:
-    """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms."""
+    """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms.
+
+    PATH: the 7Li series (a folder of numbered TopSpin experiments, one experiment or a
+    pseudo-2D). Without --calibration the lines are given as areas only; with
+    --calibration electrode=AREA the electrode line of spectrum 0 calibrates umol (AREA: the
+    electrode faces the coil sees, both electrodes of a symmetric cell). With --li6 the 6Li
+    series is fitted jointly (x6 of every line; K from --known-line or --k).
+
+    \b
+    Examples:
+      dendritemr quantify study/7Li                              # areas, no calibration
+      dendritemr quantify study/7Li --calibration electrode=2.0  # umol: two 1 cm2 faces
+      dendritemr quantify study/7Li --li6 study/6Li --known-line electrolyte=0.0759@0 \
+          --calibration electrode=2.0 --json > quant.json
+      dendritemr quantify study/7Li --t1 electrolyte:7Li=0.5 --n-micro 1 --broad no
+    """
     from dendritemr.quant.run import analyse_pair, parse_known_line, parse_t1
 
     try:
@@ -280,7 +295,19 @@ def isotopes(
     deposit,
     as_json,
 ) -> None:
-    """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series."""
+    """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series.
+
+    K (the 6Li/7Li instrument ratio) comes from a reference pair of known x6
+    (--reference-li6/--reference-li7/--reference-x6), a line of the sample of known x6
+    (--known-line, e.g. the natural-abundance electrolyte) or --k.
+
+    \b
+    Examples:
+      dendritemr isotopes --li6 study/6Li --li7 study/7Li --known-line electrolyte=0.0759@0
+      dendritemr isotopes --li6 study/6Li --li7 study/7Li --reference-li6 \
+          study/reference/6Li/1 --reference-li7 study/reference/7Li/1 --reference-x6 0.0759
+      dendritemr isotopes --li6 study/6Li --li7 study/7Li --k 0.95 --json > x6.json
+    """
     from dendritemr.quant.run import analyse_pair, parse_known_line, parse_t1
 
     try:

@@ -36,6 +36,14 @@ def simulate(
 
     Writes 7Li/ and 6Li/ TopSpin series, reference/ calibration experiments, mri/ ParaVision
     CSI, cycler.csv, scenario.toml, study.toml and ground_truth.json into OUT.
+
+    \b
+    Examples:
+      dendritemr simulate --list-presets
+      dendritemr simulate --out study                  # the default scenario (minutes)
+      dendritemr simulate --preset high-current --out hc-study --seed 2
+      dendritemr simulate my-scenario.toml --out my-study --seed 1
+      dendritemr analyze my-study --out my-results     # then analyse it (study.toml)
     """
     from dendritemr.errors import DataError
     from dendritemr.sim.presets import list_presets, load_preset
