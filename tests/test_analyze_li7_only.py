@@ -183,7 +183,21 @@ def test_report_draws_the_relative_metal(li7_only):
     _, res = li7_only
     page = (res / "report.html").read_text()
     assert "data-absent='metal'" not in page
-    assert "electrode line of spectrum 1" in page  # the axis title (plotly JSON)
+    assert "first electrode line" in page  # the axis title (plotly JSON)
     assert "relative to the electrode line of the first spectrum" in page  # the panel note
     assert "electrode lines h⁻¹" in page
     assert (res / "figures" / "overview.png").is_file()
+
+
+def test_warnings_list_counts_repeats_and_caps():
+    from dendritemr.pipeline import MAX_WARNINGS, warnings_list
+
+    rec = [{"step": "nmr.li7", "category": "UserWarning", "message": f"m{i % 3}"} for i in range(7)]
+    rows = warnings_list(rec)
+    assert [(r["message"], r["count"]) for r in rows] == [("m0", 3), ("m1", 2), ("m2", 2)]
+    many = [{"step": "mri", "category": "UserWarning", "message": f"x{i}"} for i in range(60)]
+    rows = warnings_list(many + many[:5])
+    assert len(rows) == MAX_WARNINGS + 1
+    assert rows[-1]["message"] == f"{60 - MAX_WARNINGS} more distinct warnings not listed"
+    assert rows[-1]["count"] == 60 - MAX_WARNINGS
+    assert rows[0]["count"] == 2

@@ -229,7 +229,10 @@ def analyze(
     started, every value with its _err), summary.txt, report.html + figures/ (PNG, PDF),
     timeline.nc, spectra.nc, cycler.nc. OUT may be an earlier analyze result (replaced),
     nothing else, and may not lie inside the study folder. Without a 6Li series, x6, the
-    interface fraction and the metal per route are not computed (results.json: not_computed).
+    interface fraction and the metal per route are not computed (results.json: not_computed);
+    without [cell] electrode_area_cm2 the metal is not in umol but relative to the first
+    spectrum's electrode line (results.json: metal_relative; stages on it). What the readers
+    warned about is listed in results.json (warnings), summary.txt and the report.
 
     \b
     Examples:

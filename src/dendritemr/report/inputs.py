@@ -61,7 +61,7 @@ def metal_series(doc: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], b
 
 
 #: axis title of the relative metal (plain text; matplotlib and plotly)
-METAL_RELATIVE_AXIS = "Li⁰ / electrode line of spectrum 1"
+METAL_RELATIVE_AXIS = "Li⁰ / first electrode line"
 
 
 def magnitude(values: Any) -> float:
