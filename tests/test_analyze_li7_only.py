@@ -201,3 +201,27 @@ def test_warnings_list_counts_repeats_and_caps():
     assert rows[-1]["message"] == f"{60 - MAX_WARNINGS} more distinct warnings not listed"
     assert rows[-1]["count"] == 60 - MAX_WARNINGS
     assert rows[0]["count"] == 2
+
+
+def test_summary_names_time_zero_and_the_growth_in_umol():
+    """Without a cycler time_h counts from the first 7Li acquisition (the summary said 'since
+    cycling started'); with umol the growth is last - first with both errors."""
+    from dendritemr.pipeline import summary_text
+
+    doc = {
+        "study": {"name": "s"},
+        "time_h": [0.0, 1.0, 2.0],
+        "metal_umol": {"total": [1.0, 2.0, 4.0], "total_err": [0.3, 0.1, 0.4]},
+        "x6_metal": [None] * 3,
+        "x6_metal_err": [None] * 3,
+        "interface_fraction": [None] * 3,
+        "interface_fraction_err": [None] * 3,
+        "short_circuit_h": None,
+        "stages": [],
+        "not_computed": [],
+        "cycler": None,
+    }
+    text = summary_text(doc)
+    assert "0.00 to 2.00 h since the first 7Li acquisition started" in text
+    assert "dendritic metal growth: 3 umol +- 0.5 umol from 0.00 to 2.00 h" in text
+    assert "since cycling started" in summary_text({**doc, "cycler": {"clock": ["c"]}})

@@ -1246,7 +1246,8 @@ def summary_text(doc: dict) -> str:
     m = doc["metal_umol"]
     lines = [
         f"study: {doc['study'].get('name', '')}",
-        f"time points: {len(t)}, {t[0]:.2f} to {t[-1]:.2f} h since cycling started",
+        f"time points: {len(t)}, {t[0]:.2f} to {t[-1]:.2f} h since "
+        + ("cycling started" if doc.get("cycler") else "the first 7Li acquisition started"),
         "dendritic metal at the end: "
         + (
             "not in umol (not calibrated: relative values below)"
