@@ -186,6 +186,7 @@ def test_report_draws_the_relative_metal(li7_only):
     assert "first electrode line" in page  # the axis title (plotly JSON)
     assert "relative to the electrode line of the first spectrum" in page  # the panel note
     assert "electrode lines h⁻¹" in page
+    assert "n/a (not calibrated)" in page  # the summary's umol rows say why they are empty
     assert (res / "figures" / "overview.png").is_file()
 
 

@@ -124,10 +124,11 @@ def _summary(doc: dict) -> str:
             f"{len(t)}" + (f" ({t[0]:.2f} to {t[-1]:.2f} h since {I.time_zero(doc)})" if t else ""),
         )
     ]
+    rel = doc.get("metal_relative") or {}
     for route in ("total", "interface", "bulk"):
         v, e = _last_with_err(m.get(route), m.get(f"{route}_err"))
-        rows.append((f"dendritic metal, {route}, last value / µmol", _num(v, e)))
-    rel = doc.get("metal_relative") or {}
+        shown = "n/a (not calibrated)" if v is None and rel.get("primary") else _num(v, e)
+        rows.append((f"dendritic metal, {route}, last value / µmol", shown))
     if rel.get("primary"):  # no umol: the metal relative to the first electrode line
         v, e = _last_with_err(rel.get("total"), rel.get("total_stat_err"))
         rows.append(("dendritic metal, last value / first spectrum's electrode line", _num(v, e)))
