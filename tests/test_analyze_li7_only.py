@@ -111,6 +111,29 @@ def li7_only(tmp_path_factory):
     return doc, root / "res"
 
 
+@pytest.mark.slow
+def test_umol_per_cm2_per_unit_is_what_the_area_calibration_gives(li7_only, tmp_path):
+    """The same series with ``[cell] electrode_area_cm2 = 0.5``: its umol equal the relative
+    metal x ``umol_per_cm2_per_unit`` x 0.5 of the run without an area (the factor stated in
+    results.json is the electrode calibration's, not a separate estimate)."""
+    doc0, res0 = li7_only
+    series = res0.parent / "data" / "7Li"
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "study.toml").write_text(
+        f'[cell]\nelectrode_area_cm2 = 0.5\n[nmr.li7]\npath = "{series}"\n'
+    )
+    doc = analyze(study, tmp_path / "res")
+    rel = doc0["metal_relative"]
+    want = np.array(rel["total"], float) * rel["umol_per_cm2_per_unit"] * 0.5
+    got = np.array(doc["metal_umol"]["total"], float)
+    print("umol", got.round(3), "from relative", want.round(3))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert doc["metal_relative"]["primary"] is False
+    assert doc["stage_detection"]["units"] == "umol"
+    assert "total_umol_per_h" in doc["stages"][-1]["rates"]
+
+
 def test_metal_relative_recovers_the_known_growth(li7_only):
     """No area, no calibration, no 6Li: no umol, but the dendritic metal relative to the first
     spectrum's electrode line is the true area ratio within 3 % of the electrode line plus 3
