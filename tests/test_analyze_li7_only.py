@@ -106,6 +106,9 @@ def li7_only(tmp_path_factory):
     study.mkdir()
     (study / "study.toml").write_text(
         f'[study]\nname = "7Li only, no area"\n[nmr.li7]\npath = "{root / "data" / "7Li"}"\n'
+        # an amount given for a reference: read, not used (not_computed must say so)
+        f'[[reference]]\nname = "foil"\nli7 = "{root / "data" / "7Li" / "1"}"\n'
+        "amount_umol = { metal = 12.0 }\n"
     )
     doc = analyze(study, root / "res")
     return doc, root / "res"
@@ -180,6 +183,7 @@ def test_not_computed_and_summary_say_what_is_missing(li7_only):
     notes = " ".join(doc["not_computed"])
     assert "no 6Li data" in notes and "interface fraction" in notes
     assert "metal_relative" in notes
+    assert "[[reference]] amount_umol (foil) is read but not used" in notes
     summary = (res / "summary.txt").read_text()
     assert "relative to the first spectrum's electrode line" in summary
     assert "dendritic metal growth" in summary

@@ -704,6 +704,15 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         )
     elif not sources:
         limits.append("no reference and no [isotopes] x6_electrolyte: K unknown, no x6")
+    amount_refs = [ref.name or "?" for ref in study.references if ref.amount_umol]
+    if amount_refs:
+        limits.append(
+            "[[reference]] amount_umol ("
+            + ", ".join(amount_refs)
+            + ") is read but not used: amounts are calibrated only by the electrode line and "
+            "[cell] electrode_area_cm2 (an external amount standard needs the receiver gain and "
+            "scans of both experiments put on one scale, not implemented)"
+        )
     cal_spec = None
     if not study.electrode_area_cm2:
         limits.append(
