@@ -40,6 +40,8 @@ def examples(name: str) -> list[str]:
     out = CliRunner().invoke(main, [name, "--help"], terminal_width=200).output
     assert "Examples:" in out or "Example:" in out, f"dendritemr {name} --help has no examples"
     block = out.split("Example", 1)[1].split("\n", 1)[1]
+    too_long = [ln for ln in block.split("\nOptions:")[0].splitlines() if len(ln) > 100]
+    assert not too_long, f"dendritemr {name} --help: example lines over 100 characters {too_long}"
     lines: list[str] = []
     cont = False
     for raw in block.splitlines():

@@ -216,7 +216,7 @@ def quantify(
     Examples:
       dendritemr quantify study/7Li                              # areas, no calibration
       dendritemr quantify study/7Li --calibration electrode=2.0  # umol: two 1 cm2 faces
-      dendritemr quantify study/7Li --li6 study/6Li --known-line electrolyte=0.0759@0 \
+      dendritemr quantify study/7Li --li6 study/6Li --known-line electrolyte=0.0759@0 \\
           --calibration electrode=2.0 --json > quant.json
       dendritemr quantify study/7Li --t1 electrolyte:7Li=0.5 --n-micro 1 --broad no
     """
@@ -304,7 +304,7 @@ def isotopes(
     \b
     Examples:
       dendritemr isotopes --li6 study/6Li --li7 study/7Li --known-line electrolyte=0.0759@0
-      dendritemr isotopes --li6 study/6Li --li7 study/7Li --reference-li6 \
+      dendritemr isotopes --li6 study/6Li --li7 study/7Li --reference-li6 \\
           study/reference/6Li/1 --reference-li7 study/reference/7Li/1 --reference-x6 0.0759
       dendritemr isotopes --li6 study/6Li --li7 study/7Li --k 0.95 --json > x6.json
     """
