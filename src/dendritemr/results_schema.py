@@ -89,6 +89,20 @@ def validate(doc: Any, name: str = "<results>") -> None:
                 problems.append(f"stages[{i}] needs numbers start_h <= end_h")
     if "short_circuit_h" not in doc or not _is_number_or_null(doc["short_circuit_h"]):
         problems.append("short_circuit_h must be a number or null")
+    rel = doc.get("metal_relative")
+    if rel is not None:  # optional (analyze): the metal relative to the first electrode line
+        if not isinstance(rel, dict) or not isinstance(rel.get("unit"), str):
+            problems.append("metal_relative must be null or an object with a 'unit' string")
+        else:
+            for key in ("total", "total_err", "total_stat_err", "growth", "growth_err"):
+                if key in rel:
+                    _check_series(doc, f"metal_relative.{key}", rel[key], n, problems)
+    warned = doc.get("warnings")
+    if warned is not None and not (
+        isinstance(warned, list)
+        and all(isinstance(w, dict) and isinstance(w.get("message"), str) for w in warned)
+    ):
+        problems.append("warnings must be a list of objects with a 'message' string")
     if problems:
         raise DataError(name, "; ".join(problems))
 
