@@ -1189,9 +1189,13 @@ def _metal_relative_doc(
     growth_err = np.hypot(rel_stat, rel_stat[i0])  # the reference scale: times the growth
     growth_err = np.hypot(growth_err, np.abs(growth) * _scale_rel_err(rel, rel_err, rel_stat))
     growth_err[i0] = 0.0
-    ratio = rel / rel[i0] if rel[i0] > 0 else np.full(rel.size, np.nan)
-    ratio_err = np.abs(ratio) * np.hypot(rel_stat / np.abs(rel), rel_stat[i0] / abs(rel[i0]))
-    ratio_err[i0] = 0.0
+    ratio = np.full(rel.size, np.nan)
+    ratio_err = np.full(rel.size, np.nan)
+    if rel[i0] > 0:  # the value over the first value (none when the first is <= 0)
+        ratio = rel / rel[i0]
+        # d(r / r0) = sqrt(s^2 + (ratio s0)^2) / r0 (independent statistical errors)
+        ratio_err = np.hypot(rel_stat, ratio * rel_stat[i0]) / rel[i0]
+        ratio_err[i0] = 0.0
     doc: dict[str, Any] = {
         "unit": METAL_RELATIVE_UNIT,
         "total": _clean(rel),
