@@ -322,6 +322,9 @@ def _create_out_folder_first(command: click.Command) -> None:
         created = False
         if target is not None:
             try:
+                if kind == "file" and Path(out).is_dir():
+                    # it was named after a temporary file: '.out.1a2b.tmp: cannot write'
+                    raise DataError(out, "is a folder: --out names the file to write")
                 created = create_output_folder(target, announce=False)
                 _check_writable(target)
             except DendriteMRError as exc:
@@ -334,9 +337,11 @@ def _create_out_folder_first(command: click.Command) -> None:
             except OSError as exc:  # disk full, permissions changed while running, ...
                 where = exc.filename if exc.filename is not None else (out or "output")
                 exit_with(DataError(where, f"cannot write ({exc.strerror or exc})"))
-        except SystemExit as exc:
-            # bad input: leave nothing behind (a folder this run created and left empty)
-            if exc.code not in (0, None) and created and not any(target.iterdir()):
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # bad input or Ctrl-C: leave nothing behind (a folder this run created and left
+            # empty; Ctrl-C left it, as KeyboardInterrupt is not a SystemExit)
+            failed = isinstance(exc, KeyboardInterrupt) or exc.code not in (0, None)
+            if failed and created and target.is_dir() and not any(target.iterdir()):
                 target.rmdir()
             raise
         if kind == "atomic":
