@@ -916,10 +916,11 @@ def _run_study(
         n_out = int(np.sum(~aligned["covered"].values.astype(bool)))
         if n_out:
             first = float(hours(start[0]))
+            a, b = (round(float(x), 2) + 0.0 for x in (th[0], th[-1]))  # + 0.0: no "-0.00"
             not_computed.append(
                 f"{n_out} of {start.size} NMR acquisitions lie outside the cycler record "
-                f"({th[0]:.3g} to {th[-1]:.3g} h on the cycling clock; the first spectrum at "
-                f"{first:.3g} h): no current or charge there -- if the record should cover "
+                f"({a:.2f} to {b:.2f} h on the cycling clock; the first spectrum at "
+                f"{first:.2f} h): no current or charge there -- if the record should cover "
                 "them, check [cycler] start, timezone and clock_offset_s"
             )
         datasets["cycler"] = xr.Dataset(
@@ -1268,10 +1269,12 @@ def summary_text(doc: dict) -> str:
             else fmt(m["total"][-1], m["total_err"][-1], " umol")
         ),
         *_metal_growth_lines(doc, fmt),
+        *_route_lines(doc, fmt),
+        *_charge_lines(doc),
         f"x6 of the metal at the end: {fmt(doc['x6_metal'][-1], doc['x6_metal_err'][-1])}",
         "interface fraction at the end: "
         f"{fmt(doc['interface_fraction'][-1], doc['interface_fraction_err'][-1])}",
-        f"short circuit: {fmt(doc['short_circuit_h'], doc.get('short_circuit_err_h'), ' h')}",
+        f"short circuit: {_short_text(doc, fmt)}",
     ]
     if doc.get("short") and doc["short"]["soft_shorts"]:
         lines.append(f"soft shorts: {len(doc['short']['soft_shorts'])}")
@@ -1332,6 +1335,50 @@ def summary_text(doc: dict) -> str:
             for w in doc["warnings"]
         )
     return "\n".join(lines) + "\n"
+
+
+def _route_lines(doc: dict, fmt: Callable) -> list[str]:
+    """The dendritic metal per route at the last time point (with 6Li data); summary.txt gave
+    only the total, x6 and the interface fraction, not the amounts a paper quotes."""
+    m = doc["metal_umol"]
+    parts = []
+    for route in ("interface", "bulk"):
+        v, e = (m.get(route) or [None])[-1], (m.get(f"{route}_err") or [None])[-1]
+        if v is not None:
+            parts.append(f"{route} {fmt(v, e, ' umol')}")
+    return ["dendritic metal by route at the end: " + ", ".join(parts)] if parts else []
+
+
+def _charge_lines(doc: dict) -> list[str]:
+    """The charge passed by the last NMR time point the cycler record covers (what the metal's
+    growth is compared with)."""
+    c = doc.get("cycler") or {}
+    q = c.get("charge_mAh") or []
+    last = [i for i, v in enumerate(q) if v is not None]
+    if not last:
+        return []
+    i = last[-1]
+    extra = []
+    for key, unit in (("charge_mAh_cm2", "mAh/cm2"), ("dense_li_um", "um of dense Li")):
+        v = (c.get(key) or [None] * len(q))[i]
+        if v is not None:
+            extra.append(f"{v:.3g} {unit}")
+    return [
+        f"charge passed by {doc['time_h'][i]:.2f} h: {q[i]:.3g} mAh"
+        + (f" ({', '.join(extra)})" if extra else "")
+    ]
+
+
+def _short_text(doc: dict, fmt: Callable) -> str:
+    """The short-circuit time, or why there is none: 'n/a' read as 'not computed' when the
+    cycler record had been searched and held no short."""
+    if doc.get("short_circuit_h") is not None:
+        return fmt(doc["short_circuit_h"], doc.get("short_circuit_err_h"), " h")
+    rec = (doc.get("cycler") or {}).get("record_h")
+    if not doc.get("short") or not rec or None in rec:
+        return "n/a (no cycler file: shorts are found in the voltage)"
+    a, b = (round(float(x), 2) + 0.0 for x in rec)  # + 0.0: no "-0.00"
+    return f"none detected in the cycler record ({a:.2f} to {b:.2f} h)"
 
 
 def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:

@@ -149,7 +149,7 @@ def _summary(doc: dict) -> str:
             "short circuit / h",
             _num(doc.get("short_circuit_h"), doc.get("short_circuit_err_h"))
             if doc.get("short_circuit_h") is not None
-            else "none detected",
+            else ("none detected" if doc.get("short") else "n/a (no cycler file)"),
         )
     )
     soft = _soft_shorts(doc)
@@ -204,7 +204,7 @@ def _stages(doc: dict) -> str:
     )
     head = (
         f"<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / {unit}</th>"
-        "<th>route</th></tr>"
+        "<th>growth by route</th></tr>"
     )
     rows = []
     for s in stages:
@@ -215,7 +215,7 @@ def _stages(doc: dict) -> str:
             f"<tr><td><span class='chip' style='background:{stage_color(s['name'])};margin:0'>"
             f"</span></td><td>{_e(s['name'])}</td><td class='num'>{_e(start)}</td>"
             f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td>"
-            f"<td>{_e(s.get('route', ''))}</td></tr>"
+            f"<td>{_e(_route_cell(s))}</td></tr>"
         )
     note = ""
     det = doc.get("stage_detection") or {}
@@ -228,6 +228,18 @@ def _stages(doc: dict) -> str:
             "rate.</p>"
         )
     return f"<table id='stages'>{head}{''.join(rows)}</table>{note}"
+
+
+def _route_cell(stage: dict) -> str:
+    """What the route column says: the interface share of the stage's growth where the routes
+    are known (it said 'known'), else the stage's own route note ('unknown (no 6Li data)')."""
+    route = str(stage.get("route", ""))
+    share = (stage.get("rates") or {}).get("interface_share")
+    if route != "known":
+        return route
+    if share is None:
+        return "n/a"
+    return f"interface {100 * share:.0f} %, bulk {100 * (1 - share):.0f} %"
 
 
 def _legend() -> str:

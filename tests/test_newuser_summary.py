@@ -1,0 +1,98 @@
+"""summary.txt and the report's summary read by a researcher new to dendritemr (issues 10, 13):
+what a paper quotes (metal per route, charge passed) and what 'no short' means."""
+
+from __future__ import annotations
+
+from dendritemr.pipeline import summary_text
+from dendritemr.report.html import _stages, _summary
+
+
+def _doc(cycler: bool, short_h=None, li6: bool = True) -> dict:
+    doc = {
+        "study": {"name": "s"},
+        "time_h": [-0.4, 1.0, 3.5],
+        "metal_umol": {
+            "total": [1.0, 2.0, 7.25],
+            "total_err": [0.1, 0.1, 0.5],
+            "interface": [0.5, 1.5, 6.0] if li6 else [None] * 3,
+            "interface_err": [0.1, 0.1, 0.375] if li6 else [None] * 3,
+            "bulk": [0.5, 0.5, 1.25] if li6 else [None] * 3,
+            "bulk_err": [0.1, 0.1, 0.25] if li6 else [None] * 3,
+        },
+        "x6_metal": [None, None, 0.8],
+        "x6_metal_err": [None, None, 0.01],
+        "interface_fraction": [None, None, 0.83],
+        "interface_fraction_err": [None, None, 0.05],
+        "short_circuit_h": short_h,
+        "short_circuit_err_h": None if short_h is None else 0.01,
+        "stages": [],
+        "not_computed": [],
+    }
+    if cycler:
+        doc["cycler"] = {
+            "clock": ["time zero recorded in the file"],
+            "record_h": [-1.0474363105256796e-10, 45.09327],
+            "charge_mAh": [None, 0.4, 1.489],
+            "charge_mAh_cm2": [None, 1.0, 3.7225],
+            "dense_li_um": [None, 4.85, 18.06],
+        }
+        doc["short"] = {"time_h": short_h, "soft_shorts": []}
+    return doc
+
+
+def test_no_short_in_a_cycler_record_is_not_n_a():
+    """'short circuit: n/a' read as 'not computed' for a cell whose 45 h record was searched."""
+    text = summary_text(_doc(cycler=True))
+    assert "short circuit: none detected in the cycler record (0.00 to 45.09 h)" in text
+    html = _summary(_doc(cycler=True))
+    assert "none detected" in html and "no cycler file" not in html
+
+
+def test_without_a_cycler_file_no_short_is_said_to_be_not_computed():
+    text = summary_text(_doc(cycler=False))
+    assert "short circuit: n/a (no cycler file: shorts are found in the voltage)" in text
+    html = _summary(_doc(cycler=False))
+    assert "n/a (no cycler file)" in html and "none detected" not in html
+
+
+def test_a_short_is_given_with_its_error():
+    assert "short circuit: 33.6 h +- 0.01 h" in summary_text(_doc(cycler=True, short_h=33.647))
+
+
+def test_metal_per_route_and_charge_at_the_end():
+    text = summary_text(_doc(cycler=True))
+    assert "dendritic metal by route at the end: interface 6 umol +- 0.38 umol, " in text
+    assert "bulk 1.25 umol +- 0.25 umol" in text
+    assert "charge passed by 3.50 h: 1.49 mAh (3.72 mAh/cm2, 18.1 um of dense Li)" in text
+
+
+def test_no_route_line_without_6li_and_no_charge_line_without_a_cycler():
+    text = summary_text(_doc(cycler=False, li6=False))
+    assert "by route" not in text and "charge passed" not in text
+
+
+def test_report_route_column_gives_the_interface_share_not_known():
+    """The stage table's route column said 'known' for every stage of a 6Li study."""
+    doc = {
+        "stages": [
+            {
+                "name": "interface-growth",
+                "start_h": 0.0,
+                "end_h": 2.0,
+                "rates": {"total_umol_per_h": 4.5, "interface_share": 0.875},
+                "route": "known",
+            },
+            {"name": "shorted", "start_h": 2.0, "end_h": 2.0, "rates": {}, "route": "n/a"},
+            {
+                "name": "mixed-growth",
+                "start_h": 2.0,
+                "end_h": 3.0,
+                "rates": {"total_umol_per_h": 1.0},
+                "route": "unknown (no 6Li data)",
+            },
+        ]
+    }
+    html = _stages(doc)
+    assert "<td>interface 88 %, bulk 12 %</td>" in html
+    assert "<td>known</td>" not in html
+    assert "<td>unknown (no 6Li data)</td>" in html and "<td>n/a</td>" in html
