@@ -53,7 +53,9 @@ def checked_nucleus(acqus: dict[str, Any], path: Path, override: str | None = No
 
 
 def field_tesla(nucleus: str, bf1_mhz: float) -> float:
-    """B0 in T from the basic frequency of ``nucleus``."""
-    import math
+    """B0 in T (positive) from the basic frequency of ``nucleus``: ``2 pi f / |gamma|``
+    (:func:`dendritemr.physics.nuclei.field_from_larmor`, bare nucleus). A nucleus with a
+    negative gamma (15N, 29Si) gave a negative field before."""
+    from dendritemr.physics.nuclei import field_from_larmor
 
-    return 2 * math.pi * bf1_mhz * 1e6 / get_nucleus(nucleus).gamma
+    return float(field_from_larmor(nucleus, bf1_mhz, reference="gamma"))

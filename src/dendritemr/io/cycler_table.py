@@ -95,12 +95,17 @@ def split_name_unit(header: str) -> tuple[str, str | None]:
     """``"time/s"``, ``"Time (s)"``, ``"Voltage [V]"``, ``"Test Time / s"`` -> (name, unit).
 
     EC-Lab's ``control/V/mA`` keeps its last unit. The name is lower-cased and stripped.
+    A known unit after an underscore, as in dendritemr's own variable names (``time_s``,
+    ``voltage_V``, ``current_mA``), is a unit too (such a file was refused: 'no time column').
     """
     h = header.strip().strip('"')
     m = _UNIT_RE.match(h)
     if m and m.group("name"):
         unit = m.group("u1") or m.group("u2") or m.group("u3")
         return m.group("name").strip().lower(), unit.strip()
+    m = re.fullmatch(r"(?P<name>.+?)\s*_\s*(?P<unit>[A-Za-zµμ]+)", h)
+    if m and m.group("unit").lower() in _SUFFIX_UNITS:
+        return m.group("name").strip().lower(), m.group("unit")
     return h.lower(), None
 
 
@@ -168,6 +173,8 @@ def pick_column(
 
 
 _ALL_UNITS = {*TIME_UNITS_S, *CURRENT_UNITS_MA, *VOLTAGE_UNITS_V, "mah", "ah", "wh", "mwh", "c"}
+#: units read after an underscore (``time_s``): those of time, current and voltage only
+_SUFFIX_UNITS = {*TIME_UNITS_S, *CURRENT_UNITS_MA, *VOLTAGE_UNITS_V}
 
 
 def _is_units_row(cells: Sequence[str]) -> bool:
@@ -277,13 +284,23 @@ def _time_column(
 ) -> np.ndarray:
     j = pick_column(names, TIME_NAMES, units)
     if j is None:
-        raise DataError(path, f"no time column (looked for {', '.join(TIME_NAMES[:4])}, ...)")
+        raise DataError(
+            path,
+            f"no time column (looked for {', '.join(TIME_NAMES[:4])}, ...; the header has "
+            f"{_header_text(names)})",
+        )
     values = column_values(rows, j, decimal)
     if np.isnan(values).all():
         clock = np.array([parse_clock(r[j] if j < len(r) else "") for r in rows])
         if np.isfinite(clock).all():
             return clock
     return values * _unit_factor(units[j], TIME_UNITS_S, path, names[j])
+
+
+def _header_text(names: Sequence[str], most: int = 8) -> str:
+    """The columns of a header for an error message: ``'a', 'b', ... (12 columns)``."""
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f", ... ({len(names)} columns)" if len(names) > most else "")
 
 
 def read_generic(
@@ -310,7 +327,11 @@ def read_generic(
     time_s = _time_column(names, units, rows, dec, path)
     jv = pick_column(names, VOLTAGE_NAMES, units)
     if jv is None:
-        raise DataError(path, f"no voltage column (looked for {', '.join(VOLTAGE_NAMES[:5])})")
+        raise DataError(
+            path,
+            f"no voltage column (looked for {', '.join(VOLTAGE_NAMES[:5])}; the header has "
+            f"{_header_text(names)})",
+        )
     voltage = column_values(rows, jv, dec) * _unit_factor(
         units[jv], VOLTAGE_UNITS_V, path, names[jv]
     )

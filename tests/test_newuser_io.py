@@ -1,0 +1,82 @@
+"""Readers met by a new user (issues 10, 13): a cycler CSV headed with dendritemr's own names,
+what the error says when a column is missing, and a positive field for a negative-gamma nucleus."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from dendritemr.errors import DataError
+from dendritemr.io.cycler_table import read_generic, split_name_unit
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("time_s", ("time", "s")),
+        ("voltage_V", ("voltage", "V")),
+        ("current_mA", ("current", "mA")),
+        ("Test Time_h", ("test time", "h")),
+        ("time/s", ("time", "s")),  # the usual forms are unchanged
+        ("test_time", ("test_time", None)),  # 'time' is no unit: a name with an underscore
+        ("cycle_index", ("cycle_index", None)),
+    ],
+)
+def test_unit_after_an_underscore(header, expected):
+    assert split_name_unit(header) == expected
+
+
+def test_csv_with_dendritemr_names_is_read_with_its_units(tmp_path):
+    """``time_s,voltage_V,current_mA`` (the names of dendritemr's own cycler.nc) was refused
+    with 'no time column'."""
+    rng = np.random.default_rng(20261130)
+    t_h = np.sort(rng.uniform(0, 5, 40))
+    v = rng.uniform(0.05, 0.5, 40)
+    i_ua = rng.uniform(100, 900, 40)
+    path = tmp_path / "cyc.csv"
+    rows = "\n".join(
+        f"{a:.17g},{b * 1e3:.17g},{c:.17g}" for a, b, c in zip(t_h, v, i_ua, strict=True)
+    )
+    path.write_text(f"time_h,voltage_mV,current_uA\n{rows}\n")
+    ds = read_generic(path)
+    np.testing.assert_allclose(ds["time_s"].values, t_h * 3600.0, rtol=1e-12)
+    np.testing.assert_allclose(ds["voltage_V"].values, v, rtol=1e-12)
+    np.testing.assert_allclose(ds["current_mA"].values, i_ua * 1e-3, rtol=1e-12)
+
+
+def test_missing_time_or_voltage_column_names_the_header(tmp_path):
+    path = tmp_path / "cyc.csv"
+    path.write_text("seconds,volts\n0,0.1\n1,0.1\n")
+    with pytest.raises(DataError) as err:
+        read_generic(path)
+    assert str(err.value) == (
+        f"{path}: no time column (looked for time, test time, total time, test_time, ...; "
+        "the header has 'seconds', 'volts')"
+    )
+    path.write_text("time/s,U_cell,I/mA\n0,0.1,1\n1,0.1,1\n")
+    with pytest.raises(DataError, match=r"no voltage column .* header has 'time', 'u_cell', 'i'"):
+        read_generic(path)
+
+
+def test_field_is_positive_for_a_negative_gamma_nucleus(real_data):
+    """The DNPLab TopSpin experiment says NUC1 15N (gamma < 0): info gave field_t -3.435 T."""
+    from dendritemr.io import open_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its NUC1 is doubtful (BF1 says 1H): warned, not here
+        ds = open_dataset(real_data / "dnplab-bruker-odnp" / "topspin" / "1")
+    bf1 = float(ds.attrs["bf1_mhz"])
+    gamma_15n = -2.7126e7  # rad s-1 T-1 (Harris et al. 2001, Table 1)
+    assert ds.attrs["field_t"] == pytest.approx(2 * math.pi * bf1 * 1e6 / abs(gamma_15n), 1e-4)
+    assert ds.attrs["field_t"] > 0
+
+
+def test_field_of_the_real_7li_series_is_unchanged(li7_dir):
+    from dendritemr.io import open_dataset
+
+    ds = open_dataset(li7_dir / "1")
+    # 116.641914 MHz / (gamma(7Li)/2pi = 16.5484 MHz/T, bare nucleus): 7.0485 T (AV300WB)
+    assert ds.attrs["field_t"] == pytest.approx(7.048507541, abs=1e-8)
