@@ -80,3 +80,21 @@ def test_field_of_the_real_7li_series_is_unchanged(li7_dir):
     ds = open_dataset(li7_dir / "1")
     # 116.641914 MHz / (gamma(7Li)/2pi = 16.5484 MHz/T, bare nucleus): 7.0485 T (AV300WB)
     assert ds.attrs["field_t"] == pytest.approx(7.048507541, abs=1e-8)
+
+
+def test_study_paths_are_given_without_dot_dot(tmp_path, li7_dir):
+    """A study.toml naming '../../shared/...' (the README's tour) put
+    'tegdme/../../shared/...' into results.json and the report."""
+    import os
+
+    from dendritemr.study import load_study
+
+    study = tmp_path / "study"
+    study.mkdir()
+    (tmp_path / "cyc.csv").write_text("time/s,voltage/V\n0,0.1\n1,0.1\n")
+    rel = os.path.relpath(li7_dir / "1", study)
+    assert rel.startswith("..")
+    (study / "study.toml").write_text(f'[nmr.li7]\npath = "{rel}"\n[cycler]\npath = "../cyc.csv"\n')
+    s = load_study(study)
+    assert s.li7 == (li7_dir / "1").resolve() and ".." not in s.li7.parts
+    assert s.cycler.path == (tmp_path / "cyc.csv").resolve()

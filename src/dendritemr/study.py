@@ -208,7 +208,7 @@ def _path(root: Path, text: str, src: str, section: str, key: str = "path") -> P
     p = p if p.is_absolute() else root / p
     if not p.exists():
         raise DataError(src, f"[{section}] {key} {text!r} does not exist")
-    return p
+    return p.resolve()  # results and the report name 'shared/data/x', not 'study/../../shared/..'
 
 
 def _check_mri(path: Path, text: str, src: str) -> None:
