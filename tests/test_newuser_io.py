@@ -98,3 +98,23 @@ def test_study_paths_are_given_without_dot_dot(tmp_path, li7_dir):
     s = load_study(study)
     assert s.li7 == (li7_dir / "1").resolve() and ".." not in s.li7.parts
     assert s.cycler.path == (tmp_path / "cyc.csv").resolve()
+
+
+def test_study_toml_with_a_byte_order_mark_or_crlf_is_read(tmp_path, li7_dir):
+    """Notepad's 'UTF-8 with BOM' gave 'invalid TOML (Invalid statement (at line 1, column 1))'."""
+    from dendritemr.study import load_study
+
+    text = f'[study]\r\nname = "Café cell, 7Li"\r\n[nmr.li7]\r\npath = "{li7_dir / "1"}"\r\n'
+    (tmp_path / "study.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    s = load_study(tmp_path)
+    assert s.name == "Café cell, 7Li" and s.li7 == (li7_dir / "1").resolve()
+
+
+def test_study_toml_not_in_utf8_says_so(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_bytes('[study]\nname = "Café"\n'.encode("latin-1"))
+    from dendritemr.study import load_study
+
+    with pytest.raises(DataError) as err:
+        load_study(tmp_path)
+    assert str(err.value) == f"{path}: not UTF-8 text (byte 0xe9 on line 2): save it as UTF-8"

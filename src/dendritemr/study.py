@@ -457,13 +457,25 @@ def load_study(folder: str | Path, check_data: bool = True) -> Study:
     if not toml_path.is_file():
         raise DataError(toml_path, "no study.toml in the study folder (docs/study-format.md)")
     try:
-        doc = tomllib.loads(toml_path.read_text())
+        raw = toml_path.read_bytes()
+    except OSError as exc:
+        raise DataError(toml_path, f"unreadable ({exc.strerror or exc})") from None
+    try:
+        # TOML is UTF-8; Windows editors (Notepad) may put a byte order mark first, which
+        # tomllib calls 'Invalid statement (at line 1, column 1)'
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            toml_path,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): save it as UTF-8",
+        ) from None
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         hint = ""
         if "escape" in str(exc).lower():
             # a Windows path in double quotes: "C:\data\7Li"
             hint = "; write paths with / or in single quotes: path = 'C:\\data\\7Li'"
         raise DataError(toml_path, f"invalid TOML ({exc}){hint}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(toml_path, f"unreadable ({exc.__class__.__name__})") from None
     return parse_study(doc, root, str(toml_path), check_data)
