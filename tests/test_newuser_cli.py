@@ -50,3 +50,15 @@ def test_ctrl_c_leaves_no_empty_out_folder(tmp_path):
     assert proc.returncode != 0
     assert "Traceback" not in output
     assert not out.exists(), sorted(p.name for p in out.rglob("*"))
+
+
+def test_a_mistyped_region_is_refused_before_reading(tmp_path):
+    """``--region metal`` (no range) was reported only after every experiment had been read;
+    the options are checked first, so even a path that does not exist is not reached."""
+    res = CliRunner().invoke(
+        main, ["process", str(tmp_path / "nothing"), "--out", str(tmp_path / "o.nc"),
+               "--region", "metal"],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert res.output.strip() == "error: metal: region must look like NAME=LOW:HIGH (ppm)"
+    assert list(tmp_path.iterdir()) == []

@@ -132,9 +132,10 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
     from dendritemr.process import parse_region, process_series, read_inputs, summary
 
     try:
-        data = read_inputs(list(paths), nucleus, _progress("reading"))
+        # options first: a mistyped --region failed only after every file had been read
         region_map = dict(parse_region(r) for r in regions) or None
         noise_region = parse_region(f"noise={noise}")[1] if noise else None
+        data = read_inputs(list(paths), nucleus, _progress("reading"))
         result = process_series(data, region_map, noise_region, lb_hz, phase, mode)
         save(result, out)
     except DendriteMRError as exc:
