@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from dendritemr.cli import main
@@ -62,3 +63,30 @@ def test_a_mistyped_region_is_refused_before_reading(tmp_path):
     assert res.exit_code == 2
     assert res.output.strip() == "error: metal: region must look like NAME=LOW:HIGH (ppm)"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_info_process_analyze_examples_run_as_written(tmp_path, monkeypatch):
+    """The info and process examples named 'data/7Li', which nothing writes; they now name
+    a study as 'dendritemr simulate --out study' writes it and run as written (analyze: its
+    first example; the others need the README's tegdme folder or a demo run). ~30 s."""
+    import json
+    from pathlib import Path
+
+    from test_cli_examples import examples, split
+
+    from dendritemr.sim.small_csi import simulate_small_csi
+
+    simulate_small_csi(tmp_path / "study", seed=5, every_h=3.0)
+    monkeypatch.chdir(tmp_path)
+    lines = examples("info") + examples("process") + examples("analyze")[:1]
+    assert len(lines) == 6
+    for line in lines:
+        cmd, args, _ = split(line)
+        res = CliRunner().invoke(main, [cmd, *args])
+        assert res.exit_code == 0, f"{line}\n{res.output}"
+        if cmd == "info" or "--json" in args:
+            json.loads(res.stdout[res.stdout.index("{") :])
+        if "--out" in args:
+            assert Path(args[args.index("--out") + 1]).exists(), line
+    assert json.loads(Path("results/results.json").read_text())["schema"].startswith("dendritemr")

@@ -73,8 +73,9 @@ def info(path: Path, nucleus: str | None) -> None:
     NetCDF file written by dendritemr. Prints JSON.
 
     \b
-    Example:
-      dendritemr info data/7Li    # a series: nucleus, field, shape, first/last time
+    Examples:
+      dendritemr info study/7Li      # a series: nucleus, field, shape, first/last time
+      dendritemr info study/7Li/1    # one experiment (study/: `dendritemr simulate --out study`)
     """
     from dendritemr.process import describe, read_inputs
 
@@ -124,9 +125,9 @@ def process(paths, out, as_json, regions, noise, lb_hz, phase, mode, nucleus) ->
 
     \b
     Examples:
-      dendritemr process data/7Li --out 7li.nc --region metal=200:300 --noise 100:180
-      dendritemr process data/7Li/1 data/7Li/2 --out two.nc --json
-      dendritemr process data/7Li --out tops.nc --mode topspin   # replay TopSpin's procs
+      dendritemr process study/7Li --out 7li.nc --region metal=200:300 --noise 100:180
+      dendritemr process study/7Li/1 study/7Li/2 --out two.nc --json  # study/: from simulate
+      dendritemr process study/7Li --out tops.nc --mode topspin   # replay TopSpin's procs
     """
     from dendritemr.model import save
     from dendritemr.process import parse_region, process_series, read_inputs, summary
@@ -237,7 +238,8 @@ def analyze(
 
     \b
     Examples:
-      dendritemr analyze tegdme --out tegdme-results
+      dendritemr analyze study --out results      # what `dendritemr simulate` wrote
+      dendritemr analyze tegdme --out tegdme-results     # the README's tour (real 7Li)
       dendritemr analyze demo-out/study --out rerun --exchange-per-h 0.01 --json > r.json
     """
     from dendritemr.pipeline import AnalyzeOptions, summary_text
