@@ -253,8 +253,10 @@ def test_mri_panels_show_the_dataset_values(synthetic):
     mri = ds["mri"]
     fig = panels["mri-series"].figure
     lines = {t.name: t for t in fig.data if t.fill is None}
-    np.testing.assert_array_equal(arr(lines["total_umol"].y), mri["total_umol"].values)
-    np.testing.assert_array_equal(arr(lines["depth_b_um"].x), [1.0, 4.0, 8.0])
+    # legend in words ('depth_b_um' before)
+    assert set(lines) >= {"metal in the image", "penetration depth from B"}
+    np.testing.assert_array_equal(arr(lines["metal in the image"].y), mri["total_umol"].values)
+    np.testing.assert_array_equal(arr(lines["penetration depth from B"].x), [1.0, 4.0, 8.0])
     assert fig.layout.yaxis2.title.text == "µm"
     prof = panels["mri-profile-profile-umol"].figure
     # readable headings and axes, not variable names

@@ -768,7 +768,7 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 y=arr[-1],
                 mode="lines",
                 line=dict(color=COLORS["total"], width=1.5),
-                name=name,
+                name=mri_label(name),
                 error_y=None
                 if err is None
                 else dict(type="data", array=err[-1], visible=True, thickness=0.8, width=0),
@@ -812,6 +812,8 @@ MRI_LABELS = {
     "metal_umol": "metal per voxel",
     "profile_umol": "metal per row across the pellet",
     "total_umol": "metal in the image",
+    "depth_b_um": "penetration depth from B",
+    "depth_a_um": "penetration depth from A",
 }
 
 
@@ -852,7 +854,7 @@ def _mri_series_panel(doc: dict, m) -> Panel:
     for r, unit in enumerate(units, start=1):
         for k, (name, y, err) in enumerate(by_unit[unit]):
             e = np.full(y.size, np.nan) if err is None else err
-            _band(fig, m.hours, y, e, palette[k % len(palette)], name, row=r)
+            _band(fig, m.hours, y, e, palette[k % len(palette)], mri_label(name), row=r)
         values = [y for _, y, _ in by_unit[unit]]
         if unit == "umol" and "total_umol" in shown:
             nmr = doc.get("metal_umol") or {}
