@@ -96,3 +96,34 @@ def test_report_route_column_gives_the_interface_share_not_known():
     assert "<td>interface 88 %, bulk 12 %</td>" in html
     assert "<td>known</td>" not in html
     assert "<td>unknown (no 6Li data)</td>" in html and "<td>n/a</td>" in html
+
+
+def _relative_doc(first: float, first_err: float, ratio) -> dict:
+    doc = _doc(cycler=False, li6=False)
+    doc["metal_umol"] = {"total": [None] * 3, "total_err": [None] * 3}
+    doc["metal_relative"] = {
+        "total": [first, 0.02, 0.0347],
+        "total_stat_err": [first_err, 0.005, 0.0055],
+        "growth": [0.0, 0.02 - first, 0.0347 - first],
+        "growth_err": [0.0, 0.006, 0.0064],
+        "ratio_to_first": [None if ratio is None else 1.0, None, ratio],
+        "ratio_to_first_err": [None if ratio is None else 0.0, None, 0.5],
+        "primary": True,
+    }
+    return doc
+
+
+def test_relative_growth_ratio_only_where_it_means_something():
+    """'xn/a of the first value' (first value 0) and 'x42 +- 2.4e+02' (first value within its
+    error of 0) read as numbers; the ratio is now given only for a first value > 2 SE."""
+    none = "no ratio to the first value (the first is not 2 standard errors above 0)"
+    assert none in summary_text(_relative_doc(0.0, 0.0034, None))
+    assert none in summary_text(_relative_doc(0.000882, 0.005, 42.0))
+    text = summary_text(_relative_doc(0.0125, 0.004, 2.776))
+    assert "x2.78 +- 0.5 of the first value" in text and "n/a of" not in text
+
+
+def test_report_relative_growth_ratio_only_where_it_means_something():
+    assert "of the first value" not in _summary(_relative_doc(0.0, 0.0034, None))
+    assert "of the first value" not in _summary(_relative_doc(0.000882, 0.005, 42.0))
+    assert "(× 2.78 ± 0.5 of the first value)" in _summary(_relative_doc(0.0125, 0.004, 2.776))

@@ -1381,6 +1381,17 @@ def _short_text(doc: dict, fmt: Callable) -> str:
     return f"none detected in the cycler record ({a:.2f} to {b:.2f} h)"
 
 
+def _ratio_text(r: dict, i0: int, i1: int, fmt: Callable) -> str:
+    """The last relative value over the first, where that ratio means something: the first
+    value at least 2 standard errors above 0 (it printed 'xn/a' for a first value of 0, and
+    'x42 +- 2.4e+02' for one within its error of 0)."""
+    v0, e0 = r["total"][i0], r["total_stat_err"][i0]
+    ratio, err = r["ratio_to_first"][i1], r["ratio_to_first_err"][i1]
+    if ratio is None or v0 is None or (e0 is not None and v0 < 2 * e0):
+        return "no ratio to the first value (the first is not 2 standard errors above 0)"
+    return f"x{fmt(ratio, err)} of the first value"
+
+
 def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:
     """Summary lines of the metal's growth: in umol when calibrated, else relative to the first
     spectrum's electrode line (``metal_relative``), with the unit said."""
@@ -1407,8 +1418,8 @@ def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:
         f"{'not calibrated' if r.get('primary') else 'see metal_umol'}): "
         f"first {fmt(v0, r['total_stat_err'][i0])}, last {fmt(v1, r['total_stat_err'][i1])}",
         f"dendritic metal growth: {fmt(r['growth'][i1], r['growth_err'][i1])} electrode-line "
-        f"units from {doc['time_h'][i0]:.2f} to {doc['time_h'][i1]:.2f} h, x"
-        f"{fmt(r['ratio_to_first'][i1], r['ratio_to_first_err'][i1])} of the first value",
+        f"units from {doc['time_h'][i0]:.2f} to {doc['time_h'][i1]:.2f} h, "
+        + _ratio_text(r, i0, i1, fmt),
     ]
     if r.get("umol_per_cm2_per_unit"):
         lines.append(

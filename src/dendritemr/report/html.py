@@ -134,10 +134,18 @@ def _summary(doc: dict) -> str:
         rows.append(("dendritic metal, last value / first spectrum's electrode line", _num(v, e)))
         g, ge = _last_with_err(rel.get("growth"), rel.get("growth_err"))
         r, re_ = _last_with_err(rel.get("ratio_to_first"), rel.get("ratio_to_first_err"))
+        firsts = [
+            (x, e)
+            for x, e in zip(rel.get("total") or [], rel.get("total_stat_err") or [], strict=False)
+            if x is not None
+        ]
+        v0, e0 = firsts[0] if firsts else (None, None)
+        # the ratio only where the first value is 2 SE above 0 ('× n/a', '× 42 ± 240' before)
+        meaningful = r is not None and v0 is not None and (e0 is None or v0 >= 2 * e0)
         rows.append(
             (
                 "dendritic metal growth / first spectrum's electrode line",
-                f"{_num(g, ge)} (× {_num(r, re_)} of the first value)",
+                _num(g, ge) + (f" (× {_num(r, re_)} of the first value)" if meaningful else ""),
             )
         )
     v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
