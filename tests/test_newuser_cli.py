@@ -90,3 +90,19 @@ def test_info_process_analyze_examples_run_as_written(tmp_path, monkeypatch):
         if "--out" in args:
             assert Path(args[args.index("--out") + 1]).exists(), line
     assert json.loads(Path("results/results.json").read_text())["schema"].startswith("dendritemr")
+
+
+def test_out_dot_inside_an_earlier_result_is_refused_at_once(tmp_path, monkeypatch):
+    """``cd results && dendritemr analyze ../study --out .`` ran the whole analysis, then
+    failed with 'OSError: [Errno 16] Device or resource busy: '.' -> '..old-PID''."""
+    earlier = tmp_path / "results"
+    earlier.mkdir()
+    (earlier / "results.json").write_text("{}")
+    monkeypatch.chdir(earlier)
+    res = CliRunner().invoke(main, ["analyze", str(tmp_path / "study"), "--out", "."])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        "error: .: --out holds the current folder: run analyze from another folder to replace it"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    assert [p.name for p in earlier.iterdir()] == ["results.json"]

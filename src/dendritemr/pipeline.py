@@ -1467,10 +1467,17 @@ def analyze(
     DendriteMRError : bad study, data or cycler file, or an output folder that cannot be
         written; no output folder is left behind.
     """
-    out = Path(out_dir)
+    # absolute: '--out .' (run inside an earlier result) named the temporary folder '..' and
+    # failed after the whole analysis with 'Device or resource busy'
+    out = Path(os.path.abspath(out_dir))
     earlier = out.is_dir() and (not any(out.iterdir()) or (out / "results.json").is_file())
     if out.exists() and not earlier:
-        raise DataError(out, "output exists and is not an earlier analyze result: not replaced")
+        raise DataError(out_dir, "output exists and is not an earlier analyze result: not replaced")
+    cwd = Path(os.path.abspath(os.getcwd()))
+    if out.exists() and (cwd == out or out in cwd.parents):
+        raise DataError(
+            out_dir, "--out holds the current folder: run analyze from another folder to replace it"
+        )
     parent = out.resolve().parent
     if not parent.is_dir():
         raise DataError(parent, "parent folder of --out does not exist")
