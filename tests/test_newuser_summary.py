@@ -127,3 +127,11 @@ def test_report_relative_growth_ratio_only_where_it_means_something():
     assert "of the first value" not in _summary(_relative_doc(0.0, 0.0034, None))
     assert "of the first value" not in _summary(_relative_doc(0.000882, 0.005, 42.0))
     assert "(× 2.78 ± 0.5 of the first value)" in _summary(_relative_doc(0.0125, 0.004, 2.776))
+
+
+def test_report_summary_gives_the_charge_passed():
+    html = _summary(_doc(cycler=True) | {"cycler": _doc(cycler=True)["cycler"] | {
+        "covered": [False, True, True]}})  # fmt: skip
+    assert "charge passed by 3.5 h / mAh" in html
+    assert "1.49 (3.72 mAh cm⁻², 18.1 µm of dense Li)" in html
+    assert "charge passed" not in _summary(_doc(cycler=False))

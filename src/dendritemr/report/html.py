@@ -168,6 +168,9 @@ def _summary(doc: dict) -> str:
     if cov is not None:
         n_cov, n_all, rec = cov
         rows.append(("NMR acquisitions inside the cycler record", f"{n_cov} of {n_all}{rec}"))
+        charge = _charge(doc)
+        if charge is not None:
+            rows.append(charge)
         if n_cov < n_all:
             warning = (
                 "<p class='absent' id='clock-warning'>"
@@ -185,6 +188,25 @@ def _summary(doc: dict) -> str:
             )
     body = "".join(f"<tr><th>{_e(a)}</th><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
     return f"{warning}<table id='summary'>{body}</table>"
+
+
+def _charge(doc: dict) -> tuple[str, str] | None:
+    """Summary row: the charge passed by the last NMR time point the cycler record covers (what
+    the metal's growth is compared with); None without a cycler charge."""
+    c = doc.get("cycler") or {}
+    q = c.get("charge_mAh") or []
+    covered = [i for i, v in enumerate(q) if v is not None]
+    if not covered:
+        return None
+    i = covered[-1]
+    t = (doc.get("time_h") or [None] * len(q))[i]
+    extra = [
+        f"{_num(v)} {unit}"
+        for key, unit in (("charge_mAh_cm2", "mAh cm⁻²"), ("dense_li_um", "µm of dense Li"))
+        if (v := (c.get(key) or [None] * len(q))[i]) is not None
+    ]
+    value = f"{_num(q[i])}" + (f" ({', '.join(extra)})" if extra else "")
+    return (f"charge passed by {_num(t)} h / mAh", value)
 
 
 def _coverage(doc: dict) -> tuple[int, int, str] | None:
