@@ -118,3 +118,23 @@ def test_study_toml_not_in_utf8_says_so(tmp_path):
     with pytest.raises(DataError) as err:
         load_study(tmp_path)
     assert str(err.value) == f"{path}: not UTF-8 text (byte 0xe9 on line 2): save it as UTF-8"
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA.mps", "settings file"),
+        ("jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05_LOOP.txt", "loop"),
+        ("jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.mgr", "XML"),
+    ],
+)
+def test_ec_lab_companion_files_are_named_as_such(real_data, name, what):
+    """The real EC-Lab folder's .mps, _LOOP.txt and .mgr given as the cycler file said 'no time
+    column (... the header has 'ec-lab', 'setting', 'file')'."""
+    from dendritemr.io.cycler_formats import read_cycler
+
+    path = real_data / "li7-insitu-LiLi-TEGDME" / "LiLiTEGDMEinsitu_02" / "eChem" / name
+    with pytest.raises(DataError) as err:
+        read_cycler(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: ") and what in msg and "not cycler data" in msg

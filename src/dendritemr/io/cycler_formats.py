@@ -30,6 +30,7 @@ def detect_format(path: str | Path) -> str:
     if is_eclab_mpt(path):
         return "eclab-mpt"
     lines = read_lines(path)
+    _refuse_companion_file(path, lines)
     vendor = sniff_vendor(lines)
     if vendor:
         return vendor
@@ -41,6 +42,27 @@ def detect_format(path: str | Path) -> str:
     if head and head[0].replace(" ", "").lower().startswith("time/s\tewe/v"):
         return "eclab-txt"
     return "generic-csv"
+
+
+#: first lines of EC-Lab's companion files that hold no data (settings, loop indexes, the
+#: .mgr XML), with what they are; a study naming one got 'no time column'
+_COMPANIONS = {
+    "EC-LAB SETTING FILE": "an EC-Lab settings file (.mps)",
+    "VMP EXPERIMENT LOOP INDEXES": "an EC-Lab loop index file (_LOOP.txt)",
+    "<?xml": "an XML file (EC-Lab .mgr or another program's settings)",
+}
+
+
+def _refuse_companion_file(path: Path, lines: list[str]) -> None:
+    """Raise for a companion file of a cycler experiment that holds no cycler data."""
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    for start, what in _COMPANIONS.items():
+        if first.upper().startswith(start.upper()):
+            raise DataError(
+                path,
+                f"{what}, not cycler data: give the data file (EC-Lab: the .mpr, or its "
+                "export as text, .mpt/.txt)",
+            )
 
 
 def read_cycler(path: str | Path, format: str = "auto", decimal: str = "auto") -> xr.Dataset:
