@@ -138,3 +138,21 @@ def test_ec_lab_companion_files_are_named_as_such(real_data, name, what):
         read_cycler(path)
     msg = str(err.value)
     assert msg.startswith(f"{path}: ") and what in msg and "not cycler data" in msg
+
+
+def test_unknown_timezone_says_what_to_give(tmp_path, li7_dir):
+    """'BST' or '+01:00' as [cycler] timezone (what a British user writes) said only
+    'unknown timezone'."""
+    from dendritemr.study import load_study
+
+    (tmp_path / "cyc.csv").write_text("time/s,voltage/V\n0,0.1\n1,0.1\n")
+    for zone in ("BST", "+01:00"):
+        (tmp_path / "study.toml").write_text(
+            f'[nmr.li7]\npath = "{li7_dir / "1"}"\n[cycler]\npath = "cyc.csv"\n'
+            f'timezone = "{zone}"\n'
+        )
+        with pytest.raises(DataError) as err:
+            load_study(tmp_path)
+        msg = str(err.value)
+        assert f"[cycler] unknown timezone '{zone}' (an IANA name such as 'Europe/London'" in msg
+        assert "start = '2023-08-11T12:40:15+01:00'" in msg and "\n" not in msg

@@ -190,7 +190,13 @@ def _zone(name: str, src: str, section: str) -> dt.tzinfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise DataError(src, f"[{section}] unknown timezone {name!r}") from None
+        hint = (
+            "an IANA name such as 'Europe/London' (it knows summer time) or 'UTC'; a fixed "
+            "offset goes into the time itself, e.g. start = '2023-08-11T12:40:15+01:00'"
+        )
+        if not zoneinfo.available_timezones():  # no time zone database (Windows, slim images)
+            hint = "this Python has no time zone database: pip install tzdata"
+        raise DataError(src, f"[{section}] unknown timezone {name!r} ({hint})") from None
 
 
 def _time(text: str, zone: dt.tzinfo, src: str, section: str, key: str) -> dt.datetime | None:
