@@ -135,3 +135,15 @@ def test_report_summary_gives_the_charge_passed():
     assert "charge passed by 3.5 h / mAh" in html
     assert "1.49 (3.72 mAh cm⁻², 18.1 µm of dense Li)" in html
     assert "charge passed" not in _summary(_doc(cycler=False))
+
+
+def test_calibration_time_is_on_the_study_clock():
+    """results.json quantification.calibration.li7.time_h said 0.0 (hours since the first
+    spectrum) for the TEGDME calibration spectrum at -0.42 h of time_h."""
+    import numpy as np
+
+    from dendritemr.pipeline import _on_study_clock
+
+    calib = {"li7": {"method": "electrode", "time_index": 2, "time_h": 0.1613}, "k": {"k": 1.0}}
+    got = _on_study_clock(calib, np.array([-0.423, -0.3405, -0.2599, 0.0628]))
+    assert got["li7"]["time_h"] == -0.2599 and got["k"] == {"k": 1.0}

@@ -797,6 +797,18 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     )
 
 
+def _on_study_clock(calib: dict, t_h) -> dict:
+    """The calibration record with each ``time_h`` on the study clock (``time_h`` of its
+    ``time_index``): quant counts hours from the first spectrum, so the TEGDME calibration
+    spectrum, at -0.42 h in ``time_h``, said ``time_h: 0.0``."""
+    for part in calib.values():
+        if isinstance(part, dict) and isinstance(part.get("time_index"), int):
+            k = part["time_index"]
+            if 0 <= k < len(t_h) and "time_h" in part:
+                part["time_h"] = float(t_h[k]) if np.isfinite(t_h[k]) else None
+    return calib
+
+
 def _clean(values) -> list:
     return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, float)]
 
@@ -1122,7 +1134,7 @@ def _run_study(
         "electrode_umol": _clean(quant["electrode_umol"].values),
         "quantification": {
             "method": quant.attrs["method"],
-            "calibration": json.loads(quant.attrs["calibration"]),
+            "calibration": _on_study_clock(json.loads(quant.attrs["calibration"]), t_h),
             "t1": t1_doc,
         },
         "not_computed": not_computed,
