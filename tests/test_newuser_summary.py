@@ -3,6 +3,8 @@ what a paper quotes (metal per route, charge passed) and what 'no short' means."
 
 from __future__ import annotations
 
+import pytest
+
 from dendritemr.pipeline import summary_text
 from dendritemr.report.html import _stages, _summary
 
@@ -147,3 +149,26 @@ def test_calibration_time_is_on_the_study_clock():
     calib = {"li7": {"method": "electrode", "time_index": 2, "time_h": 0.1613}, "k": {"k": 1.0}}
     got = _on_study_clock(calib, np.array([-0.423, -0.3405, -0.2599, 0.0628]))
     assert got["li7"]["time_h"] == -0.2599 and got["k"] == {"k": 1.0}
+
+
+@pytest.mark.slow
+def test_one_spectrum_study_says_why_there_are_no_stages(tmp_path, li7_dir):
+    """A study of one real 7Li experiment: not_computed said 'quantification gave none' while
+    it gave an amount, and summary.txt printed a growth of '0 +- 0 ... x1 +- 0 of the first
+    value ... (no umol: not calibrated)' beside the umol amount. ~10 s."""
+    from dendritemr.pipeline import analyze
+
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "study.toml").write_text(
+        f'[nmr.li7]\npath = "{li7_dir / "7"}"\n[cell]\nelectrode_area_cm2 = 0.4\n'
+    )
+    doc = analyze(study, tmp_path / "res")
+    assert len(doc["time_h"]) == 1 and doc["metal_umol"]["total"][0] > 0
+    assert (
+        "stages: fewer than 3 time points with a metal amount (1 of 1): a growth stage needs "
+        "a trajectory" in doc["not_computed"]
+    )
+    text = (tmp_path / "res" / "summary.txt").read_text()
+    assert "metal growth" not in text and "not calibrated" not in text
+    assert "dendritic metal at the end: " in text and " umol +- " in text

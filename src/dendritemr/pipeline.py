@@ -1080,7 +1080,8 @@ def _run_study(
     relative_stages = np.isfinite(metal).sum() < 3 and np.isfinite(rel).sum() >= 3
     if np.isfinite(metal).sum() < 3 and not relative_stages:
         not_computed.append(
-            "stages: fewer than 3 time points with a metal amount (quantification gave none)"
+            f"stages: fewer than 3 time points with a metal amount ({int(np.isfinite(metal).sum())}"
+            f" of {metal.size}): a growth stage needs a trajectory"
         )
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
     traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
@@ -1408,6 +1409,8 @@ def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:
     """Summary lines of the metal's growth: in umol when calibrated, else relative to the first
     spectrum's electrode line (``metal_relative``), with the unit said."""
     m = doc["metal_umol"]
+    if len(doc["time_h"]) < 2:
+        return []  # one spectrum: no growth (it printed '0 +- 0 ... x1 +- 0 ... not calibrated')
     tot = [(i, v) for i, v in enumerate(m.get("total") or []) if v is not None]
     if len(tot) >= 2:
         (i0, v0), (i1, v1) = tot[0], tot[-1]
