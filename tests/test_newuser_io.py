@@ -156,3 +156,26 @@ def test_unknown_timezone_says_what_to_give(tmp_path, li7_dir):
         msg = str(err.value)
         assert f"[cycler] unknown timezone '{zone}' (an IANA name such as 'Europe/London'" in msg
         assert "start = '2023-08-11T12:40:15+01:00'" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(("key", "value"), [("NS", "128"), ("RG", "64")])
+def test_series_mixing_ns_or_rg_is_refused(tmp_path, li7_dir, key, value):
+    """Three real experiments, the third with another NS (or RG) in its acqus: the series was
+    read as one, and the signal's factor 2 (NS) read as twice the metal."""
+    import shutil
+
+    from dendritemr.io import open_dataset
+
+    for k in (1, 2, 3):
+        shutil.copytree(li7_dir / str(k), tmp_path / str(k))
+    acqus = tmp_path / "3" / "acqus"
+    lines = acqus.read_text(errors="replace").splitlines(keepends=True)
+    edited = [f"##${key}= {value}\n" if ln.startswith(f"##${key}=") else ln for ln in lines]
+    assert edited != lines
+    acqus.write_text("".join(edited))
+    with pytest.raises(DataError) as err:
+        open_dataset(tmp_path)
+    msg = str(err.value)
+    assert msg.startswith(f"{tmp_path / '3'}: {key}={value} differs from ")
+    assert "differs from" in msg and "a series is not rescaled" in msg
+    np.testing.assert_equal(open_dataset(tmp_path / "1").sizes["t2"], 6144)  # alone: fine

@@ -177,6 +177,9 @@ def _fit_list(values: list, n: int, path: Path) -> list:
 
 
 _SERIES_KEYS = ("nucleus", "sw_hz", "sfo1_mhz", "td")
+#: acquisition settings the FID amplitude is proportional to (number of scans, receiver gain):
+#: a series mixing them was read as is, so a change of NS or RG read as a change of the metal
+_SCALE_KEYS = ("ns", "rg")
 
 
 def read_series(
@@ -194,11 +197,23 @@ def read_series(
     parts = [read_experiment(p, nucleus) for p in iterator]
     first = parts[0]
     for part in parts[1:]:
-        for key in _SERIES_KEYS:
+        for key in _SERIES_KEYS + _SCALE_KEYS:
             a, b = first.attrs.get(key), part.attrs.get(key)
-            same = np.isclose(a, b, rtol=1e-9) if isinstance(a, float) else a == b
+            if isinstance(a, float) and isinstance(b, float):
+                same = bool(np.isclose(a, b, rtol=1e-9))
+            else:
+                same = a == b
             if not same:
-                raise DataError(part.attrs["source"], f"{key}={b} differs from {paths[0]} ({a})")
+                why = (
+                    ": the signal scales with it and a series is not rescaled (read the "
+                    "experiments with different NS or RG as separate series)"
+                    if key in _SCALE_KEYS
+                    else ""
+                )
+                label = key.upper() if key in _SCALE_KEYS else key  # NS, RG as in acqus
+                raise DataError(
+                    part.attrs["source"], f"{label}={b} differs from {paths[0]} ({a}){why}"
+                )
         if part.sizes["t2"] != first.sizes["t2"]:
             raise DataError(
                 part.attrs["source"], "number of points differs from the first experiment"
