@@ -165,6 +165,7 @@ def test_one_spectrum_study_says_why_there_are_no_stages(tmp_path, li7_dir):
     )
     doc = analyze(study, tmp_path / "res")
     assert len(doc["time_h"]) == 1 and doc["metal_umol"]["total"][0] > 0
+    assert doc["metal_relative"]["primary"] is False  # umol exist: not 'not calibrated'
     assert (
         "stages: fewer than 3 time points with a metal amount (1 of 1): a growth stage needs "
         "a trajectory" in doc["not_computed"]

@@ -1103,8 +1103,10 @@ def _run_study(
         stage_list, stage_det = _relative_stage_units(stage_list, stage_det)
     else:
         stage_det["units"] = "umol"
+    # primary: no umol, the relative metal is the trajectory (and the stages' units); a
+    # calibrated study of 1-2 spectra was called 'not calibrated' (fewer than 3 umol values)
     metal_rel_doc = _metal_relative_doc(
-        t_h, rel, rel_err, rel_stat, bool(np.isfinite(metal).sum() < 3), study
+        t_h, rel, rel_err, rel_stat, bool(relative_stages or not np.isfinite(metal).any()), study
     )
     doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
