@@ -179,3 +179,23 @@ def test_series_mixing_ns_or_rg_is_refused(tmp_path, li7_dir, key, value):
     assert msg.startswith(f"{tmp_path / '3'}: {key}={value} differs from ")
     assert "differs from" in msg and "a series is not rescaled" in msg
     np.testing.assert_equal(open_dataset(tmp_path / "1").sizes["t2"], 6144)  # alone: fine
+
+
+def test_info_on_a_folder_of_paravision_scans_says_what_it_is(tmp_path):
+    """``dendritemr info study/mri`` said 'not a recognised NMR dataset'."""
+    from click.testing import CliRunner
+
+    from dendritemr.cli import main
+    from dendritemr.sim.small_csi import simulate_small_csi
+
+    simulate_small_csi(tmp_path / "study", seed=4, every_h=3.0)
+    mri = tmp_path / "study" / "mri"
+    res = CliRunner().invoke(main, ["info", str(mri)])
+    assert res.exit_code == 2
+    n = len([p for p in mri.iterdir() if p.name.isdigit()])
+    assert res.output.strip() == (
+        f"error: {mri}: a folder of {n} ParaVision scans, not one dataset: give one scan "
+        f"({mri / '1'}) or read them all with `dendritemr image {mri}`"
+    )
+    one = CliRunner().invoke(main, ["info", str(mri / "1")])
+    assert one.exit_code == 0 and '"kind": "k-space"' in one.output

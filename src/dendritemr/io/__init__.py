@@ -88,12 +88,29 @@ def open_dataset(
         raise DataError(path, "JEOL Delta .jdf is not supported yet (export JCAMP-DX from Delta)")
     if path.is_dir() and not any(path.iterdir()):
         raise DataError(path, "empty folder")
+    if path.is_dir():
+        scans = sorted(
+            (p for p in path.iterdir() if p.is_dir() and p.name.isdigit() and _is_pv(p)),
+            key=lambda p: int(p.name),
+        )
+        if scans:  # 'not a recognised NMR dataset' before, for a study's mri/ folder
+            raise DataError(
+                path,
+                f"a folder of {len(scans)} ParaVision scans, not one dataset: give one scan "
+                f"({scans[0]}) or read them all with `dendritemr image {path}`",
+            )
     hint = _other_reader(path) if path.is_file() else None
     if hint:
         raise DataError(path, f"not an NMR/MRI dataset: {hint}")
     raise DataError(
         path, "not a recognised NMR dataset (TopSpin, ParaVision, Varian, JCAMP-DX, NetCDF)"
     )
+
+
+def _is_pv(path: Path) -> bool:
+    from dendritemr.io import paravision
+
+    return paravision.is_paravision(path)
 
 
 _CYCLER_WORDS = ("ewe", "voltage", "current", "capacity", "cycle", "i/ma", "<i>", "potential")
