@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from dendritemr.report.figures import mri_panels
+from dendritemr.report.figures import mri_label, mri_panels
 
 
 def _arr(v):
@@ -45,7 +45,11 @@ def test_series_panel_shows_totals_depths_and_their_errors():
     fig = panels["mri-series"].figure
     lines = {t.name: t for t in fig.data if t.fill is None}
     bands = {t.name: t for t in fig.data if t.fill == "toself"}
-    assert set(lines) == {"total_umol", "depth_b_um", "depth_a_um", "NMR total (dendritic)"}
+    # legend names in words (report.figures.MRI_LABELS), keyed here by variable
+    names = {v: mri_label(v) for v in ("total_umol", "depth_b_um", "depth_a_um")}
+    assert set(lines) == {*names.values(), "NMR total (dendritic)"}
+    lines = {**lines, **{v: lines[n] for v, n in names.items()}}
+    bands = {**bands, **{f"{v} ±1 SE": bands[f"{n} ±1 SE"] for v, n in names.items()}}
     np.testing.assert_array_equal(_arr(lines["total_umol"].y), ds["total_umol"].values)
     np.testing.assert_array_equal(_arr(lines["depth_b_um"].x), hours)
     # the depth band spans depth +- its error (upper edge forward, lower edge backward)
