@@ -106,3 +106,37 @@ def test_out_dot_inside_an_earlier_result_is_refused_at_once(tmp_path, monkeypat
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
     assert [p.name for p in earlier.iterdir()] == ["results.json"]
+
+
+def test_process_never_overwrites_raw_data_or_a_foreign_file(synthetic_study, tmp_path):
+    """``process --out 7Li/2/fid`` replaced the raw FID with NetCDF (and any other existing
+    file likewise); now only a dendritemr NetCDF is replaced, and nothing is written into a
+    raw data folder."""
+    import hashlib
+    import shutil
+
+    folder, _ = synthetic_study
+    series = tmp_path / "7Li"
+    shutil.copytree(folder, series)
+    exp = sorted((p for p in series.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    fid = exp[1] / "fid"
+    before = hashlib.sha256(fid.read_bytes()).hexdigest()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("lab notes")
+    cases = {
+        fid: f"error: {fid}: lies in a raw data folder (it holds acqus): raw data are never "
+        "written to",
+        exp[1] / "new.nc": f"error: {exp[1] / 'new.nc'}: lies in a raw data folder (it holds "
+        "acqus): raw data are never written to",
+        notes: f"error: {notes}: exists and is not a NetCDF file written by dendritemr: not "
+        "replaced",
+    }
+    for out, message in cases.items():
+        res = CliRunner().invoke(main, ["process", str(exp[0]), "--out", str(out)])
+        assert res.exit_code == 2 and res.output.strip() == message, res.output
+    assert hashlib.sha256(fid.read_bytes()).hexdigest() == before
+    assert notes.read_text() == "lab notes" and not (exp[1] / "new.nc").exists()
+    good = tmp_path / "p.nc"
+    for _ in range(2):  # an earlier dendritemr NetCDF is replaced
+        res = CliRunner().invoke(main, ["process", str(exp[0]), "--out", str(good)])
+        assert res.exit_code == 0, res.output

@@ -306,6 +306,38 @@ def _check_writable(folder: Path) -> None:
         raise DataError(folder, f"cannot write into this folder ({exc.strerror})") from None
 
 
+#: files that mark a folder as raw instrument data (TopSpin, ParaVision, Varian)
+_RAW_MARKERS = ("acqus", "acqp", "fid", "ser", "procpar", "2dseq", "procs")
+
+
+def _check_out_file(out: Path) -> None:
+    """``--out FILE`` of ``process``/``image``: not a folder, not inside a raw data folder, and
+    an existing file is replaced only if dendritemr wrote it (``process --out 7Li/2/fid``
+    overwrote the raw FID with NetCDF, and any other file likewise).
+
+    Raises
+    ------
+    DataError : one line naming ``out`` and why it is not written.
+    """
+    if out.is_dir():  # it was named after a temporary file: '.out.1a2b.tmp: cannot write'
+        raise DataError(out, "is a folder: --out names the file to write")
+    parent = out.parent if str(out.parent) else Path(".")
+    raw = [m for m in _RAW_MARKERS if (parent / m).is_file()]
+    if raw:
+        raise DataError(
+            out, f"lies in a raw data folder (it holds {raw[0]}): raw data are never written to"
+        )
+    if out.exists():
+        from dendritemr.model import load
+
+        try:
+            load(out)
+        except DendriteMRError:
+            raise DataError(
+                out, "exists and is not a NetCDF file written by dendritemr: not replaced"
+            ) from None
+
+
 def _create_out_folder_first(command: click.Command) -> None:
     """One rule for every command: a missing ``--out`` folder is created (with its parents)
     and ``created folder PATH`` is printed on stderr once the command succeeded; a command
@@ -325,9 +357,8 @@ def _create_out_folder_first(command: click.Command) -> None:
         created = False
         if target is not None:
             try:
-                if kind == "file" and Path(out).is_dir():
-                    # it was named after a temporary file: '.out.1a2b.tmp: cannot write'
-                    raise DataError(out, "is a folder: --out names the file to write")
+                if kind == "file":
+                    _check_out_file(Path(out))
                 created = create_output_folder(target, announce=False)
                 _check_writable(target)
             except DendriteMRError as exc:
