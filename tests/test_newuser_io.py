@@ -199,3 +199,32 @@ def test_info_on_a_folder_of_paravision_scans_says_what_it_is(tmp_path):
     )
     one = CliRunner().invoke(main, ["info", str(mri / "1")])
     assert one.exit_code == 0 and '"kind": "k-space"' in one.output
+
+
+def test_mri_role_must_be_7li_at_the_study_field(tmp_path, real_data):
+    """[mri] naming the real 1H FLASH scan (9.4 T, 2013) was accepted: its time put the image
+    108 000 h before a 7Li study at 7.05 T. Now: the nucleus, then the field, are checked."""
+    from dendritemr.sim.small_csi import simulate_small_csi
+    from dendritemr.study import load_study
+
+    simulate_small_csi(tmp_path / "study", seed=6, every_h=3.0)
+    study = tmp_path / "study"
+    assert load_study(study).mri == (study / "mri").resolve()  # the simulated 7Li CSI passes
+    flash = real_data / "pv51-microimaging-flash-brukerMRI" / "example_dataset"
+    text = (study / "study.toml").read_text()
+    (study / "study.toml").write_text(text.replace('path = "mri"', f'path = "{flash}"'))
+    with pytest.raises(DataError) as err:
+        load_study(study)
+    assert str(err.value) == f"{flash / '100'}: [mri] data are 1H, not 7Li"
+    # a 7Li scan at another field: the simulated scan with its BF1 scaled by 9.4/7.05
+    (study / "study.toml").write_text(text)
+    acqp = study / "mri" / "1" / "acqp"
+    lines = acqp.read_text().splitlines(keepends=True)
+    bf1 = next(float(ln.split("=")[1]) for ln in lines if ln.startswith("##$BF1="))
+    acqp.write_text(
+        "".join(
+            f"##$BF1={bf1 * 9.4 / 7.05!r}\n" if ln.startswith("##$BF1=") else ln for ln in lines
+        )
+    )
+    with pytest.raises(DataError, match=r"mri/1: \[mri\] field 9\.39\d\d T differs from the 7Li"):
+        load_study(study)

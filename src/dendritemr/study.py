@@ -217,19 +217,52 @@ def _path(root: Path, text: str, src: str, section: str, key: str = "path") -> P
     return p.resolve()  # results and the report name 'shared/data/x', not 'study/../../shared/..'
 
 
-def _check_mri(path: Path, text: str, src: str) -> None:
-    """``[mri]`` names a ParaVision scan or a folder holding them, not a file or NMR data."""
+def _check_mri(path: Path, text: str, src: str, field_t: float | None = None) -> None:
+    """``[mri]`` names a ParaVision scan or a folder holding them, not a file or NMR data; the
+    scans are 7Li images at the 7Li data's field (a 1H FLASH image of 2013 was taken as the
+    study's MRI and placed 108 000 h before it)."""
     from dendritemr.io.bruker import experiments_in, is_experiment
     from dendritemr.io.paravision import is_paravision
 
     if not path.is_dir():
         raise DataError(src, f"[mri] path {text!r} is a file, not a ParaVision scan or folder")
-    if is_paravision(path) or any(
-        is_paravision(p) for p in path.iterdir() if p.is_dir() and p.name.isdigit()
-    ):
+    scans = (
+        [path]
+        if is_paravision(path)
+        else [p for p in path.iterdir() if p.is_dir() and p.name.isdigit() and is_paravision(p)]
+    )
+    if scans:
+        for scan in scans:
+            _check_mri_scan(scan, field_t)
         return
     if is_experiment(path) or experiments_in(path):
         raise DataError(src, f"[mri] path {text!r} holds TopSpin NMR data, not ParaVision scans")
+
+
+def _check_mri_scan(scan: Path, field_t: float | None) -> None:
+    """Nucleus (acqp NUCLEUS, else NUC1) and field (BF1) of one ParaVision scan."""
+    from dendritemr.io.bruker_nucleus import field_tesla
+    from dendritemr.io.paravision_jcamp import read_pv_parameters
+    from dendritemr.physics.nuclei import get_nucleus
+
+    acqp = scan / "acqp"
+    if not acqp.is_file():
+        return  # a scan of processed images only: read (and checked) by the MRI reader
+    params = read_pv_parameters(acqp)
+    label = str(params.get("NUCLEUS") or params.get("NUC1") or "").strip("<> ")
+    try:
+        nucleus = get_nucleus(label).name
+    except ValueError:
+        raise DataError(acqp, f"[mri] unknown nucleus {label!r}") from None
+    if nucleus != "7Li":
+        raise DataError(scan, f"[mri] data are {nucleus}, not 7Li")
+    try:
+        bf1 = float(params.get("BF1"))
+    except (TypeError, ValueError):
+        return
+    b0 = field_tesla(nucleus, bf1)
+    if field_t is not None and abs(b0 - field_t) > _FIELD_RTOL * field_t:
+        raise DataError(scan, f"[mri] field {b0:.4f} T differs from the 7Li data's {field_t:.4f} T")
 
 
 def _fraction(value: Any, src: str, what: str) -> float:
@@ -333,7 +366,7 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
             _check_role(li6, "nmr.li6", "6Li", field_t)
     mri = _path(root, sec["mri"]["path"], src, "mri") if "mri" in sec else None
     if mri is not None and check_data:
-        _check_mri(mri, sec["mri"]["path"], src)
+        _check_mri(mri, sec["mri"]["path"], src, field_t)
     cell, iso = sec.get("cell", {}), sec.get("isotopes", {})
     area = cell.get("electrode_area_cm2")
     if area is not None and not area > 0:
