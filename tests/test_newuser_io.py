@@ -228,3 +228,27 @@ def test_mri_role_must_be_7li_at_the_study_field(tmp_path, real_data):
     )
     with pytest.raises(DataError, match=r"mri/1: \[mri\] field 9\.39\d\d T differs from the 7Li"):
         load_study(study)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("x6_err = { metal = -1 }", "[reference 1] x6_err.metal must be finite and >= 0, not -1"),
+        (
+            "amount_umol = { metal = -3.5 }",
+            "[reference 1] amount_umol.metal must be finite and >= 0, not -3.5",
+        ),
+        ('x6 = { metal = "0.0759" }', "[reference 1] x6.metal must be a number, not '0.0759'"),
+    ],
+)
+def test_reference_errors_and_amounts_are_checked(tmp_path, li7_dir, body, message):
+    """A negative standard error of a reference's x6 was accepted; a text x6 was named only
+    'metal must be a number'."""
+    from dendritemr.study import load_study
+
+    (tmp_path / "study.toml").write_text(
+        f'[nmr.li7]\npath = "{li7_dir}"\n[[reference]]\nli7 = "{li7_dir / "1"}"\n{body}\n'
+    )
+    with pytest.raises(DataError) as err:
+        load_study(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'study.toml'}: {message}"

@@ -414,11 +414,17 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
     for i, r in enumerate(sec.get("reference", [])):
         where = f"reference {i + 1}"
         x6 = r.get("x6", {})
-        for line, value in {**x6, **r.get("x6_err", {}), **r.get("amount_umol", {})}.items():
-            if line not in _LINES:
-                raise DataError(src, f"[{where}] unknown line {line!r} ({', '.join(_LINES)})")
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise DataError(src, f"[{where}] {line} must be a number")
+        for key in ("x6", "x6_err", "amount_umol"):  # named in the message (it said 'metal')
+            for line, value in r.get(key, {}).items():
+                if line not in _LINES:
+                    raise DataError(src, f"[{where}] unknown line {line!r} ({', '.join(_LINES)})")
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise DataError(src, f"[{where}] {key}.{line} must be a number, not {value!r}")
+                if key != "x6" and not (math.isfinite(value) and value >= 0):
+                    # a negative standard error (or amount) was accepted
+                    raise DataError(
+                        src, f"[{where}] {key}.{line} must be finite and >= 0, not {value!r}"
+                    )
         x6 = {k: _fraction(v, src, f"[{where}] x6.{k}") for k, v in x6.items()}
         r7 = _path(root, r["li7"], src, where, "li7") if "li7" in r else None
         r6 = _path(root, r["li6"], src, where, "li6") if "li6" in r else None
