@@ -252,3 +252,29 @@ def test_reference_errors_and_amounts_are_checked(tmp_path, li7_dir, body, messa
     with pytest.raises(DataError) as err:
         load_study(tmp_path)
     assert str(err.value) == f"{tmp_path / 'study.toml'}: {message}"
+
+
+def test_cell_temperature_in_celsius_and_a_bad_truth_file_are_refused(tmp_path, li7_dir):
+    """'temperature_k = 25' (meant as deg C) was taken as 25 K (Korringa T1 12 times too long);
+    a [truth] path that is not a results document failed only after the whole analysis."""
+    from dendritemr.study import load_study
+
+    head = f'[nmr.li7]\npath = "{li7_dir}"\n'
+    toml = tmp_path / "study.toml"
+    toml.write_text(head + "[cell]\ntemperature_k = 25\n")
+    with pytest.raises(DataError) as err:
+        load_study(tmp_path)
+    assert str(err.value) == (
+        f"{toml}: [cell] temperature_k 25 K is not a cell temperature (kelvin, 150-500 K): "
+        "25 deg C is 298.15 K"
+    )
+    toml.write_text(head + "[cell]\ntemperature_k = 278.15\n")  # the 'cold' preset's 5 deg C
+    assert load_study(tmp_path).temperature_k == 278.15
+    notes = tmp_path / "truth.txt"
+    notes.write_text("not json")
+    toml.write_text(head + '[truth]\npath = "truth.txt"\n')
+    with pytest.raises(DataError, match=r"truth.txt: \[truth\] not a JSON file"):
+        load_study(tmp_path)
+    notes.write_text('{"time_h": []}')
+    with pytest.raises(DataError, match=r"not a dendritemr results document"):
+        load_study(tmp_path)

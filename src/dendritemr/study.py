@@ -77,6 +77,9 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     "t1_series": {"li7": _STR, "li6": _STR},
     "truth": {"path": _STR},
 }
+#: temperatures (K) a cell in a probe can have; outside, the value is taken for a mistake
+#: (degrees Celsius given as kelvin)
+_CELL_T_RANGE_K = (150.0, 500.0)
 _LINES = ("metal", "electrode", "microstructure", "electrolyte")
 _FIELD_RTOL = 1e-3
 
@@ -265,6 +268,19 @@ def _check_mri_scan(scan: Path, field_t: float | None) -> None:
         raise DataError(scan, f"[mri] field {b0:.4f} T differs from the 7Li data's {field_t:.4f} T")
 
 
+def _check_truth(path: Path) -> None:
+    """``[truth] path`` is a results-schema JSON document (checked on load: analyze read it only
+    after the whole analysis, to score it)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(path, f"[truth] not a JSON file ({exc.__class__.__name__})") from None
+    if not (isinstance(doc, dict) and str(doc.get("schema", "")).startswith("dendritemr.results")):
+        raise DataError(path, "[truth] not a dendritemr results document (no 'schema')")
+
+
 def _fraction(value: Any, src: str, what: str) -> float:
     v = float(value)
     if not 0.0 < v < 1.0:
@@ -374,6 +390,14 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
     for key, unit in (("thickness_mm", "mm"), ("temperature_k", "K")):
         if key in cell and not cell[key] > 0:
             raise DataError(src, f"[cell] {key} must be positive ({unit}), not {cell[key]:g}")
+    t_k = cell.get("temperature_k")
+    if t_k is not None and not _CELL_T_RANGE_K[0] <= t_k <= _CELL_T_RANGE_K[1]:
+        # 25 (meant as deg C) was taken as 25 K: Korringa T1 of the metal 12 times too long
+        raise DataError(
+            src,
+            f"[cell] temperature_k {t_k:g} K is not a cell temperature (kelvin, "
+            f"{_CELL_T_RANGE_K[0]:g}-{_CELL_T_RANGE_K[1]:g} K): 25 deg C is 298.15 K",
+        )
     for key in ("x6_electrode_err", "x6_electrolyte_err"):
         if key in iso and not iso[key] >= 0:
             raise DataError(src, f"[isotopes] {key} must not be negative, not {iso[key]:g}")
@@ -458,6 +482,8 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
         nuc: _path(root, p, src, "t1_series", nuc) for nuc, p in sec.get("t1_series", {}).items()
     }
     truth = _path(root, sec["truth"]["path"], src, "truth") if "truth" in sec else None
+    if truth is not None and check_data:
+        _check_truth(truth)
     meta = sec.get("study", {})
     return Study(
         root=root,
