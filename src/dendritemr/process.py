@@ -109,8 +109,34 @@ def parse_region(text: str) -> tuple[str, tuple[float, float]]:
     return name.strip(), (lo, hi)
 
 
-def describe(data: xr.DataArray) -> dict[str, Any]:
-    """What a dataset is: kind, nucleus, field, shape, times (for ``dendritemr info``)."""
+#: what a dataset written by ``dendritemr analyze``/``process`` holds, by a variable only it has
+_RESULT_KINDS = (
+    ("metal_umol", "timeline (analyze: metal, x6 and routes per time point)"),
+    ("current_mA", "cycler record (analyze: current and voltage on the NMR clock)"),
+    ("spectrum_7Li", "fitted spectra (analyze: data, model and residual per nucleus)"),
+    ("profile_umol", "MRI metal maps (analyze)"),
+    ("area", "processed series (process: spectra and region integrals)"),
+)
+
+
+def describe(data: xr.DataArray | xr.Dataset) -> dict[str, Any]:
+    """What a dataset is: kind, nucleus, field, shape, times (for ``dendritemr info``).
+
+    A Dataset (a results file of ``analyze`` or ``process``) is described by its kind (from the
+    variables it holds), its variables with their dimensions, its sizes and time span."""
+    if isinstance(data, xr.Dataset):
+        kind = next((k for v, k in _RESULT_KINDS if v in data.data_vars), "dataset")
+        hours = data["hours"].values if "hours" in data.coords else None
+        return {
+            "source": data.attrs.get("source", ""),
+            "kind": kind,
+            "nucleus": data.attrs.get("nucleus", ""),
+            "variables": {str(k): list(v.dims) for k, v in data.data_vars.items()},
+            "shape": {str(k): int(v) for k, v in data.sizes.items()},
+            "time_h": [float(np.nanmin(hours)), float(np.nanmax(hours))]
+            if hours is not None and hours.size and np.isfinite(hours).any()
+            else None,
+        }
     times = [t for t in acquisition_times(data) if t is not None] if "time" in data.coords else []
     kind = "fid" if "t2" in data.dims else "spectrum" if "ppm" in data.dims else "image"
     if "kx" in data.dims:
