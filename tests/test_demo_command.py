@@ -69,3 +69,53 @@ def test_unknown_preset_leaves_no_folder(tmp_path):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "unknown preset" in lines[0]
     assert not out.exists()
+
+
+def _earlier_run(out):
+    (out / "study").mkdir(parents=True)
+    (out / "study" / "study.toml").write_text("earlier study")
+    (out / "results").mkdir()
+    (out / "results" / "results.json").write_text("earlier results")
+    (out / "demo.json").write_text("earlier demo")
+
+
+def _interrupted_simulate(scenario, study, **kw):
+    study.mkdir(parents=True)
+    (study / "half-written").write_text("x")
+    raise KeyboardInterrupt
+
+
+def _assert_earlier_run_back(out):
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json", "results", "study"]
+    assert (out / "study" / "study.toml").read_text() == "earlier study"
+    assert not (out / "study" / "half-written").exists()
+    assert (out / "results" / "results.json").read_text() == "earlier results"
+    assert (out / "demo.json").read_text() == "earlier demo"
+
+
+def test_an_interrupted_run_puts_the_earlier_run_back(tmp_path, monkeypatch):
+    """Ctrl-C during a second demo lost the first one (it was deleted before the new run)."""
+    import dendritemr.sim.study
+
+    out = tmp_path / "demo"
+    _earlier_run(out)
+    monkeypatch.setattr(dendritemr.sim.study, "simulate", _interrupted_simulate)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(out, show_progress=False)
+    _assert_earlier_run_back(out)
+
+
+def test_an_earlier_run_left_aside_by_a_killed_run_is_put_back(tmp_path, monkeypatch):
+    """A run killed outright (no cleanup) leaves its partial entries and the earlier run in
+    .previous-run: the next run starts by putting the earlier run back."""
+    import dendritemr.sim.study
+    from dendritemr.demo import PREVIOUS_RUN
+
+    out = tmp_path / "demo"
+    _earlier_run(out / PREVIOUS_RUN)
+    (out / "study").mkdir()
+    (out / "study" / "half-written").write_text("x")
+    monkeypatch.setattr(dendritemr.sim.study, "simulate", _interrupted_simulate)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(out, show_progress=False)
+    _assert_earlier_run_back(out)

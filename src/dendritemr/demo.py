@@ -34,6 +34,9 @@ __all__ = ["DemoRun", "run_demo", "demo_table"]
 
 #: files and folders a demo run writes into ``OUT`` (an earlier run's are replaced)
 DEMO_ENTRIES = ("study", "results", "demo.json")
+#: where an earlier run waits inside ``OUT`` while a new one runs: put back if the new run fails
+#: or is interrupted, deleted when it succeeds
+PREVIOUS_RUN = ".previous-run"
 
 #: the analysis steps ``pipeline`` reports (progress labels), for the progress bar
 _ANALYZE_STEPS = 9
@@ -62,7 +65,8 @@ def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DataError(out, "exists and is not a folder")
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in DEMO_ENTRIES)
+        known = (*DEMO_ENTRIES, PREVIOUS_RUN)
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in known)
         if foreign:
             raise DataError(
                 out, f"holds files that are not an earlier demo run ({', '.join(foreign[:3])})"
@@ -107,7 +111,7 @@ def run_demo(
     Raises
     ------
     DendriteMRError : a bad ``out`` or preset, or any analysis error; what this run wrote into
-        ``out`` is removed again.
+        ``out`` is removed again and an earlier run in ``out`` is put back (also on Ctrl-C).
     """
     from dendritemr.pipeline import analyze
     from dendritemr.sim.presets import load_preset
@@ -118,12 +122,14 @@ def run_demo(
     scenario = load_preset(preset)  # DataError for an unknown preset, before anything is written
     if scenario_changes:
         scenario = scenario.updated(**scenario_changes)
-    for name in DEMO_ENTRIES:  # an earlier demo run is replaced
-        p = out / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
+    if (out / PREVIOUS_RUN).is_dir():  # a run killed before it could put the earlier one back
+        _restore_previous(out)
+    previous = out / PREVIOUS_RUN
+    if any((out / name).exists() for name in DEMO_ENTRIES):  # the earlier run waits aside
+        previous.mkdir()
+        for name in DEMO_ENTRIES:
+            if (out / name).exists():
+                (out / name).rename(previous / name)
     study, results = out / "study", out / "results"
     steps: list[tuple[str, float]] = []
     load0 = _load_average()
@@ -174,15 +180,32 @@ def run_demo(
                 indent=1,
             )
         )
+        shutil.rmtree(previous, ignore_errors=True)
         return run
     except BaseException:
-        for name in DEMO_ENTRIES:
-            p = out / name
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            elif p.exists():
-                p.unlink()
+        _restore_previous(out)
         raise
+
+
+def _remove_entries(out: Path) -> None:
+    for name in DEMO_ENTRIES:
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.exists():
+            p.unlink()
+
+
+def _restore_previous(out: Path) -> None:
+    """Remove what an unfinished run wrote into ``out`` and put the earlier run back (if one
+    waits in :data:`PREVIOUS_RUN`)."""
+    _remove_entries(out)
+    previous = out / PREVIOUS_RUN
+    if not previous.is_dir():
+        return
+    for p in previous.iterdir():
+        p.rename(out / p.name)
+    previous.rmdir()
 
 
 def _load_average() -> float:
