@@ -188,13 +188,29 @@ def read_series(
     """Read several 1D experiments (e.g. consecutive expnos of an in situ run) as one series.
 
     All must share nucleus, TD, SW and SFO1; rows are ordered by acquisition time.
-    ``progress`` is an optional callable wrapping the iterable (e.g. ``tqdm``).
+    ``progress`` is an optional callable wrapping the iterable (e.g. ``tqdm``). The last
+    experiment's fid or ser, when truncated (copied while TopSpin was still writing it), is left
+    out with a RuntimeWarning; a truncated one before it is an error.
     """
     paths = [Path(p) for p in paths]
     if not paths:
         raise DataError("<series>", "no experiments given")
     iterator = progress(paths) if progress else paths
-    parts = [read_experiment(p, nucleus) for p in iterator]
+    parts = []
+    for i, p in enumerate(iterator):
+        try:
+            parts.append(read_experiment(p, nucleus))
+        except DataError as exc:
+            if i == len(paths) - 1 and parts and "truncated" in str(exc):
+                warnings.warn(
+                    f"{exc}: the last experiment of the series is left out (an acquisition "
+                    "still being written?)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                paths = paths[:-1]
+                continue
+            raise
     first = parts[0]
     for part in parts[1:]:
         for key in _SERIES_KEYS + _SCALE_KEYS:
