@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendritemr.sim.cell import network
 from dendritemr.sim.cell.network import Network
 
 
@@ -23,3 +24,82 @@ def test_series_chain_and_floating_island():
     out = net.net_out(phi)
     assert out[0] == -out[2] == 0.75
     assert np.all(out[3:] == 0.0)
+
+
+def _grid_network(rng, nz=40, nx=8, pinned=0.3):
+    """A periodic nz x nx grid (row-major, as the cell grid) with random conductances spanning
+    six decades and random pinned nodes."""
+    idx = np.arange(nz * nx).reshape(nz, nx)
+    fa = np.concatenate([idx[:-1].ravel(), idx.ravel()])
+    fb = np.concatenate([idx[1:].ravel(), np.roll(idx, -1, axis=1).ravel()])
+    g = 10.0 ** rng.uniform(-6.0, 0.0, fa.size)
+    fixed = rng.random(nz * nx) < pinned
+    fixed[:nx] = True
+    return nz * nx, fa, fb, g, fixed
+
+
+def _dense_solution(n, fa, fb, g, fixed, values):
+    """Reference: the same network solved densely (numpy) on its free nodes."""
+    lap = np.zeros((n, n))
+    np.add.at(lap, (fa, fb), -g)
+    np.add.at(lap, (fb, fa), -g)
+    lap[np.diag_indices(n)] -= lap.sum(axis=1)
+    free = ~fixed
+    out = values.copy()
+    out[free] = np.linalg.solve(lap[np.ix_(free, free)], -lap[np.ix_(free, fixed)] @ values[fixed])
+    return out
+
+
+def test_banded_and_sparse_paths_match_a_dense_solve():
+    # the grid's half-bandwidth (8) takes the banded Cholesky path; the same network with
+    # its nodes shuffled (bandwidth > BAND_MAX) takes the sparse LU path
+    rng = np.random.default_rng(7)
+    n, fa, fb, g, fixed = _grid_network(rng)
+    values = rng.normal(size=n)
+    ref = _dense_solution(n, fa, fb, g, fixed, values)
+    net = Network(n, fa, fb, g, fixed)
+    assert net._chol is not None
+    np.testing.assert_allclose(net.solve(values), ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+    perm = rng.permutation(n)
+    shuffled = Network(n, perm[fa], perm[fb], g, fixed[np.argsort(perm)])
+    assert shuffled._lu is not None
+    back = shuffled.solve(values[np.argsort(perm)])[perm]
+    np.testing.assert_allclose(back, ref, rtol=0, atol=1e-10 * np.abs(ref).max())
+
+
+def test_restart_from_previous_factor_matches_a_fresh_factorisation(monkeypatch):
+    # a sequence of networks that differ near node 0 (as Li0 cells and traps change near B
+    # between two field solves): each reuses the unchanged rows of the previous factor
+    kept = []
+    restart = network._restart
+
+    def counted(ab, chol, r):
+        kept.append(r / ab.shape[1])
+        return restart(ab, chol, r)
+
+    monkeypatch.setattr(network, "_restart", counted)
+    rng = np.random.default_rng(11)
+    n, fa, fb, g, fixed = _grid_network(rng, nz=60)
+    previous = None
+    for _ in range(6):
+        fixed = fixed.copy()
+        flip = rng.integers(8, 80, 12)
+        fixed[flip] = ~fixed[flip]
+        g = g.copy()
+        near = (fa < 80) & (rng.random(fa.size) < 0.2)
+        g[near] = 10.0 ** rng.uniform(-6.0, 0.0, near.sum())
+        values = rng.normal(size=n)
+        net = Network(n, fa, fb, g, fixed, previous)
+        fresh = Network(n, fa, fb, g, fixed)
+        ref = _dense_solution(n, fa, fb, g, fixed, values)
+        scale = np.abs(ref).max()
+        np.testing.assert_allclose(net.solve(values), ref, rtol=0, atol=1e-10 * scale)
+        np.testing.assert_allclose(
+            net.solve(values), fresh.solve(values), rtol=0, atol=1e-13 * scale
+        )
+        previous = net
+    assert len(kept) == 5 and min(kept) > 0.5
+    # the same matrix again: the previous factor is taken as it is
+    again = Network(n, fa, fb, g, fixed, previous)
+    assert np.shares_memory(again._chol, previous._chol)
+    np.testing.assert_array_equal(again.solve(values), previous.solve(values))

@@ -163,6 +163,13 @@ def _electronic_conductance(
     return g
 
 
+def _edge(fa: np.ndarray, fb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Faces with exactly one node in ``mask`` and the sign (+1: ``face_a`` in it) that turns
+    their currents into the net current out of the nodes of ``mask``."""
+    sel = np.flatnonzero(mask[fa] != mask[fb])
+    return sel, np.where(mask[fa[sel]], 1.0, -1.0)
+
+
 def solve_fields(
     grid: Grid,
     props: CellProperties,
@@ -182,7 +189,9 @@ def solve_fields(
     current : applied current (A), positive when B plates.
     cache : optional dict kept by the caller for one run (same grid, properties and contacts):
         the factorised networks are reused while the cell roles they depend on are unchanged
-        (the same matrices, so the same numbers).
+        (the same matrices, so the same numbers); a new electron network reuses the rows of
+        the previous one's banded factor that its matrix leaves unchanged (``Network``'s
+        ``previous``: the same numbers to round-off).
 
     Returns
     -------
@@ -194,14 +203,21 @@ def solve_fields(
     if cache is not None and cache.get("ionic_key") == key_i:
         # the ionic problem depends only on the electrode metal: conductances, network and
         # the unit-voltage solution are those of the previous solve
-        ionic_faces, ionic, psi = cache["ionic"]
+        ionic_faces, ionic, psi, edge_b, edge_a = cache["ionic"]
     else:
         ionic_faces = _ionic_conductance(grid, props, sets, contact_b, contact_a)
         ionic = Network(n_nodes, fa, fb, ionic_faces[0], ionic_faces[1])
         psi = ionic.solve(ionic_faces[3].astype(float))
+        edge_b = _edge(fa, fb, ionic_faces[2])
+        edge_a = _edge(fa, fb, ionic_faces[3])
         if cache is not None:
-            cache.update(ionic_key=key_i, ionic=(ionic_faces, ionic, psi))
+            cache.update(ionic_key=key_i, ionic=(ionic_faces, ionic, psi, edge_b, edge_a))
     g_i, fixed_i, metal_b, metal_a, robin, side, cell, i0 = ionic_faces
+
+    def ion_out(edge, face_current: np.ndarray) -> float:
+        # net ionic current out of an electrode's nodes: its faces to other nodes only
+        sel, sign = edge
+        return float(np.sum(sign * face_current[sel]))
 
     pinned = np.concatenate([sets.bulk_metal | sets.trap_open, [False, False]])
     fixed_e = metal_b | metal_a | pinned
@@ -216,7 +232,10 @@ def solve_fields(
         electronic = cache["electronic"]
     else:
         g_e = _electronic_conductance(grid, props, sets, contact_b, contact_a)
-        electronic = Network(n_nodes, fa, fb, g_e, fixed_e)
+        # the previous electron network of the run: the rows of its factor that this one
+        # leaves unchanged are reused (same numbers to round-off)
+        previous = cache.get("electronic") if cache is not None else None
+        electronic = Network(n_nodes, fa, fb, g_e, fixed_e, previous)
         if cache is not None:
             cache.update(electronic_key=key_e, electronic=electronic)
     trap = np.concatenate([sets.trap_open, [False, False]])
@@ -228,18 +247,19 @@ def solve_fields(
     # Li+ consumed at pinned cells: net ionic current out of the cell = -sink.
     chi = ionic.solve(np.zeros((n_nodes, 2)), -sinks)
 
-    def into_b(net_i: np.ndarray, net_e: np.ndarray) -> float:
-        return -float(net_i[metal_b].sum() + net_e[metal_b].sum())
+    def into_b(phi_i: np.ndarray, net_e: np.ndarray) -> float:
+        sel, sign = edge_b
+        ion = float(np.sum(sign * (g_i[sel] * (phi_i[fa[sel]] - phi_i[fb[sel]]))))
+        return -(ion + float(net_e[metal_b].sum()))
 
     ion1 = psi + chi[:, 0]
-    slope = into_b(ionic.net_out(ion1), net_ab[0])
-    offset = into_b(ionic.net_out(chi[:, 1]), net_ab[1])
+    slope = into_b(ion1, net_ab[0])
+    offset = into_b(chi[:, 1], net_ab[1])
     voltage = (current - offset) / slope
     phi_i = voltage * ion1 + chi[:, 1]
     phi_e = voltage * ab[:, 0] + ab[:, 1]
 
     ion_face = ionic.face_current(phi_i)
-    net_i = ionic.net_from_faces(ion_face)
     e_face = electronic.face_current(phi_e)
     net_e = electronic.net_from_faces(e_face)
     # current into the electrode metal through each Robin face (conventional, cell -> metal)
@@ -257,7 +277,7 @@ def solve_fields(
         robin_i0=i0,
         plated_face=plated,
         sink=sink,
-        stripped=float(net_i[metal_a].sum()),
+        stripped=ion_out(edge_a, ion_face),
         leaked=float(net_e[metal_a].sum()),
         electronic_b=-float(net_e[metal_b].sum()),
         e_face=e_face,

@@ -4,7 +4,16 @@ A problem is a set of nodes joined by faces of conductance ``g`` (S for potentia
 satisfy ``sum_faces g (phi_node - phi_other) = source_node`` ("net current out = source"); fixed
 nodes keep given values. Faces are plain index arrays, so the assembly is a handful of numpy
 calls (``bincount``, one COO -> CSC conversion) that CuPy/cupyx can take unchanged; the solve is
-one sparse LU factorisation reused for several right-hand sides.
+one factorisation reused for several right-hand sides.
+
+The free-node matrix is symmetric positive definite (a grounded weighted graph Laplacian). When
+its free-free faces join nodes at most ``BAND_MAX`` indices apart (the cell grid numbered row by
+row across the pellet, ``iz * nx + ix``: half-bandwidth ``nx``, 30 in the default section), it
+is factorised as a banded Cholesky matrix (LAPACK ``dpbtrf`` through
+``scipy.linalg.cholesky_banded``), a fifth of the time of the sparse LU on the default grid
+(0.9 ms against 4.8 ms for 4,200 free nodes); otherwise (or if LAPACK finds the matrix not
+positive definite) by SuperLU with diagonal pivots. Both give the same solution to round-off
+(~1e-15 relative).
 
 A group of free nodes joined to no fixed node (no face of non-zero conductance leads to one: a
 grain ringed by trap cells in the electron problem) has no defined potential; it is held at 0
@@ -17,11 +26,77 @@ currents of all nodes is exactly zero; free nodes carry only the solver residual
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.linalg.lapack import dpbtrf as _dpbtrf
+from scipy.linalg.lapack import dpbtrs as _dpbtrs
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Network"]
+__all__ = ["Network", "BAND_MAX"]
+
+#: Largest half-bandwidth of the free-node matrix factorised as a banded Cholesky matrix (the
+#: banded work grows as ``n b^2``; above ~40 the sparse LU of a 2D grid is cheaper).
+BAND_MAX = 40
+#: A Cholesky pivot below this fraction of its diagonal entry is taken as a singular (floating)
+#: block: round-off leaves ~1e-14 there, a grounded block of the cell grid ~1e-8 or more.
+_PIVOT_TOL = 1e-10
+#: A refactorisation restarts from the previous network's factor only when at least this
+#: fraction of the rows is kept (otherwise the whole matrix is factorised).
+_RESTART_MIN = 0.2
+
+
+#: Sort order of a face list by its first node, per face array (checked by identity).
+_ORDER: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+#: Whether a face list joins every pair of nodes at most once, per face array.
+_UNIQUE: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
+
+
+def _restart(ab: np.ndarray, chol: np.ndarray, r: int) -> np.ndarray:
+    """Banded Cholesky factor of ``ab`` whose rows ``< r`` are those of ``chol``.
+
+    ``chol`` (upper band storage, ``A = U^T U``) factorises a matrix equal to ``ab`` in every
+    entry ``(i, j)`` with ``i < r`` (row ``i`` of ``U`` depends only on rows ``<= i`` of ``A``).
+    The trailing block is ``A[r:, r:] - W^T W`` with ``W = U[r - b:r, r:r + b]`` (the band
+    ``b`` confines the coupling to its first ``b`` rows and columns); it is factorised by LAPACK
+    and joined to the kept rows. Same factor as a full factorisation to round-off.
+    """
+    band = ab.shape[0] - 1
+    n = ab.shape[1]
+    k = min(band, n - r)
+    q = np.arange(k)
+    p = np.arange(band)[:, None]
+    # W[p, q] = U[r - band + p, r + q], stored at chol[p - q, r + q] (zero for q > p)
+    w = np.where(q[None, :] <= p, chol[np.maximum(p - q[None, :], 0), r + q[None, :]], 0.0)
+    c = w.T @ w
+    tail = ab[:, r:].copy(order="F")
+    upper = q[:, None] <= q[None, :]
+    rows, cols = np.nonzero(upper)
+    tail[band + rows - cols, cols] -= c[rows, cols]
+    tail_u, info = _dpbtrf(tail, lower=0, overwrite_ab=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+    out = np.empty_like(chol, shape=ab.shape, order="F")
+    out[:, :r] = chol[:, :r]
+    out[:, r:] = tail_u
+    # entries U[i, j] with i < r <= j (the top-left triangle of the tail's band) are kept rows
+    keep = (band - np.arange(band)[:, None]) > q[None, :]
+    b_idx, q_idx = np.nonzero(keep[:, :k])
+    out[b_idx, r + q_idx] = chol[b_idx, r + q_idx]
+    return out
+
+
+def _unique_pairs(face_a: np.ndarray, face_b: np.ndarray) -> bool:
+    """True when no two faces join the same two nodes (cached per face list)."""
+    cached = _UNIQUE.get(id(face_a))
+    if cached is None or cached[0] is not face_a or cached[1] is not face_b:
+        if len(_UNIQUE) > 8:
+            _UNIQUE.clear()
+        lo, hi = np.minimum(face_a, face_b), np.maximum(face_a, face_b)
+        pairs = lo.astype(np.int64) * (int(hi.max(initial=0)) + 1) + hi
+        cached = (face_a, face_b, np.unique(pairs).size == pairs.size)
+        _UNIQUE[id(face_a)] = cached
+    return cached[2]
 
 
 def _floating(
@@ -32,8 +107,15 @@ def _floating(
     A single free node without faces is left free (the solver gives it a unit diagonal).
     """
     on = g != 0.0
-    # CSR straight from the faces sorted by their first node (no COO conversion)
-    order = np.argsort(face_a, kind="stable")
+    # CSR straight from the faces sorted by their first node (no COO conversion); the order
+    # depends only on the face list, which a run passes unchanged to every network
+    cached = _ORDER.get(id(face_a))
+    if cached is None or cached[0] is not face_a:
+        if len(_ORDER) > 8:
+            _ORDER.clear()
+        cached = (face_a, np.argsort(face_a, kind="stable"))
+        _ORDER[id(face_a)] = cached
+    order = cached[1]
     keep = order[on[order]]
     indptr = np.zeros(n_nodes + 1, np.int64)
     np.cumsum(np.bincount(face_a[keep], minlength=n_nodes), out=indptr[1:])
@@ -54,55 +136,139 @@ class Network:
     face_a, face_b : node indices of every face.
     g : conductance of every face (zero faces are allowed).
     fixed : bool mask of fixed (Dirichlet) nodes.
+    previous : optional network on the same nodes solved before this one (the previous field
+        solve of a step): the rows of its banded factor that the new matrix leaves unchanged
+        are reused (``_restart``). The free nodes are numbered from the last node down, so in
+        the cell grid (rows from B at z = 0 to A) changes near the plating electrode, where
+        Li0 particles and traps change between solves, leave the rows toward A unchanged.
     """
 
     def __init__(
-        self, n_nodes: int, face_a: np.ndarray, face_b: np.ndarray, g: np.ndarray, fixed: np.ndarray
+        self,
+        n_nodes: int,
+        face_a: np.ndarray,
+        face_b: np.ndarray,
+        g: np.ndarray,
+        fixed: np.ndarray,
+        previous: Network | None = None,
     ):
         self.n_nodes = n_nodes
+        self._previous = previous
         self.face_a, self.face_b, self.g = face_a, face_b, g
-        # a group of free nodes joined to no fixed node carries no current and has no defined
-        # potential (a singular block): it is held at 0 like a fixed node
-        self.floating = _floating(n_nodes, face_a, face_b, g, fixed)
-        fixed = fixed | self.floating
-        self.fixed = fixed
-        free = ~fixed
-        self.free = free
-        index = np.full(n_nodes, -1, dtype=np.int64)
-        index[free] = np.arange(int(free.sum()))
-        self.index = index
         diag = np.bincount(face_a, g, n_nodes) + np.bincount(face_b, g, n_nodes)
-        diag_free = diag[free]
-        empty = diag_free <= 0.0
-        diag_free[empty] = 1.0
-        both = free[face_a] & free[face_b] & (g != 0.0)
-        ia, ib = index[face_a[both]], index[face_b[both]]
-        n_free = diag_free.size
-        rows = np.concatenate([ia, ib, np.arange(n_free)])
-        cols = np.concatenate([ib, ia, np.arange(n_free)])
-        vals = np.concatenate([-g[both], -g[both], diag_free])
-        self._lu = None
-        if n_free:
-            matrix = sp.csc_matrix((vals, (rows, cols)), shape=(n_free, n_free))
-            # symmetric with a positive, (weakly) dominant diagonal: positive definite, so the
-            # diagonal pivots of a symmetric ordering are stable and no row search is needed
-            # (about half the factorisation time of partial pivoting; same numbers to round-off)
-            self._lu = spla.splu(
-                matrix,
-                permc_spec="MMD_AT_PLUS_A",
-                diag_pivot_thresh=0.0,
-                options={"SymmetricMode": True},
-            )
+        self.floating = np.zeros(n_nodes, bool)
+        # a group of free nodes joined to no fixed node carries no current and has no defined
+        # potential (a singular block): it is held at 0 like a fixed node. Such a block makes
+        # a pivot of the Cholesky factor vanish (to round-off), so the banded factorisation is
+        # tried first and the groups are searched only when LAPACK refuses the matrix or a
+        # pivot falls below ``_PIVOT_TOL`` of its diagonal (then refactorised without them)
+        if not self._factorise(face_a, face_b, g, fixed, diag, check=True):
+            self.floating = _floating(n_nodes, face_a, face_b, g, fixed)
+            self._factorise(face_a, face_b, g, fixed | self.floating, diag, check=False)
+        self._previous = None
+        fixed = self.fixed
+        free = self.free
+        index = self.index
+        # faces from a free node to a fixed one: they carry the fixed values into the rhs
         fa_free = free[face_a] & fixed[face_b]
         fb_free = free[face_b] & fixed[face_a]
         self._cpl = (
-            index[face_a[fa_free]],
-            face_b[fa_free],
-            g[fa_free],
-            index[face_b[fb_free]],
-            face_a[fb_free],
-            g[fb_free],
+            np.concatenate([index[face_a[fa_free]], index[face_b[fb_free]]]),
+            np.concatenate([face_b[fa_free], face_a[fb_free]]),
+            np.concatenate([g[fa_free], g[fb_free]]),
         )
+
+    def _factorise(self, face_a, face_b, g, fixed, diag, check: bool) -> bool:
+        """Factorise the free-node matrix; False (nothing kept) when ``check`` finds a pivot
+        that vanishes or LAPACK refuses the banded matrix (a floating group may exist)."""
+        free = ~fixed
+        # free nodes numbered from the last node down (see ``_restart``)
+        free_idx = np.flatnonzero(free)[::-1]
+        n_free = free_idx.size
+        index = np.full(self.n_nodes, -1, dtype=np.int64)
+        index[free_idx] = np.arange(n_free)
+        diag_free = diag[free_idx]
+        diag_free[diag_free <= 0.0] = 1.0
+        both = free[face_a] & free[face_b] & (g != 0.0)
+        ia, ib = index[face_a[both]], index[face_b[both]]
+        self._lu = None
+        self._chol = None
+        self._ab = None
+        if n_free:
+            lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
+            band = int(np.max(hi - lo)) if hi.size else 0
+            if band <= BAND_MAX:
+                ab = self._banded(n_free, band, lo, hi, g[both], diag_free, face_a, face_b)
+                chol, first = self._banded_cholesky(ab)
+                weak = chol is not None and np.any(
+                    chol[band, first:] ** 2 < _PIVOT_TOL * diag_free[first:]
+                )
+                if check and (chol is None or weak):
+                    return False
+                self._chol, self._ab = chol, ab
+            elif check:
+                return False
+            if self._chol is None:
+                rows = np.concatenate([ia, ib, np.arange(n_free)])
+                cols = np.concatenate([ib, ia, np.arange(n_free)])
+                vals = np.concatenate([-g[both], -g[both], diag_free])
+                matrix = sp.csc_matrix((vals, (rows, cols)), shape=(n_free, n_free))
+                # symmetric with a positive, (weakly) dominant diagonal: positive definite, so
+                # the diagonal pivots of a symmetric ordering are stable and no row search is
+                # needed (about half the factorisation time of partial pivoting)
+                self._lu = spla.splu(
+                    matrix,
+                    permc_spec="MMD_AT_PLUS_A",
+                    diag_pivot_thresh=0.0,
+                    options={"SymmetricMode": True},
+                )
+        self.fixed, self.free, self.index = fixed, free, index
+        self._free_idx = free_idx
+        self._floating_idx = np.flatnonzero(self.floating)
+        return True
+
+    @staticmethod
+    def _banded(n_free, band, lo, hi, g, diag, face_a, face_b) -> np.ndarray:
+        """Upper band storage of the free-node matrix: ``ab[band + i - j, j] = A[i, j]``."""
+        ab = np.zeros((band + 1, n_free))
+        ab[band] = diag
+        if band:
+            # parallel faces between the same two nodes add up, as in the sparse assembly
+            flat = (band + lo - hi) * n_free + hi
+            if _unique_pairs(face_a, face_b):
+                ab.reshape(-1)[flat] = -g
+            else:
+                np.subtract.at(ab.reshape(-1), flat, g)
+        return ab
+
+    def _banded_cholesky(self, ab: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Upper banded Cholesky factor (None if LAPACK refuses it) and its first new row.
+
+        With a previous network of the same bandwidth (``self._previous``), the rows of the
+        factor above the first row where the two matrices differ are taken from it and only
+        the rest is factorised (``_restart``); the first row recomputed is returned.
+        """
+        prev, self._previous = self._previous, None
+        band, n_free = ab.shape[0] - 1, ab.shape[1]
+        r = 0
+        if prev is not None and prev._chol is not None and prev._ab.shape[0] == band + 1:
+            m = min(n_free, prev._ab.shape[1])
+            b, j = np.nonzero(ab[:, :m] != prev._ab[:, :m])
+            r = int(np.min(j + b)) - band if j.size else m
+            if n_free != prev._ab.shape[1]:
+                r = min(r, m - band)
+            if r < max(band, _RESTART_MIN * n_free):
+                r = 0
+        try:
+            if r == 0:
+                return sla.cholesky_banded(ab, lower=False, check_finite=False), 0
+            if r >= n_free:
+                # the matrix is the leading block of the previous one (the same matrix, or a
+                # diagonal one): the leading block of its factor
+                return prev._chol[:, :n_free], n_free
+            return _restart(ab, prev._chol, r), r
+        except np.linalg.LinAlgError:
+            return None, 0
 
     def solve(self, fixed_values: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
         """Solve for one or several right-hand sides.
@@ -121,17 +287,23 @@ class Network:
         single = values.ndim == 1
         if single:
             values = values[:, None]
-        values[self.floating] = 0.0
-        n_free = int(self.free.sum())
-        rhs = np.zeros((n_free, values.shape[1]))
+        values[self._floating_idx] = 0.0
+        free = self._free_idx
+        n_free = free.size
+        rhs = np.empty((n_free, values.shape[1]), order="F")
+        row, node, g = self._cpl
+        for k in range(values.shape[1]):
+            rhs[:, k] = np.bincount(row, g * values[node, k], n_free)
         if source is not None:
             src = source[:, None] if single else source
-            rhs += src[self.free]
-        ia, nb, ga, ib, na, gb = self._cpl
-        np.add.at(rhs, ia, ga[:, None] * values[nb])
-        np.add.at(rhs, ib, gb[:, None] * values[na])
-        if self._lu is not None:
-            values[self.free] = self._lu.solve(rhs)
+            rhs += src[free]
+        if self._chol is not None:
+            x, info = _dpbtrs(self._chol, rhs, lower=0, overwrite_b=1)
+            if info != 0:
+                raise ValueError(f"banded Cholesky solve failed (info {info})")
+            values[free] = x
+        elif self._lu is not None:
+            values[free] = self._lu.solve(rhs)
         return values[:, 0] if single else values
 
     def face_current(self, phi: np.ndarray) -> np.ndarray:
