@@ -180,3 +180,18 @@ def test_slowing_growth_without_routes_keeps_its_change_point(seed):
     for stage, rate in zip(growth[-2:], (4.0, 1.0), strict=True):
         r = stage.rates
         assert r["total_umol_per_h"] == pytest.approx(rate, abs=3 * r["total_umol_per_h_err"])
+
+
+def test_shorted_starts_at_the_last_time_point_before_the_short():
+    """As in the truth: the interval in which the short happened is shorted (it was a stage of
+    zero length at the short when the record ended there: 'shorted 33.65-33.65')."""
+    rng = np.random.default_rng(12)
+    t = np.arange(0.0, 10.0, 0.5)
+    y, e = _trajectory(rng, t, [4.0], [2.0, 0.0], 0.1)
+    res = detect_stages(t, {"total": (y, e)}, short_h=7.3, n_boot=10)
+    last = res.stages[-1]
+    assert last.name == "shorted"
+    assert (last.start_h, last.end_h) == (7.0, 9.5)
+    assert res.stages[-2].end_h == 7.0
+    res = detect_stages(t[:15], {"total": (y[:15], e[:15])}, short_h=7.3, n_boot=10)
+    assert (res.stages[-1].start_h, res.stages[-1].end_h) == (7.0, 7.3)

@@ -51,8 +51,9 @@ Method
    up or slows down detectably). The label of a time point holds for the interval
    since the previous one; the first measurement, with none before it, shows no growth and labels
    the time from the start of cycling (0 h) to it ``stall``, as in the truth (a point at 0 h
-   takes the second's label); consecutive equal labels form a stage; time after the short is
-   ``shorted``. A stage of a single point (the leading stall) has no rates.
+   takes the second's label); consecutive equal labels form a stage; from the last time point
+   before the short to the end of the record is ``shorted`` (the truth's convention). A stage
+   of a single point (the leading stall) has no rates.
 6. Per-stage rates: weighted least-squares slope of each trajectory over the stage's points
    (umol/h) with its standard error (point-to-point errors, scaled by sqrt(chi2_red) when > 1),
    the rate per charge passed (umol/mAh: slope / mean current) and its share of the charge
@@ -573,8 +574,11 @@ def detect_stages(
             )
         )
     if short_h is not None:
+        # as in the truth: the interval from the last time point to the short is shorted (a
+        # zero-length stage at the short when the record ends there), and so is what follows
         end_all = float(t_all[np.isfinite(t_all)][-1])
-        stages.append(Stage("shorted", float(short_h), max(end_all, float(short_h)), route="n/a"))
+        start = float(t[-1]) if t.size else float(short_h)
+        stages.append(Stage("shorted", start, max(end_all, float(short_h)), route="n/a"))
     return StageResult(
         stages,
         [float(x) for x in tb],
