@@ -15,7 +15,6 @@ Formulas are in :mod:`dendritemr.quant.atoms` (docs/quantification.md).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,17 +79,16 @@ def _reference_k(src: KReference, field_t: float, relax: A.Relaxation, decompose
     from dendritemr.quant.decompose import decompose
     from dendritemr.quant.run import acquisition, fit_spectra, pair_series
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r7, r6 = fit_spectra(src.li7), fit_spectra(src.li6)
-        rfield = pair_series(r7, r6, src.li7, src.li6)
-        if abs(rfield - field_t) > 1e-3 * field_t:
-            raise DataError(src.li7, f"reference field {rfield:.4f} T differs from {field_t:.4f} T")
-        r6 = r6.assign_coords(hours=("time", r7["hours"].values))
-        try:
-            rds = decompose([r7, r6], **decompose_kw)
-        except ProcessingError as exc:
-            raise DataError(src.li7, f"reference: {exc}") from exc
+    # warnings of the readers and the fit reach the caller (analyze records them in results.json)
+    r7, r6 = fit_spectra(src.li7), fit_spectra(src.li6)
+    rfield = pair_series(r7, r6, src.li7, src.li6)
+    if abs(rfield - field_t) > 1e-3 * field_t:
+        raise DataError(src.li7, f"reference field {rfield:.4f} T differs from {field_t:.4f} T")
+    r6 = r6.assign_coords(hours=("time", r7["hours"].values))
+    try:
+        rds = decompose([r7, r6], **decompose_kw)
+    except ProcessingError as exc:
+        raise DataError(src.li7, f"reference: {exc}") from exc
     rrelax = A.Relaxation({}, relax.temperature_k) if src.relaxed else relax
     return A.calibrate_k_from_line(
         rds,
