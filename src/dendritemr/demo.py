@@ -22,7 +22,6 @@ import os
 import shutil
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,9 +141,7 @@ def run_demo(
                 bar.set_postfix_str(label, refresh=False)
                 bar.update(max(int(round(fraction * 100)) - bar.n, 0))
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            truth = simulate(scenario, study, seed=seed, progress=sim_progress)
+        truth = simulate(scenario, study, seed=seed, progress=sim_progress)
         if bar is not None:
             bar.close()
         steps.append(("simulate + write vendor files", time.perf_counter() - t0))
