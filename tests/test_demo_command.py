@@ -119,3 +119,27 @@ def test_an_earlier_run_left_aside_by_a_killed_run_is_put_back(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         run_demo(out, show_progress=False)
     _assert_earlier_run_back(out)
+
+
+def test_stage_rows_put_analysis_and_truth_on_one_time_axis():
+    """Stages were printed side by side by row: one missed stage shifted every later row."""
+    from dendritemr.demo import stage_rows
+
+    def st(*spec):
+        return [{"name": n, "start_h": a, "end_h": b} for n, a, b in spec]
+
+    found = st(("stall", 0.0, 5.5), ("bulk-nucleation", 5.5, 6.5), ("stall", 6.5, 30.0))
+    true = st(
+        ("interface-growth", 0.0, 1.0),
+        ("stall", 1.0, 5.5),
+        ("bulk-nucleation", 5.5, 7.0),
+        ("stall", 7.0, 30.0),
+    )
+    rows = stage_rows(found, true)
+    assert rows[1:] == [
+        "  *   0.00 -   1.00  stall             interface-growth",
+        "      1.00 -   5.50  stall             stall",
+        "      5.50 -   6.50  bulk-nucleation   bulk-nucleation",
+        "  *   6.50 -   7.00  stall             bulk-nucleation",
+        "      7.00 -  30.00  stall             stall",
+    ]

@@ -29,7 +29,7 @@ import numpy as np
 
 from dendritemr.errors import DataError
 
-__all__ = ["DemoRun", "run_demo", "demo_table"]
+__all__ = ["DemoRun", "run_demo", "demo_table", "stage_rows"]
 
 #: files and folders a demo run writes into ``OUT`` (an earlier run's are replaced)
 DEMO_ENTRIES = ("study", "results", "demo.json")
@@ -228,6 +228,33 @@ def _fmt(v: float | None, digits: str = ".2f") -> str:
     return format(v, digits)
 
 
+def stage_rows(found: list[dict], true: list[dict]) -> list[str]:
+    """The analysis' and the truth's stages side by side on one time axis: one row per interval
+    between consecutive boundaries of either (neighbouring rows with the same pair of names
+    merged), each with the stage name of both there (``-`` where one has none) and ``*`` where
+    they differ. Stages: dicts with ``name``, ``start_h``, ``end_h``."""
+
+    def name_at(stages, t):
+        hits = [s["name"] for s in stages if s["start_h"] <= t <= s["end_h"]]
+        return hits[-1] if hits else "-"
+
+    edges = sorted({round(float(s[k]), 6) for s in (*found, *true) for k in ("start_h", "end_h")})
+    rows: list[list] = []
+    for a, b in zip(edges[:-1], edges[1:], strict=False):
+        mid = 0.5 * (a + b)
+        pair = (name_at(found, mid), name_at(true, mid))
+        if rows and rows[-1][2:] == list(pair):
+            rows[-1][1] = b
+        else:
+            rows.append([a, b, *pair])
+    if not rows and edges:  # only zero-length stages (e.g. a short at the first point)
+        rows = [[edges[0], edges[0], name_at(found, edges[0]), name_at(true, edges[0])]]
+    out = ["    from -     to h  analysis          truth"]
+    for a, b, x, y in rows:
+        out.append(f"  {'*' if x != y else ' '} {a:6.2f} - {b:6.2f}  {x:17s} {y}")
+    return out
+
+
 def demo_table(run: DemoRun) -> str:
     """The demo's printed summary: steps with times, then analysis vs truth with errors."""
     doc, truth = run.doc, run.truth
@@ -245,18 +272,8 @@ def demo_table(run: DemoRun) -> str:
         f"{run.load[1]:.1f} at the end)"
     )
     lines.append("")
-    lines.append("stages (h since the current started)")
-    lines.append("  analysis                               truth")
-    found = [
-        f"{s['name']:16s} {s['start_h']:6.2f}-{s['end_h']:6.2f}"
-        + (f" +-{s['start_err_h']:.2f}" if s.get("start_err_h") else "")
-        for s in doc["stages"]
-    ]
-    true = [f"{s['name']:16s} {s['start_h']:6.2f}-{s['end_h']:6.2f}" for s in truth["stages"]]
-    for k in range(max(len(found), len(true))):
-        a = found[k] if k < len(found) else ""
-        b = true[k] if k < len(true) else ""
-        lines.append(f"  {a:38s} {b}")
+    lines.append("stages (h since the current started); * where analysis and truth differ")
+    lines += stage_rows(doc["stages"], truth["stages"])
     t = np.array(doc["time_h"], float)
     tt = np.array(truth["time_h"], float)
     short, short_true = doc["short_circuit_h"], truth["short_circuit_h"]
