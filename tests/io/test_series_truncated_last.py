@@ -41,3 +41,19 @@ def test_a_truncated_experiment_before_the_last_is_an_error(synthetic_study, tmp
     _truncate(series / "2" / "fid")
     with pytest.raises(DataError, match=r"2/fid: truncated"):
         read_path(series)
+
+
+def test_a_recycle_delay_change_within_a_series_is_warned_about(synthetic_study, tmp_path):
+    series = _copy(synthetic_study, tmp_path)
+    acqus = series / "3" / "acqus"
+    lines = acqus.read_text().splitlines(keepends=True)
+    i = next(k for k, line in enumerate(lines) if line.startswith("##$D= (0..63)"))
+    values = lines[i + 1].split()
+    d1 = float(values[1])
+    values[1] = f"{d1 * 5:g}"
+    lines[i + 1] = " ".join(values) + "\n"
+    acqus.write_text("".join(lines))
+    with pytest.warns(RuntimeWarning, match=rf"7Li/3: D1 {d1 * 5:g} s differs .*\({d1:g} s\)"):
+        data = read_path(series)
+    assert data.attrs["d1_s"] == d1
+    assert data.sizes["time"] == 8

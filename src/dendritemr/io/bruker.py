@@ -190,7 +190,8 @@ def read_series(
     All must share nucleus, TD, SW and SFO1; rows are ordered by acquisition time.
     ``progress`` is an optional callable wrapping the iterable (e.g. ``tqdm``). The last
     experiment's fid or ser, when truncated (copied while TopSpin was still writing it), is left
-    out with a RuntimeWarning; a truncated one before it is an error.
+    out with a RuntimeWarning; a truncated one before it is an error. Experiments whose D1
+    differs from the first one's are read with a RuntimeWarning (the series keeps the first D1).
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -234,6 +235,17 @@ def read_series(
             raise DataError(
                 part.attrs["source"], "number of points differs from the first experiment"
             )
+    d1 = [part.attrs.get("d1_s") for part in parts]
+    other = [i for i, v in enumerate(d1) if v is not None and d1[0] is not None and v != d1[0]]
+    if other:
+        names = ", ".join(str(paths[i]) for i in other[:3]) + (", ..." if len(other) > 3 else "")
+        warnings.warn(
+            f"{names}: D1 {d1[other[0]]:g} s differs from {paths[0]} ({d1[0]:g} s): lines whose "
+            "T1 is not short against the recycle delay (the electrolyte) saturate differently "
+            "from spectrum to spectrum; the series carries the first experiment's D1",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     combined = xr.concat(parts, dim="time", combine_attrs="override", coords="minimal")
     combined = combined.sortby("time")
     t0 = combined["time"].values[0]
