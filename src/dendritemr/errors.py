@@ -25,6 +25,11 @@ class DataError(DendriteMRError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class TruncatedFile(DataError):
+    """A raw data file shorter than its parameters say (a copy taken while the spectrometer was
+    still writing it, or a broken transfer)."""
+
+
 class ProcessingError(DendriteMRError):
     """A processing step cannot be applied to the data it was given."""
 

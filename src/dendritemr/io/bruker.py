@@ -16,7 +16,7 @@ import nmrglue as ng
 import numpy as np
 import xarray as xr
 
-from dendritemr.errors import DataError
+from dendritemr.errors import DataError, TruncatedFile
 from dendritemr.io.bruker_binary import fid_dtype, read_fid_rows, rows_padded, topspin_version
 from dendritemr.io.bruker_nucleus import checked_nucleus, field_tesla
 from dendritemr.io.bruker_params import (
@@ -201,8 +201,8 @@ def read_series(
     for i, p in enumerate(iterator):
         try:
             parts.append(read_experiment(p, nucleus))
-        except DataError as exc:
-            if i == len(paths) - 1 and parts and "truncated" in str(exc):
+        except TruncatedFile as exc:
+            if i == len(paths) - 1 and parts:
                 warnings.warn(
                     f"{exc}: the last experiment of the series is left out (an acquisition "
                     "still being written?)",

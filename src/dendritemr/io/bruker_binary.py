@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dendritemr.errors import DataError
+from dendritemr.errors import DataError, TruncatedFile
 
 _BLOCK_BYTES = 1024
 _VERSION = re.compile(r"(?:TOPSPIN|TopSpin|topspin)\s*(?:Version\s*)?(\d+)(?:\.(\d+))?")
@@ -107,11 +107,12 @@ def read_fid_rows(
     block = -(-plain // _BLOCK_BYTES) * _BLOCK_BYTES
     if n_rows is None:
         if size not in (plain, block):
-            kind = "truncated" if size < plain else "larger than TD allows"
             need = (
                 f"{plain}" if block == plain else f"{plain} (or {block} padded to 1024-byte blocks)"
             )
-            raise DataError(path, f"{kind}: {size} bytes, TD={td} needs {need}")
+            if size < plain:
+                raise TruncatedFile(path, f"truncated: {size} bytes, TD={td} needs {need}")
+            raise DataError(path, f"larger than TD allows: {size} bytes, TD={td} needs {need}")
         raw = np.fromfile(path, dtype=dtype, count=td)
         rows = raw.reshape(1, td)
     else:
@@ -123,7 +124,7 @@ def read_fid_rows(
         if padded and size % row_bytes >= plain:
             complete += 1  # a last FID written without its padding
         if complete == 0:
-            raise DataError(path, f"truncated: {size} bytes, one FID of TD={td} needs {plain}")
+            raise TruncatedFile(path, f"truncated: {size} bytes, one FID of TD={td} needs {plain}")
         if complete > n_rows or (complete == n_rows and size > n_rows * row_bytes):
             raise DataError(
                 path,
