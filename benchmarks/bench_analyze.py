@@ -352,6 +352,106 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02
     return out
 
 
+def observer_draw(truth: dict, rng) -> tuple[np.ndarray, dict]:
+    """Route amounts as the truth's ideal observer measures them (``stage_rule``): one 7Li and
+    one 6Li amount per time point from the true routes and their true x6 (``x6_interface``,
+    ``x6_bulk``), Gaussian noise ``sigma_li7`` / ``sigma_li6``, inverted with the same end
+    members. Returns the times and ``{"total", "interface", "bulk"}: (amounts, errors)``."""
+    rule = truth["stage_rule"]
+    t = np.array(truth["time_h"], float)
+    inter = np.array(truth["metal_umol"]["interface"], float)
+    bulk = np.array(truth["metal_umol"]["bulk"], float)
+    xi = np.array(truth.get("x6_interface") or [rule["x6_interface"]] * t.size, float)
+    xb = np.array(truth.get("x6_bulk") or [rule["x6_bulk"]] * t.size, float)
+    xi = np.where(np.isfinite(xi), xi, rule["x6_interface"])
+    xb = np.where(np.isfinite(xb), xb, rule["x6_bulk"])
+    s7, s6 = rule["sigma_li7_umol"], rule["sigma_li6_umol"]
+    n7 = (1 - xi) * inter + (1 - xb) * bulk + rng.normal(0, s7, t.size)
+    n6 = xi * inter + xb * bulk + rng.normal(0, s6, t.size)
+    det = xi - xb  # n6 = xi I + xb B, n7 = (1 - xi) I + (1 - xb) B
+    i_hat = ((1 - xb) * n6 - xb * n7) / det
+    b_hat = (xi * n7 - (1 - xi) * n6) / det
+    si = np.full(t.size, rule["sigma_interface_umol"])
+    sb = np.full(t.size, rule["sigma_bulk_umol"])
+    st = np.full(t.size, np.hypot(s7, s6))
+    return t, {"total": (n7 + n6, st), "interface": (i_hat, si), "bulk": (b_hat, sb)}
+
+
+def observer_oracle(truth: dict, seed: int, draws: int, n_boot: int = 0) -> dict:
+    """Stages of ``draws`` ideal-observer draws (:func:`observer_draw`) scored against the
+    truth: the timeline's stage step alone, on the data the truth's stage rule assumes. The
+    short is the truth's (the timeline's short detection is scored separately)."""
+    from dendritemr.results_schema import SCHEMA_ID, score
+    from dendritemr.timeline import detect_stages
+
+    fr, res, worst = [], [], None
+    cover = []
+    for k in range(draws):
+        rng = np.random.default_rng([seed, k])
+        t, traj = observer_draw(truth, rng)
+        st = detect_stages(
+            t, traj, routes_known=True, short_h=truth["short_circuit_h"], n_boot=n_boot
+        )
+        doc = {
+            "schema": SCHEMA_ID,
+            "time_h": t.tolist(),
+            "metal_umol": {k2: traj[k2][0].tolist() for k2 in ("interface", "bulk")},
+            "x6_metal": [None] * t.size,
+            "interface_fraction": [None] * t.size,
+            "stages": [s.to_dict() for s in st.stages],
+            "short_circuit_h": truth["short_circuit_h"],
+        }
+        sc = score(doc, truth)
+        f = sc["stage_boundary_max_error_fraction"] or 0.0
+        fr.append(f)
+        res.append(sc["stage_boundary_resolvable_max_error_fraction"] or 0.0)
+        if n_boot and len(st.boundaries_h):
+            cover.extend(_boundary_coverage(st, truth))
+        if worst is None or f > worst[0]:
+            worst = (f, [(s.name, round(s.start_h, 2)) for s in st.stages])
+    fr, res = np.array(fr), np.array(res)
+    dt = float(np.median(np.diff(truth["time_h"])))
+    out = {
+        "interval_over_duration": dt / float(truth.get("end_h") or truth["time_h"][-1]),
+        "median": float(np.median(fr)),
+        "max": float(fr.max()),
+        "within_5pct": float(np.mean(fr <= 0.05)),
+        "resolvable_within_5pct": float(np.mean(res <= 0.05)),
+        "worst_stages": worst[1],
+    }
+    if cover:
+        out["boundary_coverage_2se"] = float(np.mean(cover))
+    return out
+
+
+def _boundary_coverage(st, truth: dict) -> list[bool]:
+    """For each found boundary that has a true boundary within 3 h: is it within 2 of its
+    standard errors of the nearest one?"""
+    tb = np.array([s["start_h"] for s in truth["stages"][1:] if s["name"] != "shorted"])
+    out = []
+    for b, e in zip(st.boundaries_h, st.boundaries_err_h, strict=True):
+        if tb.size and np.isfinite(e):
+            d = float(np.min(np.abs(tb - b)))
+            if d <= 3.0:
+                out.append(d <= 2 * e)
+    return out
+
+
+def oracle_only(work: Path, seeds: list[int], draws: int, presets: list[str]) -> None:
+    """Ideal-observer oracle on kept (or newly simulated) studies: no analyze run."""
+    print(f"== stage oracle: ideal observer's noise, {draws} draws per study")
+    allf = {}
+    for label in presets:
+        for seed in seeds:
+            folder = work / f"{label}-{seed}"
+            truth = make_study(folder, seed, {"mri.enabled": False}, preset=label)
+            res = observer_oracle(truth, seed, draws, n_boot=20)
+            allf.setdefault(label, []).append(res["median"])
+            print(f"{label} seed {seed}: truth", [(s["name"], round(s["start_h"], 2))
+                                                   for s in truth["stages"]])  # fmt: skip
+            print("  " + json.dumps(res, default=lambda v: round(v, 3)))
+
+
 def _end_totals(doc: dict, truth: dict) -> str:
     """Total dendritic metal at the last analysed point before the short: analysis +- err and
     the truth (umol)."""
@@ -447,11 +547,20 @@ def main() -> None:
         help="cost per time point on studies of about these many points (none: skip)",
     )
     ap.add_argument("--no-default", action="store_true", help="skip the default study")
+    ap.add_argument(
+        "--oracle-only",
+        action="store_true",
+        help="with --accuracy: only the ideal-observer stage oracle (no analyze)",
+    )
+    ap.add_argument("--draws", type=int, default=30, help="noise draws per study (oracle)")
+    ap.add_argument("--presets", nargs="+", default=["default", "scheme-b", "defective-llzo"])
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_analyze_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        if args.accuracy:
+        if args.accuracy and args.oracle_only:
+            oracle_only(work, args.seeds, args.draws, args.presets)
+        elif args.accuracy:
             accuracy(work, args.seeds)
         elif args.studies:
             speed_of(args.studies, work)

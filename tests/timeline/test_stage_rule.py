@@ -74,9 +74,10 @@ def test_kinks_found_within_one_interval(sigma):
             total += 1
             found += bool(got.size) and np.min(np.abs(got - k)) <= 1
         spurious += sum(np.min(np.abs(kn - g)) > 1 for g in got)
-    # measured over 300 series (seeds 950000+): 99.1 % found, 0.037 spurious per series
+    # measured over 300 series (seeds 950000+): 98.9 % found, 0.11 spurious per series (BIC
+    # 2 ln n of the continuous model; 0.037 with 3 ln n, which lost the first hour of growth)
     assert found / total >= 0.95
-    assert spurious / n_series <= 0.15
+    assert spurious / n_series <= 0.25
 
 
 def test_false_alarm_rate_on_straight_lines():
@@ -86,8 +87,42 @@ def test_false_alarm_rate_on_straight_lines():
         rng = np.random.default_rng(456_000 + s)
         y = rng.uniform(0, 3) * T + rng.normal(0, 1, T.size)
         false += _cps(T, y, np.ones(T.size)).size > 0
-    # measured: 2.0 % of 300 series of 52 points, 0.3 % of 300 of 200 points
-    assert false / n_series <= 0.06
+    # measured (seeds 777000+): 4.0 % of 300 series of 52 points, 0.7 % of 300 of 200 points
+    assert false / n_series <= 0.08
+
+
+def test_straight_lines_give_one_stage():
+    """A spurious kink matters when it renames time: lines well below or above the growth
+    threshold (4.24 sigma per 1 h window) give one stage after the leading stall."""
+    bad = 0
+    n_series = 100
+    for s in range(n_series):
+        rng = np.random.default_rng(888_000 + s)
+        r = rng.uniform(0, 2.5) if s % 2 else rng.uniform(6, 10)  # sigma per h
+        y = r * T + rng.normal(0, 1, T.size)
+        res = detect_stages(T, {"total": (y, np.ones(T.size))}, n_boot=0)
+        want = ["stall"] if r < 4 else ["stall", "mixed-growth"]
+        bad += [st.name for st in res.stages] != want
+    # measured: 1 of 200 series (52 points), 0 of 200 (200 points)
+    assert bad / n_series <= 0.04
+
+
+def test_point_to_point_error_leaves_out_the_kinks():
+    """Kinks add rate change x interval / 2 to the chord residual at them: with the kinks given
+    their residuals are left out and right stated errors are kept (not scaled up)."""
+    scales = {False: [], True: []}
+    for s in range(40):
+        rng = np.random.default_rng(515_000 + s)
+        knots = [2.0, 6.0, 12.0, 18.0, 22.0]
+        y_true = _pl(T, knots, [4.0, 0.0, 3.0, 0.0, 4.0, 0.0])
+        y = y_true + rng.normal(0, 0.2, T.size)
+        kn = [int(np.argmin(np.abs(T - k))) for k in knots]
+        for given in (False, True):
+            _, scale, _ = point_to_point_errors(T, y, np.full(T.size, 0.2), kn if given else None)
+            scales[given].append(scale)
+    # rate changes of 3-4 umol/h = 15-20 sigma/h: each kink a residual of 3.5-5 sigma
+    assert np.median(scales[False]) > 1.1
+    assert abs(np.median(scales[True]) - 1.0) < 0.08  # measured 0.95 (1.34 without)
 
 
 def test_point_to_point_error_ignores_a_smooth_systematic_part():
@@ -144,10 +179,11 @@ def test_stages_match_the_truths_rule_on_default_like_routes():
         doc = dict(truth, stages=[st.to_dict() for st in res.stages])
         fractions.append(score(doc, truth)["stage_boundary_max_error_fraction"])
     fractions = np.array(fractions)
-    # boundaries within 5 % of the duration (1.3 h) in most draws; the 1 h of fast interface
-    # growth at the start (3 points) is what the misses lose
+    # boundaries within 5 % of the duration (1.3 h) in most draws (measured: 93 and 91 of 100
+    # draws, seeds 2024000+ and 31000+; 89 with BIC 3 ln n); the 1 h of fast interface growth
+    # at the start (3 points) is what the misses lose
     assert np.median(fractions) <= 0.05
-    assert np.mean(fractions <= 0.05) >= 0.75
+    assert np.mean(fractions <= 0.05) >= 0.8
 
 
 def test_without_routes_growth_is_mixed_with_route_unknown():
