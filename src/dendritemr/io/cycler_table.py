@@ -271,7 +271,32 @@ def table_columns(
         rows = rows[1:]
     if not rows:
         raise DataError(path, "no data rows")
+    _refuse_long_rows(rows, len(header), delimiter, path)
     return names, units, rows, _decimal_of(rows, delimiter, decimal)
+
+
+def _refuse_long_rows(rows: list[list[str]], n_header: int, delimiter: str, path: Path) -> None:
+    """Raise for a data row with more cells than the header.
+
+    Such a row cannot be matched to the columns: in a comma-separated file written with a
+    decimal comma (``0,5,0,1`` for 0.5 s, 0.1 V) every number is split in two and the columns
+    shift, so reading on would give wrong numbers without a word.
+
+    Raises
+    ------
+    DataError : one line naming the first such data row (1-based, after any units row).
+    """
+    for i, row in enumerate(rows, start=1):
+        if len(row) > n_header:
+            hint = ""
+            if delimiter == "," and any(re.fullmatch(r"[-+]?\d+", c) for c in row):
+                hint = (
+                    " (decimal commas in a comma-separated file? quote each number, as"
+                    " Excel does, or separate the columns by ';' or tab)"
+                )
+            raise DataError(
+                path, f"data row {i} has {len(row)} cells but the header {n_header}{hint}"
+            )
 
 
 def column_values(rows: list[list[str]], j: int, decimal: str) -> np.ndarray:
