@@ -354,17 +354,17 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, x6_sigma=0.01, rel=0.02
 
 def observer_draw(truth: dict, rng) -> tuple[np.ndarray, dict]:
     """Route amounts as the truth's ideal observer measures them (``stage_rule``): one 7Li and
-    one 6Li amount per time point from the true routes and their true x6 (``x6_interface``,
-    ``x6_bulk``), Gaussian noise ``sigma_li7`` / ``sigma_li6``, inverted with the same end
-    members. Returns the times and ``{"total", "interface", "bulk"}: (amounts, errors)``."""
+    one 6Li amount per time point from the true routes with the end members of the rule (the
+    x6 at t = 0), Gaussian noise ``sigma_li7`` / ``sigma_li6``, inverted with the same end
+    members: the true routes plus noise of exactly ``sigma_interface`` / ``sigma_bulk`` (the
+    drift of the metal's x6 by exchange is the route attribution's part, scored by
+    :func:`oracle`). Returns the times and ``{"total", "interface", "bulk"}: (amounts,
+    errors)``."""
     rule = truth["stage_rule"]
     t = np.array(truth["time_h"], float)
     inter = np.array(truth["metal_umol"]["interface"], float)
     bulk = np.array(truth["metal_umol"]["bulk"], float)
-    xi = np.array(truth.get("x6_interface") or [rule["x6_interface"]] * t.size, float)
-    xb = np.array(truth.get("x6_bulk") or [rule["x6_bulk"]] * t.size, float)
-    xi = np.where(np.isfinite(xi), xi, rule["x6_interface"])
-    xb = np.where(np.isfinite(xb), xb, rule["x6_bulk"])
+    xi, xb = float(rule["x6_interface"]), float(rule["x6_bulk"])
     s7, s6 = rule["sigma_li7_umol"], rule["sigma_li6_umol"]
     n7 = (1 - xi) * inter + (1 - xb) * bulk + rng.normal(0, s7, t.size)
     n6 = xi * inter + xb * bulk + rng.normal(0, s6, t.size)

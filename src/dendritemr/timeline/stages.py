@@ -505,6 +505,21 @@ def _stage_times(t, runs) -> list[tuple[float, float]]:
     return [(float(t[a - 1]) if a > 0 else first, float(t[b])) for a, b in runs]
 
 
+def _noise_without_kinks(t, y, e, pen, max_iter: int = 5):
+    """Point-to-point errors of a detection trajectory measured without the residuals at its
+    kinks (step 2): kinks found with the stated errors, the noise measured without their
+    residuals, kinks found again with it, until the kinks repeat (at most ``max_iter``)."""
+    e_used, prev = np.asarray(e, float), None
+    out = point_to_point_errors(t, y, e)
+    for _ in range(max_iter):
+        knots = change_points(t, y, e_used, pen)
+        if knots == prev:
+            break
+        out = point_to_point_errors(t, y, e, knots)
+        e_used, prev = out[0], knots
+    return out
+
+
 def _analyse(t, y_det, e_det, det_names, pen, window_h, z, routes_known):
     """Change points, fits, labels and point runs of the detection trajectories."""
     knots, fits, thr = {}, {}, {}
@@ -610,15 +625,8 @@ def detect_stages(
     scales, sig_pp = {}, {}
     for d, nm in enumerate(names):
         e_pp[d], scales[nm], sig_pp[nm] = point_to_point_errors(t, y[d], e[d])
-    knots, *_ = _analyse(
-        t, y[det], e_pp[det], det_names, pen, window_h, detection_sigmas, routes_known
-    )
-    # the noise again without the residuals at the kinks just found (signal, not noise), then
-    # the change points and names with it
     for d in det:
-        e_pp[d], scales[names[d]], sig_pp[names[d]] = point_to_point_errors(
-            t, y[d], e[d], knots[names[d]]
-        )
+        e_pp[d], scales[names[d]], sig_pp[names[d]] = _noise_without_kinks(t, y[d], e[d], pen)
     knots, fits, thr, labels, runs = _analyse(
         t, y[det], e_pp[det], det_names, pen, window_h, detection_sigmas, routes_known
     )
