@@ -14,10 +14,15 @@ large), run ``analyze``
 the timeline alone (stages, routes, short) on the truth's metal and x6 with noise of stated
 size ("oracle quantification"), which separates the timeline's accuracy from the
 quantification's. Boundary errors are given as a fraction of the experiment's duration.
+``--oracle-only``: only the stage oracle, on kept studies: the truth's route amounts plus the
+noise of the truth's ideal observer (``stage_rule``), ``--draws`` draws per study, stages
+scored against the truth (the data the truth's stage rule assumes: the timeline's stage step
+alone).
 
 Usage:
     python benchmarks/bench_analyze.py [--keep DIR] [--points 50 500] [--no-default]
-    python benchmarks/bench_analyze.py --accuracy [--seeds 3 4 5] [--keep DIR]
+    python benchmarks/bench_analyze.py --accuracy [--seeds 3 4 5] [--keep DIR] [--presets ...]
+    python benchmarks/bench_analyze.py --accuracy --oracle-only [--draws 30] [--keep DIR]
     (with --keep, studies already simulated there are reused)
     python benchmarks/bench_analyze.py --studies STUDY_DIR [STUDY_DIR ...]
 """
@@ -467,11 +472,11 @@ def _end_totals(doc: dict, truth: dict) -> str:
     return f"{tot:.2f} +- {err:.2f} vs {true:.2f} at {t[k]:.1f} h"
 
 
-def accuracy(work: Path, seeds: list[int]) -> None:
+def accuracy(work: Path, seeds: list[int], presets: list[str], draws: int = 20) -> None:
     from dendritemr.results_schema import score
 
     rows = []
-    for label in ("default", "scheme-b", "defective-llzo"):
+    for label in presets:
         for seed in seeds:
             folder = work / f"{label}-{seed}"
             truth = make_study(folder, seed, {"mri.enabled": False}, preset=label)
@@ -484,6 +489,12 @@ def accuracy(work: Path, seeds: list[int]) -> None:
             print(f"\n== {label}, seed {seed} ({secs:.0f} s analyze)")
             print("truth stages:", [(s["name"], round(s["start_h"], 2)) for s in truth["stages"]])
             print(f"truth short {truth['short_circuit_h']}")
+            stage_orc = observer_oracle(truth, seed, draws)
+            print(
+                f"  stage oracle ({draws} ideal-observer draws): largest boundary error / "
+                f"duration median {stage_orc['median']:.3f}, <= 5 % in "
+                f"{stage_orc['within_5pct']:.0%} of draws"
+            )
             for name, sc in (("analyze", real), ("oracle k=0", orc0), ("oracle k=0.01/h", orc1)):
                 keys = (
                     "short_circuit_error_h",
@@ -561,7 +572,7 @@ def main() -> None:
         if args.accuracy and args.oracle_only:
             oracle_only(work, args.seeds, args.draws, args.presets)
         elif args.accuracy:
-            accuracy(work, args.seeds)
+            accuracy(work, args.seeds, args.presets, args.draws)
         elif args.studies:
             speed_of(args.studies, work)
         else:
