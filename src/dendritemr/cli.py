@@ -310,6 +310,58 @@ def _check_writable(folder: Path) -> None:
 _RAW_MARKERS = ("acqus", "acqp", "fid", "ser", "procpar", "2dseq", "procs")
 
 
+def _raw_data_folder(path: Path, series: bool = True) -> tuple[Path, str] | None:
+    """The nearest folder at or above ``path`` that is raw instrument data, with why.
+
+    Raw data: a folder holding one of :data:`_RAW_MARKERS` (a TopSpin or ParaVision
+    experiment, a Varian ``.fid`` folder), and with ``series`` a folder of numbered
+    experiments (a TopSpin series, a ParaVision study: a numbered subfolder holding ``acqus``
+    or ``acqp``). ``path`` need not exist. Returns None when no such folder is found.
+    """
+    import os
+
+    start = Path(os.path.abspath(path))
+    for folder in (start, *start.parents):
+        if not folder.is_dir():
+            continue
+        for marker in _RAW_MARKERS:
+            if (folder / marker).is_file():
+                return folder, f"it holds {marker}"
+        if not series:
+            continue
+        try:
+            numbered = [c for c in folder.iterdir() if c.name.isdigit()]
+        except OSError:
+            continue
+        for child in sorted(numbered, key=lambda c: int(c.name)):
+            for marker in ("acqus", "acqp"):
+                if (child / marker).is_file():
+                    return folder, f"experiment {child.name} holds {marker}"
+    return None
+
+
+def _check_not_in_raw_data(out: Path, series: bool = True) -> None:
+    """``--out`` of every command: neither in nor below a raw data folder (``analyze --out
+    7Li/1/results`` wrote its results into a TopSpin experiment of a series the study names
+    from outside the study folder; ``simulate``/``demo`` likewise). A results or study
+    folder (``series``) may not lie in a series folder either; a single output file
+    (``process``/``image``) may sit beside numbered experiments, as in TopSpin's data folder.
+
+    Raises
+    ------
+    DataError : one line naming ``out`` and the raw data folder.
+    """
+    found = _raw_data_folder(out, series)
+    if found is None:
+        return
+    folder, why = found
+    import os
+
+    here = Path(os.path.abspath(out))
+    named = "" if folder in (here, here.parent) else f" {folder}"
+    raise DataError(out, f"lies in a raw data folder{named} ({why}): raw data are never written to")
+
+
 def _check_out_file(out: Path) -> None:
     """``--out FILE`` of ``process``/``image``: not a folder, not inside a raw data folder, and
     an existing file is replaced only if dendritemr wrote it (``process --out 7Li/2/fid``
@@ -321,12 +373,6 @@ def _check_out_file(out: Path) -> None:
     """
     if out.is_dir():  # it was named after a temporary file: '.out.1a2b.tmp: cannot write'
         raise DataError(out, "is a folder: --out names the file to write")
-    parent = out.parent if str(out.parent) else Path(".")
-    raw = [m for m in _RAW_MARKERS if (parent / m).is_file()]
-    if raw:
-        raise DataError(
-            out, f"lies in a raw data folder (it holds {raw[0]}): raw data are never written to"
-        )
     if out.exists():
         from dendritemr.model import load
 
@@ -357,6 +403,7 @@ def _create_out_folder_first(command: click.Command) -> None:
         created = False
         if target is not None:
             try:
+                _check_not_in_raw_data(Path(out), series=kind != "file")
                 if kind == "file":
                     _check_out_file(Path(out))
                 created = create_output_folder(target, announce=False)
