@@ -360,9 +360,11 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     """7Li and 6Li spectra stacked (one row per nucleus) with one time slider.
 
     Each row shows every spectrum of its series in grey and, for the selected time point, the
-    spectrum, its fit and the residual (drawn 0.25 below zero). Slider steps are the 7Li time
-    points (the first nucleus present); the other nucleus shows its spectrum nearest in time.
-    Intensities are normalised to the largest point of each series.
+    spectrum and its fit, with the residual (data - fit) in a strip of its own under it (its
+    own y axis, ticks in the spectrum's units; the values are stored 0.25 below zero, so a
+    residual drawn on the spectrum's axis was out of view in every zoom). Slider steps are the
+    7Li time points (the first nucleus present); the other nucleus shows its spectrum nearest
+    in time. Intensities are normalised to the largest point of each series.
     """
     rows = []
     absent = []
@@ -382,6 +384,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     fig = make_subplots(rows=len(rows), cols=1, vertical_spacing=0.12)
     traces: list[int] = []
     per_row = []  # (scaled data, model, residual, index into this series for each frame)
+    resid_traces: dict[int, int] = {}  # row -> index of its residual trace
     for r, s in enumerate(rows, start=1):
         scale = I.magnitude(s.data)
         data = (s.data / scale).astype(np.float32)
@@ -414,7 +417,7 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
         if resid is not None:
             parts.append(
                 (
-                    f"residual ({offset:+.2f})",
+                    "residual",
                     resid,
                     dict(color=COLORS["residual"], width=0.8),
                     offset,
@@ -422,6 +425,8 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
             )
         for name, arr, line, off in parts:
             traces.append(len(fig.data))
+            if off:
+                resid_traces[r] = len(fig.data)
             fig.add_trace(
                 go.Scatter(
                     x=s.ppm,
@@ -481,10 +486,13 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", bgcolor="rgba(255,255,255,0)"),
         margin=dict(l=70, r=30, t=40, b=40),
     )
-    _zoom_buttons(fig, rows, offset)
+    resid_axes = _residual_strips(fig, resid_traces, len(rows))
+    _zoom_buttons(fig, rows, offset, resid_axes)
     counts = ", ".join(f"{s.data.shape[0]} {s.nucleus}" for s in rows)
     note = (
-        f"{counts} spectra (real part), each series normalised to its largest point; "
+        f"{counts} spectra (real part), each series normalised to its largest point, the "
+        "residual (data - fit) of the selected spectrum in the strip under it, in the same "
+        "units; "
         f"slider: time since {I.time_zero(doc)} ({lead.nucleus} time points"
         + (", the other nucleus nearest in time)." if len(rows) > 1 else ").")
     )
@@ -500,11 +508,51 @@ def spectra_panel(doc: dict, datasets: dict) -> Panel:
     return Panel("spectra", title, fig, note)
 
 
-def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
+def _residual_strips(fig: go.Figure, resid_traces: dict[int, int], n_rows: int) -> dict[int, str]:
+    """Move each row's residual trace onto a y axis of its own: a strip at the bottom of the
+    row (a quarter of its height; the spectrum keeps the top), on the row's x axis, which is
+    then drawn under the strip. Returns ``{row: axis name}`` (``"yaxis3"``...)."""
+    axes = {}
+    for r, k in resid_traces.items():
+        ax = "" if r == 1 else str(r)
+        name = f"y{n_rows + r}"
+        d0, d1 = fig.layout[f"yaxis{ax}"].domain
+        h = d1 - d0
+        fig.layout[f"yaxis{ax}"].domain = [d0 + 0.3 * h, d1]
+        fig.layout[f"yaxis{n_rows + r}"] = dict(
+            domain=[d0, d0 + 0.24 * h],
+            anchor=f"x{ax}",
+            title=dict(text="resid.", font=dict(size=11)),
+            **AXIS,
+        )
+        fig.layout[f"xaxis{ax}"].anchor = name
+        fig.data[k].yaxis = name
+        axes[r] = f"yaxis{n_rows + r}"
+    return axes
+
+
+def _residual_view(resid: np.ndarray, offset: float) -> dict:
+    """Range and ticks of a residual strip for the residuals in view (``resid``, scaled as
+    drawn): symmetric about the zero line (``offset``, where the residual is drawn), ticks
+    labelled in the spectrum's units."""
+    amp = float(np.nanmax(np.abs(resid))) if np.isfinite(resid).any() else 0.0
+    amp = amp or 1e-3
+    tick = float(f"{0.8 * amp:.1g}")
+    return {
+        "range": [offset - 1.1 * amp, offset + 1.1 * amp],
+        "tickvals": [offset - tick, offset, offset + tick],
+        "ticktext": [f"{-tick:g}", "0", f"{tick:g}"],
+    }
+
+
+def _zoom_buttons(
+    fig: go.Figure, rows: list, offset: float, resid_axes: dict[int, str] | None = None
+) -> None:
     """Buttons: whole range, the metal window, the electrolyte window
     (:mod:`dendritemr.nmr.defaults`), each with the y range of every spectrum and fit inside
-    it (the residual, drawn at ``offset``, is then out of view). The panel opens on the metal
-    window when the spectra cover it."""
+    it, and the residual strip (``resid_axes``, see :func:`_residual_strips`) scaled to the
+    residuals inside it. The panel opens on the metal window when the spectra cover it."""
+    resid_axes = resid_axes or {}
     from dendritemr.nmr.defaults import ELECTROLYTE_WINDOW, METAL_WINDOW
 
     full: dict = {}
@@ -514,6 +562,10 @@ def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
         full[f"xaxis{ax}.autorange"] = "reversed"
         full[f"yaxis{ax}.autorange"] = True
         scale = I.magnitude(s.data)
+        strip = resid_axes.get(r) if s.residual is not None else None
+        if strip:
+            for key, value in _residual_view(s.residual / scale, offset).items():
+                full[f"{strip}.{key}"] = value
         for name, (lo, hi) in (("metal", METAL_WINDOW), ("electrolyte", ELECTROLYTE_WINDOW)):
             inside = (s.ppm >= lo) & (s.ppm <= hi)
             if not inside.any():
@@ -526,6 +578,10 @@ def _zoom_buttons(fig: go.Figure, rows: list, offset: float) -> None:
             pad = 0.05 * (top - bottom or 1.0)
             views[name][f"xaxis{ax}.range"] = [hi, lo]
             views[name][f"yaxis{ax}.range"] = [bottom - pad, top + pad]
+            if strip:
+                shown = _residual_view(s.residual[:, inside] / scale, offset)
+                for key, value in shown.items():
+                    views[name][f"{strip}.{key}"] = value
     buttons = [dict(label="whole range", method="relayout", args=[full])]
     for name, (lo, hi) in (("metal", METAL_WINDOW), ("electrolyte", ELECTROLYTE_WINDOW)):
         if views[name]:
