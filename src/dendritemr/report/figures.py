@@ -906,11 +906,16 @@ def _mri_series_panel(doc: dict, m) -> Panel:
         by_unit.setdefault(units, []).append((name, y, err))
     units = list(by_unit)
     fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    palette = [COLORS["total"], COLORS["interface"], COLORS["bulk"], COLORS["x6"]]
+    # one colour per quantity over all rows (numbered per row, the first of each row was black:
+    # 'metal in the image' and 'penetration depth from B' shared one legend style); not the
+    # route colours (interface blue, bulk orange), which a depth from B or A is not
+    named = {"total_umol": "total", "depth_b_um": "depth_b", "depth_a_um": "depth_a"}
+    spare = iter(["#999999", "#F0E442", "#7F7F7F", "#B8860B"] * 4)
     for r, unit in enumerate(units, start=1):
-        for k, (name, y, err) in enumerate(by_unit[unit]):
+        for name, y, err in by_unit[unit]:
             e = np.full(y.size, np.nan) if err is None else err
-            _band(fig, m.hours, y, e, palette[k % len(palette)], mri_label(name), row=r)
+            color = COLORS[named[name]] if name in named else next(spare)
+            _band(fig, m.hours, y, e, color, mri_label(name), row=r)
         values = [y for _, y, _ in by_unit[unit]]
         if unit == "umol" and "total_umol" in shown:
             nmr = doc.get("metal_umol") or {}

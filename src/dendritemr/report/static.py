@@ -459,8 +459,8 @@ def _mri_series_axes(doc, m, axes) -> None:
         ax_t.legend(fontsize=6)
         ax_t.set_ylim(*mri_value_range(y, yn))  # a huge error must not flatten the values
     for key, color, label in (
-        ("depth_b_um", COLORS["interface"], "from B"),
-        ("depth_a_um", COLORS["bulk"], "from A"),
+        ("depth_b_um", COLORS["depth_b"], "from B"),
+        ("depth_a_um", COLORS["depth_a"], "from A"),
     ):
         if key in m.series:
             y, err, _ = m.series[key]

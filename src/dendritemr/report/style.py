@@ -40,6 +40,9 @@ COLORS: dict[str, str] = {
     "7Li": "#0072B2",
     "6Li": "#D55E00",
     "short": "#C00000",
+    # MRI per-scan numbers: Okabe-Ito colours no route or isotope panel uses
+    "depth_b": "#56B4E9",
+    "depth_a": "#E69F00",
 }
 
 #: light fills for the growth stages (names of ``docs/results-schema.md``).
