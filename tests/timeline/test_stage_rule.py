@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dendritemr.results_schema import SCHEMA_ID, score
-from dendritemr.sim.cell.stages import observer_stages
+from dendritemr.sim.cell.stages import label_steps, observer_stages
 from dendritemr.sim.scenario import Growth
 from dendritemr.timeline.stages import (
     STAGE_DETECTION_SIGMAS,
@@ -17,6 +17,7 @@ from dendritemr.timeline.stages import (
     bic_penalty,
     change_points,
     detect_stages,
+    growth_labels,
     point_to_point_errors,
 )
 
@@ -198,3 +199,23 @@ def test_without_routes_growth_is_mixed_with_route_unknown():
     # strict JSON: no NaN (n_boot=0 leaves the boundary errors unknown: null)
     doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     assert doc["boundaries_err_h"] and all(v is None for v in doc["boundaries_err_h"])
+
+
+def test_growth_labels_are_the_truths_rule_on_the_same_trajectories():
+    """On the same (noise-free) route trajectories the analysis's labels equal the truth's
+    (label_steps: amounts 0 at 0 h) at every time point after the first, also when the first
+    time point comes well after the current started (the window then reaches back to 0 h:
+    the fitted first interval extended, exact for a trajectory linear there)."""
+    for s in range(200):
+        rng = np.random.default_rng(60_600 + s)
+        t0 = rng.uniform(0.0, 0.6)
+        t = t0 + 0.5 * np.arange(30)
+        knots = np.sort(rng.uniform(t[1], t[-1], 4))  # linear from 0 h to the second point
+        rates = rng.choice([0.0, 0.3, 0.8, 1.5], size=(2, 5))
+        inter, bulk = _pl(t, list(knots), list(rates[0])), _pl(t, list(knots), list(rates[1]))
+        thr_i, thr_b = 0.5, 0.35
+        truth = label_steps(t, inter, bulk, np.zeros(t.size, bool), STAGE_WINDOW_H, thr_i, thr_b)
+        got = growth_labels(
+            t, {"interface": inter, "bulk": bulk}, {"interface": thr_i, "bulk": thr_b}
+        )
+        assert list(got[1:]) == list(truth[1:]), s
