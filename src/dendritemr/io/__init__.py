@@ -99,7 +99,7 @@ def open_dataset(
                 f"a folder of {len(scans)} ParaVision scans, not one dataset: give one scan "
                 f"({scans[0]}) or read them all with `dendritemr image {path}`",
             )
-    hint = _other_reader(path) if path.is_file() else None
+    hint = _other_reader(path) if path.is_file() else _other_folder(path)
     if hint:
         raise DataError(path, f"not an NMR/MRI dataset: {hint}")
     raise DataError(
@@ -116,8 +116,40 @@ def _is_pv(path: Path) -> bool:
 _CYCLER_WORDS = ("ewe", "voltage", "current", "capacity", "cycle", "i/ma", "<i>", "potential")
 
 
+def _other_folder(path: Path) -> str | None:
+    """For a folder no NMR reader takes: what it is when dendritemr made or reads it (a study
+    folder, an ``analyze`` results folder), or None."""
+    if not path.is_dir():
+        return None
+    if (path / "study.toml").is_file():
+        return (
+            "a study folder (study.toml): analyse it with "
+            f"`dendritemr analyze {path} --out RESULTS`; `dendritemr info` takes one of the "
+            "data folders it names"
+        )
+    if (path / "results.json").is_file():
+        return _results_hint(path / "results.json")
+    return None
+
+
+def _results_hint(path: Path) -> str:
+    """What a results document ``path`` (or the folder holding it) is, and what reads it."""
+    folder = path.parent
+    if not (folder / "summary.txt").is_file():  # e.g. simulate's ground_truth.json
+        return (
+            f"a results document ({path.name}, schema dendritemr.results; a simulated "
+            "study's ground truth is one): dendritemr.results_schema.load_results reads it"
+        )
+    return (
+        f"the results of `dendritemr analyze` ({folder / 'summary.txt'} in words, "
+        f"{folder / 'report.html'} in a browser; dendritemr.results_schema.load_results "
+        "reads results.json)"
+    )
+
+
 def _other_reader(path: Path) -> str | None:
-    """For a file no NMR reader takes: which reader would (cycler exports), or None."""
+    """For a file no NMR reader takes: which reader would (cycler exports), what dendritemr
+    file it is (results.json, study.toml), or None."""
     from dendritemr.io.cycler_formats import detect_format
 
     try:
@@ -126,6 +158,15 @@ def _other_reader(path: Path) -> str | None:
     except OSError:
         return None
     suffix = path.suffix.lower()
+    if suffix == ".json" and b'"dendritemr.results/' in head:
+        return _results_hint(path)
+    if (path.parent / "results.json").is_file():  # summary.txt was 'a cycler export'
+        return _results_hint(path.parent / "results.json")
+    if path.name == "study.toml":
+        return (
+            f"a study description: analyse its folder with `dendritemr analyze {path.parent} "
+            "--out RESULTS`"
+        )
     if suffix in (".res", ".ndax", ".nda"):
         return (
             f"looks like a cycler file ({suffix}: Arbin/Neware binary), which dendritemr does not "
