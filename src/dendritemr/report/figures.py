@@ -19,11 +19,13 @@ from dendritemr.report import inputs as I
 from dendritemr.report.style import (
     AXIS,
     COLORS,
+    STAGE_BOUNDARY,
     TIME_TITLE,
     nucleus_html,
     nucleus_text,
     plotly_layout,
     pretty_unit,
+    same_name_boundaries,
     shift_title,
     soft_shorts,
     stage_color,
@@ -133,6 +135,8 @@ def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: 
                 line=dict(color=COLORS["short"], width=1, dash="dot"),
                 **kw,
             )
+        for x in same_name_boundaries(stages):
+            fig.add_vline(x=x, line=dict(**STAGE_BOUNDARY, dash="dot"), layer="below", **kw)
         short = doc.get("short_circuit_h")
         if short is not None:
             fig.add_vline(x=short, line=dict(color=COLORS["short"], width=1.6, dash="dash"), **kw)

@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from dendritemr.report import inputs as I
 from dendritemr.report.figures import Panel, build_panels
-from dendritemr.report.style import FONT, PLOTLY_CONFIG, STAGE_COLORS, stage_color
+from dendritemr.report.style import FONT, PLOTLY_CONFIG, STAGE_BOUNDARY, STAGE_COLORS, stage_color
 
 __all__ = ["render_html"]
 
@@ -280,7 +280,8 @@ def _legend() -> str:
         f"<p class='legend'>Stage bands:{chips}<span class='chip' "
         "style='background:#fff;border:0;border-left:2px dashed #C00000'></span>short circuit"
         "<span class='chip' style='background:rgba(192,0,0,0.08);border:1px dotted #C00000'>"
-        "</span>soft short</p>"
+        "</span>soft short<span class='chip' style='background:#fff;border:0;border-left:1px "
+        f"dotted {STAGE_BOUNDARY['color']}'></span>boundary between two stages of one name</p>"
     )
 
 

@@ -15,7 +15,9 @@ import numpy as np
 from dendritemr.report import inputs as I
 from dendritemr.report.style import (
     COLORS,
+    STAGE_BOUNDARY,
     pretty_unit,
+    same_name_boundaries,
     soft_shorts,
     stage_color,
     stage_label_positions,
@@ -114,6 +116,8 @@ def _stages(ax, doc: dict) -> None:
         if a is None or b is None or not b > a:
             continue
         ax.axvspan(a, b, color=stage_color(s["name"]), alpha=STAGE_ALPHA, lw=0, zorder=0)
+    for x in same_name_boundaries(doc.get("stages") or []):
+        ax.axvline(x, color=STAGE_BOUNDARY["color"], lw=STAGE_BOUNDARY["width"], ls=":", zorder=1)
     for a, b, _ in soft_shorts(doc):
         ax.axvspan(a, b, fc=COLORS["short"], alpha=0.07, lw=0, zorder=0)
         ax.axvspan(a, b, fc="none", ec=COLORS["short"], lw=0.6, ls=":", zorder=1)

@@ -133,6 +133,22 @@ def stage_label_positions(
     return [(x, name) for _, _, x, name in sorted(placed)]
 
 
+#: a boundary between two stages of one name (drawn as a thin dotted line: their bands merge)
+STAGE_BOUNDARY = {"color": "#6E6E6E", "width": 1.0}
+
+
+def same_name_boundaries(stages: list[dict]) -> list[float]:
+    """Times (h) where a stage follows one of the same name (a 7Li-only study's stages are all
+    ``mixed-growth``: three stages of the table were one band on every time axis, their
+    boundaries invisible)."""
+    out = []
+    for prev, s in zip(stages, stages[1:], strict=False):
+        a = s.get("start_h")
+        if a is not None and s.get("name") == prev.get("name") and prev.get("end_h") is not None:
+            out.append(float(a))
+    return out
+
+
 def soft_shorts(doc: dict) -> list[tuple[float, float, str]]:
     """``[(start_h, end_h, label), ...]`` of the soft shorts in ``doc["short"]`` (transient
     collapses and partial soft shorts that recover; docs/study-format.md)."""
