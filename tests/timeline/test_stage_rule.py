@@ -203,9 +203,9 @@ def test_without_routes_growth_is_mixed_with_route_unknown():
 
 def test_growth_labels_are_the_truths_rule_on_the_same_trajectories():
     """On the same (noise-free) route trajectories the analysis's labels equal the truth's
-    (label_steps: amounts 0 at 0 h) at every time point after the first, also when the first
-    time point comes well after the current started (the window then reaches back to 0 h:
-    the fitted first interval extended, exact for a trajectory linear there)."""
+    (label_steps: amounts 0 at 0 h) at every time point, also when the first time point comes
+    well after the current started (the window then reaches back to 0 h: the fitted first
+    interval extended, exact for a trajectory linear there; the first point labelled so)."""
     for s in range(200):
         rng = np.random.default_rng(60_600 + s)
         t0 = rng.uniform(0.0, 0.6)
@@ -218,4 +218,4 @@ def test_growth_labels_are_the_truths_rule_on_the_same_trajectories():
         got = growth_labels(
             t, {"interface": inter, "bulk": bulk}, {"interface": thr_i, "bulk": thr_b}
         )
-        assert list(got[1:]) == list(truth[1:]), s
+        assert list(got) == list(truth), s

@@ -66,11 +66,12 @@ Method
    unknown (no 6Li data)``, and a change point of the total inside a growth stage splits it when
    the fitted rate x ``W`` changes there by more than the threshold (growth that speeds up or slows
    down detectably). The label of a time point holds for the interval since the previous one; the
-   first measurement, with none before it, shows no growth and labels the time from the start of
-   cycling (0 h) to it ``stall``, as in the truth (a point at 0 h takes the second's label);
-   consecutive equal labels form a stage; from the last time point before the short to the end of
-   the record is ``shorted`` (the truth's convention). A stage of a single point (the leading
-   stall) has no rates.
+   first measurement labels the time from the start of cycling (0 h) to it by the same rule, its
+   window reaching back to 0 h over the extended first interval, as in the truth (at 0.01 h, the
+   simulated studies' first point, that is ``stall``; a point at or before 0 h labels no growth
+   interval and takes the second's label); consecutive equal labels form a stage; from the last
+   time point before the short to the end of the record is ``shorted`` (the truth's convention). A
+   stage of a single point (the leading stall) has no rates.
 6. Per-stage rates: weighted least-squares slope of each trajectory over the stage's points
    (umol/h) with its standard error (point-to-point errors, scaled by sqrt(chi2_red) when > 1),
    the rate per charge passed (umol/mAh: slope / mean current) and its share of the charge
@@ -348,7 +349,8 @@ def growth_labels(
     Returns
     -------
     ndarray of str: ``interface-growth``, ``bulk-nucleation``, ``mixed-growth``, ``stall``
-    (``mixed-growth`` / ``stall`` for the total alone). The first point takes the second's label.
+    (``mixed-growth`` / ``stall`` for the total alone). A first point at or before 0 h takes
+    the second's label.
     """
     t = np.asarray(t, float)
     # as in the truth, the window reaches back to the start of cycling (0 h) and no further;
@@ -370,11 +372,11 @@ def growth_labels(
         out[gi & gb] = "mixed-growth"
     else:
         out = np.where(grow["total"], "mixed-growth", "stall").astype(object)
-    if t.size > 1:
-        # the first measurement has no earlier one to compare with: it shows no growth and
-        # labels the time from the start of cycling to it (when that is > 0); a point at t = 0
-        # labels nothing and takes the second's label
-        out[0] = "stall" if t[0] > 0 else out[1]
+    if t.size > 1 and t[0] <= 0:
+        # a first point at (or before) the start of cycling labels no growth interval: it
+        # takes the second's label; one after it labels 0 h to it by the rule (the window back
+        # to 0 h over the extended first interval: the truth's amounts are 0 at 0 h)
+        out[0] = out[1]
     return out.astype(str)
 
 
