@@ -509,6 +509,31 @@ def parse_study(doc: dict, root: str | Path, src: str | None = None, check_data:
     )
 
 
+def _no_study_hint(folder: Path) -> str:
+    """What a folder without study.toml is, when it is something a user may take for a study:
+    the folder holding a study (``demo-out``: its ``study/``), raw NMR data, or results."""
+    if not folder.is_dir():
+        return ""
+    try:
+        subs = sorted(p for p in folder.iterdir() if (p / STUDY_FILE).is_file())
+    except OSError:
+        return ""
+    if len(subs) == 1:
+        return f": {subs[0]} holds one"
+    if subs:
+        return f": {len(subs)} of its folders hold one, e.g. {subs[0]}"
+    if (folder / "results.json").is_file():
+        return ": this is a results folder that `analyze` wrote"
+    numbered = [p for p in folder.iterdir() if p.name.isdigit() and (p / "acqus").is_file()]
+    if (folder / "acqus").is_file() or numbered:
+        what = "a TopSpin series" if numbered else "a TopSpin experiment"
+        return (
+            f": this is {what}, raw data: describe it in a study.toml of a folder of its own "
+            f"([nmr.li7] path = '{folder}')"
+        )
+    return ""
+
+
 def load_study(folder: str | Path, check_data: bool = True) -> Study:
     """Read and validate ``folder/study.toml`` (or a ``study.toml`` path).
 
@@ -526,7 +551,10 @@ def load_study(folder: str | Path, check_data: bool = True) -> Study:
             raise DataError(path, "no such study folder")
         toml_path, root = path / STUDY_FILE, path
     if not toml_path.is_file():
-        raise DataError(toml_path, "no study.toml in the study folder (docs/study-format.md)")
+        raise DataError(
+            toml_path,
+            "no study.toml in the study folder" + _no_study_hint(root) + " (docs/study-format.md)",
+        )
     try:
         raw = toml_path.read_bytes()
     except OSError as exc:
