@@ -726,9 +726,14 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
 
 
 def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
-    """Reduced chi-square of each spectrum's fit vs time, one trace per nucleus."""
+    """Reduced chi-square of each spectrum's fit vs time, one trace per nucleus; the note
+    counts the fits above :data:`dendritemr.quant.decompose.REDCHI_FLAG` per nucleus (the real
+    TEGDME series: every 7Li fit at 5-15, which the panel showed without a word)."""
+    from dendritemr.quant.decompose import REDCHI_FLAG
+
     fig = go.Figure()
     notes = []
+    flagged: list[tuple[str, int, int]] = []  # (nucleus, fits above the flag, fits)
     labels: set[str] = set()
     for nuc in I.NUCLEI:
         s, why = I.spectra_series(datasets, nuc, doc)
@@ -744,6 +749,8 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
             notes.append(f"{nuc}: no fitted model stored with the spectra")
             continue
         labels.add(label)
+        if s.redchi is not None:
+            flagged.append((nuc, int(np.sum(s.redchi > REDCHI_FLAG)), int(s.redchi.size)))
         fig.add_trace(
             go.Scatter(
                 x=s.hours,
@@ -774,6 +781,16 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
         else "Fit residual of each spectrum: reduced chi-square where stored, else the rms "
         "residual over the series maximum"
     ) + "; the residual of each spectrum is shown under it in the spectra panel."
+    bad = [(nuc, k, n) for nuc, k, n in flagged if k]
+    if bad:
+        counts = ", ".join(f"{k} of {n} {nuc} fits" for nuc, k, n in bad)
+        note += (
+            f" Flagged: {counts} above reduced chi-square {REDCHI_FLAG:g}: the line model "
+            "misses part of those spectra (see their residual); the standard errors of their "
+            "amounts are scaled up by the square root of the reduced chi-square (Birge ratio)."
+        )
+    elif flagged:
+        note += f" No fit above reduced chi-square {REDCHI_FLAG:g}."
     if notes:
         note += " " + "; ".join(notes) + "."
     return Panel("fit-quality", "Fit quality", fig, note)
