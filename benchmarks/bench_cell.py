@@ -236,8 +236,13 @@ def _baseline(args: argparse.Namespace) -> None:
         if args.current is None:
             cur_root = _REPO
             head = _git("rev-parse", "HEAD")
-            dirty = _git("status", "--porcelain", "--", "src")
-            cur_name = f"working tree (HEAD {head[:10]}{', src/ modified' if dirty else ''})"
+            dirty = [
+                ln.split(maxsplit=1)[-1]
+                for ln in _git("status", "--porcelain", "--", "src").splitlines()
+            ]
+            cur_name = f"working tree (HEAD {head[:10]})"
+            if dirty:
+                cur_name += f", uncommitted in src/: {', '.join(dirty)}"
         else:
             cur_root = Path(tmp) / "current"
             cur_name = _extract(args.current, cur_root)[:10]
@@ -252,11 +257,11 @@ def _baseline(args: argparse.Namespace) -> None:
         results: dict[int, dict[str, list[dict]]] = {
             i: {"baseline": [], "current": []} for i in range(len(jobs))
         }
-        turn = 0
         for rep in range(args.repeat):
             for i, job in enumerate(jobs):
-                order = ("baseline", "current") if turn % 2 == 0 else ("current", "baseline")
-                turn += 1
+                # each workload alternates over the repeats, neighbours alternate within one
+                first = (rep + i) % 2 == 0
+                order = ("baseline", "current") if first else ("current", "baseline")
                 for name in order:
                     out = _run_worker(codes[name], job)
                     results[i][name].append(out)
@@ -285,6 +290,9 @@ def _baseline(args: argparse.Namespace) -> None:
             f"{label:18s} {bw:9.1f} / {bc:8.1f}      {cw:9.1f} / {cc:8.1f}      "
             f"{cw / bw:8.2f}          {cc / bc:5.2f}"
         )
+        same = {(o["steps"], o.get("short_h")) for o in b + c}
+        if len(same) > 1:
+            print(f"    NOTE: the codes differ in steps or short time: {sorted(same, key=str)}")
         if job["kind"] == "grid":
             for name, outs in (("baseline", b), ("current", c)):
                 rows = outs[0]["rows"]
