@@ -298,6 +298,24 @@ _OUT_KIND = {
 }
 
 
+#: commands run on one BLAS/LAPACK thread (``dendritemr.demo.SIM_BLAS_THREADS``: the cell
+#: model's small banded solves on OpenBLAS's two spinning threads took 5x the wall time and 6x
+#: the CPU of one thread on a loaded 2-core machine); analyze limits its own fits
+_ONE_BLAS_THREAD = ("simulate",)
+
+
+def _blas_limit(name: str | None):
+    """BLAS thread limit for command ``name`` (a no-op for the others)."""
+    import contextlib
+
+    if name not in _ONE_BLAS_THREAD:
+        return contextlib.nullcontext()
+    from dendritemr.backend import blas_threads
+    from dendritemr.demo import SIM_BLAS_THREADS
+
+    return blas_threads(SIM_BLAS_THREADS)
+
+
 def _check_writable(folder: Path) -> None:
     """A file can be made in ``folder`` (checked before any work, so that a read-only or
     full disk is a one-line error at the start, not a traceback after the analysis).
@@ -422,7 +440,8 @@ def _create_out_folder_first(command: click.Command) -> None:
                 exit_with(exc)
         try:
             try:
-                result = callback(*args, **kwargs)
+                with _blas_limit(command.name):
+                    result = callback(*args, **kwargs)
             except OSError as exc:  # disk full, permissions changed while running, ...
                 where = exc.filename if exc.filename is not None else (out or "output")
                 exit_with(DataError(where, f"cannot write ({exc.strerror or exc})"))

@@ -84,6 +84,14 @@ def _bar(total: int, desc: str):
 DEMO_SEED = 3
 
 
+#: BLAS/LAPACK threads while simulating. The cell model factorises small banded matrices;
+#: OpenBLAS's default two threads spin on a loaded 2-core machine: ``dendritemr simulate
+#: --seed 3`` took 280 s wall, 130 s user CPU with them and 58 s wall, 21.5 s CPU with one
+#: (back to back, load average 4.5-5.7); the demo's simulate step took 180 s in one run and
+#: 29 s in the next (analyze already runs on one thread: AnalyzeOptions.blas_threads)
+SIM_BLAS_THREADS = 1
+
+
 def run_demo(
     out: str | Path,
     preset: str = "default",
@@ -112,6 +120,7 @@ def run_demo(
     DendriteMRError : a bad ``out`` or preset, or any analysis error; what this run wrote into
         ``out`` is removed again and an earlier run in ``out`` is put back (also on Ctrl-C).
     """
+    from dendritemr.backend import blas_threads
     from dendritemr.pipeline import analyze
     from dendritemr.sim.presets import load_preset
     from dendritemr.sim.study import simulate
@@ -141,7 +150,8 @@ def run_demo(
                 bar.set_postfix_str(label, refresh=False)
                 bar.update(max(int(round(fraction * 100)) - bar.n, 0))
 
-        truth = simulate(scenario, study, seed=seed, progress=sim_progress)
+        with blas_threads(SIM_BLAS_THREADS):
+            truth = simulate(scenario, study, seed=seed, progress=sim_progress)
         if bar is not None:
             bar.close()
         steps.append(("simulate + write vendor files", time.perf_counter() - t0))
