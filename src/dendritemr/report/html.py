@@ -368,6 +368,14 @@ def _calibration(doc: dict) -> str:
     return f"<table id='calibration'>{''.join(rows)}</table>"
 
 
+def _hours_text(v: float) -> str:
+    """A time or time error in hours to 0.001 h; a float-rounding residue reads 0.000."""
+    if v != v or abs(v) == float("inf"):
+        return str(v)
+    text = f"{v:.3f}"
+    return "0.000" if float(text) == 0 else text
+
+
 def _score(doc: dict) -> str:
     sc = doc.get("score")
     if not sc:
@@ -377,8 +385,11 @@ def _score(doc: dict) -> str:
     keys = [k for k in I.SCORE_LABELS if k in sc] + [k for k in sc if k not in I.SCORE_LABELS]
     for k in keys:
         v = sc[k]
+        hours = k.endswith("_h")  # times: to 0.001 h (3.6 s), as the demo's table ('-3.897e-08')
         if isinstance(v, float):
-            v = f"{v:.4g}"
+            v = _hours_text(v) if hours else f"{v:.4g}"
+        elif isinstance(v, list) and hours:
+            v = "[" + ", ".join(_hours_text(x) if isinstance(x, float) else str(x) for x in v) + "]"
         elif isinstance(v, list | dict):
             v = json.dumps(_rounded(v), default=str)
         label = I.SCORE_LABELS.get(k)
