@@ -316,6 +316,32 @@ def _blas_limit(name: str | None):
     return blas_threads(SIM_BLAS_THREADS)
 
 
+#: what marks a folder as a study that ``simulate`` wrote (it may be written over again)
+_SIMULATED_STUDY = ("ground_truth.json", "scenario.toml")
+
+
+def _check_simulate_out(out: Path) -> None:
+    """``simulate --out``: a new or empty folder, or an earlier simulated study. The simulator
+    replaces files of its own names (``study.toml``, ``7Li/1``, ...): ``simulate --out tegdme``
+    wrote over the README tour's hand-written study.toml, and any folder's likewise.
+
+    Raises
+    ------
+    DataError : ``out`` is a file, or a folder holding anything else (naming one entry).
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataError(out, "exists and is not a folder")
+    entries = sorted(p.name for p in out.iterdir())
+    if entries and not all((out / name).is_file() for name in _SIMULATED_STUDY):
+        raise DataError(
+            out,
+            f"holds files that are not an earlier simulated study ({entries[0]}): not written "
+            "into (simulate replaces files of its own names, such as study.toml)",
+        )
+
+
 def _check_writable(folder: Path) -> None:
     """A file can be made in ``folder`` (checked before any work, so that a read-only or
     full disk is a one-line error at the start, not a traceback after the analysis).
@@ -430,6 +456,8 @@ def _create_out_folder_first(command: click.Command) -> None:
         if target is not None:
             try:
                 _check_not_in_raw_data(Path(out), series=kind != "file")
+                if command.name == "simulate":
+                    _check_simulate_out(Path(out))
                 if kind == "file":
                     _check_out_file(Path(out))
                 created = create_output_folder(target, announce=False)
