@@ -171,9 +171,13 @@ def add_stages(fig: go.Figure, doc: dict, rows: list[int] | None = None, label: 
 
 
 def _band(fig, x, y, err, color, name, row=None, dash=None, group=None):
-    """A line with a +-1 SE band (one legend entry)."""
+    """A line with a +-1 SE band (one legend entry); a single point with an error gets an
+    error bar instead (its band has no width: a one-spectrum study showed no uncertainty)."""
     kw = {} if row is None else {"row": row, "col": 1}
     ok = np.isfinite(y) & np.isfinite(err)
+    bar = {}
+    if ok.sum() == 1:
+        bar = {"error_y": dict(type="data", array=np.where(ok, err, np.nan), color=color)}
     if ok.any():
         xs = np.concatenate([x[ok], x[ok][::-1]])
         ys = np.concatenate([(y + err)[ok], (y - err)[ok][::-1]])
@@ -203,6 +207,7 @@ def _band(fig, x, y, err, color, name, row=None, dash=None, group=None):
             legendgroup=group or name,
             customdata=err,
             hovertemplate="%{x:.2f} h: %{y:.4g} ± %{customdata:.2g}<extra>" + name + "</extra>",
+            **bar,
         ),
         **kw,
     )
