@@ -16,7 +16,7 @@ from dendritemr.fit.joint import (
 )
 
 
-def _problem(y=None, sigma=1.0, period=None, **kw):
+def _problem(y=None, sigma=1.0, period=None, base=0.0, **kw):
     x = np.linspace(150.0, 350.0, 300)
     x2 = np.linspace(-30.0, 30.0, 80)
     xx = np.concatenate([x, x2])
@@ -27,7 +27,15 @@ def _problem(y=None, sigma=1.0, period=None, **kw):
         yy = np.zeros((nt, xx.size), complex) if y is None else y[k]
         data.append(NucleusData(xx, win, yy, np.full(nt, sigma), period=period))
     lines = [
-        Line("electrode", 248.0, (200.0, 300.0), width=5.0, phase_group="skin"),
+        Line(
+            "electrode",
+            248.0,
+            (200.0, 300.0),
+            width=5.0,
+            phase_group="skin",
+            base_fraction=base,
+            base_width=30.0 if base else 0.0,
+        ),
         Line("micro", 18.0, (4.0, 45.0), relative_to="electrode", width=8.0, phase_group="m"),
         Line("llzo", 1.0, (-20.0, 20.0), width=3.0, width_per_nucleus=True),
     ]
@@ -36,9 +44,9 @@ def _problem(y=None, sigma=1.0, period=None, **kw):
     return JointProblem(data, lines, groups, tau, drift="smooth", n_coef=4, **kw)
 
 
-@pytest.mark.parametrize("period", [None, 800.0])
-def test_jacobian_matches_finite_differences(period):
-    p = _problem(first_order_phase=True, period=period)
+@pytest.mark.parametrize("period,base", [(None, 0.0), (800.0, 0.0), (800.0, 0.3), (None, 0.3)])
+def test_jacobian_matches_finite_differences(period, base):
+    p = _problem(first_order_phase=True, period=period, base=base)
     rng = np.random.default_rng(3)
     theta = p.initial_theta({"psi": {"skin": -0.6, "m": -0.2}})
     nl = p.n_local * p.n_time
@@ -168,3 +176,62 @@ def test_jacobian_refilled_in_place_equals_a_fresh_one():
         fresh_local, fresh_glob = p.jacobian_blocks(th)
         np.testing.assert_array_equal(local, fresh_local)
         np.testing.assert_array_equal(glob, fresh_glob)
+
+
+def test_composite_line_is_the_weighted_sum_of_its_two_lorentzians():
+    p = _problem(period=800.0, base=0.25)
+    theta = p.initial_theta({"psi": {"skin": -0.6, "m": -0.2}})
+    vals = p.values(theta)
+    vals["area"][:] = 0.0
+    vals["area"][0, :, 0] = 2.0
+    nuc = p.nuclei[0]
+    got = p.line_curves(vals, 0)[:, 0]
+    c = vals["center"][0, 0]
+    want = (
+        2.0
+        * np.exp(1j * (vals["phi0"][0][:, None] - 0.6))
+        * (
+            0.75 * periodic_lorentzian(nuc.x - c, 5.0, 800.0)
+            + 0.25 * periodic_lorentzian(nuc.x - c, 30.0, 800.0)
+        )
+    )
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="base"):
+        Line("e", 248.0, (200.0, 300.0), base_fraction=0.3)
+
+
+def test_held_lines_and_phase_have_no_parameters_and_a_consistent_jacobian():
+    x = np.linspace(150.0, 350.0, 200)
+    win = np.zeros(x.size, int)
+    nt = 3
+    data = [NucleusData(x, win, np.zeros((nt, x.size), complex), np.ones(nt), period=800.0)]
+    lines = [
+        Line("electrode", 248.0, (200.0, 300.0), width=5.0, phase_group="skin"),
+        Line("c0", 6.0, (5.0, 7.0), relative_to="electrode", width=3.0, fixed=True),
+        Line("c1", 9.0, (8.0, 10.0), relative_to="electrode", width=3.0, fixed=True),
+    ]
+    tau = scaled_time(np.arange(nt, dtype=float))
+    free = JointProblem(data, lines, [PhaseGroup("skin", -0.7, (-1.6, 0.2))], tau, drift="smooth")
+    held = JointProblem(
+        data, lines, [PhaseGroup("skin", -0.7, (-1.6, 0.2), fixed=True)], tau, drift="smooth"
+    )
+    # held: no psi; the comb lines have no centre or width coefficients
+    assert held.n_global == free.n_global - 1
+    assert (
+        free.n_global == 4 + 4 + 1
+    )  # electrode centre and width (4 B-spline coefficients each), psi
+    theta = held.initial_theta({})
+    theta[: held.n_local * nt] = np.random.default_rng(5).normal(0, 1, held.n_local * nt)
+    vals = held.values(theta)
+    assert np.allclose(vals["center"][:, 1] - vals["center"][:, 0], 6.0)
+    assert np.allclose(vals["width"][0, :, 2], 3.0)
+    assert vals["psi"][0] == -0.7
+    jac = held.jacobian(theta).toarray()
+    num = np.empty_like(jac)
+    for i in range(held.n_theta):
+        h = 1e-6 * max(1.0, abs(theta[i]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[i] += h
+        tm[i] -= h
+        num[:, i] = (held.residual(tp) - held.residual(tm)) / (2 * h)
+    assert np.allclose(jac, num, rtol=1e-5, atol=1e-6 * np.abs(num).max())

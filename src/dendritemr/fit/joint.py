@@ -113,6 +113,13 @@ class Line:
     phase_group : name of a :class:`PhaseGroup` whose phase the line carries on top of the
         spectrum phase; ``None``: the spectrum phase only (an absorptive line).
     area_min : lower bound of the area (``-inf``: unbounded, unbiased at low signal).
+    base_fraction, base_width : a composite line of fixed shape: ``(1 - f) P(w) + f P(w_b)``
+        with ``f = base_fraction`` and FWHM ``w_b = base_width`` (ppm) held fixed, same centre
+        and phase (e.g. the broad base of a bulk electrode line measured where the electrode is
+        alone); the area is that of the whole line. ``0``: a plain Lorentzian.
+    fixed : centre (offset, for a tied line) and width held at their start values: only the area
+        is fitted (e.g. a comb of lines at set offsets from another line describing a spectrum
+        of unknown shape).
     """
 
     name: str
@@ -124,6 +131,9 @@ class Line:
     width_per_nucleus: bool = False
     phase_group: str | None = None
     area_min: float = -np.inf
+    base_fraction: float = 0.0
+    base_width: float = 0.0
+    fixed: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.center_bounds
@@ -132,15 +142,22 @@ class Line:
         lo, hi = self.width_bounds
         if not 0 < lo < hi or not lo <= self.width <= hi:
             raise ValueError(f"{self.name}: width {self.width} outside ({lo}, {hi})")
+        if not 0.0 <= self.base_fraction < 1.0 or (self.base_fraction > 0 and self.base_width <= 0):
+            raise ValueError(
+                f"{self.name}: base fraction {self.base_fraction} (needs 0 <= f < 1) or base "
+                f"width {self.base_width} (needs > 0)"
+            )
 
 
 @dataclass(frozen=True)
 class PhaseGroup:
-    """An extra phase (rad) shared by lines and by every spectrum, with bounds."""
+    """An extra phase (rad) shared by lines and by every spectrum, with bounds; ``fixed``: held
+    at ``value`` (not a parameter of the fit)."""
 
     name: str
     value: float
     bounds: tuple[float, float]
+    fixed: bool = False
 
 
 @dataclass
@@ -286,13 +303,16 @@ class JointProblem(BlockArrowLayout):
             start += basis.shape[1]
 
         for i, ln in enumerate(self.lines):
+            if ln.fixed:
+                continue
             add_global("center", self.basis, *ln.center_bounds, line=i)
             ks = range(len(self.nuclei)) if ln.width_per_nucleus else [-1]
             for k in ks:
                 add_global("width", self.width_basis, *ln.width_bounds, k=k, line=i)
         one = np.ones((nt, 1))
         for gi, g in enumerate(self.groups):
-            add_global("psi", one, *g.bounds, extra=gi)
+            if not g.fixed:
+                add_global("psi", one, *g.bounds, extra=gi)
         if self.reference_offset:
             for k in range(1, len(self.nuclei)):
                 add_global("delta", one, -3.0, 3.0, k=k)
@@ -351,6 +371,10 @@ class JointProblem(BlockArrowLayout):
             "delta": np.zeros(nk),
             "phi1": np.zeros(nk),
         }
+        for i, ln in enumerate(self.lines):
+            if ln.fixed:
+                out["offset"][:, i] = ln.center
+                out["width"][:, :, i] = ln.width
         nb = max(n.n_windows for n in self.nuclei) * self.n_pow
         base = np.zeros((nk, nt, nb), dtype=complex)
         for b in self.blocks:
@@ -388,7 +412,9 @@ class JointProblem(BlockArrowLayout):
         return out
 
     def _line_terms(self, vals, k):
-        """Unit curves ``E P`` and ``E q`` (``q``: see below) per line, ``(n_time, n_lines, n)``.
+        """Unit curves ``E P``, ``E q`` and ``E q_w`` (``q``: :meth:`_shape`; ``q_w``: its part
+        that a width change moves, differs from ``q`` for composite lines) per line, each
+        ``(n_time, n_lines, n)``.
 
         The last result per nucleus is kept: the solver asks for the residual at a trial point
         and then, once accepted, for the Jacobian at the same point."""
@@ -410,26 +436,46 @@ class JointProblem(BlockArrowLayout):
 
     def _line_terms_uncached(self, vals, k):
         nuc = self.nuclei[k]
-        period = nuc.period
-        if period is None or not np.isfinite(period):
-            u = nuc.x[None, None, :] + vals["delta"][k] - vals["center"][:, :, None]
-            p = complex_lorentzian(u, vals["width"][k][:, :, None])
-        else:
-            # exp(2 pi (g + i u) / S) with u = x + delta - centre: a product of a factor per
-            # point and one per (time, line) (:func:`periodic_lorentzian`)
-            g = 0.5 * np.maximum(np.abs(vals["width"][k]), 1e-12)
-            w = 2.0 * np.pi / period
-            per_line = np.exp(w * (g + 1j * (vals["delta"][k] - vals["center"])))
-            per_point = np.exp(1j * w * nuc.x)
-            p = _cot_from_exp(per_line[:, :, None] * per_point[None, None, :], period)
+        p, q = self._shape(nuc, vals["center"], vals["width"][k], vals["delta"][k])
+        qw = q
+        composite = [i for i, ln in enumerate(self.lines) if ln.base_fraction > 0]
+        if composite:
+            # fixed-shape composite lines: (1 - f) P(w) + f P(w_b); the width derivative acts
+            # on the narrow part only (w_b is held)
+            f = np.array([self.lines[i].base_fraction for i in composite])
+            wb = np.broadcast_to(
+                [self.lines[i].base_width for i in composite], (self.n_time, f.size)
+            )
+            pb, qb = self._shape(nuc, vals["center"][:, composite], wb, vals["delta"][k])
+            fc = f[None, :, None]
+            qw = q.copy()
+            qw[:, composite] = (1 - fc) * q[:, composite]
+            p[:, composite] = (1 - fc) * p[:, composite] + fc * pb
+            q[:, composite] = (1 - fc) * q[:, composite] + fc * qb
         psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in self.group_of])
         e = np.exp(1j * (vals["phi0"][k][:, None] + psi[None, :]))[:, :, None]
         if self.first_order_phase:
             e = e * np.exp(1j * vals["phi1"][k] * self._ramp(k))[None, None, :]
-        # d p / d u = -i pi q and d p / d g = -pi q with q = p^2 (continuous) or
-        # p^2 - 1 / S^2 (periodic: d cot = -(1 + cot^2))
-        q = p * p if period is None or not np.isfinite(period) else p * p - 1.0 / period**2
-        return e * p, e * q
+        return e * p, e * q, e * qw
+
+    @staticmethod
+    def _shape(nuc, center, width, delta):
+        """Unit line ``P`` at ``center`` with FWHM ``width`` (both ``(n_time, n_lines)``, ppm)
+        on the points of ``nuc``, and ``q`` with ``d P / d u = -i pi q``, ``d P / d g = -pi q``:
+        ``q = P^2`` (continuous) or ``P^2 - 1 / S^2`` (periodic: ``d cot = -(1 + cot^2)``)."""
+        period = nuc.period
+        if period is None or not np.isfinite(period):
+            u = nuc.x[None, None, :] + delta - center[:, :, None]
+            p = complex_lorentzian(u, width[:, :, None])
+            return p, p * p
+        # exp(2 pi (g + i u) / S) with u = x + delta - centre: a product of a factor per
+        # point and one per (time, line) (:func:`periodic_lorentzian`)
+        g = 0.5 * np.maximum(np.abs(width), 1e-12)
+        w = 2.0 * np.pi / period
+        per_line = np.exp(w * (g + 1j * (delta - center)))
+        per_point = np.exp(1j * w * nuc.x)
+        p = _cot_from_exp(per_line[:, :, None] * per_point[None, None, :], period)
+        return p, p * p - 1.0 / period**2
 
     def _ramp(self, k: int) -> np.ndarray:
         """First-order phase ramp of nucleus ``k``: (x - 125 ppm) / 100 ppm."""
@@ -439,7 +485,7 @@ class JointProblem(BlockArrowLayout):
         """Model spectra per nucleus, complex ``(n_time, n)`` each."""
         out = []
         for k in range(len(self.nuclei)):
-            ep, _ = self._line_terms(vals, k)
+            ep = self._line_terms(vals, k)[0]
             m = np.einsum("tl,tln->tn", vals["area"][k], ep)
             m += self._baseline(vals, k)
             out.append(m)
@@ -447,7 +493,7 @@ class JointProblem(BlockArrowLayout):
 
     def line_curves(self, vals: dict, k: int) -> np.ndarray:
         """Complex curve of every line in nucleus ``k``, ``(n_time, n_lines, n)``."""
-        ep, _ = self._line_terms(vals, k)
+        ep = self._line_terms(vals, k)[0]
         return vals["area"][k][:, :, None] * ep
 
     def _baseline(self, vals, k) -> np.ndarray:
@@ -503,13 +549,12 @@ class JointProblem(BlockArrowLayout):
             n = nuc.x.size
             o = self.offsets[k]
             w = 1.0 / nuc.sigma[:, None]
-            ep, eq = self._line_terms(vals, k)
+            ep, eq, eqw = self._line_terms(vals, k)
             a = vals["area"][k][:, :, None]
             lines = a * ep  # (t, l, n)
             total = lines.sum(axis=1)
-            aeq = a * eq
-            d_u = aeq * (-1j * np.pi)  # d curve / d u  (u = x + delta - c)
-            d_w = aeq * (-0.5 * np.pi)
+            d_u = (a * eq) * (-1j * np.pi)  # d curve / d u  (u = x + delta - c)
+            d_w = (a * eqw) * (-0.5 * np.pi)
             re, im = slice(o, o + n), slice(o + n, o + 2 * n)
 
             # local blocks of nucleus k are contiguous: phi0, areas, (base_re, base_im) per
