@@ -12,7 +12,9 @@ A time point passes when ``|fit - truth| <= max(10 % of truth, 2 SE)`` (amount) 
 with ``--plot FILE.png`` both trajectories against the truth.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_sim_quant.py --seeds 3 4 5
---presets default scheme-b --work /tmp/simq [--plot /tmp/simq.png]``.
+--presets default scheme-b --work /tmp/simq [--plot /tmp/simq.png] [--decompose
+skin_phase=anchor --decompose dendritic=comb]`` (``--decompose``: options of the series
+decomposition, docs/quantification.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,29 @@ def simulate(work: Path, seed: int, preset: str) -> Path:
         cmd += ["--seed", str(seed), "--out", str(out)]
         subprocess.run(cmd, check=True, capture_output=True)
     return out
+
+
+def use_decompose_options(pairs: list[str]) -> None:
+    """Make the quantification's series decomposition use these ``KEY=VALUE`` keywords (the
+    analyze chain calls ``decompose(series)`` with the defaults)."""
+    if not pairs:
+        return
+    import dendritemr.quant.decompose as D
+
+    kw = {}
+    for p in pairs:
+        key, _, val = p.partition("=")
+        try:
+            kw[key] = float(val)
+        except ValueError:
+            kw[key] = val
+    orig = D.decompose
+
+    def decompose(spectra, **given):
+        return orig(spectra, **{**kw, **given})
+
+    D.decompose = decompose
+    print("decompose options:", kw)
 
 
 def quantify(folder: Path):
@@ -83,7 +108,16 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_sim_quant"))
     ap.add_argument("--min-umol", type=float, default=0.5)
     ap.add_argument("--plot", type=Path, default=None)
+    ap.add_argument(
+        "--decompose",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword of quant.decompose.decompose for the series fit, e.g. skin_phase=anchor, "
+        "dendritic=comb (repeatable; numbers are read as floats)",
+    )
     args = ap.parse_args()
+    use_decompose_options(args.decompose)
     args.work.mkdir(parents=True, exist_ok=True)
     results = {}
     for preset in args.presets:
