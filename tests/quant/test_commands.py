@@ -180,3 +180,12 @@ def test_cli_deposit_default_is_the_decomposition_default():
     from dendritemr.quant.decompose import DEPOSIT
 
     assert DEPOSIT_DEFAULT == (DEPOSIT if isinstance(DEPOSIT, str) else "yes" if DEPOSIT else "no")
+
+
+def test_quantify_of_a_6li_series_names_its_path_argument(pair):
+    """The 7Li series is quantify's PATH argument (it has no --li7 option): the error on 6Li data
+    names the path and says what it holds (it said '--li7 data are 6Li')."""
+    res = _run(quantify, [pair["li6"], "--calibration", "electrode=1.0"])
+    assert res.exit_code != 0
+    assert "--li7" not in res.output
+    assert f"{pair['li6']}: holds 6Li data, not the 7Li series quantify reads" in res.output

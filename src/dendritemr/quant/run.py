@@ -242,7 +242,9 @@ def analyse_pair(
 
     s7 = fit_spectra(li7)
     if get_nucleus(s7.attrs.get("nucleus", "")).name != "7Li":
-        raise DataError(li7, f"--li7 data are {s7.attrs.get('nucleus')}, not 7Li")
+        raise DataError(
+            li7, f"holds {s7.attrs.get('nucleus')} data, not the 7Li series quantify reads"
+        )
     series = [s7]
     field = _field(s7.attrs, li7)
     if li6 is not None:
