@@ -26,6 +26,11 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
     other with large opposite areas). It is told
     from the electrode only by its phase, which the absorptive electrolyte line pins in every
     spectrum: opt-in, for cells whose electrode line has the full skin phase.
+``comb_0``, ``comb_1``, ... (``dendritic="comb"``: the default with two nuclei)
+    dendritic metal next to the electrode line as a comb of absorptive lines of fixed shape
+    (3 ppm FWHM every 3 ppm, -12..+12 ppm from the electrode; only their areas fitted; counted
+    as microstructure) beside the microstructure lines, in place of the deposit; the electrode's
+    skin phase is then measured on the first time point alone and held (``skin_phase``).
 ``electrolyte``
     the LLZO (or liquid electrolyte) line near 0 ppm, absorptive, FWHM per nucleus (quadrupolar
     and dipolar widths differ between 6Li and 7Li). Its whole Lorentzian, tails included, is
@@ -95,28 +100,36 @@ DEPOSIT_OFFSET = (-12.0, 4.0)
 #: (scheme B seed 12, a 30 h stall) the extra freedom read the metal 20 % low
 #: (docs/quantification.md)
 CENTRE_KNOT_SPACING_H = 6.0
-#: default of ``decompose(skin_phase=...)``: ``"series"`` (fitted to the series). ``"anchor"``
-#: (held at its value in the first time point alone, :func:`_skin_phase_anchor`) is not the
-#: default: on simulated studies it recovers the phase (-44.95 +- 0.11 deg, truth -45.0) but
-#: with the lines model the dendritic metal came out worse (default seed 12: 119 / 127 misses
-#: in amount / x6 of 157 against 83 / 64; docs/quantification.md, "Skin-phase anchor")
-SKIN_PHASE_MODE = "series"
-#: ``decompose(dendritic="comb")``: the dendritic metal as absorptive Lorentzians of fixed FWHM
-#: :data:`COMB_FWHM` at fixed offsets from the electrode line, every :data:`COMB_SPACING` ppm
-#: over :data:`COMB_RANGE` (ppm): a shift distribution of unknown shape, only the areas fitted
-COMB_RANGE = (-24.0, 60.0)
+#: default of ``decompose(skin_phase=...)``: ``"auto"``: ``"anchor"`` (held at its value in the
+#: first time point alone, :func:`_skin_phase_anchor`) with the dendritic comb, ``"series"``
+#: (fitted to the series) with the lines model. The anchor recovers the phase on simulated
+#: studies (-44.93..-45.06 deg, truth -45.0) but with the lines model alone the dendritic metal
+#: came out worse (default seed 12: 119 / 127 misses in amount / x6 of 157 against 83 / 64;
+#: docs/quantification.md, "Skin-phase anchor")
+SKIN_PHASE_MODE = "auto"
+#: ``decompose(dendritic="comb")``: the dendritic metal next to the electrode line as absorptive
+#: Lorentzians of fixed FWHM :data:`COMB_FWHM` at fixed offsets from it, every
+#: :data:`COMB_SPACING` ppm over :data:`COMB_RANGE` (ppm): a shift distribution of any shape
+#: where a few Lorentzians misfit and trade with the electrode (simulated default, seed 12: the
+#: truth's dendritic lines spread over -4..+12 ppm from it), only the areas fitted
+COMB_RANGE = (-12.0, 12.0)
 COMB_SPACING = 3.0
 COMB_FWHM = 3.0
 #: extra comb families ``(FWHM, spacing)`` ppm over the same range (broad lines carry the long
 #: Lorentzian tails of broad dendritic lines that reach beyond the range)
 COMB_EXTRA = ()
-#: the comb beside the microstructure lines (0-2 by BIC) instead of in their place
-COMB_WITH_LINES = False
-#: default of ``decompose(dendritic=...)``: ``"lines"``; the comb (with the anchored skin phase)
-#: halves the misses where dendritic metal sits next to the electrode line (simulated default,
-#: seed 12) but reads growing dendritic metal 10-20 % low late in the runs where the lines
-#: model is right (seed 11, the demo study): docs/quantification.md, "Dendritic comb"
-DENDRITIC = "lines"
+#: the comb beside the microstructure lines (0-2 by BIC, free widths: the long Lorentzian tails of
+#: broad dendritic lines) instead of in their place
+COMB_WITH_LINES = True
+#: default of ``decompose(dendritic=...)``: ``"auto"``: the comb (beside the microstructure
+#: lines, anchored skin phase) with two nuclei, the lines model with one. With 6Li and 7Li the
+#: comb next to the electrode is told from it by the skin phase and by the isotope ratio; with
+#: 7Li alone by the phase only (as the deposit): on the real TEGDME 7Li series the comb gave the
+#: total metal +17.3 % over the run against TopSpin's window +14.6 % (lines +14.1 %).
+#: Simulated studies, misses in amount / x6 (lines -> comb + lines): default seed 11 6/0 -> 2/0,
+#: seed 12 83/64 -> 13/11; scheme B seed 11 5/2 -> 1/1; demo study 3/0 -> 0/2
+#: (docs/quantification.md)
+DENDRITIC = "auto"
 #: degree of the complex polynomial baseline of each fitted window (per spectrum)
 BASELINE_DEGREE = 2
 #: the fits stop when a step lowers chi-square by less than this (residuals are divided by the
@@ -736,23 +749,25 @@ def decompose(
         with two (x6 of a weak isotope line needs its unbiased area, which may scatter below 0).
     electrolyte : include the electrolyte line (``"auto"``: when some nucleus shows a peak above
         ``MIN_SNR`` noise sigma in the electrolyte window of the series mean).
-    skin_phase : ``"series"`` (default, :data:`SKIN_PHASE_MODE`): the electrode's skin phase
-        is fitted to the whole series; ``"anchor"``: fitted to the first time point alone and
-        held in the series fit (its standard error is added to the area errors through their
-        linearised response; a single spectrum is fitted as with ``"series"``); a float: held
-        at this value, rad. The skin phase is the pivot on which absorptive metal near the
-        electrode's shift trades with the electrode (a 3 deg error moves ~5 % of the electrode
-        into an absorptive line): fitted to the series it follows the dendritic metal
-        (simulated default study, seed 12: -48.1 deg against -45.0; the real TEGDME series:
-        -26.7 deg against -29.5 deg for expno 1 alone). With ``"anchor"`` the anchor's model
-        also fixes the electrode's shape: its broad base, if the BIC takes one there, becomes
-        a held part of one composite electrode line.
-    dendritic : ``"lines"`` (default, :data:`DENDRITIC`): the microstructure lines (0-2, BIC)
-        and the deposit; ``"comb"``: absorptive lines of fixed shape every
-        :data:`COMB_SPACING` ppm over :data:`COMB_RANGE` from the electrode (a shift
-        distribution of any shape; only the areas are fitted; ``microstructure`` group). Needs a
-        held skin phase (``skin_phase="anchor"`` or a value; a single spectrum falls back to the
-        lines); measured trade-off in docs/quantification.md.
+    skin_phase : ``"auto"`` (default, :data:`SKIN_PHASE_MODE`): ``"anchor"`` with the comb,
+        else ``"series"``. ``"anchor"``: the electrode's skin phase is fitted to the first time
+        point alone and held in the series fit (its standard error is added to the area
+        errors through their linearised response; a single spectrum is fitted as with
+        ``"series"``); ``"series"``: fitted to the whole series; a float: held at this value,
+        rad. The skin phase is the pivot on which absorptive metal near the electrode's shift
+        trades with the electrode (a 3 deg error moves ~5 % of the electrode into an
+        absorptive line): fitted to the series it follows the dendritic metal (simulated
+        default study, seed 12: -48.1 deg against -45.0; the real TEGDME series: -26.7 deg
+        against -29.5 deg for expno 1 alone). With ``"anchor"`` the anchor's model also fixes
+        the electrode's shape: its broad base, if the BIC takes one there, becomes a held part
+        of one composite electrode line.
+    dendritic : ``"auto"`` (default, :data:`DENDRITIC`): ``"comb"`` with two nuclei, ``"lines"``
+        with one. ``"lines"``: the microstructure lines (0-2, BIC) and the deposit; ``"comb"``:
+        absorptive lines of fixed shape every :data:`COMB_SPACING` ppm over :data:`COMB_RANGE`
+        from the electrode (a shift distribution of any shape; only the areas fitted;
+        ``microstructure`` group) beside the microstructure lines (:data:`COMB_WITH_LINES`),
+        no deposit. Needs a held skin phase (``skin_phase="anchor"`` or a value; a single
+        spectrum falls back to the lines); measured in docs/quantification.md.
 
     Returns
     -------
@@ -809,6 +824,12 @@ def decompose(
         d0 = means[int(np.argmax([np.abs(m.y).max() / m.sigma[0] for m in means]))]
         sel = d0.window == 1
         el_ppm = float(d0.x[sel][np.argmax(np.abs(d0.y[0, sel]))])
+    if dendritic not in ("comb", "lines", "auto"):
+        raise ProcessingError(f"dendritic must be 'comb', 'lines' or 'auto', not {dendritic!r}")
+    if dendritic == "auto":
+        dendritic = "comb" if len(spectra) > 1 else "lines"
+    if skin_phase == "auto":
+        skin_phase = "anchor" if dendritic == "comb" else "series"
     psi_fixed, psi_err, psi_source, electrode_base = _skin_phase_anchor(
         skin_phase,
         spectra,
@@ -821,8 +842,6 @@ def decompose(
         micro_phase,
         nonnegative,
     )
-    if dendritic not in ("comb", "lines"):
-        raise ProcessingError(f"dendritic must be 'comb' or 'lines', not {dendritic!r}")
     # the comb's lines next to the electrode are told from it only by the skin phase: with the
     # phase free (a single spectrum, skin_phase="series") they would trade with it (and with
     # the spectrum phase, which a weak electrolyte line does not pin): the lines model then
@@ -955,7 +974,8 @@ def _skin_phase_anchor(
     if isinstance(skin_phase, str):
         if skin_phase not in ("anchor", "series"):
             raise ProcessingError(
-                f"skin_phase must be 'anchor', 'series' or a phase in rad, not {skin_phase!r}"
+                "skin_phase must be 'anchor', 'series', 'auto' or a phase in rad, not "
+                f"{skin_phase!r}"
             )
         if skin_phase == "series" or spectra[0].sizes["time"] < 2:
             return None, 0.0, "fitted to the series", None
