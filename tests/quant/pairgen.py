@@ -152,3 +152,20 @@ def write_pair(
         scale = scales[nuc] if scales else 50.0 / p["noise_sigma"]
         out[nuc] = write_experiment(folder / nuc / "1", nuc, y, p, GRPDLY=67.98, scale=scale)
     return out
+
+
+def write_series(root: Path, lines_at, hours, *, snr: float, seed: int) -> dict[str, Path]:
+    """Paired 7Li and 6Li series (``root/7Li/1..n``, ``root/6Li/1..n``) of the lines
+    ``lines_at(h)`` at each of ``hours`` (9.4 T, 800 ppm, TD 8192, GRPDLY 67.98, spectrum phase
+    25 deg), acquisition dates one per hour offset; one receiver gain per nucleus for the whole
+    series (set by its first experiment)."""
+    rng = np.random.default_rng(seed)
+    scales: dict[str, float] = {}
+    for i, h in enumerate(hours):
+        for nuc in ("7Li", "6Li"):
+            y, p = fid(nuc, lines_at(h), field_t=9.4, td=8192, sw_ppm=800.0, o1_ppm=130.0,
+                       snr=snr, rng=rng, grpdly=67.98, phase0_deg=25.0)  # fmt: skip
+            scales.setdefault(nuc, 50.0 / p["noise_sigma"])
+            write_experiment(root / nuc / str(i + 1), nuc, y, p, GRPDLY=67.98,
+                             scale=scales[nuc], DATE=1700000000 + int(h * 3600))  # fmt: skip
+    return {"7Li": root / "7Li", "6Li": root / "6Li"}

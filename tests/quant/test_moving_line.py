@@ -37,15 +37,7 @@ def _lines(h):
 @pytest.fixture(scope="module")
 def series(tmp_path_factory):
     root = tmp_path_factory.mktemp("moving")
-    rng = np.random.default_rng(4242)
-    scales = {}  # one receiver gain per nucleus (the electrode, the tallest line, is constant)
-    for i, h in enumerate(HOURS):
-        for nuc in ("7Li", "6Li"):
-            y, p = pg.fid(nuc, _lines(h), field_t=9.4, td=8192, sw_ppm=800.0, o1_ppm=130.0,
-                          snr=300.0, rng=rng, grpdly=67.98, phase0_deg=25.0)  # fmt: skip
-            scales.setdefault(nuc, 50.0 / p["noise_sigma"])
-            pg.write_experiment(root / nuc / str(i + 1), nuc, y, p, GRPDLY=67.98,
-                                scale=scales[nuc], DATE=1700000000 + int(h * 3600))  # fmt: skip
+    pg.write_series(root, _lines, HOURS, snr=300.0, seed=4242)
     s7, s6 = fit_spectra(root / "7Li"), fit_spectra(root / "6Li")
     s6 = s6.assign_coords(hours=("time", s7["hours"].values))
     truth = [pg.line_areas(_lines(h)) for h in HOURS]
