@@ -189,3 +189,18 @@ def test_quantify_of_a_6li_series_names_its_path_argument(pair):
     assert res.exit_code != 0
     assert "--li7" not in res.output
     assert f"{pair['li6']}: holds 6Li data, not the 7Li series quantify reads" in res.output
+
+
+def test_cli_dendritic_and_skin_phase_options(pair):
+    from dendritemr.quant.decompose import DENDRITIC, SKIN_PHASE_MODE
+
+    defaults = {p.name: p.default for p in quantify.params}
+    assert defaults["dendritic"] == DENDRITIC
+    assert defaults["skin_phase"] == SKIN_PHASE_MODE
+    res = _run(
+        quantify,
+        [pair["li7"], "--li6", pair["li6"], "--dendritic", "comb", "--skin-phase", "series"],
+    )
+    assert res.exit_code != 0
+    assert "needs a held skin phase" in res.output
+    assert res.output.count("\n") == 1  # one line

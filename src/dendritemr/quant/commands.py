@@ -119,7 +119,22 @@ _MODEL_OPTS = [
         type=click.Choice(["auto", "yes", "no"]),
         default=DEPOSIT_DEFAULT,
         help="A flat interface deposit at the electrode's shift, absorptive, counted as "
-        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only).",
+        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only; never with the comb).",
+    ),
+    click.option(
+        "--dendritic",
+        type=click.Choice(["auto", "comb", "lines"]),
+        default="auto",
+        help="Dendritic metal next to the electrode line: a comb of fixed absorptive lines "
+        "(-12..+12 ppm) beside the microstructure lines, or the lines (and deposit) alone "
+        "(auto: comb with 6Li and 7Li, lines with 7Li only).",
+    ),
+    click.option(
+        "--skin-phase",
+        type=click.Choice(["auto", "anchor", "series"]),
+        default="auto",
+        help="Electrode skin phase: fitted to the first time point and held (anchor), or "
+        "fitted to the whole series (auto: anchor with the comb).",
     ),
 ]
 
@@ -132,8 +147,12 @@ def _model_kw(
     drift="centres",
     nonnegative="auto",
     deposit=DEPOSIT_DEFAULT,
+    dendritic="auto",
+    skin_phase="auto",
 ):
     return {
+        "dendritic": dendritic,
+        "skin_phase": skin_phase,
         "deposit": deposit if deposit == "auto" else deposit == "yes",
         "drift": drift,
         "nonnegative": nonnegative if nonnegative == "auto" else nonnegative == "yes",
@@ -202,6 +221,8 @@ def quantify(
     drift,
     nonnegative,
     deposit,
+    dendritic,
+    skin_phase,
     as_json,
 ) -> None:
     """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms.
@@ -239,7 +260,17 @@ def quantify(
             x6_electrode=x6_electrode,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative, deposit),
+            **_model_kw(
+                n_micro,
+                broad,
+                micro_phase,
+                split_electrode,
+                drift,
+                nonnegative,
+                deposit,
+                dendritic,
+                skin_phase,
+            ),
         )
     except DendriteMRError as exc:
         exit_with(exc)
@@ -293,6 +324,8 @@ def isotopes(
     drift,
     nonnegative,
     deposit,
+    dendritic,
+    skin_phase,
     as_json,
 ) -> None:
     """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series.
@@ -337,7 +370,17 @@ def isotopes(
             known_line=known,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(n_micro, broad, micro_phase, split_electrode, drift, nonnegative, deposit),
+            **_model_kw(
+                n_micro,
+                broad,
+                micro_phase,
+                split_electrode,
+                drift,
+                nonnegative,
+                deposit,
+                dendritic,
+                skin_phase,
+            ),
         )
     except DendriteMRError as exc:
         exit_with(exc)

@@ -204,6 +204,8 @@ def analyse_pair(
     drift: str = "centres",
     nonnegative: bool | str = "auto",
     deposit: bool | str | None = None,
+    dendritic: str = "auto",
+    skin_phase: str | float = "auto",
 ) -> dict[str, Any]:
     """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
 
@@ -222,8 +224,8 @@ def analyse_pair(
     x6_electrode : x6 of the electrode for the electrode calibration (default: measured
         when 6Li is present, else ``x6_assumed``).
     t1 : ``{(group, nucleus): seconds}``.
-    n_micro, broad, micro_phase, split, drift, nonnegative, deposit : model options of
-        :func:`dendritemr.quant.decompose.decompose`.
+    n_micro, broad, micro_phase, split, drift, nonnegative, deposit, dendritic, skin_phase :
+        model options of :func:`dendritemr.quant.decompose.decompose`.
 
     Returns
     -------
@@ -261,6 +263,8 @@ def analyse_pair(
             split=split,
             drift=drift,
             nonnegative=nonnegative,
+            dendritic=dendritic,
+            skin_phase=skin_phase,
             **({} if deposit is None else {"deposit": deposit}),
         )
     except ProcessingError as exc:
@@ -274,6 +278,8 @@ def analyse_pair(
             "components": [str(c) for c in ds["component"].values],
             "n_microstructure": ds.attrs["n_microstructure"],
             "broad_electrode": bool(ds.attrs["broad_electrode"]),
+            "dendritic_comb": bool(ds.attrs["dendritic_comb"]),
+            "skin_phase_source": ds.attrs["skin_phase_source"],
             "choice": ds.attrs["model_choice"],
             "skin_phase_deg": float(np.degrees(ds["skin_phase"])),
             "skin_phase_err_deg": float(np.degrees(ds["skin_phase_err"])),
