@@ -41,6 +41,7 @@ def test_identity_scores_zero():
     s = score(truth, truth)
     assert s["metal_interface_rmse_umol"] == 0.0 and s["x6_metal_mae"] == 0.0
     assert s["stage_boundary_errors_h"] == [0.0, 0.0, 0.0]
+    assert s["stage_boundary_spurious_errors_h"] == [0.0, 0.0, 0.0]
     assert s["short_circuit_error_h"] == 0.0 and s["short_circuit_within_interval"] == 1.0
 
 
@@ -138,3 +139,20 @@ def test_load_results_rejects_missing_schema(tmp_path):
     with pytest.raises(DataError, match="schema must be 'dendritemr.results/1'"):
         load_results(f)
     validate(_truth())
+
+
+def test_a_spurious_analysis_stage_counts_in_the_other_direction():
+    truth = _truth()
+    res = copy.deepcopy(truth)
+    # an extra stall inside the bulk-nucleation stage, 12-14 h: every true boundary is still
+    # found exactly, but the analysis has two boundaries 4 h and 5 h from any true one
+    bulk = res["stages"][2]
+    res["stages"][2:3] = [
+        {"name": "bulk-nucleation", "start_h": 8.0, "end_h": 12.0},
+        {"name": "stall", "start_h": 12.0, "end_h": 14.0},
+        {"name": "bulk-nucleation", "start_h": 14.0, "end_h": bulk["end_h"]},
+    ]
+    s = score(res, truth)
+    assert s["stage_boundary_max_error_fraction"] == 0.0
+    assert s["stage_boundary_spurious_errors_h"] == [0.0, 0.0, 4.0, 5.0, 0.0]
+    assert s["stage_boundary_spurious_max_error_fraction"] == pytest.approx(5.0 / 20.0)

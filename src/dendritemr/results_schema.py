@@ -154,7 +154,10 @@ def score(results: dict, truth: dict) -> dict[str, Any]:
         ``stage_boundary_max_error_fraction`` (their largest over the truth's duration:
         ``end_h`` or its last time point), ``stage_boundary_resolvable_max_error_fraction`` (the
         same over boundaries whose two neighbouring true stages each last at least two analysis
-        intervals: a stage shorter than the sampling cannot be placed) and
+        intervals: a stage shorter than the sampling cannot be placed),
+        ``stage_boundary_spurious_errors_h`` / ``stage_boundary_spurious_max_error_fraction``
+        (the other direction: each analysis boundary to the nearest true one, so that extra
+        analysis stages count) and
         ``interface_fraction_truth_span`` (max - min of the true interface fraction on the
         analysis time points).
     """
@@ -221,6 +224,18 @@ def score(results: dict, truth: dict) -> dict[str, Any]:
     )
     out["stage_boundary_resolvable_max_error_fraction"] = (
         max(resolvable) / duration if resolvable and duration > 0 else None
+    )
+    # the other direction: each analysis boundary to the nearest true one (a spurious stage
+    # costs nothing above)
+    theirs = _boundaries(truth["stages"])
+    spurious = [
+        float(np.min(np.abs(theirs - b))) if theirs.size else float("inf")
+        for b in mine
+        if tt.size and tt[0] <= b <= (truth.get("end_h") or tt[-1])
+    ]
+    out["stage_boundary_spurious_errors_h"] = spurious
+    out["stage_boundary_spurious_max_error_fraction"] = (
+        max(spurious) / duration if spurious and duration > 0 else None
     )
     f = _on(tt, truth["interface_fraction"], t)
     out["interface_fraction_truth_span"] = (

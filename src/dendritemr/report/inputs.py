@@ -373,6 +373,7 @@ SCORE_LABELS: dict[str, str] = {
     "interface_fraction_mae": "interface fraction: mean absolute error",
     "interface_fraction_coverage": "interface fraction: points within 2 err",
     "stage_boundary_max_error_fraction": "stage boundaries: largest error / duration",
+    "stage_boundary_spurious_max_error_fraction": "extra analysis boundaries: largest / duration",
     "short_circuit_within_interval": "short within one acquisition interval (1 = yes)",
 }
 
