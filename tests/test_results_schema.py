@@ -156,3 +156,34 @@ def test_a_spurious_analysis_stage_counts_in_the_other_direction():
     assert s["stage_boundary_max_error_fraction"] == 0.0
     assert s["stage_boundary_spurious_errors_h"] == [0.0, 0.0, 4.0, 5.0, 0.0]
     assert s["stage_boundary_spurious_max_error_fraction"] == pytest.approx(5.0 / 20.0)
+
+
+@pytest.mark.parametrize("offset_h", [4e-8, -4e-8])
+def test_shorted_boundary_on_the_last_point_survives_clock_round_off(offset_h):
+    # the truth's `shorted` stage starts at its last time point before the short; an analysis
+    # reads its time points back from the raw files, ~4e-8 h off (simulated studies): the
+    # boundary lay just outside the analysed span and was dropped from the score
+    truth = _truth()
+    t = np.array(truth["time_h"])[:39]  # last point 19.0 h, the short at 19.4 h
+    for key in ("x6_metal", "interface_fraction"):
+        truth[key] = truth[key][:39]
+    truth["metal_umol"] = {k: v[:39] for k, v in truth["metal_umol"].items()}
+    truth["time_h"] = t.tolist()
+    truth["stages"][-2]["end_h"] = 19.0
+    truth["stages"][-1] = {"name": "shorted", "start_h": 19.0, "end_h": 19.4}
+    truth["short_circuit_h"], truth["end_h"] = 19.4, 19.4
+    res = copy.deepcopy(truth)
+    res["time_h"] = (t - offset_h).tolist()
+    for s in res["stages"]:
+        s["start_h"] = max(s["start_h"] - offset_h, 0.0)
+        s["end_h"] -= offset_h
+    s = score(res, truth)
+    assert len(s["stage_boundary_errors_h"]) == 3  # 3.0, 8.0 and the shorted 19.0
+    assert max(s["stage_boundary_errors_h"]) == pytest.approx(abs(offset_h), abs=1e-12)
+    assert len(s["stage_boundary_spurious_errors_h"]) == 3
+    # a boundary well outside the analysed span is still left out
+    res["time_h"] = res["time_h"][:31]  # to 15 h
+    for key in ("x6_metal", "interface_fraction"):
+        res[key] = res[key][:31]
+    res["metal_umol"] = {k: v[:31] for k, v in res["metal_umol"].items()}
+    assert len(score(res, truth)["stage_boundary_errors_h"]) == 2
