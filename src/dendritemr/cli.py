@@ -316,30 +316,12 @@ def _blas_limit(name: str | None):
     return blas_threads(SIM_BLAS_THREADS)
 
 
-#: what marks a folder as a study that ``simulate`` wrote (it may be written over again)
-_SIMULATED_STUDY = ("ground_truth.json", "scenario.toml")
-
-
 def _check_simulate_out(out: Path) -> None:
-    """``simulate --out``: a new or empty folder, or an earlier simulated study. The simulator
-    replaces files of its own names (``study.toml``, ``7Li/1``, ...): ``simulate --out tegdme``
-    wrote over the README tour's hand-written study.toml, and any folder's likewise.
+    """``simulate --out``: a new or empty folder, or an earlier simulated study
+    (:func:`dendritemr.sim.study.check_simulate_out`, which ``simulate`` also applies)."""
+    from dendritemr.sim.study import check_simulate_out
 
-    Raises
-    ------
-    DataError : ``out`` is a file, or a folder holding anything else (naming one entry).
-    """
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise DataError(out, "exists and is not a folder")
-    entries = sorted(p.name for p in out.iterdir())
-    if entries and not all((out / name).is_file() for name in _SIMULATED_STUDY):
-        raise DataError(
-            out,
-            f"holds files that are not an earlier simulated study ({entries[0]}): not written "
-            "into (simulate replaces files of its own names, such as study.toml)",
-        )
+    check_simulate_out(out)
 
 
 def _check_writable(folder: Path) -> None:
@@ -358,60 +340,13 @@ def _check_writable(folder: Path) -> None:
         raise DataError(folder, f"cannot write into this folder ({exc.strerror})") from None
 
 
-#: files that mark a folder as raw instrument data (TopSpin, ParaVision, Varian)
-_RAW_MARKERS = ("acqus", "acqp", "fid", "ser", "procpar", "2dseq", "procs")
-
-
-def _raw_data_folder(path: Path, series: bool = True) -> tuple[Path, str] | None:
-    """The nearest folder at or above ``path`` that is raw instrument data, with why.
-
-    Raw data: a folder holding one of :data:`_RAW_MARKERS` (a TopSpin or ParaVision
-    experiment, a Varian ``.fid`` folder), and with ``series`` a folder of numbered
-    experiments (a TopSpin series, a ParaVision study: a numbered subfolder holding ``acqus``
-    or ``acqp``). ``path`` need not exist. Returns None when no such folder is found.
-    """
-    import os
-
-    start = Path(os.path.abspath(path))
-    for folder in (start, *start.parents):
-        if not folder.is_dir():
-            continue
-        for marker in _RAW_MARKERS:
-            if (folder / marker).is_file():
-                return folder, f"it holds {marker}"
-        if not series:
-            continue
-        try:
-            numbered = [c for c in folder.iterdir() if c.name.isdigit()]
-        except OSError:
-            continue
-        for child in sorted(numbered, key=lambda c: int(c.name)):
-            for marker in ("acqus", "acqp"):
-                if (child / marker).is_file():
-                    return folder, f"experiment {child.name} holds {marker}"
-    return None
-
-
 def _check_not_in_raw_data(out: Path, series: bool = True) -> None:
-    """``--out`` of every command: neither in nor below a raw data folder (``analyze --out
-    7Li/1/results`` wrote its results into a TopSpin experiment of a series the study names
-    from outside the study folder; ``simulate``/``demo`` likewise). A results or study
-    folder (``series``) may not lie in a series folder either; a single output file
-    (``process``/``image``) may sit beside numbered experiments, as in TopSpin's data folder.
+    """``--out`` of every command: neither in nor below a raw data folder
+    (:func:`dendritemr.model.storage.check_not_in_raw_data`, which ``pipeline.analyze`` also
+    applies to its output folder)."""
+    from dendritemr.model.storage import check_not_in_raw_data
 
-    Raises
-    ------
-    DataError : one line naming ``out`` and the raw data folder.
-    """
-    found = _raw_data_folder(out, series)
-    if found is None:
-        return
-    folder, why = found
-    import os
-
-    here = Path(os.path.abspath(out))
-    named = "" if folder in (here, here.parent) else f" {folder}"
-    raise DataError(out, f"lies in a raw data folder{named} ({why}): raw data are never written to")
+    check_not_in_raw_data(out, series)
 
 
 def _check_out_file(out: Path) -> None:

@@ -35,6 +35,7 @@ import xarray as xr
 
 from dendritemr.backend import blas_threads
 from dendritemr.errors import DataError, DendriteMRError, ProcessingError
+from dendritemr.model.storage import check_not_in_raw_data
 from dendritemr.study import Study, load_study
 
 __all__ = [
@@ -77,13 +78,21 @@ def _recorded(step: str) -> Iterator[None]:
 
 def warnings_list(records: list[dict]) -> list[dict]:
     """Distinct warnings in order of first appearance, each ``{step, category, message,
-    count}`` (the same message from two steps, e.g. ``study.toml`` checks and the reader, is
-    kept once, under the first step); at most :data:`MAX_WARNINGS`, then one entry counting
-    the rest."""
+    count}``; at most :data:`MAX_WARNINGS`, then one entry counting the rest.
+
+    ``count`` is how often the message was raised within one step (the most in any step):
+    the same file read again by a later step (``study.toml`` checks and the series reader
+    both see a numbered folder that is not an experiment; the MRI times and the MRI maps both
+    read each scan) raises the same message again, which is one warning, not two (summary.txt
+    listed such a warning as "(2 times)"). The entry keeps the first step that raised it.
+    """
     out: dict[str, dict] = {}
+    per_step: dict[tuple[str, str], int] = {}
     for r in records:
+        key = (r["message"], r["step"])
+        per_step[key] = per_step.get(key, 0) + 1
         if r["message"] in out:
-            out[r["message"]]["count"] += 1
+            out[r["message"]]["count"] = max(out[r["message"]]["count"], per_step[key])
         else:
             out[r["message"]] = {**r, "count": 1}
     rows = list(out.values())
@@ -929,6 +938,17 @@ def _run_study(
         if n_out:
             first = float(hours(start[0]))
             a, b = (round(float(x), 2) + 0.0 for x in (th[0], th[-1]))  # + 0.0: no "-0.00"
+            if n_out == start.size:  # nothing to align: say so where a user looks first
+                last = float(hours(end[-1]))
+                with _recorded("cycler"):
+                    warnings.warn(
+                        f"{study.cycler.path}: no NMR acquisition lies inside this cycler record "
+                        f"({a:.2f} to {b:.2f} h on the cycling clock, the spectra {first:.2f} to "
+                        f"{last:.2f} h): no current, voltage or charge for any spectrum -- check "
+                        "[cycler] start, timezone and clock_offset_s",
+                        UserWarning,
+                        stacklevel=2,
+                    )
             not_computed.append(
                 f"{n_out} of {start.size} NMR acquisitions lie outside the cycler record "
                 f"({a:.2f} to {b:.2f} h on the cycling clock; the first spectrum at "
@@ -1079,9 +1099,10 @@ def _run_study(
     # (change points and the stage rule are scale-free: errors in the same units)
     relative_stages = np.isfinite(metal).sum() < 3 and np.isfinite(rel).sum() >= 3
     if np.isfinite(metal).sum() < 3 and not relative_stages:
+        n_ok = int(max(np.isfinite(metal).sum(), np.isfinite(rel).sum()))
         not_computed.append(
-            f"stages: fewer than 3 time points with a metal amount ({int(np.isfinite(metal).sum())}"
-            f" of {metal.size}): a growth stage needs a trajectory"
+            f"stages: fewer than 3 time points with a metal amount ({n_ok} of {metal.size}): "
+            "a growth stage needs a trajectory"
         )
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
     traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
@@ -1098,6 +1119,10 @@ def _run_study(
         seed=opts.seed,
     )
     stage_list = [st.to_dict() for st in stages.stages]
+    if np.isfinite(metal).sum() < 3 and not relative_stages:
+        # no trajectory (said in not_computed): a calibrated one-spectrum study listed a
+        # 'stall 0.00 - 0.00 h' beside that sentence; a short is still a stage
+        stage_list = [st for st in stage_list if st["name"] == "shorted"]
     stage_det = {k: v for k, v in stages.to_dict().items() if k != "stages"}
     if relative_stages:
         stage_list, stage_det = _relative_stage_units(stage_list, stage_det)
@@ -1302,7 +1327,11 @@ def summary_text(doc: dict) -> str:
             )
     relative = str((doc.get("stage_detection") or {}).get("units", "")).startswith("relative")
     unit, key = (" /h", "total_rel_per_h") if relative else (" umol/h", "total_umol_per_h")
-    lines.append("stages:" + (" (rates in units of metal_relative per h)" if relative else ""))
+    if not doc["stages"]:
+        why = ONE_POINT if len(t) < 2 else "see 'not computed' below"
+        lines.append(f"stages: none ({why})")
+    else:
+        lines.append("stages:" + (" (rates in units of metal_relative per h)" if relative else ""))
     for s in doc["stages"]:
         rate = s["rates"].get(key)
         rerr = s["rates"].get(f"{key}_err")
@@ -1407,12 +1436,37 @@ def _ratio_text(r: dict, i0: int, i1: int, fmt: Callable) -> str:
     return f"x{fmt(ratio, err)} of the first value"
 
 
+#: why a study of one time point has no growth, rates or stages (summary.txt)
+ONE_POINT = "one time point: no growth or stages"
+
+
+def _one_point_lines(doc: dict, fmt: Callable) -> list[str]:
+    """Summary lines of a one-spectrum study: its relative metal value when there is no umol
+    (the line above it says 'relative values below'); no growth line (one value has none:
+    'stages: none (one time point: no growth or stages)' says why)."""
+    lines = []
+    r = doc.get("metal_relative") or {}
+    v = (r.get("total") or [None])[0]
+    if doc["metal_umol"]["total"][0] is None and v is not None:
+        e = (r.get("total_stat_err") or [None])[0]
+        lines.append(
+            "dendritic metal relative to the spectrum's electrode line (no umol: not "
+            f"calibrated): {fmt(v, e)}"
+        )
+        if r.get("umol_per_cm2_per_unit"):
+            lines.append(
+                f"  (one unit = {r['umol_per_cm2_per_unit']:.3g} umol per cm2 of electrode area: "
+                "give [cell] electrode_area_cm2 for umol)"
+            )
+    return lines  # why there is no growth: the stages line (summary_text)
+
+
 def _metal_growth_lines(doc: dict, fmt: Callable) -> list[str]:
     """Summary lines of the metal's growth: in umol when calibrated, else relative to the first
     spectrum's electrode line (``metal_relative``), with the unit said."""
     m = doc["metal_umol"]
-    if len(doc["time_h"]) < 2:
-        return []  # one spectrum: no growth (it printed '0 +- 0 ... x1 +- 0 ... not calibrated')
+    if len(doc["time_h"]) < 2:  # it printed '0 +- 0 ... x1 +- 0', then nothing and no reason
+        return _one_point_lines(doc, fmt)
     tot = [(i, v) for i, v in enumerate(m.get("total") or []) if v is not None]
     if len(tot) >= 2:
         (i0, v0), (i1, v1) = tot[0], tot[-1]
@@ -1483,10 +1537,14 @@ def analyze(
     ------
     DendriteMRError : bad study, data or cycler file, or an output folder that cannot be
         written; no output folder is left behind.
+    DataError : ``out_dir`` in or below raw data (a TopSpin/ParaVision experiment or series
+        folder: :func:`dendritemr.model.storage.check_not_in_raw_data`) or inside the study
+        folder, before any work (the CLI's ``--out`` check, here for Python callers too).
     """
     # absolute: '--out .' (run inside an earlier result) named the temporary folder '..' and
     # failed after the whole analysis with 'Device or resource busy'
     out = Path(os.path.abspath(out_dir))
+    check_not_in_raw_data(out, series=True)  # as the CLI's --out: before any work
     earlier = out.is_dir() and (not any(out.iterdir()) or (out / "results.json").is_file())
     if out.exists() and not earlier:
         raise DataError(out_dir, "output exists and is not an earlier analyze result: not replaced")

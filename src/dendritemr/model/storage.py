@@ -17,6 +17,9 @@ Encoding ``dendritemr-netcdf/2`` (global attribute ``dendritemr_encoding``):
   leaves nothing; the file gets the permissions the user's umask gives new files.
 
 Files written by earlier versions (complex as ``name__real``/``name__imag`` pairs) still load.
+
+Output paths: :func:`create_output_folder` and :func:`check_not_in_raw_data` (raw instrument
+data are never written into, by the CLI or by :func:`dendritemr.pipeline.analyze`).
 """
 
 from __future__ import annotations
@@ -193,3 +196,56 @@ def create_output_folder(folder: str | Path, announce: bool = True) -> bool:
     if announce:
         print(f"created folder {folder}", file=sys.stderr)
     return True
+
+
+#: files that mark a folder as raw instrument data (TopSpin, ParaVision, Varian)
+RAW_MARKERS = ("acqus", "acqp", "fid", "ser", "procpar", "2dseq", "procs")
+
+
+def raw_data_folder(path: str | Path, series: bool = True) -> tuple[Path, str] | None:
+    """The nearest folder at or above ``path`` that is raw instrument data, with why.
+
+    Raw data: a folder holding one of :data:`RAW_MARKERS` (a TopSpin or ParaVision
+    experiment, a Varian ``.fid`` folder), and with ``series`` a folder of numbered
+    experiments (a TopSpin series, a ParaVision study: a numbered subfolder holding ``acqus``
+    or ``acqp``). ``path`` need not exist. Returns None when no such folder is found.
+    """
+    start = Path(os.path.abspath(path))
+    for folder in (start, *start.parents):
+        if not folder.is_dir():
+            continue
+        for marker in RAW_MARKERS:
+            if (folder / marker).is_file():
+                return folder, f"it holds {marker}"
+        if not series:
+            continue
+        try:
+            numbered = [c for c in folder.iterdir() if c.name.isdigit()]
+        except OSError:
+            continue
+        for child in sorted(numbered, key=lambda c: int(c.name)):
+            for marker in ("acqus", "acqp"):
+                if (child / marker).is_file():
+                    return folder, f"experiment {child.name} holds {marker}"
+    return None
+
+
+def check_not_in_raw_data(out: str | Path, series: bool = True) -> None:
+    """An output path (``--out`` of every command, :func:`dendritemr.pipeline.analyze`'s
+    ``out_dir``) neither in nor below a raw data folder (:func:`raw_data_folder`; ``analyze
+    --out 7Li/1/results`` wrote its results into a TopSpin experiment of a series the study
+    names from outside the study folder). A results or study folder (``series``) may not lie
+    in a series folder either; a single output file (``process``/``image``) may sit beside
+    numbered experiments, as in TopSpin's data folder.
+
+    Raises
+    ------
+    DataError : one line naming ``out`` and the raw data folder.
+    """
+    found = raw_data_folder(out, series)
+    if found is None:
+        return
+    folder, why = found
+    here = Path(os.path.abspath(out))
+    named = "" if folder in (here, here.parent) else f" {folder}"
+    raise DataError(out, f"lies in a raw data folder{named} ({why}): raw data are never written to")
