@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from dendritemr.errors import DataError
+from dendritemr.sim.study import SIM_BLAS_THREADS as _SIM_BLAS_THREADS
 
 __all__ = ["DemoRun", "run_demo", "demo_table", "stage_rows"]
 
@@ -84,12 +85,9 @@ def _bar(total: int, desc: str):
 DEMO_SEED = 3
 
 
-#: BLAS/LAPACK threads while simulating. The cell model factorises small banded matrices;
-#: OpenBLAS's default two threads spin on a loaded 2-core machine: ``dendritemr simulate
-#: --seed 3`` took 280 s wall, 130 s user CPU with them and 58 s wall, 21.5 s CPU with one
-#: (back to back, load average 4.5-5.7); the demo's simulate step took 180 s in one run and
-#: 29 s in the next (analyze already runs on one thread: AnalyzeOptions.blas_threads)
-SIM_BLAS_THREADS = 1
+#: BLAS/LAPACK threads while simulating (``sim.study.simulate`` pins them itself; kept here
+#: for the callers that name it)
+SIM_BLAS_THREADS = _SIM_BLAS_THREADS
 
 
 def run_demo(

@@ -943,7 +943,12 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
     llzo_map = llzo_coef.real * to_k / n_z
     lat_name = lateral or "lateral"
     lat_coord = image[lateral].values if lateral else np.zeros(1)
-    coords = {"z_mm": ("z_mm", z_mm, {"units": "mm"}), lat_name: (lat_name, lat_coord)}
+    # the lateral axis keeps its units (mm from the readers): mri.nc's y had units '1'
+    lat_attrs = {"units": image[lateral].attrs.get("units", "mm")} if lateral else {"units": "1"}
+    coords = {
+        "z_mm": ("z_mm", z_mm, {"units": "mm"}),
+        lat_name: (lat_name, lat_coord, lat_attrs),
+    }
     ds = xr.Dataset(
         {
             "metal_umol": ((lat_name, "z_mm"), metal, {"units": "umol"}),

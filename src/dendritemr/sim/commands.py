@@ -12,7 +12,12 @@ from dendritemr.errors import DendriteMRError, exit_with
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), help="Study folder to write.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Study folder to write: new, empty, or an earlier simulated study (replaced).",
+)
 @click.option("--seed", type=int, default=None, help="Override the scenario seed.")
 @click.option(
     "--preset",
@@ -35,7 +40,10 @@ def simulate(
     dendritemr/sim/default_scenario.toml. --preset NAME runs a shipped preset instead.
 
     Writes 7Li/ and 6Li/ TopSpin series, reference/ calibration experiments, mri/ ParaVision
-    CSI, cycler.csv, scenario.toml, study.toml and ground_truth.json into OUT.
+    CSI, cycler.csv, scenario.toml, study.toml and ground_truth.json into OUT. OUT must be a
+    new or empty folder or an earlier simulated study (ground_truth.json and scenario.toml:
+    its files are written over); a folder holding anything else, or one in raw instrument
+    data, is refused and left untouched.
 
     \b
     Examples:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +58,8 @@ from dendritemr.sim.scenario import Scenario
 from dendritemr.sim.topspin_writer import int32_scale, write_experiment
 
 __all__ = [
+    "SIM_BLAS_THREADS",
+    "check_simulate_out",
     "simulate",
     "scenario_toml",
     "study_toml",
@@ -116,25 +120,128 @@ def nmr_time_points(result: SimulationResult, obs: ObservationSettings) -> np.nd
     return np.array([(p["nmr"][0] + duration / 2.0) / 3600.0 for p in _schedule(result, obs)])
 
 
+#: BLAS/LAPACK threads while simulating (:func:`simulate`'s default). The cell model factorises
+#: small banded matrices; OpenBLAS's default two threads spin on a loaded 2-core machine:
+#: ``dendritemr simulate --seed 3`` took 280 s wall, 130 s user CPU with them and 58 s wall,
+#: 21.5 s CPU with one (back to back, load average 4.5-5.7); the demo's simulate step took
+#: 180 s in one run and 29 s in the next (analyze runs on one thread too:
+#: ``AnalyzeOptions.blas_threads``)
+SIM_BLAS_THREADS = 1
+
+#: files that mark a folder as a study :func:`simulate` wrote (it may be written over again)
+SIMULATED_STUDY = ("ground_truth.json", "scenario.toml")
+
+
+def check_simulate_out(out: str | Path) -> None:
+    """A study folder :func:`simulate` may write: new, empty, or an earlier simulated study
+    (:data:`SIMULATED_STUDY`). The simulator replaces files of its own names (``study.toml``,
+    ``7Li/1``, ...): ``simulate --out tegdme`` wrote over the README tour's hand-written
+    study.toml, and any folder's likewise.
+
+    Raises
+    ------
+    DataError : ``out`` is a file, or a folder holding anything else (naming one entry).
+    """
+    from dendritemr.errors import DataError
+
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataError(out, "exists and is not a folder")
+    entries = sorted(p.name for p in out.iterdir())
+    if entries and not all((out / name).is_file() for name in SIMULATED_STUDY):
+        raise DataError(
+            out,
+            f"holds files that are not an earlier simulated study ({entries[0]}): not written "
+            "into (simulate replaces files of its own names, such as study.toml)",
+        )
+
+
 def simulate(
     scenario: Scenario,
     out_dir: str | Path,
     seed: int | None = None,
     progress: Progress | None = None,
     observation: ObservationSettings | None = None,
+    blas_threads: int | None = SIM_BLAS_THREADS,
 ) -> dict:
     """Run the cell model and write a complete study folder; return the ground truth.
 
     Parameters
     ----------
     scenario : the cell and its observation (:func:`dendritemr.sim.scenario.load_scenario`).
-    out_dir : study folder (created; existing files of the same names are replaced).
+    out_dir : study folder: new (created), empty, or an earlier simulated study, whose files of
+        the same names are replaced (:func:`check_simulate_out`).
     seed : overrides ``scenario.seed`` (microstructure, nucleation and all noise).
     progress : optional ``progress(fraction, label)`` callback, fraction in [0, 1].
     observation : magnet, acquisitions and line parameters; None: ``scenario.observation()``
         (sections ``[spectrometer]``, ``[li7]``, ``[li6]``, ``[mri]``). When given, it replaces
         those sections, also in the ``scenario.toml`` written.
+    blas_threads : BLAS/LAPACK threads while simulating (``threadpoolctl``, restored after;
+        default :data:`SIM_BLAS_THREADS`; None: as the environment sets them).
+
+    Raises
+    ------
+    DataError : ``out_dir`` holds anything but an earlier simulated study.
+    ValueError : the run is shorter than one NMR time point.
     """
+    from dendritemr.backend import blas_threads as limit_blas
+
+    check_simulate_out(out_dir)
+    out = Path(out_dir)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    # written into a hidden folder first, then moved in: a run that fails leaves an earlier
+    # study as it was (and no folder it created), and one with fewer time points leaves none
+    # of the earlier run's 7Li/N behind (they would be read as part of the new series)
+    tmp = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out))
+    try:
+        with limit_blas(blas_threads):
+            truth = _simulate(scenario, tmp, seed, progress, observation)
+        _move_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    tmp.rmdir()
+    return truth
+
+
+#: what :func:`simulate` writes into a study folder (an earlier run's are replaced as a whole;
+#: other entries of the folder are kept)
+SIMULATED_ENTRIES = (
+    "7Li",
+    "6Li",
+    "mri",
+    "reference",
+    "cycler.csv",
+    "scenario.toml",
+    "study.toml",
+    "ground_truth.json",
+)
+
+
+def _move_in(tmp: Path, out: Path) -> None:
+    """Replace the simulator's entries of ``out`` by those of ``tmp`` (emptied)."""
+    for name in SIMULATED_ENTRIES:  # an earlier run's, also those this run does not write
+        old = out / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        elif old.exists() or old.is_symlink():
+            old.unlink()
+    for entry in sorted(tmp.iterdir(), key=lambda p: p.name == "ground_truth.json"):
+        entry.rename(out / entry.name)  # the truth last: it marks a complete study
+
+
+def _simulate(
+    scenario: Scenario,
+    out_dir: str | Path,
+    seed: int | None,
+    progress: Progress | None,
+    observation: ObservationSettings | None,
+) -> dict:
     if observation is not None:
         scenario = scenario.with_observation(observation)
     obs = scenario.observation()
