@@ -73,7 +73,11 @@ def make_study(
     from dendritemr.sim.study import simulate
 
     if (folder / "ground_truth.json").is_file() and (folder / "study.toml").is_file():
-        return json.loads((folder / "ground_truth.json").read_text())  # kept from a run
+        from dendritemr.sim.ensemble import relabel_truth
+
+        # kept from a run; its stages relabelled by the current stage rule (a truth written
+        # before the first point became the baseline starts with a 33-s stall)
+        return relabel_truth(json.loads((folder / "ground_truth.json").read_text()))
     scenario = load_preset(preset) if preset else load_scenario()
     if changes:
         scenario = scenario.updated(**changes)

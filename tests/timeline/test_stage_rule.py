@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dendritemr.results_schema import SCHEMA_ID, score
-from dendritemr.sim.cell.stages import label_steps, observer_stages
+from dendritemr.sim.cell.stages import label_steps, observer_stages, stage_intervals
 from dendritemr.sim.scenario import Growth
 from dendritemr.timeline.stages import (
     STAGE_DETECTION_SIGMAS,
@@ -94,7 +94,10 @@ def test_false_alarm_rate_on_straight_lines():
 
 def test_straight_lines_give_one_stage():
     """A spurious kink matters when it renames time: lines well below or above the growth
-    threshold (4.24 sigma per 1 h window) give one stage after the leading stall."""
+    threshold (4.24 sigma per 1 h window) give one stage; a growing line may start with a stall
+    to the second point (0.51 h), whose window, cut at 0 h, holds only half the hour's growth
+    (3-5 sigma here), as in the truth, but never with one of the first point alone (0-0.01 h:
+    it is the series' baseline and takes the second's label)."""
     bad = 0
     n_series = 100
     for s in range(n_series):
@@ -102,8 +105,11 @@ def test_straight_lines_give_one_stage():
         r = rng.uniform(0, 2.5) if s % 2 else rng.uniform(6, 10)  # sigma per h
         y = r * T + rng.normal(0, 1, T.size)
         res = detect_stages(T, {"total": (y, np.ones(T.size))}, n_boot=0)
-        want = ["stall"] if r < 4 else ["stall", "mixed-growth"]
-        bad += [st.name for st in res.stages] != want
+        got = [(st.name, st.start_h) for st in res.stages]
+        if r < 4:
+            bad += got != [("stall", 0.0)]
+        else:
+            bad += got not in ([("mixed-growth", 0.0)], [("stall", 0.0), ("mixed-growth", T[1])])
     # measured: 1 of 200 series (52 points), 0 of 200 (200 points)
     assert bad / n_series <= 0.04
 
@@ -191,8 +197,9 @@ def test_without_routes_growth_is_mixed_with_route_unknown():
     rng = np.random.default_rng(31337)
     y = _pl(T, [6.0, 12.0], [1.5, 0.0, 1.0]) + rng.normal(0, 0.1, T.size)
     res = detect_stages(T, {"total": (y, np.full(T.size, 0.1))}, n_boot=0)
-    assert [s.name for s in res.stages] == ["stall", "mixed-growth", "stall", "mixed-growth"]
-    assert res.stages[0].end_h == pytest.approx(T[0])  # before the first measurement
+    # the first point (0.01 h) is the baseline and takes the second's label: no 0-0.01 h stall
+    assert [s.name for s in res.stages] == ["mixed-growth", "stall", "mixed-growth"]
+    assert res.stages[0].start_h == 0.0
     assert {s.route for s in res.stages if s.name == "mixed-growth"} == {"unknown (no 6Li data)"}
     thr = res.threshold_umol["total"]
     assert thr == pytest.approx(STAGE_DETECTION_SIGMAS * np.sqrt(2) * 0.1, rel=0.3)
@@ -218,7 +225,13 @@ def test_growth_labels_are_the_truths_rule_on_the_same_trajectories():
         got = growth_labels(
             t, {"interface": inter, "bulk": bulk}, {"interface": thr_i, "bulk": thr_b}
         )
-        assert list(got) == list(truth), s
+        assert list(got[1:]) == list(truth[1:]), s
+        # the truth's stages (observer_stages: a first point less than one interval after 0 h
+        # is the baseline and takes the second's label) from the same labels
+        end = t[-1] + 0.5
+        want = observer_stages(t, inter, bulk, end, False, STAGE_WINDOW_H, thr_i, thr_b)
+        assert stage_intervals(np.append(t, end), np.append(got, got[-1])) == want, s
+        assert (got[0] == truth[0]) == (t[0] >= t[1] - t[0] or truth[0] == truth[1]), s
 
 
 def test_short_curved_trajectory_keeps_its_stated_errors():
@@ -232,7 +245,7 @@ def test_short_curved_trajectory_keeps_its_stated_errors():
     k = STAGE_DETECTION_SIGMAS * np.sqrt(2)
     truth = observer_stages(t, inter, bulk, t[-1], False, STAGE_WINDOW_H, k * 0.3, k * 0.1)
     want = [(x["name"], round(x["start_h"], 2)) for x in truth]
-    assert want == [("stall", 0.0), ("bulk-nucleation", 0.01)]
+    assert want == [("bulk-nucleation", 0.0)]  # the first point (0.01 h) is the baseline
     scales, hits = [], 0
     for s in range(40):
         rng = np.random.default_rng(90_900 + s)
@@ -251,7 +264,7 @@ def test_short_curved_trajectory_keeps_its_stated_errors():
         got = [(x.name, round(x.start_h, 2)) for x in res.stages]
         # the start may move one interval (the first interval's rise, 0.56 umol against the
         # threshold 0.42, is near it): names and a start within one interval
-        hits += [n for n, _ in got] == [n for n, _ in want] and abs(got[1][1] - want[1][1]) <= 0.5
+        hits += got == want or got == [("stall", 0.0), ("bulk-nucleation", 0.51)]
     # measured (seeds 5000000+, 200): median scale 1.21, 95.5 % right; with the scale of all
     # chord residuals (before): 3.0, 59.5 % right
     assert np.median(scales) < 1.5

@@ -71,11 +71,12 @@ Method
    the fitted rate x ``W`` changes there by more than the threshold (growth that speeds up or slows
    down detectably). The label of a time point holds for the interval since the previous one; the
    first measurement labels the time from the start of cycling (0 h) to it by the same rule, its
-   window reaching back to 0 h over the extended first interval, as in the truth (at 0.01 h, the
-   simulated studies' first point, that is ``stall``; a point at or before 0 h labels no growth
-   interval and takes the second's label); consecutive equal labels form a stage; from the last
-   time point before the short to the end of the record is ``shorted`` (the truth's convention). A
-   stage of a single point (the leading stall) has no rates.
+   window reaching back to 0 h over the extended first interval, as in the truth, unless it lies
+   less than one interval after 0 h (the simulated studies' first point, at 0.0093 h) or at /
+   before it: such a point is the series' baseline (its window, cut at 0 h, is too short for
+   any growth to pass the test) and takes the second's label, as the truth does; consecutive
+   equal labels form a stage; from the last time point before the short to the end of the
+   record is ``shorted`` (the truth's convention). A stage of a single point has no rates.
 6. Per-stage rates: weighted least-squares slope of each trajectory over the stage's points
    (umol/h) with its standard error (point-to-point errors, scaled by sqrt(chi2_red) when > 1),
    the rate per charge passed (umol/mAh: slope / mean current) and its share of the charge
@@ -353,8 +354,8 @@ def growth_labels(
     Returns
     -------
     ndarray of str: ``interface-growth``, ``bulk-nucleation``, ``mixed-growth``, ``stall``
-    (``mixed-growth`` / ``stall`` for the total alone). A first point at or before 0 h takes
-    the second's label.
+    (``mixed-growth`` / ``stall`` for the total alone). A first point less than one interval
+    after 0 h (or at / before it) takes the second's label, as in the truth.
     """
     t = np.asarray(t, float)
     # as in the truth, the window reaches back to the start of cycling (0 h) and no further;
@@ -376,10 +377,12 @@ def growth_labels(
         out[gi & gb] = "mixed-growth"
     else:
         out = np.where(grow["total"], "mixed-growth", "stall").astype(object)
-    if t.size > 1 and t[0] <= 0:
-        # a first point at (or before) the start of cycling labels no growth interval: it
-        # takes the second's label; one after it labels 0 h to it by the rule (the window back
-        # to 0 h over the extended first interval: the truth's amounts are 0 at 0 h)
+    if t.size > 1 and t[0] < t[1] - t[0]:
+        # as in the truth: a first point less than one interval after the start of cycling (or
+        # at / before it) is the series' baseline; its window, cut at 0 h, is too short for
+        # growth to pass the test, so it takes the second's label (whose window covers 0 h to
+        # it); a later first point labels 0 h to it by the rule (the window back to 0 h over
+        # the extended first interval: the truth's amounts are 0 at 0 h)
         out[0] = out[1]
     return out.astype(str)
 

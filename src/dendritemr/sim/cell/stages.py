@@ -107,7 +107,10 @@ def observer_stages(
     no stage is shorter than the observer's sampling: a route whose growth hovers at its
     threshold between two measurements does not split a stage into slivers. After the last
     time point the last label holds up to ``end_h``; after a short the interval from the last
-    time point to the short is ``shorted``.
+    time point to the short is ``shorted``. The first label holds from 0 h; a first time point
+    less than one interval after 0 h (``t[0] < t[1] - t[0]``) is the series' baseline: its
+    window, cut at 0 h, is too short for any growth to pass the test, so it takes the second
+    point's label (whose window covers 0 h to ``t[0]`` too).
 
     Parameters
     ----------
@@ -136,5 +139,12 @@ def observer_stages(
         threshold_interface_umol,
         threshold_bulk_umol,
     )
+    if t.size > 1 and t[0] < t[1] - t[0]:
+        # a first measurement less than one interval after the start is the series' baseline:
+        # its window, cut at 0 h, spans only t[0] (33 s in the simulated studies, against 1 h
+        # elsewhere), so no growth can pass the test there and 0 h to t[0] read `stall` although
+        # the route grew at the same rate as in the next interval; the next point's window
+        # covers 0 h to t[0] as well, and its label holds for it
+        lab[0] = lab[1]
     tail = "shorted" if shorted else str(lab[-1])
     return stage_intervals(np.append(t, end_h), np.append(lab, tail))
