@@ -21,6 +21,7 @@ from dendritemr.report.style import (
     COLORS,
     STAGE_BOUNDARY,
     TIME_TITLE,
+    mri_label,
     nucleus_html,
     nucleus_text,
     plotly_layout,
@@ -886,22 +887,6 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
             )
         )
     return panels
-
-
-#: readable names of the MRI variables (the report's headings and axes; others: the name with
-#: spaces)
-MRI_LABELS = {
-    "metal_umol": "metal per voxel",
-    "profile_umol": "metal per row across the pellet",
-    "total_umol": "metal in the image",
-    "depth_b_um": "penetration depth from B",
-    "depth_a_um": "penetration depth from A",
-}
-
-
-def mri_label(name: str) -> str:
-    """Heading/axis text for an MRI variable (:data:`MRI_LABELS`)."""
-    return MRI_LABELS.get(name, name.replace("_", " "))
 
 
 def _mri_axis(name: str, units: str | None) -> str:

@@ -275,6 +275,16 @@ class MriSeries:
     series: dict[str, tuple] = field(default_factory=dict)
 
 
+def _with_unit(ds: xr.Dataset, dim: str) -> str:
+    """``dim`` named with its coordinate's unit (``y`` in mm -> ``y_mm``) unless the name says
+    it already (``z_mm``) or the unit is none/``1``: the map's lateral axis was labelled ``y``
+    without a unit."""
+    unit = str(ds[dim].attrs.get("units", "")) if dim in ds.coords else ""
+    if unit in ("", "1") or dim.endswith(f"_{unit}"):
+        return dim
+    return f"{dim}_{unit}"
+
+
 def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | None, str]:
     """The ``mri`` dataset's maps (3 dims, first ``scan``) and profiles (2 dims, first ``scan``)."""
     ds = datasets.get("mri")
@@ -313,8 +323,8 @@ def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | 
                 np.real(da.values).astype(float),
                 np.asarray(ds[r].values if r in ds.coords else np.arange(da.sizes[r]), float),
                 np.asarray(ds[c].values if c in ds.coords else np.arange(da.sizes[c]), float),
-                r,
-                c,
+                _with_unit(ds, r),
+                _with_unit(ds, c),
                 units,
             )
         elif da.ndim == 2:

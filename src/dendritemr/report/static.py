@@ -16,6 +16,7 @@ from dendritemr.report import inputs as I
 from dendritemr.report.style import (
     COLORS,
     STAGE_BOUNDARY,
+    mri_label,
     pretty_unit,
     same_name_boundaries,
     soft_shorts,
@@ -418,7 +419,8 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
         name, (arr, rows, cols, rname, cname, units) = next(iter(m.maps.items()))
         ax = axes.pop(0)
         mesh = ax.pcolormesh(cols, rows, arr[-1], shading="nearest", cmap="viridis")
-        fig.colorbar(mesh, ax=ax, label=f"{name} / {pretty_unit(units)}" if units else name)
+        label = mri_label(name)
+        fig.colorbar(mesh, ax=ax, label=f"{label} / {pretty_unit(units)}" if units else label)
         ax.set_xlabel(cname.replace("_", " / "))
         ax.set_ylabel(rname.replace("_", " / "))
         h = m.hours[-1]
@@ -436,7 +438,8 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
                 label=f"{h:.1f} h" if np.isfinite(h) else f"scan {i + 1}",
             )
         ax.set_xlabel(zname.replace("_", " / "))
-        ax.set_ylabel(f"{name} / {pretty_unit(units)}" if units else name)
+        label = mri_label(name)
+        ax.set_ylabel(f"{label} / {pretty_unit(units)}" if units else label)
         ax.legend(fontsize=6)
     return _save(fig, folder, "mri", plt), ""
 

@@ -216,3 +216,19 @@ PLOTLY_CONFIG: dict = {
     "toImageButtonOptions": {"format": "png", "scale": 3},
     "modeBarButtonsToRemove": ["select2d", "lasso2d"],
 }
+
+
+#: readable names of the MRI variables (the report's headings and axes, interactive and static;
+#: others: the name with spaces)
+MRI_LABELS = {
+    "metal_umol": "metal per voxel",
+    "profile_umol": "metal per row across the pellet",
+    "total_umol": "metal in the image",
+    "depth_b_um": "penetration depth from B",
+    "depth_a_um": "penetration depth from A",
+}
+
+
+def mri_label(name: str) -> str:
+    """Heading/axis text for an MRI variable (:data:`MRI_LABELS`)."""
+    return MRI_LABELS.get(name, name.replace("_", " "))
