@@ -12,7 +12,8 @@ stall lengths, short times, medians, wall time.
 
 Changed base scenario: ``--set KEY=V`` (repeatable, dotted keys as in ``Scenario.updated``)
 runs every seed (and every scan point) on the default scenario with these changes, e.g.
-``--set llzo.sigma_ion_grain_mS_cm=0.2`` prints the must-show table at that value.
+``--set llzo.sigma_ion_grain_mS_cm=0.2`` prints the must-show table at that value (``true`` /
+``false`` set a flag, other words a choice, e.g. ``--set growth.crack_filling_strength=depth``).
 
 Sensitivity scan: ``--scan KEY=V1,V2 [--scan KEY2=...] [--max-h H]`` runs the base scenario and
 each value of each key alone (one change at a time) and prints, per point, the shorts and the
@@ -49,11 +50,22 @@ def _seeds(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
+def _value(text: str):
+    """A --set/--scan value: true/false as a flag, a number, or else a string (a choice)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
 def _scan_points(specs: list[str]) -> list[dict]:
     points: list[dict] = [{}]
     for spec in specs:
         key, values = spec.split("=", 1)
-        points += [{key: float(v)} for v in values.split(",")]
+        points += [{key: _value(v)} for v in values.split(",")]
     return points
 
 
@@ -92,23 +104,38 @@ def _table(ds, seeds: list[int], max_h: float) -> None:
 
 
 def _scan(ds, points: list[dict], max_h: float) -> None:
-    print("point                                  shorts  seq_ok  short_h  stall_h  share  x6_SE")
+    print(
+        "point                                  shorts  seq_ok  both   short_h  stall_h  share"
+        "  span  x6_SE (min over both)"
+    )
     for p, change in enumerate(points):
         d = ds.isel(point=p)
-        name = ", ".join(f"{k}={v:g}" for k, v in change.items()) or "base"
+        name = (
+            ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in change.items()
+            )
+            or "base"
+        )
 
-        def med(var, d=d):
+        def med(var, d=d, width=7):
             v = d[var].values
             v = v[np.isfinite(v)]
-            return f"{np.median(v):7.2f}" if v.size else "      -"
+            return f"{np.median(v):{width}.2f}" if v.size else " " * (width - 1) + "-"
 
         n = d.seed.size
+        both = np.isfinite(d.short_circuit_h.values) & d.sequence_ok.values.astype(bool)
+        se = d.x6_move_se.values[both]
         print(
             f"{name:38s} {int(np.isfinite(d.short_circuit_h.values).sum()):3d}/{n:<2d} "
-            f"{int(d.sequence_ok.sum()):3d}/{n:<2d} {med('short_circuit_h')} "
-            f"{med('first_stall_h')} {med('bulk_share_first_bulk_end')} {med('x6_move_se')}"
+            f"{int(d.sequence_ok.sum()):3d}/{n:<2d} {int(both.sum()):3d}/{n:<2d} "
+            f"{med('short_circuit_h')} {med('first_stall_h')} "
+            f"{med('bulk_share_first_bulk_end', width=6)} {med('interface_fraction_span', width=5)}"
+            f" {med('x6_move_se', width=6)} ({np.min(se) if se.size else np.nan:.1f})"
         )
-    print(f"(medians over the seeds where defined; runs end at the short or {max_h:g} h)")
+    print(
+        "(medians over the seeds where defined; span over all seeds; both: short and sequence;"
+        f" runs end at the short or {max_h:g} h)"
+    )
 
 
 def main() -> None:
@@ -124,8 +151,8 @@ def main() -> None:
     base = load_scenario()
     for spec in args.set:
         key, value = spec.split("=", 1)
-        base = base.updated(**{key: float(value)})
-        print(f"base scenario: {key} = {float(value):g}")
+        base = base.updated(**{key: _value(value)})
+        print(f"base scenario: {key} = {_value(value)}")
     if args.max_h is not None:
         base = base.updated(**{"protocol.max_time_h": args.max_h})
     points = _scan_points(args.scan) if args.scan else None

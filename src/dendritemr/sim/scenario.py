@@ -210,6 +210,20 @@ class Llzo:
     crack_geometry_factor: float = _p(
         1.12, "1", "[lit] edge crack (Porz 2017)", doc="Y in sigma_c = K_IC / (Y sqrt(pi a))"
     )
+    youngs_modulus_GPa: float = _p(
+        150.0,
+        "GPa",
+        "[lit] ~150 GPa (science.md s4); Ni et al. J. Mater. Sci. 47, 7978 (2012): 149.8 GPa "
+        "by resonant ultrasound, hot-pressed Al-LLZO at 3 % porosity",
+        doc="Young's modulus of LLZO (elastic opening of a Li-filled crack)",
+    )
+    poisson_ratio: float = _p(
+        0.257,
+        "1",
+        "[lit] Ni et al. J. Mater. Sci. 47, 7978 (2012), resonant ultrasound (not re-checked)",
+        "fraction",
+        doc="Poisson's ratio of LLZO (elastic opening of a Li-filled crack)",
+    )
     li_site_density_cm3: float = _p(
         2.4e22,
         "1/cm3",
@@ -296,6 +310,33 @@ class Growth:
         "MPa",
         "[lit] Xu et al. PNAS 2017: Li yield ~ d^-0.68, ~100 MPa at 1 um -> ~800 MPa at 70 nm",
         doc="flow stress of Li confined in a grain boundary (bulk Li0 and the cracks it drives)",
+    )
+    li_size_exponent: float = _p(
+        0.68,
+        "1",
+        "[lit] Xu et al. PNAS 114, 57 (2017): yield strength of single-crystal Li pillars "
+        "(sub-um to 9.45 um wide) ~ D^-0.68 at room temperature (D^-1.00 at 90 C); 105 MPa at "
+        "~1 um",
+        "nonnegative",
+        doc="exponent m of the size effect of Li strength, "
+        "sigma_y(d) = li_flow_stress (d / li_size_reference_um)^-m",
+    )
+    li_size_reference_um: float = _p(
+        1.0,
+        "um",
+        "[lit] Xu et al. PNAS 2017: the ~1 um pillars of the 105 MPa (li_flow_stress) value",
+        doc="Li width at which the flow stress is li_flow_stress_MPa",
+    )
+    crack_filling_strength: str = _p(
+        "bulk",
+        "-",
+        "[default] bulk: every crack filling holds li_flow_stress (docs/simulator-model.md, "
+        "'Size-dependent strength of crack fillings')",
+        "choice:bulk|flaw|depth",
+        doc="creep cap of a crack filled from the foil: bulk (li_flow_stress_MPa), or the "
+        "size-dependent Li strength at the elastic opening of its crack, the crack being the "
+        "cell's flaw (flaw) or the Li-filled edge crack from the electrode to the cell (depth); "
+        "at most confined_flow_stress_MPa",
     )
     crystallisation_time_h: float = _p(
         5.0, "h", "[default]", doc="amorphous -> crystalline time constant"

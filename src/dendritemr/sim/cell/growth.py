@@ -54,6 +54,7 @@ __all__ = [
     "FARADAY",
     "crack_share",
     "flow_stress",
+    "metal_side_confined",
     "nucleation_rate",
     "spill_targets",
     "plating_pressure",
@@ -91,12 +92,28 @@ def plating_pressure(
     return np.where(sol.plated_face > 0, FARADAY * eta / LI_MOLAR_VOLUME_M3_MOL, 0.0)
 
 
-def flow_stress(sol: FieldSolution, grid: Grid, confined: np.ndarray, growth: Growth) -> np.ndarray:
+def metal_side_confined(sol: FieldSolution, grid: Grid, confined: np.ndarray) -> np.ndarray:
+    """Bool per face: the metal on the face's metal side is confined Li (electrodes: no)."""
+    cell = sol.robin_cell
+    metal_side = np.where(grid.face_a == cell, grid.face_b, grid.face_a)
+    return np.concatenate([confined, [False, False]])[np.minimum(metal_side, grid.n + 1)]
+
+
+def flow_stress(
+    sol: FieldSolution,
+    grid: Grid,
+    confined: np.ndarray,
+    growth: Growth,
+    filling: np.ndarray | None = None,
+) -> np.ndarray:
     """Creep-limited pressure cap of each face, set by the Li on its metal side (Pa).
 
-    Li filling a wide surface crack (or the electrode) creeps back at ``li_flow_stress``; Li
-    confined in a grain boundary (bulk-route Li0 and cracks it drives) is a sub-um filament and
-    holds ``confined_flow_stress`` (smaller is stronger, Xu et al. PNAS 2017).
+    Li of the electrodes creeps back at ``li_flow_stress``; Li filling a crack fed from the
+    foil of the face's electrode holds ``filling`` of its cell
+    (``CellProperties.filling_flow_stress``: the size-dependent strength at the crack's
+    opening, or ``li_flow_stress`` with ``crack_filling_strength = "bulk"``); Li confined in a grain boundary (bulk-route Li0 and cracks it drives)
+    is a sub-um filament and holds ``confined_flow_stress`` (smaller is stronger, Xu et al.
+    PNAS 2017).
 
     Parameters
     ----------
@@ -104,6 +121,8 @@ def flow_stress(sol: FieldSolution, grid: Grid, confined: np.ndarray, growth: Gr
     grid : grid.
     confined : bool per cell, metal confined in a boundary.
     growth : flow stresses (MPa).
+    filling : creep cap of each cell's crack filling, fed from B (row 0) or A (row 1) (Pa,
+        shape (2, ``grid.n``)); None: every filling holds ``li_flow_stress``.
 
     Returns
     -------
@@ -112,8 +131,15 @@ def flow_stress(sol: FieldSolution, grid: Grid, confined: np.ndarray, growth: Gr
     """
     cell = sol.robin_cell
     metal_side = np.where(grid.face_a == cell, grid.face_b, grid.face_a)
-    conf = np.concatenate([confined, [False, False]])[np.minimum(metal_side, grid.n + 1)]
-    return np.where(conf, growth.confined_flow_stress_MPa, growth.li_flow_stress_MPa) * 1e6
+    conf = metal_side_confined(sol, grid, confined)
+    bulk = growth.li_flow_stress_MPa * 1e6
+    if filling is None:
+        own = np.full(metal_side.size, bulk)
+    else:
+        side = np.where(sol.robin, sol.robin_side, 0)
+        padded = np.concatenate([filling, np.full((2, 2), bulk)], axis=1)
+        own = padded[side, np.minimum(metal_side, grid.n + 1)]
+    return np.where(conf, growth.confined_flow_stress_MPa * 1e6, own)
 
 
 def crack_share(
@@ -141,7 +167,7 @@ def crack_share(
     """
     if confined is None:
         confined = np.zeros(grid.n, bool)
-    cap = flow_stress(sol, grid, confined, growth)
+    cap = flow_stress(sol, grid, confined, growth, props.filling_flow_stress)
     pressure = np.minimum(plating_pressure(sol, grid, props, growth.tip_area_fraction), cap)
     cell = sol.robin_cell
     target_ok = sol.robin & (cell < grid.n)

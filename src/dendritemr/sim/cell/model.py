@@ -43,7 +43,7 @@ from dendritemr.sim.cell.grid import Grid, make_grid
 from dendritemr.sim.cell.growth import (
     FARADAY,
     crack_share,
-    flow_stress,
+    metal_side_confined,
     nucleation_rate,
     spill_targets,
 )
@@ -639,8 +639,8 @@ class _Simulation:
         s.metal_mol[cells], s.metal_x6[cells] = n_new[n:el0], x_new[n:el0]
         s.electrode_mol, s.electrode_x6 = n_new[el0:], x_new[el0:]
         np.add.at(s.pool_mol, cell_c, crack_mol)
-        cap_c = flow_stress(sol, g, s.confined, self.sc.growth)[crack]
-        s.pool_confined[cell_c] |= cap_c > self.sc.growth.li_flow_stress_MPa * 1e6
+        # a crack driven by confined metal stays confined (fed through a sub-um filament)
+        s.pool_confined[cell_c] |= metal_side_confined(sol, g, s.confined)[crack]
         np.add.at(s.pool6_mol, cell_c, crack_mol * x_new[foil[crack]])
         s.trap_mol[trap] += t_mol
         s.trap6_mol[trap[fill]] += t_mol[fill] * x_new[trap[fill]]
