@@ -111,9 +111,9 @@ def flow_stress(
     Li of the electrodes creeps back at ``li_flow_stress``; Li filling a crack fed from the
     foil of the face's electrode holds ``filling`` of its cell
     (``CellProperties.filling_flow_stress``: the size-dependent strength at the crack's
-    opening, or ``li_flow_stress`` with ``crack_filling_strength = "bulk"``); Li confined in a grain boundary (bulk-route Li0 and cracks it drives)
-    is a sub-um filament and holds ``confined_flow_stress`` (smaller is stronger, Xu et al.
-    PNAS 2017).
+    opening, or ``li_flow_stress`` with ``crack_filling_strength = "bulk"``); Li confined in a
+    grain boundary (bulk-route Li0 and cracks it drives) is a sub-um filament and holds
+    ``confined_flow_stress`` (smaller is stronger, Xu et al. PNAS 2017).
 
     Parameters
     ----------
