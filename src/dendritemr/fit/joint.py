@@ -223,6 +223,12 @@ class JointProblem(BlockArrowLayout):
     width_drift : widths follow ``drift`` too (default); ``False``: one width per line for the
         whole series while the centres drift (shapes fixed, positions free).
     baseline_degree : degree of the complex baseline polynomial per window (-1: none).
+    baseline_drift : ``"local"`` (default): the baseline coefficients are free per spectrum;
+        ``"shared"``, ``"linear"`` or ``"smooth"``: each coefficient is a function of time on
+        :func:`dendritemr.fit.drift.time_basis` (``"smooth"`` with ``n_coef`` coefficients), a
+        global parameter like the centres (the baseline is an instrument property -- probe
+        background, the half-weighted first FID point, residual curvature of a strong line's
+        tail -- that changes slowly over an in situ series).
     reference_offset : fit ``delta_k`` for nuclei ``k > 0`` (bounded by +-3 ppm).
     """
 
@@ -239,6 +245,7 @@ class JointProblem(BlockArrowLayout):
         baseline_degree: int = 1,
         reference_offset: bool = True,
         first_order_phase: bool = False,
+        baseline_drift: str = "local",
     ) -> None:
         self.nuclei = nuclei
         self.lines = list(lines)
@@ -266,6 +273,13 @@ class JointProblem(BlockArrowLayout):
         self.tau = np.asarray(tau, dtype=float)
         self.basis = time_basis(drift, self.tau, n_coef)
         self.width_basis = self.basis if width_drift else np.ones((self.n_time, 1))
+        if baseline_drift not in ("local", "shared", "linear", "smooth"):
+            raise ValueError(
+                f"baseline_drift: local, shared, linear or smooth, not {baseline_drift!r}"
+            )
+        self.baseline_basis = (
+            None if baseline_drift == "local" else time_basis(baseline_drift, self.tau, n_coef)
+        )
         self.reference_offset = reference_offset and len(nuclei) > 1
         self.first_order_phase = first_order_phase
         self.offsets = np.cumsum([0] + [2 * n.x.size for n in nuclei])
@@ -290,9 +304,10 @@ class JointProblem(BlockArrowLayout):
             add_local("phi0", k)
             for i, ln in enumerate(self.lines):
                 add_local("area", k, i, lower=ln.area_min)
-            for j in range(nuc.n_windows * self.n_pow):
-                add_local("base_re", k, extra=j)
-                add_local("base_im", k, extra=j)
+            if self.baseline_basis is None:
+                for j in range(nuc.n_windows * self.n_pow):
+                    add_local("base_re", k, extra=j)
+                    add_local("base_im", k, extra=j)
         self.n_local = len(blocks)
 
         def add_global(kind, basis, lower, upper, k=-1, line=-1, extra=-1):
@@ -319,6 +334,11 @@ class JointProblem(BlockArrowLayout):
         if self.first_order_phase:
             for k in range(len(self.nuclei)):
                 add_global("phi1", one, -np.pi, np.pi, k=k)
+        if self.baseline_basis is not None:
+            for k, nuc in enumerate(self.nuclei):
+                for j in range(nuc.n_windows * self.n_pow):
+                    add_global("base_re", self.baseline_basis, -np.inf, np.inf, k=k, extra=j)
+                    add_global("base_im", self.baseline_basis, -np.inf, np.inf, k=k, extra=j)
         self.blocks = blocks
         self.n_theta = start
         self.n_global = start - self.n_local * nt
@@ -567,7 +587,7 @@ class JointProblem(BlockArrowLayout):
             epw = ep * w[:, :, None]
             local[:, k0 + 1 : k0 + 1 + nl, re] = epw.real
             local[:, k0 + 1 : k0 + 1 + nl, im] = epw.imag
-            for j in range(nuc.n_windows * self.n_pow):
+            for j in range(nuc.n_windows * self.n_pow if self.baseline_basis is None else 0):
                 win, pw = divmod(j, self.n_pow)
                 c = np.where(nuc.window == win, nuc.xn**pw, 0.0)
                 row = k0 + 1 + nl + 2 * j
@@ -596,6 +616,12 @@ class JointProblem(BlockArrowLayout):
                     if b.k != k:
                         continue
                     curve = 1j * total * self._ramp(k)[None, :]
+                elif b.kind in ("base_re", "base_im"):
+                    if b.k != k:
+                        continue
+                    win, pw = divmod(b.extra, self.n_pow)
+                    c = np.where(nuc.window == win, nuc.xn**pw, 0.0)
+                    curve = np.broadcast_to(c if b.kind == "base_re" else 1j * c, total.shape)
                 else:
                     continue
                 # each (row, nucleus) pair is written once: straight into its place

@@ -132,6 +132,9 @@ COMB_WITH_LINES = True
 DENDRITIC = "auto"
 #: degree of the complex polynomial baseline of each fitted window (per spectrum)
 BASELINE_DEGREE = 2
+#: how the baseline coefficients of the series fit vary over time (``fit.joint.JointProblem``
+#: ``baseline_drift``)
+BASELINE_DRIFT = "local"
 #: the fits stop when a step lowers chi-square by less than this (residuals are divided by the
 #: measured noise: parameters then move by ~sqrt(CHI2_ATOL) of their standard errors). 1e-2: on
 #: the 68-point demo study the metal amounts and x6 move by <= 0.18 / 0.21 SE against 1e-3 (with
@@ -401,6 +404,13 @@ def _linear_areas(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
                 theta[sl] = coefs[:, b.extra].real
             elif b.kind == "base_im":
                 theta[sl] = coefs[:, b.extra].imag
+        for b in problem.blocks[problem.n_local :]:
+            # baselines that drift over the series: the per-spectrum solution projected onto
+            # their time basis
+            if b.k == k and b.kind in ("base_re", "base_im"):
+                part = coefs[:, b.extra].real if b.kind == "base_re" else coefs[:, b.extra].imag
+                sl = slice(b.start, b.start + b.basis.shape[1])
+                theta[sl] = np.linalg.lstsq(b.basis, part, rcond=None)[0]
     return theta
 
 
@@ -927,6 +937,7 @@ def decompose(
         n_coef=max(4, min(n_coef, nt)),
         width_drift=drift != "centres",
         baseline_degree=BASELINE_DEGREE,
+        baseline_drift=BASELINE_DRIFT if nt >= 4 else "local",
     )
     init = {
         "center": {ln.name: float(mvals["offset"][0, i]) for i, ln in enumerate(lines)},
