@@ -902,6 +902,10 @@ def _run_study(
         }
     else:
         study_q = study
+    wins = []
+    if study.mri is not None:  # read before the long fits: a truncated scan fails in seconds
+        say("MRI times")
+        wins = mri_windows(study.mri)
     say("quantifying")
     quant = _quantify_metal(li7, li6, study_q)
     not_computed += json.loads(quant.attrs["limitations"])
@@ -986,8 +990,6 @@ def _run_study(
         )
     mri_doc = None
     if study.mri is not None:
-        say("MRI times")
-        wins = mri_windows(study.mri)
         if wins:
             a = np.array([hours(w[1]) for w in wins])
             b = np.array([hours(w[2]) for w in wins])
