@@ -25,6 +25,7 @@ Usage:
     python benchmarks/bench_analyze.py --accuracy --oracle-only [--draws 30] [--keep DIR]
     (with --keep, studies already simulated there are reused)
     python benchmarks/bench_analyze.py --studies STUDY_DIR [STUDY_DIR ...]
+    python benchmarks/bench_analyze.py --reattribute STUDY_DIR [...]   (STUDY_DIR-out analysed)
 """
 
 from __future__ import annotations
@@ -580,6 +581,104 @@ def accuracy(work: Path, seeds: list[int], presets: list[str], draws: int = 20) 
     print(f"  analyze: short within one acquisition interval: {within}")
 
 
+def reattribute(studies: list[Path]) -> None:
+    """Route attribution before / after on studies analysed earlier (``STUDY`` and its
+    ``STUDY-out`` written by ``analyze``): "before" is the analysis's own ``results.json`` (the
+    route step of the code that ran it); "after" attributes the quantification's metal, x6 and
+    electrolyte line (read back from ``timeline.nc``) with the current
+    :func:`attribute_routes`, the analysis's exchange rate and range (0.01/h, 0-0.02/h) and the
+    bounds of :func:`local_llzo_x6` as a model error (study thickness and ``x6_electrolyte``;
+    what ``analyze`` does once it passes them); both get the stages of the current
+    ``detect_stages`` and are scored against the (relabelled) truth. The quantification is not
+    rerun: only the route step (and the stages on its routes) differs."""
+    import xarray as xr
+
+    from dendritemr.results_schema import score
+    from dendritemr.sim.ensemble import relabel_truth
+    from dendritemr.study import load_study
+    from dendritemr.timeline import attribute_routes, detect_stages
+    from dendritemr.timeline.routes import local_llzo_x6
+
+    keys = (
+        "interface_fraction_mae",
+        "interface_fraction_coverage",
+        "metal_interface_nrmse",
+        "metal_bulk_nrmse",
+        "metal_interface_coverage",
+        "metal_bulk_coverage",
+        "stage_boundary_max_error_fraction",
+        "stage_boundary_spurious_max_error_fraction",
+    )
+    table: dict[str, list] = {}
+    clean = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
+    arr = lambda v: np.array([np.nan if x is None else x for x in v], float)  # noqa: E731
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    for folder in studies:
+        out = Path(str(folder) + "-out")
+        truth = relabel_truth(json.loads((folder / "ground_truth.json").read_text()))
+        before = json.loads((out / "results.json").read_text())
+        ds = xr.open_dataset(out / "timeline.nc")
+        study = load_study(folder)
+        t = np.asarray(before["time_h"], float)
+        n, n_err = ds["metal_umol"].values, ds["metal_umol_err"].values
+        x6, x6_err = ds["x6_metal"].values, ds["x6_metal_err"].values
+        line, line_err = ds["x6_electrolyte"].values, ds["x6_electrolyte_err"].values
+        xl = np.where(np.isfinite(line), line, study.x6_electrolyte)
+        xl_err = np.where(np.isfinite(line_err), line_err, study.x6_electrolyte_err)
+        zone = local_llzo_x6(xl, xl_err, study.x6_electrolyte, study.thickness_mm * 1000.0)
+        xi = np.full(t.size, float(study.x6_electrode))
+        xi_err = np.full(t.size, float(study.x6_electrode_err))
+        r = attribute_routes(
+            t, n, n_err, x6, x6_err, xi, xi_err, zone.x6, zone.x6_err, 0.01,
+            exchange_range_per_h=(0.0, 0.02), x6_local_bounds=(zone.x6_lo, zone.x6_hi),
+        )  # fmt: skip
+        after = dict(before)
+        after["metal_umol"] = {
+            **before["metal_umol"],
+            "interface": clean(r.interface_umol),
+            "interface_err": clean(r.interface_umol_err),
+            "bulk": clean(r.bulk_umol),
+            "bulk_err": clean(r.bulk_umol_err),
+        }
+        after["interface_fraction"] = clean(r.interface_fraction)
+        after["interface_fraction_err"] = clean(r.interface_fraction_err)
+        for doc in (before, after):
+            m = doc["metal_umol"]
+            st = detect_stages(
+                t,
+                {
+                    "total": (n, n_err),
+                    "interface": (arr(m["interface"]), arr(m["interface_err"])),
+                    "bulk": (arr(m["bulk"]), arr(m["bulk_err"])),
+                },
+                current_ma=ds["current_mA"].values,
+                short_h=before["short_circuit_h"],
+                routes_known=True,
+                n_boot=0,
+            )
+            doc["stages"] = [x.to_dict() for x in st.stages]
+        sb, sa = score(before, truth), score(after, truth)
+        print(f"\n== {folder.name}")
+        for k in keys:
+            a, b = sb.get(k), sa.get(k)
+            table.setdefault(k, []).append((a, b))
+            print(f"  {k:44s} before {fmt(a):>7s}  after {fmt(b):>7s}")
+        xb_true = arr(truth["x6_bulk"])
+        tt = np.asarray(truth["time_h"], float)
+        xb_old = arr(before.get("routes", {}).get("x6_bulk_end_member", [None]))
+        print(
+            f"  bulk end member at the end: before {xb_old[-1]:.3f}, after "
+            f"{r.x6_bulk_eff[-1]:.3f} +- {r.x6_bulk_model_err[-1]:.3f} (model error), "
+            f"truth {np.interp(t[-1], tt, xb_true):.3f}"
+        )
+    print("\n== summary over the studies (mean before -> after)")
+    for k, rows in table.items():
+        pairs = [(a, b) for a, b in rows if a is not None and b is not None]
+        if pairs:
+            a, b = np.mean(pairs, axis=0)
+            print(f"  {k:44s} {a:.3f} -> {b:.3f}  (n={len(pairs)})")
+
+
 def _summary(rows, title, col) -> None:
     print(f"\n== summary: {title}")
     for key in (
@@ -617,7 +716,17 @@ def main() -> None:
     )
     ap.add_argument("--draws", type=int, default=30, help="noise draws per study (oracle)")
     ap.add_argument("--presets", nargs="+", default=["default", "scheme-b", "defective-llzo"])
+    ap.add_argument(
+        "--reattribute",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="route attribution before / after on STUDY folders analysed into STUDY-out",
+    )
     args = ap.parse_args()
+    if args.reattribute:
+        reattribute(args.reattribute)
+        return
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_analyze_"))
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -5,16 +5,23 @@
 - :mod:`~dendritemr.timeline.short`: short circuit (hard and soft) from the voltage.
 - :mod:`~dendritemr.timeline.stages`: change points (ruptures, BIC penalty from the measured
   noise), per-stage rates, bootstrap boundary uncertainty, stage names of the results schema.
-- :mod:`~dendritemr.timeline.routes`: interface fraction f_I from x6 with time-varying end members.
+- :mod:`~dendritemr.timeline.routes`: interface fraction f_I from x6 with time-varying end members
+  (exchange drift, per-route formation history, the local LLZO's bounds as a model error).
 """
 
 from dendritemr.timeline.align import CyclerClock, align_windows, cycler_clock
-from dendritemr.timeline.routes import RouteAttribution, attribute_routes
+from dendritemr.timeline.routes import (
+    LocalLLZO,
+    RouteAttribution,
+    attribute_routes,
+    local_llzo_x6,
+)
 from dendritemr.timeline.short import ShortCircuit, detect_short
 from dendritemr.timeline.stages import Stage, detect_stages
 
 __all__ = [
     "CyclerClock",
+    "LocalLLZO",
     "RouteAttribution",
     "ShortCircuit",
     "Stage",
@@ -23,4 +30,5 @@ __all__ = [
     "cycler_clock",
     "detect_short",
     "detect_stages",
+    "local_llzo_x6",
 ]

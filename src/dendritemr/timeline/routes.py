@@ -10,17 +10,20 @@ t. Each population was formed over the history at the x6 of its source, which dr
 - interface source ``x6_I(t')``: Li+ arriving at the interface from the enriched electrode side,
   i.e. the plating electrode's x6 (the pipeline uses the study's ``x6_electrode``: the measured
   electrode line shows only the skin-depth surface layer, which exchanges with the LLZO);
-- bulk source ``x6_L(t')``: the local LLZO where bulk Li0 forms (the measured electrolyte line,
-  else the study's ``x6_electrolyte``: deep LLZO keeps its ratio for tens of hours);
+- bulk source ``x6_L(t')``: the LLZO where the bulk Li0 forms (:func:`local_llzo_x6`: the
+  measured electrolyte line, between the deep LLZO's initial x6 and the exchange zone next to
+  the plating electrode as bounds);
 
 and a particle keeps exchanging isotopes with the LLZO around it, so its x6 relaxes toward
-``x6_L(t)`` at rate ``kappa`` (1/h; 0: no exchange)::
-
-    X_P(t) = x6_L(t) + sum_k w_k (x6_P(t_k) - x6_L(t)) exp(-kappa (t - t_k)) / sum_k w_k
-
-with weights ``w_k`` the growth of the total metal between time points (the first point: its
-amount), the same for both populations (an approximation: the routes' own growth histories are
-what is being estimated). Then ``f_I = (x6_metal - X_B) / (X_I - X_B)``, clipped to [0, 1], and
+``x6_L(t)`` at rate ``kappa`` (1/h; 0: no exchange), ``dX/dt = -kappa (X - x6_L(t))``. The
+population's mean ``X_P`` follows the same linear equation, advanced exactly between time
+points (:func:`effective_end_member`); the metal formed at ``t_k``, in amount ``w_k``, joins
+it at ``x6_P(t_k)``. ``w_k`` is the growth of that population between time points (the first
+point: its amount). The populations' growth is what is being estimated, so the weights are
+found by a fixed point: start from the growth of the total metal for both, attribute, take each
+route's growth as its weights, and repeat until the fraction changes by less than ``1e-6`` (at
+most ``20`` rounds). Then ``f_I = (x6_metal - X_B) / (X_I - X_B)``,
+clipped to [0, 1], and
 
     sigma_f^2 = (sigma_x6^2 + f^2 sigma_XI^2 + (1 - f)^2 sigma_XB^2) / (X_I - X_B)^2
 
@@ -30,8 +33,11 @@ Model error of the end members: the exchange rate is not measured. With a plausi
 ``[kappa_lo, kappa_hi]`` (``exchange_range_per_h``) each effective end member is evaluated at
 both ends; half their difference is added in quadrature to that end member's error (a
 uniform prior over the range has a standard deviation of ``range / sqrt(12)``; half the range is
-the more conservative choice for a rate known only to an order of magnitude). Metal per route:
-``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and ``sigma_n``.
+the more conservative choice for a rate known only to an order of magnitude). The local LLZO's
+x6 is a model too (where the metal forms, :func:`local_llzo_x6`): with ``x6_local_bounds`` the
+end members are evaluated at both bounds as well and half their difference is added in the same
+way. Metal per route: ``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and
+``sigma_n``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,106 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RouteAttribution", "attribute_routes", "effective_end_member"]
+__all__ = [
+    "RouteAttribution",
+    "LocalLLZO",
+    "attribute_routes",
+    "effective_end_member",
+    "local_llzo_x6",
+    "METAL_ZONE_MIN_UM",
+]
+
+#: Shallowest depth (um) of the zone next to the plating electrode in which the dendritic metal
+#: may form and sit [default]: interface tips arrested at ~25 um, bulk Li0 nucleating 60-100 um
+#: beyond them (docs/simulator-model.md, "Early join"), a tracer layer ~100 um deep after 7 h at
+#: D* = 1e-13 m2/s (science.md s4). The upper bound of :func:`local_llzo_x6`.
+METAL_ZONE_MIN_UM = 200.0
+
+#: fixed point of the route-specific formation weights: tolerance on f_I and most rounds
+_WEIGHT_TOL = 1e-6
+_WEIGHT_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class LocalLLZO:
+    """x6 of the LLZO where the dendritic metal forms (:func:`local_llzo_x6`), shape ``(n,)``.
+
+    ``x6`` the central value (the pellet's mean: the electrolyte line); ``x6_err`` its
+    statistical error; ``x6_lo`` / ``x6_hi`` the bounds of the model (deep LLZO / the shallowest
+    zone), for ``attribute_routes(x6_local_bounds=...)``; ``factor`` the shallowest zone's
+    excess over the pellet's mean, ``L / (2 Z_min)``."""
+
+    x6: np.ndarray
+    x6_err: np.ndarray
+    x6_lo: np.ndarray
+    x6_hi: np.ndarray
+    factor: float
+
+
+def local_llzo_x6(
+    x6_line: np.ndarray,
+    x6_line_err: np.ndarray,
+    x6_llzo_initial: float,
+    thickness_um: float,
+    zone_min_um: float = METAL_ZONE_MIN_UM,
+) -> LocalLLZO:
+    """x6 of the LLZO where the dendritic metal forms: central value and model bounds.
+
+    Tracer model (``docs/science.md`` sections 1 and 4): the LLZO exchanges isotopes with both
+    electrodes fast (exchange current >> applied current) and the tracer spreads by
+    self-diffusion, so the 6Li (scheme A; 7Li in scheme B) that the LLZO took up sits in layers
+    next to the electrodes, about one diffusion length ``2 sqrt(D* t)`` deep (~100 um after
+    7 h at D* = 1e-13 m2/s), while deep LLZO keeps its initial ratio ``x6_0``. The electrolyte
+    line measures the pellet's mean ``x6_line(t)``, so each side holds about the excess
+    inventory ``E(t) = (x6_line(t) - x6_0) L / 2`` (um), and averaged over a zone of depth
+    ``Z`` next to the plating electrode that holds it the excess is ``E / Z`` whatever the
+    layer's profile::
+
+        x6_zone(t) = x6_0 + (L / (2 Z)) (x6_line(t) - x6_0),   Z <= L / 2
+
+    Where the metal forms is not measured here (MRI depth maps could say), so the LLZO it
+    forms in and exchanges with lies between the deep LLZO (``x6_0``: metal formed beyond the
+    tracer layers) and the shallowest zone (``Z = zone_min_um``): those are the bounds, a model
+    error of the end members that ``attribute_routes`` propagates (half their difference). The
+    central value is the pellet's mean (``Z = L / 2``: anywhere in the half pellet). A central
+    value from a zone depth (``Z`` 250-400 um for a 1 mm pellet: 1.25-2x the line's excess)
+    lowered the interface-fraction error on the nine simulated studies it was chosen on
+    (0.034 -> 0.032) but raised it on others (seed 14: 0.055 -> 0.081, its bulk Li0 formed
+    deep at x6 0.08-0.13 while the line read 0.12-0.25): not used (docs/results-schema.md,
+    "Route attribution").
+
+    Parameters
+    ----------
+    x6_line, x6_line_err : measured 6Li fraction of the electrolyte line and its standard error,
+        shape ``(n,)`` (where no line was measured pass ``x6_0``: no excess is known there).
+    x6_llzo_initial : the LLZO's x6 before cycling (``x6_0``; study.toml ``x6_electrolyte``).
+    thickness_um : pellet thickness ``L`` (um).
+    zone_min_um : shallowest zone depth ``Z_min`` (um), :data:`METAL_ZONE_MIN_UM`; capped at
+        ``L / 2``.
+
+    Returns
+    -------
+    LocalLLZO
+
+    Raises
+    ------
+    ValueError : a thickness or zone depth that is not positive and finite.
+    """
+    vals = (thickness_um, zone_min_um)
+    if not all(np.isfinite(v) and v > 0 for v in vals):
+        raise ValueError(f"thickness and zone depth must be positive (got {vals})")
+    half = 0.5 * float(thickness_um)
+    x0 = float(x6_llzo_initial)
+    line = np.asarray(x6_line, float)
+    factor = half / min(float(zone_min_um), half)
+    shallow = np.clip(x0 + factor * (line - x0), 0.0, 1.0)
+    return LocalLLZO(
+        x6=line,
+        x6_err=np.asarray(x6_line_err, float),
+        x6_lo=np.minimum(x0, shallow),
+        x6_hi=np.maximum(x0, shallow),
+        factor=factor,
+    )
 
 
 @dataclass(frozen=True)
@@ -70,25 +175,50 @@ def effective_end_member(
 ) -> np.ndarray:
     """Effective x6 at each time of metal formed at ``x6_source`` and relaxing to ``x6_local``.
 
+    Each particle exchanges with the LLZO around it, ``dX/dt = -kappa (X - x6_local(t))``, with
+    ``x6_local`` linear between time points; the population's mean follows the same equation
+    (it is linear), so it is advanced exactly over each interval ``dt``::
+
+        X <- X e^(-kappa dt) + x_m - x_(m-1) e^(-kappa dt) - r (1 - e^(-kappa dt)) / kappa
+
+    (``r`` the local x6's slope over the interval; ``kappa -> 0``: X unchanged), then the
+    metal formed at the time point joins at its source's x6 (weighted mean). Relaxing toward
+    the *current* local x6 instead (the form used before) overstated the drift of old metal by
+    ``r kappa a^2 / 2`` at age ``a`` while the local x6 itself drifts: 0.04 in x6 after 20 h at
+    0.01/h of drift and kappa = 0.03/h.
+
     Parameters
     ----------
-    t : time points, h, shape ``(n,)``.
+    t : time points, h, increasing, shape ``(n,)``.
     weights : amount formed at each time point (>= 0), shape ``(n,)``.
     x6_source : x6 of the newly formed metal at each time point, shape ``(n,)``.
     x6_local : x6 the metal relaxes toward, at each time point, shape ``(n,)``.
-    kappa_per_h : exchange rate, 1/h.
+    kappa_per_h : exchange rate, 1/h (>= 0).
+
+    Returns
+    -------
+    ndarray, shape ``(n,)``: the mean x6 of the metal present (before any metal has formed:
+    the source's x6).
     """
     t = np.asarray(t, float)
-    age = t[:, None] - t[None, :]  # (now, formed)
-    formed = age >= 0
-    decay = np.where(formed, np.exp(-kappa_per_h * np.where(formed, age, 0.0)), 0.0)
-    w = np.where(formed, weights[None, :], 0.0)
-    wsum = w.sum(axis=1)
-    excess = (x6_source[None, :] - x6_local[:, None]) * decay
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_excess = np.where(wsum > 0, (w * excess).sum(axis=1) / wsum, np.nan)
-    fallback = x6_source - x6_local
-    return x6_local + np.where(np.isfinite(mean_excess), mean_excess, fallback)
+    w = np.asarray(weights, float)
+    src = np.asarray(x6_source, float)
+    loc = np.asarray(x6_local, float)
+    kappa = float(kappa_per_h)
+    out = np.empty(t.size)
+    amount, mean = 0.0, np.nan
+    for m in range(t.size):
+        if m and amount > 0:
+            dt = t[m] - t[m - 1]
+            decay = np.exp(-kappa * dt)
+            gain = -np.expm1(-kappa * dt) / kappa if kappa > 0 else dt  # (1 - decay) / kappa
+            slope = (loc[m] - loc[m - 1]) / dt if dt > 0 else 0.0
+            mean = mean * decay + loc[m] - loc[m - 1] * decay - slope * gain
+        if w[m] > 0:
+            mean = (amount * mean + w[m] * src[m]) / (amount + w[m]) if amount > 0 else src[m]
+            amount += w[m]
+        out[m] = mean if amount > 0 else src[m]
+    return out
 
 
 def attribute_routes(
@@ -103,12 +233,19 @@ def attribute_routes(
     x6_local_err: np.ndarray,
     exchange_per_h: float = 0.0,
     exchange_range_per_h: tuple[float, float] | None = None,
+    x6_local_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    route_weights: bool = True,
 ) -> RouteAttribution:
     """Interface fraction and metal per route over time (see the module docstring).
 
     All arrays have shape ``(n,)`` (time points, h since cycling started); NaN x6 gives NaN.
-    ``exchange_range_per_h``: plausible range of the exchange rate (1/h) for the model error
-    of the end members (None: no model error).
+    ``x6_local``: the LLZO where the metal forms and which it exchanges with
+    (:func:`local_llzo_x6`). ``exchange_range_per_h``: plausible range of the exchange rate
+    (1/h) for the model error of the end members (None: no model error).
+    ``x6_local_bounds``: ``(lo, hi)`` arrays bounding ``x6_local`` (a model error of the end
+    members, e.g. :class:`LocalLLZO`'s ``x6_lo`` / ``x6_hi``; None: none).
+    ``route_weights``: each population's own growth as its formation weights (the fixed point
+    of the module docstring); False: the total's growth for both (the former approximation).
 
     Raises
     ------
@@ -116,26 +253,46 @@ def attribute_routes(
     """
     t = np.asarray(t, float)
     n = np.asarray(metal_umol, float)
+    x6m = np.asarray(x6_metal, float)
     dn = np.diff(np.nan_to_num(n), prepend=0.0)
-    w = np.clip(dn, 0.0, None)
     xi_src = np.asarray(x6_interface_source, float)
     xl = np.asarray(x6_local, float)
-    xi = effective_end_member(t, w, xi_src, xl, exchange_per_h)
-    xb = effective_end_member(t, w, xl, xl, exchange_per_h)
+
+    def fraction(wi, wb, kappa=exchange_per_h, local=xl):
+        xi_ = effective_end_member(t, wi, xi_src, local, kappa)
+        xb_ = effective_end_member(t, wb, local, local, kappa)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.clip((x6m - xb_) / (xi_ - xb_), 0.0, 1.0), xi_, xb_
+
+    def grown(amount):
+        return np.clip(np.diff(np.nan_to_num(amount), prepend=0.0), 0.0, None)
+
+    # formation weights of each population: a fixed point from the total's growth
+    wi = wb = np.clip(dn, 0.0, None)
+    f, xi, xb = fraction(wi, wb)
+    for _ in range(_WEIGHT_ROUNDS if route_weights else 0):
+        if not np.isfinite(f).any():
+            break
+        fin = np.where(np.isfinite(f), f, 1.0)  # no metal x6 yet: nothing attributed to bulk
+        wi, wb = grown(fin * n), grown((1.0 - fin) * n)
+        f_new, xi, xb = fraction(wi, wb)
+        done = np.nanmax(np.abs(f_new - f)) < _WEIGHT_TOL
+        f = f_new
+        if done:
+            break
     contrast = xi - xb
     zero = np.zeros(t.size)
-    mi, mb = zero, zero
-    if exchange_range_per_h is not None:
-        lo, hi = (float(k) for k in exchange_range_per_h)
-        ends_i = [effective_end_member(t, w, xi_src, xl, k) for k in (lo, hi)]
-        ends_b = [effective_end_member(t, w, xl, xl, k) for k in (lo, hi)]
-        mi = 0.5 * np.abs(ends_i[1] - ends_i[0])
-        mb = 0.5 * np.abs(ends_b[1] - ends_b[0])
+    mi2, mb2 = zero, zero  # squared model errors of X_I and X_B
+    for key, pair in (("kappa", exchange_range_per_h), ("local", x6_local_bounds)):
+        if pair is None:
+            continue
+        ends = [fraction(wi, wb, **{key: v}) for v in pair]
+        mi2 = mi2 + (0.5 * (ends[1][1] - ends[0][1])) ** 2
+        mb2 = mb2 + (0.5 * (ends[1][2] - ends[0][2])) ** 2
+    mi, mb = np.sqrt(mi2), np.sqrt(mb2)
     if np.nanmax(np.abs(contrast)) < 0.01:
         raise ValueError("interface and bulk end members differ by < 0.01 in x6")
     with np.errstate(invalid="ignore", divide="ignore"):
-        f_raw = (np.asarray(x6_metal, float) - xb) / contrast
-        f = np.clip(f_raw, 0.0, 1.0)
         s_xi = np.hypot(np.asarray(x6_interface_source_err, float), mi)
         s_xl = np.hypot(np.asarray(x6_local_err, float), mb)
         s_f = np.sqrt(
