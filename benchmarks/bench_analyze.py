@@ -657,12 +657,24 @@ def reattribute(studies: list[Path]) -> None:
                 n_boot=0,
             )
             doc["stages"] = [x.to_dict() for x in st.stages]
+            thresholds = st.threshold_umol  # the last: after's
         sb, sa = score(before, truth), score(after, truth)
         print(f"\n== {folder.name}")
         for k in keys:
             a, b = sb.get(k), sa.get(k)
             table.setdefault(k, []).append((a, b))
             print(f"  {k:44s} before {fmt(a):>7s}  after {fmt(b):>7s}")
+        print("  truth stages:", [(x["name"], round(x["start_h"], 2)) for x in truth["stages"]])
+        print("  found (after):", [(x["name"], round(x["start_h"], 2)) for x in after["stages"]])
+        errs = [round(e, 2) for e in sa["stage_boundary_errors_h"]]
+        print(f"  boundary errors (after), h: {errs}")
+        rule = truth["stage_rule"]
+        thr = {k: round(v, 3) for k, v in thresholds.items() if k != "total"}
+        print(
+            f"  growth thresholds per window, umol: truth (ideal observer) interface "
+            f"{rule['threshold_interface_umol']:.3f}, bulk {rule['threshold_bulk_umol']:.3f}; "
+            f"analysis (after, measured point-to-point noise) {thr}"
+        )
         xb_true = arr(truth["x6_bulk"])
         tt = np.asarray(truth["time_h"], float)
         xb_old = arr(before.get("routes", {}).get("x6_bulk_end_member", [None]))
