@@ -120,6 +120,10 @@ def test_one_spectrum_summary_gives_its_value_and_why_no_growth(tmp_path):
     assert f"{rel:.3g} +- {err:.2g}" in line
     assert "metal growth" not in summary  # one value: no growth (it printed '0 +- 0')
     assert "stages: none (one time point: no growth or stages)" in summary
+    page = (tmp_path / "r" / "report.html").read_text()  # the report's summary says it too
+    assert "no growth stages: one time point: no growth or stages" in page
+    assert "n/a (one time point: no growth or stages)" in page
+    assert "of the first value)" not in page  # it showed '0 ± 0 (× 1 ± 0 of the first value)'
     # with an area: umol, and no 'stall 0.00 - 0.00 h' beside 'fewer than 3 time points'
     doc = analyze(write_study(tmp_path / "cal", tmp_path / "one" / "1"), tmp_path / "c")
     summary = (tmp_path / "c" / "summary.txt").read_text()

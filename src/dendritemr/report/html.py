@@ -96,6 +96,13 @@ def _soft_shorts(doc: dict) -> str | None:
     return "; ".join(items) if items else "none"
 
 
+def _one_point() -> str:
+    """Why a study of one time point has no growth or stages (as summary.txt says it)."""
+    from dendritemr.pipeline import ONE_POINT
+
+    return ONE_POINT
+
+
 def _last(values: Any) -> Any:
     if not values:
         return None
@@ -142,12 +149,10 @@ def _summary(doc: dict) -> str:
         v0, e0 = firsts[0] if firsts else (None, None)
         # the ratio only where the first value is 2 SE above 0 ('× n/a', '× 42 ± 240' before)
         meaningful = r is not None and v0 is not None and (e0 is None or v0 >= 2 * e0)
-        rows.append(
-            (
-                "dendritic metal growth / first spectrum's electrode line",
-                _num(g, ge) + (f" (× {_num(r, re_)} of the first value)" if meaningful else ""),
-            )
-        )
+        growth = _num(g, ge) + (f" (× {_num(r, re_)} of the first value)" if meaningful else "")
+        if len(t) < 2:  # it showed '0 ± 0 (× 1 ± 0 of the first value)'
+            growth = f"n/a ({_one_point()})"
+        rows.append(("dendritic metal growth / first spectrum's electrode line", growth))
     v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
     rows.append(("x(⁶Li) of the metal, last value", _num(v, e)))
     v, e = _last_with_err(doc.get("interface_fraction"), doc.get("interface_fraction_err"))
@@ -226,6 +231,8 @@ def _coverage(doc: dict) -> tuple[int, int, str] | None:
 
 def _stages(doc: dict) -> str:
     stages = doc.get("stages") or []
+    if not stages and len(doc.get("time_h") or []) < 2:
+        return f"<p class='absent'>no growth stages: {_one_point()}</p>"
     if not stages:
         return "<p class='absent'>no growth stages detected</p>"
     relative = str((doc.get("stage_detection") or {}).get("units", "")).startswith("relative")
