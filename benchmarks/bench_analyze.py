@@ -589,7 +589,8 @@ def reattribute(studies: list[Path]) -> None:
     :func:`attribute_routes`, the analysis's exchange rate and range (0.01/h, 0-0.02/h) and the
     bounds of :func:`local_llzo_x6` as a model error (study thickness and ``x6_electrolyte``;
     what ``analyze`` does once it passes them); both get the stages of the current
-    ``detect_stages`` and are scored against the (relabelled) truth. The quantification is not
+    ``detect_stages`` ("after" on the statistical route errors, ``*_stat_err``) and are scored
+    against the (relabelled) truth. The quantification is not
     rerun: only the route step (and the stages on its routes) differs."""
     import xarray as xr
 
@@ -642,14 +643,18 @@ def reattribute(studies: list[Path]) -> None:
         }
         after["interface_fraction"] = clean(r.interface_fraction)
         after["interface_fraction_err"] = clean(r.interface_fraction_err)
+        stat = {"interface": r.interface_umol_stat_err, "bulk": r.bulk_umol_stat_err}
         for doc in (before, after):
             m = doc["metal_umol"]
+            # the growth test on "after" with the statistical route errors (end-member errors
+            # cancel between points); "before" as its analysis ran it
+            err = {k: stat[k] if doc is after else arr(m[f"{k}_err"]) for k in stat}
             st = detect_stages(
                 t,
                 {
                     "total": (n, n_err),
-                    "interface": (arr(m["interface"]), arr(m["interface_err"])),
-                    "bulk": (arr(m["bulk"]), arr(m["bulk_err"])),
+                    "interface": (arr(m["interface"]), err["interface"]),
+                    "bulk": (arr(m["bulk"]), err["bulk"]),
                 },
                 current_ma=ds["current_mA"].values,
                 short_h=before["short_circuit_h"],

@@ -233,3 +233,47 @@ def test_local_llzo_bounds_cover_metal_formed_deep():
     )
     assert not np.any(np.abs(model.interface_fraction - truth) > 2 * model.interface_fraction_err)
     np.testing.assert_allclose(model.interface_fraction, plain.interface_fraction)
+
+
+def test_statistical_route_errors_leave_out_the_end_members():
+    """The *_stat_err of the route amounts hold the metal's x6 and amount errors alone (the
+    end members' errors are common to neighbouring points and cancel in a growth test):
+    hypot(f sigma_n, n sigma_x6 / |X_I - X_B|) exactly, the same with or without the model
+    errors, and never above the full errors."""
+    t = np.linspace(0.5, 30, 60)
+    ni, nb, x6 = _populations(
+        t, lambda s: 1.0, lambda s: 0.5 if s > 10 else 0.0,
+        lambda s: 0.95 + 0.0 * s, lambda s: 0.0759 + 0.003 * s, 0.01,
+    )  # fmt: skip
+    n = ni + nb
+    s_n, s_x6 = np.full(t.size, 0.2), np.full(t.size, 0.01)
+    loc = 0.0759 + 0.003 * t
+    args = (
+        t,
+        n,
+        s_n,
+        x6,
+        s_x6,
+        np.full(t.size, 0.95),
+        np.full(t.size, 0.01),
+        loc,
+        np.full(t.size, 0.003),
+    )
+    plain = attribute_routes(*args, exchange_per_h=0.01)
+    model = attribute_routes(
+        *args, exchange_per_h=0.01, exchange_range_per_h=(0.0, 0.02),
+        x6_local_bounds=(np.full(t.size, 0.0759), 0.0759 + 0.0075 * t),
+    )  # fmt: skip
+    f, c = model.interface_fraction, model.x6_interface_eff - model.x6_bulk_eff
+    np.testing.assert_allclose(
+        model.interface_umol_stat_err, np.hypot(f * s_n, n * s_x6 / np.abs(c))
+    )
+    np.testing.assert_allclose(
+        model.bulk_umol_stat_err, np.hypot((1 - f) * s_n, n * s_x6 / np.abs(c))
+    )
+    np.testing.assert_allclose(model.interface_umol_stat_err, plain.interface_umol_stat_err)
+    assert np.all(model.interface_umol_stat_err <= plain.interface_umol_err + 1e-15)
+    assert np.all(plain.interface_umol_err <= model.interface_umol_err + 1e-15)
+    assert (
+        model.bulk_umol_err[-1] > 2 * model.bulk_umol_stat_err[-1]
+    )  # the model error dominates late

@@ -37,7 +37,10 @@ the more conservative choice for a rate known only to an order of magnitude). Th
 x6 is a model too (where the metal forms, :func:`local_llzo_x6`): with ``x6_local_bounds`` the
 end members are evaluated at both bounds as well and half their difference is added in the same
 way. Metal per route: ``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and
-``sigma_n``.
+``sigma_n``. The end members' errors are common to neighbouring time points (they cancel in the
+difference of two points), so the route amounts also carry *statistical* errors without them
+(``sigma_f`` from ``sigma_x6`` alone: ``interface_umol_stat_err``, ``bulk_umol_stat_err``), the
+errors a growth test between time points needs (:func:`dendritemr.timeline.detect_stages`).
 """
 
 from __future__ import annotations
@@ -150,7 +153,10 @@ def local_llzo_x6(
 
 @dataclass(frozen=True)
 class RouteAttribution:
-    """Interface fraction and metal per route, arrays over time points."""
+    """Interface fraction and metal per route, arrays over time points.
+
+    ``*_err``: one standard error, end-member (model) errors included; ``*_stat_err``: the
+    metal's x6 and amount errors alone (point to point: for growth tests between points)."""
 
     interface_fraction: np.ndarray
     interface_fraction_err: np.ndarray
@@ -164,6 +170,8 @@ class RouteAttribution:
     exchange_per_h: float
     x6_interface_model_err: np.ndarray | None = None
     x6_bulk_model_err: np.ndarray | None = None
+    interface_umol_stat_err: np.ndarray | None = None
+    bulk_umol_stat_err: np.ndarray | None = None
 
 
 def effective_end_member(
@@ -298,11 +306,25 @@ def attribute_routes(
         s_f = np.sqrt(
             np.asarray(x6_metal_err, float) ** 2 + (f * s_xi) ** 2 + ((1 - f) * s_xl) ** 2
         ) / np.abs(contrast)
+        s_f_stat = np.asarray(x6_metal_err, float) / np.abs(contrast)
     s_n = np.asarray(metal_umol_err, float)
     ni, nb = f * n, (1 - f) * n
     ni_err = np.hypot(f * s_n, n * s_f)
     nb_err = np.hypot((1 - f) * s_n, n * s_f)
     dominant = [None if not np.isfinite(x) else ("interface" if x >= 0.5 else "bulk") for x in f]
     return RouteAttribution(
-        f, s_f, ni, ni_err, nb, nb_err, xi, xb, dominant, exchange_per_h, mi, mb
+        f,
+        s_f,
+        ni,
+        ni_err,
+        nb,
+        nb_err,
+        xi,
+        xb,
+        dominant,
+        exchange_per_h,
+        mi,
+        mb,
+        np.hypot(f * s_n, n * s_f_stat),
+        np.hypot((1 - f) * s_n, n * s_f_stat),
     )
