@@ -240,10 +240,19 @@ def stage_rows(found: list[dict], true: list[dict]) -> list[str]:
     """The analysis' and the truth's stages side by side on one time axis: one row per interval
     between consecutive boundaries of either (neighbouring rows with the same pair of names
     merged), each with the stage name of both there (``-`` where one has none) and ``*`` where
-    they differ. Stages: dicts with ``name``, ``start_h``, ``end_h``."""
+    they differ. Stages: dicts with ``name``, ``start_h``, ``end_h``. A ``shorted`` stage lasts
+    to the end of either: the two end at their own short times (the demo printed
+    ``* 33.65 - 33.66  -  shorted`` for a short found 0.014 h early, an error the short row
+    gives)."""
+    ends = [max(float(s["end_h"]) for s in st) for st in (found, true) if st]
+    last = max(ends) if ends else 0.0
 
     def name_at(stages, t):
         hits = [s["name"] for s in stages if s["start_h"] <= t <= s["end_h"]]
+        if not hits and stages:
+            final = max(stages, key=lambda s: float(s["end_h"]))
+            if final["name"] == "shorted" and float(final["end_h"]) <= t <= last:
+                return "shorted"
         return hits[-1] if hits else "-"
 
     edges = sorted({round(float(s[k]), 6) for s in (*found, *true) for k in ("start_h", "end_h")})
