@@ -71,3 +71,16 @@ def test_a_shorter_rerun_leaves_none_of_the_earlier_experiments(tmp_path, small_
         assert sorted(int(p.name) for p in (out / nuc).iterdir()) == list(range(1, n_short + 1))
     assert (out / "notes.txt").read_text() == "mine"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_a_killed_runs_hidden_folder_does_not_block_the_next(tmp_path, small_study_changes):
+    """A simulate killed with SIGKILL leaves its hidden '.simulate-*' folder in OUT: the next
+    run into that (otherwise empty) folder was refused, naming it; now it runs and removes it."""
+    out = tmp_path / "study"
+    (out / ".simulate-killed" / "7Li" / "1").mkdir(parents=True)
+    changes = {**small_study_changes, "mri.enabled": False, "protocol.max_time_h": 2.0}
+    truth = simulate(load_preset("high-current").updated(**changes), out, seed=3)
+    assert sorted(int(p.name) for p in (out / "7Li").iterdir()) == list(
+        range(1, len(truth["time_h"]) + 1)
+    )
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

@@ -132,6 +132,15 @@ SIM_BLAS_THREADS = 1
 SIMULATED_STUDY = ("ground_truth.json", "scenario.toml")
 
 
+#: prefix of the hidden folder :func:`simulate` writes into before moving the study in
+_TMP_PREFIX = ".simulate-"
+
+
+def _leftover(p: Path) -> bool:
+    """A hidden folder of a simulate run that was killed before it could remove it."""
+    return p.name.startswith(_TMP_PREFIX) and p.is_dir()
+
+
 def check_simulate_out(out: str | Path) -> None:
     """A study folder :func:`simulate` may write: new, empty, or an earlier simulated study
     (:data:`SIMULATED_STUDY`). The simulator replaces files of its own names (``study.toml``,
@@ -140,7 +149,8 @@ def check_simulate_out(out: str | Path) -> None:
 
     Raises
     ------
-    DataError : ``out`` is a file, or a folder holding anything else (naming one entry).
+    DataError : ``out`` is a file, or a folder holding anything else (naming one entry; the
+        hidden folder a killed run left, ``.simulate-*``, does not count: the next run removes it).
     """
     from dendritemr.errors import DataError
 
@@ -149,7 +159,7 @@ def check_simulate_out(out: str | Path) -> None:
         return
     if not out.is_dir():
         raise DataError(out, "exists and is not a folder")
-    entries = sorted(p.name for p in out.iterdir())
+    entries = sorted(p.name for p in out.iterdir() if not _leftover(p))
     if entries and not all((out / name).is_file() for name in SIMULATED_STUDY):
         raise DataError(
             out,
@@ -195,7 +205,8 @@ def simulate(
     # written into a hidden folder first, then moved in: a run that fails leaves an earlier
     # study as it was (and no folder it created), and one with fewer time points leaves none
     # of the earlier run's 7Li/N behind (they would be read as part of the new series)
-    tmp = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out))
+    stale = [p for p in out.iterdir() if _leftover(p)]  # of runs killed (SIGKILL) mid-way
+    tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=out))
     try:
         with limit_blas(blas_threads):
             truth = _simulate(scenario, tmp, seed, progress, observation)
@@ -206,6 +217,8 @@ def simulate(
             out.rmdir()
         raise
     tmp.rmdir()
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
     return truth
 
 
