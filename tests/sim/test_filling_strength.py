@@ -90,3 +90,28 @@ def test_depth_strength_moves_the_first_arrest_deeper():
         assert at[0] == at[1]  # arrested
     assert tips["bulk"][0] == pytest.approx(25.0)
     assert 50.0 <= tips["depth"][0] <= 100.0
+
+
+@pytest.mark.slow
+def test_depth_strength_conserves_in_cycling(make_small):
+    """Both electrodes plate in turn (each filling capped by its own electrode's crack depth):
+    charge and each isotope to 1e-9 every step, and A's tips grow while A plates."""
+    res = run(
+        make_small(
+            **{
+                "protocol.mode": "cycling",
+                "protocol.half_cycle_h": 1.0,
+                "growth.crack_filling_strength": "depth",
+            }
+        )
+    )
+    h = res.history
+    sign = np.sign(h["current_A"])
+    assert np.any(sign < 0) and np.any(sign > 0)
+    negative = h["plated_mol"] + h["reduced_mol"] + h["trapped_mol"] + h["leaked_mol"]
+    assert np.max(np.abs(negative - sign * h["charge_mol"]) / h["charge_mol"]) < 1e-9
+    positive = h["stripped_mol"] + h["leaked_mol"]
+    assert np.max(np.abs(positive - sign * h["charge_mol"]) / h["charge_mol"]) < 1e-9
+    for key in ("total_li6_mol", "total_li7_mol"):
+        assert np.ptp(h[key]) / h[key][0] < 1e-9
+    assert h["tip_depth_a_um"].max() > 0.0
