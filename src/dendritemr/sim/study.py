@@ -125,7 +125,9 @@ def nmr_time_points(result: SimulationResult, obs: ObservationSettings) -> np.nd
 #: ``dendritemr simulate --seed 3`` took 280 s wall, 130 s user CPU with them and 58 s wall,
 #: 21.5 s CPU with one (back to back, load average 4.5-5.7); the demo's simulate step took
 #: 180 s in one run and 29 s in the next (analyze runs on one thread too:
-#: ``AnalyzeOptions.blas_threads``)
+#: ``AnalyzeOptions.blas_threads``). From Python (``simulate(load_preset("default"), out,
+#: seed=3)``, back to back, load 2.7-6.1): 27.4 s wall / 20.6 s CPU pinned, 134 s / 87.7 s with
+#: ``blas_threads=None`` on OpenBLAS's two threads
 SIM_BLAS_THREADS = 1
 
 #: files that mark a folder as a study :func:`simulate` wrote (it may be written over again)
