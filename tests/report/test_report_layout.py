@@ -7,7 +7,7 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import synthetic_inputs
+from reportgen import synthetic_inputs
 
 from dendritemr.report.figures import cycler_panel, metal_panel
 from dendritemr.report.html import render_html

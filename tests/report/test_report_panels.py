@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import synthetic_inputs
+from reportgen import synthetic_inputs
 
 from dendritemr.report import inputs as I
 from dendritemr.report import write_report
