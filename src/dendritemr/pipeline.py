@@ -867,6 +867,7 @@ def _run_study(
         cycler_clock,
         detect_short,
         detect_stages,
+        local_llzo_x6,
     )
 
     opts = options or AnalyzeOptions()
@@ -1066,6 +1067,13 @@ def _run_study(
             kappa = 0.5 * (kappa_range[0] + kappa_range[1])
         else:
             kappa, kappa_range = float(opts.exchange_per_h), None
+        # the LLZO where the metal forms lies between the deep LLZO and the exchange layer
+        # next to the plating electrode (timeline.local_llzo_x6): a model error of the bulk
+        # end member, propagated into the routes
+        bounds = None
+        if study.thickness_mm is not None:
+            zone = local_llzo_x6(xl, xl_err, study.x6_electrolyte, study.thickness_mm * 1000.0)
+            bounds = (zone.x6_lo, zone.x6_hi)
         try:
             r = attribute_routes(
                 t_h,
@@ -1079,6 +1087,7 @@ def _run_study(
                 xl_err,
                 kappa,
                 exchange_range_per_h=kappa_range,
+                x6_local_bounds=bounds,
             )
         except ValueError as exc:
             routes_known = False
@@ -1098,6 +1107,9 @@ def _run_study(
                 "exchange_range_per_h": list(kappa_range) if kappa_range else None,
                 "x6_interface_model_err": _clean(r.x6_interface_model_err),
                 "x6_bulk_model_err": _clean(r.x6_bulk_model_err),
+                "x6_local_llzo_bounds": None
+                if bounds is None
+                else [_clean(bounds[0]), _clean(bounds[1])],
                 "dominant": r.dominant,
             }
     say("stages")
@@ -1115,7 +1127,13 @@ def _run_study(
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
     traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
     if routes_known:
-        traj.update(interface=(inter, inter_err), bulk=(bulk, bulk_err))
+        # growth tests on the statistical route errors: the end-member (model) errors are shared
+        # by neighbouring points and cancel in their differences (timeline.routes)
+        inter_stat = (
+            r.interface_umol_stat_err if r.interface_umol_stat_err is not None else inter_err
+        )
+        bulk_stat = r.bulk_umol_stat_err if r.bulk_umol_stat_err is not None else bulk_err
+        traj.update(interface=(inter, inter_stat), bulk=(bulk, bulk_stat))
     short_h = short.time_h if short is not None else None
     stages = detect_stages(
         t_h,
