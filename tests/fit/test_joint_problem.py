@@ -281,3 +281,21 @@ def test_baseline_over_the_series_recovers_it_with_smaller_area_errors():
         assert np.all(np.abs(v["area"][0, :, 1] - micro) < 3.5 * s), mode
         se[mode] = s.mean()
     assert se["linear"] < 0.95 * se["local"]
+
+
+def test_first_point_weight_one_is_the_plain_dft_of_the_fid():
+    """NucleusData(first_point=1): the model of a line is numpy's FFT of its sampled FID at
+    every point (the constant area / SW included), with no baseline; 0.5 leaves it out."""
+    n, sw = 1024, 800.0
+    t = np.arange(n) / sw
+    x = np.fft.fftshift(np.fft.fftfreq(n, 1.0 / sw))
+    area, c, fwhm, phase = 3.0, 40.0, 8.0, 0.6
+    fid = area * np.exp(1j * phase) * np.exp(2j * np.pi * c * t - np.pi * fwhm * t)
+    spec = 2.0 * np.fft.fftshift(np.fft.fft(fid)) / sw
+    line = [Line("l", c, (c - 10, c + 10), width=fwhm)]
+    for fp, gap in ((1.0, 0.0), (0.5, area / sw)):
+        nuc = NucleusData(x, np.zeros(n, int), spec[None, :], np.ones(1), period=sw, first_point=fp)
+        p = JointProblem([nuc], line, [], np.zeros(1), drift="shared", baseline_degree=-1)
+        theta = p.initial_theta({"area": np.full((1, 1, 1), area), "phi0": np.full((1, 1), phase)})
+        model = p.model(p.values(theta))[0][0]
+        assert np.allclose(spec - model, gap * np.exp(1j * phase), rtol=0, atol=1e-9 * area)

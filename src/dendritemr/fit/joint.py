@@ -172,6 +172,13 @@ class NucleusData:
     sigma : noise standard deviation of the real (= imaginary) part, ``(n_time,)``.
     period : spectral width (ppm) of the DFT the spectra come from: lines are then periodic
         (:func:`periodic_lorentzian`); None: continuous Lorentzians.
+    first_point : weight of the FID's first point in that DFT (with ``period``): ``1`` (the
+        plain DFT of :class:`dendritemr.nmr.FourierTransform`, TopSpin's default) adds the
+        constant ``1 / period`` to every unit-area line (the geometric sum of a sampled
+        exponential, ``sum_n r^n = 1/2 + (1/2) (1 + r) / (1 - r)``: the periodic Lorentzian
+        is the second term; Hoch & Stern 1996, ch. 2); ``0.5`` (first point halved): none.
+        The constant follows every line's area and phase: in a Li | LLZO | Li cell the LLZO
+        line's (100x the metal) is as high as a metal peak and moves with isotope exchange.
     """
 
     x: np.ndarray
@@ -179,6 +186,7 @@ class NucleusData:
     y: np.ndarray
     sigma: np.ndarray
     period: float | None = None
+    first_point: float = 0.5
     xn: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -229,6 +237,7 @@ class JointProblem(BlockArrowLayout):
         global parameter like the centres (the baseline is an instrument property -- probe
         background, the half-weighted first FID point, residual curvature of a strong line's
         tail -- that changes slowly over an in situ series).
+    baseline_n_coef : B-spline coefficients of the ``"smooth"`` baselines (default ``n_coef``).
     reference_offset : fit ``delta_k`` for nuclei ``k > 0`` (bounded by +-3 ppm).
     """
 
@@ -246,6 +255,7 @@ class JointProblem(BlockArrowLayout):
         reference_offset: bool = True,
         first_order_phase: bool = False,
         baseline_drift: str = "local",
+        baseline_n_coef: int | None = None,
     ) -> None:
         self.nuclei = nuclei
         self.lines = list(lines)
@@ -278,7 +288,9 @@ class JointProblem(BlockArrowLayout):
                 f"baseline_drift: local, shared, linear or smooth, not {baseline_drift!r}"
             )
         self.baseline_basis = (
-            None if baseline_drift == "local" else time_basis(baseline_drift, self.tau, n_coef)
+            None
+            if baseline_drift == "local"
+            else time_basis(baseline_drift, self.tau, baseline_n_coef or n_coef)
         )
         self.reference_offset = reference_offset and len(nuclei) > 1
         self.first_order_phase = first_order_phase
@@ -495,7 +507,10 @@ class JointProblem(BlockArrowLayout):
         per_line = np.exp(w * (g + 1j * (delta - center)))
         per_point = np.exp(1j * w * nuc.x)
         p = _cot_from_exp(per_line[:, :, None] * per_point[None, None, :], period)
-        return p, p * p - 1.0 / period**2
+        q = p * p - 1.0 / period**2
+        if nuc.first_point != 0.5:  # the DFT's first-point constant (NucleusData)
+            p = p + (2.0 * nuc.first_point - 1.0) / period
+        return p, q
 
     def _ramp(self, k: int) -> np.ndarray:
         """First-order phase ramp of nucleus ``k``: (x - 125 ppm) / 100 ppm."""
