@@ -204,3 +204,19 @@ def test_cli_dendritic_and_skin_phase_options(pair):
     assert res.exit_code != 0
     assert "needs a held skin phase" in res.output
     assert res.output.count("\n") == 1  # one line
+
+
+def test_cli_baseline_drift_default_and_json(pair):
+    """--baseline-drift: the CLI, analyse_pair and decompose share one default; a single
+    spectrum has no series to smooth over, so 'auto' reports free (local) baselines."""
+    import inspect
+
+    from dendritemr.quant.decompose import BASELINE_DRIFT
+    from dendritemr.quant.run import analyse_pair
+
+    defaults = {p.name: p.default for p in quantify.params}
+    assert defaults["baseline_drift"] == BASELINE_DRIFT
+    assert inspect.signature(analyse_pair).parameters["baseline_drift"].default == BASELINE_DRIFT
+    res = _run(quantify, [pair["li7"], "--baseline-drift", "auto", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["model"]["baseline_drift"] == "local"

@@ -75,6 +75,8 @@ def _dump(doc: dict) -> None:
 #: default of --deposit, as quant.decompose.DEPOSIT (not imported here: the CLI starts without
 #: loading the fit machinery; tests/quant/test_commands.py checks the two agree)
 DEPOSIT_DEFAULT = "auto"
+#: default of --baseline-drift, as quant.decompose.BASELINE_DRIFT (checked by the same test)
+BASELINE_DRIFT_DEFAULT = "local"
 _T1_HELP = "T1 of a line, GROUP:NUCLEUS=SECONDS (repeatable), e.g. electrolyte:6Li=10."
 _MODEL_OPTS = [
     click.option(
@@ -136,6 +138,13 @@ _MODEL_OPTS = [
         help="Electrode skin phase: fitted to the first time point and held (anchor), or "
         "fitted to the whole series (auto: anchor with the comb).",
     ),
+    click.option(
+        "--baseline-drift",
+        type=click.Choice(["local", "smooth", "auto"]),
+        default=BASELINE_DRIFT_DEFAULT,
+        help="Baselines free per spectrum (local), smooth in time, or auto (lower BIC of both; "
+        "twice the fitting time).",
+    ),
 ]
 
 
@@ -149,8 +158,11 @@ def _model_kw(
     deposit=DEPOSIT_DEFAULT,
     dendritic="auto",
     skin_phase="auto",
+    baseline_drift=BASELINE_DRIFT_DEFAULT,
 ):
+    """The line-model options of the commands (click's values) as ``analyse_pair`` keywords."""
     return {
+        "baseline_drift": baseline_drift,
         "dendritic": dendritic,
         "skin_phase": skin_phase,
         "deposit": deposit if deposit == "auto" else deposit == "yes",
@@ -214,16 +226,8 @@ def quantify(
     known_line,
     t1_items,
     temperature_k,
-    n_micro,
-    micro_phase,
-    split_electrode,
-    broad,
-    drift,
-    nonnegative,
-    deposit,
-    dendritic,
-    skin_phase,
     as_json,
+    **model,
 ) -> None:
     """Metallic Li per time point: electrode / microstructure / electrolyte lines, in atoms.
 
@@ -260,17 +264,7 @@ def quantify(
             x6_electrode=x6_electrode,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(
-                n_micro,
-                broad,
-                micro_phase,
-                split_electrode,
-                drift,
-                nonnegative,
-                deposit,
-                dendritic,
-                skin_phase,
-            ),
+            **_model_kw(**model),
         )
     except DendriteMRError as exc:
         exit_with(exc)
@@ -317,16 +311,8 @@ def isotopes(
     k_rel_err,
     t1_items,
     temperature_k,
-    n_micro,
-    micro_phase,
-    split_electrode,
-    broad,
-    drift,
-    nonnegative,
-    deposit,
-    dendritic,
-    skin_phase,
     as_json,
+    **model,
 ) -> None:
     """6Li atom fraction x6 of every line at every time point from paired 6Li/7Li series.
 
@@ -370,17 +356,7 @@ def isotopes(
             known_line=known,
             t1=parse_t1(t1_items),
             temperature_k=temperature_k,
-            **_model_kw(
-                n_micro,
-                broad,
-                micro_phase,
-                split_electrode,
-                drift,
-                nonnegative,
-                deposit,
-                dendritic,
-                skin_phase,
-            ),
+            **_model_kw(**model),
         )
     except DendriteMRError as exc:
         exit_with(exc)

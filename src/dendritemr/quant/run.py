@@ -206,6 +206,7 @@ def analyse_pair(
     deposit: bool | str | None = None,
     dendritic: str = "auto",
     skin_phase: str | float = "auto",
+    baseline_drift: str = "local",
 ) -> dict[str, Any]:
     """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
 
@@ -224,7 +225,8 @@ def analyse_pair(
     x6_electrode : x6 of the electrode for the electrode calibration (default: measured
         when 6Li is present, else ``x6_assumed``).
     t1 : ``{(group, nucleus): seconds}``.
-    n_micro, broad, micro_phase, split, drift, nonnegative, deposit, dendritic, skin_phase :
+    n_micro, broad, micro_phase, split, drift, nonnegative, deposit, dendritic, skin_phase,
+    baseline_drift :
         model options of :func:`dendritemr.quant.decompose.decompose`.
 
     Returns
@@ -265,6 +267,7 @@ def analyse_pair(
             nonnegative=nonnegative,
             dendritic=dendritic,
             skin_phase=skin_phase,
+            baseline_drift=baseline_drift,
             **({} if deposit is None else {"deposit": deposit}),
         )
     except ProcessingError as exc:
@@ -280,6 +283,7 @@ def analyse_pair(
             "broad_electrode": bool(ds.attrs["broad_electrode"]),
             "dendritic_comb": bool(ds.attrs["dendritic_comb"]),
             "skin_phase_source": ds.attrs["skin_phase_source"],
+            "baseline_drift": ds.attrs["baseline_drift"],
             "choice": ds.attrs["model_choice"],
             "skin_phase_deg": float(np.degrees(ds["skin_phase"])),
             "skin_phase_err_deg": float(np.degrees(ds["skin_phase_err"])),
