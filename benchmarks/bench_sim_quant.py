@@ -49,6 +49,9 @@ def use_decompose_options(pairs: list[str]) -> None:
     kw = {}
     for p in pairs:
         key, _, val = p.partition("=")
+        if val.lower() in ("true", "false"):
+            kw[key] = val.lower() == "true"
+            continue
         try:
             kw[key] = float(val)
         except ValueError:
@@ -114,7 +117,7 @@ def main() -> None:
         default=[],
         metavar="KEY=VALUE",
         help="keyword of quant.decompose.decompose for the series fit, e.g. skin_phase=anchor, "
-        "dendritic=comb (repeatable; numbers are read as floats)",
+        "dendritic=comb (repeatable; numbers are read as floats, true/false as booleans)",
     )
     args = ap.parse_args()
     use_decompose_options(args.decompose)
