@@ -110,11 +110,12 @@ def parse_region(text: str) -> tuple[str, tuple[float, float]]:
 
 
 #: what a dataset written by ``dendritemr analyze``/``process`` holds, by a variable only it has
+#: (first match wins: the MRI maps also hold a ``metal_umol`` total per scan)
 _RESULT_KINDS = (
+    ("profile_umol", "MRI metal maps (analyze)"),
     ("metal_umol", "timeline (analyze: metal, x6 and routes per time point)"),
     ("current_mA", "cycler record (analyze: current and voltage on the NMR clock)"),
     ("spectrum_7Li", "fitted spectra (analyze: data, model and residual per nucleus)"),
-    ("profile_umol", "MRI metal maps (analyze)"),
     ("area", "processed series (process: spectra and region integrals)"),
 )
 
