@@ -208,6 +208,14 @@ _SIM_HEAD = "# dendritemr cycler export\n# start: 2026-03-02T09:00:00+01:00\n"
         ),
         ("time/s,current/mA,voltage/V\n0,0.3,0.4\n", "fewer than 2 data rows"),
         (
+            "time/s,current/mA,voltage/V\n0,0.3,0.4\n60,0.3\n",
+            "unreadable number or missing column in data row 2: 60,0.3",
+        ),
+        (
+            "time/s,current/mA,voltage/V\n0,0.3,0.4\n60,0.3,0.4\n90,x,0.4\n",
+            "unreadable number or missing column in data row 3: 90,x,0.4",
+        ),
+        (
             "time/h,current/mA,voltage/V\n0,0.3,0.4\n1,0.3,0.4\n",
             "line 3: unreadable columns: missing time/s (header: time/h, current/mA, voltage/V)",
         ),

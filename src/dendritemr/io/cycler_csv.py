@@ -58,10 +58,15 @@ def read_cycler_csv(path: str | Path) -> xr.Dataset:
     if header is None or not rows:
         raise DataError(path, "no data rows")
     idx = [header.index(c) for c in _COLUMNS]
-    try:
-        data = np.array([[float(r[j]) for j in idx] for r in rows])
-    except (ValueError, IndexError):
-        raise DataError(path, "unreadable number in the data rows") from None
+    data = np.empty((len(rows), len(idx)))
+    for k, cells in enumerate(rows):
+        try:
+            data[k] = [float(cells[j]) for j in idx]
+        except (ValueError, IndexError):
+            raise DataError(
+                path,
+                f"unreadable number or missing column in data row {k + 1}: {','.join(cells)}",
+            ) from None
     if not np.all(np.isfinite(data)):
         row = int(np.argmax(~np.isfinite(data).all(axis=1))) + 1
         raise DataError(path, f"NaN or infinite value in data row {row}")
