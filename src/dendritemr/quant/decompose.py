@@ -55,6 +55,8 @@ with the quadratic baselines; dendritic metal within 10 %/2 SE at 48/51 points i
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import xarray as xr
 
@@ -115,6 +117,14 @@ SKIN_PHASE_MODE = "auto"
 COMB_RANGE = (-12.0, 12.0)
 COMB_SPACING = 3.0
 COMB_FWHM = 3.0
+#: with the comb and the anchored skin phase, the electrode line's centre and FWHM are also the
+#: anchor's (the first time point alone) and held over the series: a bulk electrode's Knight
+#: shift, plate BMS shift and width do not change while metal grows elsewhere, and the series
+#: fit otherwise moves the strong electrode line by a fraction of a ppm toward the dendritic
+#: metal next to it and takes its signal (scheme B seed 14: centre 250.95 against the anchor's
+#: 250.86 ppm, the electrode 7Li +0.6..1.5 % high, the dendritic 7Li -8..-19 %; held: misses
+#: of amount / x6 26 / 5 -> 7 / 7, docs/quantification.md)
+HOLD_ELECTRODE_SHAPE = True
 #: extra comb families ``(FWHM, spacing)`` ppm over the same range (broad lines carry the long
 #: Lorentzian tails of broad dendritic lines that reach beyond the range)
 COMB_EXTRA = ()
@@ -872,7 +882,7 @@ def decompose(
         dendritic = "comb" if len(spectra) > 1 else "lines"
     if skin_phase == "auto":
         skin_phase = "anchor" if dendritic == "comb" else "series"
-    psi_fixed, psi_err, psi_source, electrode_base = _skin_phase_anchor(
+    psi_fixed, psi_err, psi_source, electrode_base, electrode_shape = _skin_phase_anchor(
         skin_phase,
         spectra,
         electrolyte,
@@ -951,6 +961,17 @@ def decompose(
         comb=comb,
         electrode_base=electrode_base,
     )
+    held_shape = comb and HOLD_ELECTRODE_SHAPE and electrode_shape is not None
+    if held_shape:
+        c0, w0 = electrode_shape[:2]
+        lines = [
+            dataclasses.replace(
+                ln, center=c0, center_bounds=(c0 - 10, c0 + 10), width=w0, fixed=True
+            )
+            if ln.name == "electrode"
+            else ln
+            for ln in lines
+        ]
     datas = [_nucleus_data(s, electrolyte, mean=False) for s in spectra]
     hours = spectra[0]["hours"].values if "hours" in spectra[0].coords else np.arange(nt)
     if drift not in ("smooth", "centres", "shared"):
@@ -995,6 +1016,7 @@ def decompose(
     best["baseline_choice"] = "; ".join(f"{m}: {v[0]:.1f}" for m, v in fits.items())
     best["skin_phase"] = (psi_fixed, psi_err, psi_source)
     best["electrode_base"] = electrode_base
+    best["electrode_shape"] = electrode_shape if held_shape else None
     return _result(problem, theta, spectra, best, sol)
 
 
@@ -1009,9 +1031,12 @@ def _skin_phase_anchor(
     split,
     micro_phase,
     nonnegative,
-) -> tuple[float | None, float, str, tuple[float, float] | None]:
+) -> tuple[float | None, float, str, tuple[float, float] | None, tuple | None]:
     """The skin phase held in the series fit and the electrode's shape: ``(value or None,
-    standard error, source, base)``; ``base``: ``(fraction, FWHM ppm)`` of the broad electrode
+    standard error, source, base, shape)``; ``shape``: ``(centre, FWHM, their standard
+    errors)`` (ppm) of the electrode line in the anchor (None without one), held in the series
+    fit with the comb
+    (:data:`HOLD_ELECTRODE_SHAPE`); ``base``: ``(fraction, FWHM ppm)`` of the broad electrode
     base measured in the anchor (None: no base), held in the series as one composite electrode
     line (:class:`dendritemr.fit.joint.Line` ``base_fraction``): the base belongs to the
     electrode and keeps its share, so it cannot take dendritic metal that grows later (with a
@@ -1037,7 +1062,7 @@ def _skin_phase_anchor(
                 f"{skin_phase!r}"
             )
         if skin_phase == "series" or spectra[0].sizes["time"] < 2:
-            return None, 0.0, "fitted to the series", None
+            return None, 0.0, "fitted to the series", None, None
         first = [_nucleus_data(s.isel(time=[0]), electrolyte, mean=False) for s in spectra]
         try:
             a = choose_model(
@@ -1057,6 +1082,7 @@ def _skin_phase_anchor(
                 0.0,
                 "fitted to the series (the first time point alone did not fit)",
                 None,
+                None,
             )
         pr, th = a["problem"], a["theta"]
         cov = pr.covariance(th)
@@ -1075,11 +1101,19 @@ def _skin_phase_anchor(
             frac = float(np.clip(a_b / (a_e + a_b), 0.0, 0.95)) if a_e + a_b > 0 else 0.0
             if frac > 0:
                 base = (frac, float(vals["width"][k, 0, i_b]))
-        return float(vals["psi"][0]), err, "anchored on the first time point", base
+        i_e = names.index("electrode")
+        csl, wsl = pr.global_slice("center", line=i_e), pr.global_slice("width", line=i_e)
+        shape = (
+            float(vals["center"][0, i_e]),
+            float(vals["width"][0, 0, i_e]),
+            scale * float(np.sqrt(max(cov.glob[csl, csl][0, 0], 0.0))),
+            scale * float(np.sqrt(max(cov.glob[wsl, wsl][0, 0], 0.0))),
+        )
+        return float(vals["psi"][0]), err, "anchored on the first time point", base, shape
     value = float(skin_phase)
     if not np.isfinite(value):
         raise ProcessingError(f"skin_phase must be finite, not {skin_phase!r}")
-    return value, 0.0, "given", None
+    return value, 0.0, "given", None, None
 
 
 def _phase_sensitivity(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
@@ -1094,6 +1128,31 @@ def _phase_sensitivity(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
     skin = [i for i, g in enumerate(problem.group_of) if g == 0]
     for k, nuc in enumerate(problem.nuclei):
         c = 1j * problem.line_curves(vals, k)[:, skin].sum(axis=1) / nuc.sigma[:, None]
+        o, n = problem.offsets[k], nuc.x.size
+        j[:, o : o + n] = c.real
+        j[:, o + n : o + 2 * n] = c.imag
+    out = np.zeros((nt, problem.n_local))
+    for t in range(nt):
+        out[t] = -np.linalg.lstsq(local[t].T, j[t], rcond=None)[0]
+    return out
+
+
+def _shape_sensitivity(problem: JointProblem, theta: np.ndarray, kind: str) -> np.ndarray:
+    """As :func:`_phase_sensitivity`, per ppm of the held electrode line's ``kind`` (``"center"``,
+    which moves the lines tied to it too, or ``"width"``): the model's derivative by central
+    differences (0.01 ppm), the local response by least squares."""
+    i = [ln.name for ln in problem.lines].index("electrode")
+    held = problem.lines[i]
+    local, _ = problem.jacobian_blocks(theta)
+    nt, h = problem.n_time, 0.01
+    models = []
+    for step in (h, -h):
+        problem.lines[i] = dataclasses.replace(held, **{kind: getattr(held, kind) + step})
+        models.append(problem.model(problem.values(theta)))
+    problem.lines[i] = held
+    j = np.zeros((nt, problem.n_ppm))
+    for k, nuc in enumerate(problem.nuclei):
+        c = (models[0][k] - models[1][k]) / (2 * h) / nuc.sigma[:, None]
         o, n = problem.offsets[k], nuc.x.size
         j[:, o : o + n] = c.real
         j[:, o + n : o + 2 * n] = c.imag
@@ -1150,15 +1209,22 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     scale = birge_scale(redchi, dof)  # (nk, nt)
     names = [ln.name for ln in problem.lines]
     psi_fixed, psi_err, psi_source = best.get("skin_phase", (None, 0.0, "fitted to the series"))
-    # held skin phase: its error moves the areas by sens * psi_err (added in quadrature)
-    sens = _phase_sensitivity(problem, theta) * psi_err if psi_fixed is not None else None
+    # held skin phase (and electrode shape): their errors move the areas by sens * err, each
+    # added in quadrature
+    sens_list = []
+    if psi_fixed is not None:
+        sens_list.append(_phase_sensitivity(problem, theta) * psi_err)
+    if best.get("electrode_shape") is not None:
+        c_err, w_err = best["electrode_shape"][2:]
+        sens_list.append(_shape_sensitivity(problem, theta, "center") * c_err)
+        sens_list.append(_shape_sensitivity(problem, theta, "width") * w_err)
     var_local = np.diagonal(cov.local, axis1=1, axis2=2)
     area_err = np.zeros((nk, nt, len(names)))
     for k in range(nk):
         for i in range(len(names)):
             li = problem.local_index("area", k, i)
             area_err[k, :, i] = scale[k] * np.sqrt(np.maximum(var_local[:, li], 0))
-            if sens is not None:
+            for sens in sens_list:
                 area_err[k, :, i] = np.hypot(area_err[k, :, i], sens[:, li])
     # group sums with covariances inside each time's local block
     gnames = list(GROUPS)
@@ -1177,11 +1243,11 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
             if members:
                 sub = cov.local[:, idx[k]][:, :, idx[k]]
                 g_err[k, :, gi] = scale[k] * np.sqrt(np.maximum(sub.sum(axis=(1, 2)), 0))
-                if sens is not None:
+                for sens in sens_list:
                     g_err[k, :, gi] = np.hypot(g_err[k, :, gi], sens[:, idx[k]].sum(axis=1))
         if nk > 1 and members:
             g_cov[:, gi] = scale[0] * scale[1] * cov.local[:, idx[0]][:, :, idx[1]].sum(axis=(1, 2))
-            if sens is not None:
+            for sens in sens_list:
                 g_cov[:, gi] += sens[:, idx[0]].sum(axis=1) * sens[:, idx[1]].sum(axis=1)
     center_err = np.zeros((nt, len(names)))
     series_scale = float(
@@ -1193,7 +1259,8 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
         sl = problem.global_slice("center", line=i)
         var = np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sl, sl], problem.basis)
         r = problem.ref[i]
-        if r >= 0:  # centre = ref centre + offset: add the ref's variance and covariance
+        if r >= 0 and not problem.lines[r].fixed:  # centre = ref centre + offset: add the
+            # ref's variance and covariance (a held ref has none)
             sr = problem.global_slice("center", line=r)
             var = var + np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sr, sr], problem.basis)
             var = var + 2 * np.einsum("tk,kl,tl->t", problem.basis, cov.glob[sl, sr], problem.basis)
