@@ -1116,18 +1116,16 @@ def _skin_phase_anchor(
     return value, 0.0, "given", None, None
 
 
-def _phase_sensitivity(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
-    """Change of every local parameter per radian of the (held) skin phase, ``(n_time,
-    n_local)``: the linearised least-squares response ``-(L L^T)^-1 L j`` of each spectrum's own
-    parameters ``L`` to the skin-phase column ``j = i * (skin lines) / sigma`` of the Jacobian.
-    Used to add the anchor's phase error to the area errors."""
-    vals = problem.values(theta)
-    local, _ = problem.jacobian_blocks(theta)
+def _local_response(problem: JointProblem, local: np.ndarray, curves: list) -> np.ndarray:
+    """Change of every local parameter per unit of a held parameter, ``(n_time, n_local)``: the
+    linearised least-squares response ``-(L L^T)^-1 L j`` of each spectrum's own parameters
+    (``local``: the local Jacobian blocks ``L``) to the held parameter's column ``j``, given as
+    its model derivative ``curves`` (one complex ``(n_time, n)`` array per nucleus). Used to add
+    a held parameter's error to the area errors."""
     nt = problem.n_time
     j = np.zeros((nt, problem.n_ppm))
-    skin = [i for i, g in enumerate(problem.group_of) if g == 0]
-    for k, nuc in enumerate(problem.nuclei):
-        c = 1j * problem.line_curves(vals, k)[:, skin].sum(axis=1) / nuc.sigma[:, None]
+    for k, (nuc, c) in enumerate(zip(problem.nuclei, curves, strict=True)):
+        c = c / nuc.sigma[:, None]
         o, n = problem.offsets[k], nuc.x.size
         j[:, o : o + n] = c.real
         j[:, o + n : o + 2 * n] = c.imag
@@ -1137,29 +1135,26 @@ def _phase_sensitivity(problem: JointProblem, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shape_sensitivity(problem: JointProblem, theta: np.ndarray, kind: str) -> np.ndarray:
-    """As :func:`_phase_sensitivity`, per ppm of the held electrode line's ``kind`` (``"center"``,
-    which moves the lines tied to it too, or ``"width"``): the model's derivative by central
-    differences (0.01 ppm), the local response by least squares."""
+def _phase_curves(problem: JointProblem, theta: np.ndarray) -> list:
+    """Model derivative per radian of the skin phase: ``i *`` the skin lines, per nucleus."""
+    vals = problem.values(theta)
+    skin = [i for i, g in enumerate(problem.group_of) if g == 0]
+    return [
+        1j * problem.line_curves(vals, k)[:, skin].sum(axis=1) for k in range(len(problem.nuclei))
+    ]
+
+
+def _shape_curves(problem: JointProblem, theta: np.ndarray, kind: str) -> list:
+    """Model derivative per ppm of the held electrode line's ``kind`` (``"center"``, which moves
+    the lines tied to it too, or ``"width"``), by central differences (0.01 ppm)."""
     i = [ln.name for ln in problem.lines].index("electrode")
-    held = problem.lines[i]
-    local, _ = problem.jacobian_blocks(theta)
-    nt, h = problem.n_time, 0.01
+    held, h = problem.lines[i], 0.01
     models = []
     for step in (h, -h):
         problem.lines[i] = dataclasses.replace(held, **{kind: getattr(held, kind) + step})
         models.append(problem.model(problem.values(theta)))
     problem.lines[i] = held
-    j = np.zeros((nt, problem.n_ppm))
-    for k, nuc in enumerate(problem.nuclei):
-        c = (models[0][k] - models[1][k]) / (2 * h) / nuc.sigma[:, None]
-        o, n = problem.offsets[k], nuc.x.size
-        j[:, o : o + n] = c.real
-        j[:, o + n : o + 2 * n] = c.imag
-    out = np.zeros((nt, problem.n_local))
-    for t in range(nt):
-        out[t] = -np.linalg.lstsq(local[t].T, j[t], rcond=None)[0]
-    return out
+    return [(p - m) / (2 * h) for p, m in zip(*models, strict=True)]
 
 
 def centre_coefficients(hours) -> int:
@@ -1211,13 +1206,15 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     psi_fixed, psi_err, psi_source = best.get("skin_phase", (None, 0.0, "fitted to the series"))
     # held skin phase (and electrode shape): their errors move the areas by sens * err, each
     # added in quadrature
-    sens_list = []
+    held = []  # (model derivative per unit, standard error)
     if psi_fixed is not None:
-        sens_list.append(_phase_sensitivity(problem, theta) * psi_err)
+        held.append((_phase_curves(problem, theta), psi_err))
     if best.get("electrode_shape") is not None:
         c_err, w_err = best["electrode_shape"][2:]
-        sens_list.append(_shape_sensitivity(problem, theta, "center") * c_err)
-        sens_list.append(_shape_sensitivity(problem, theta, "width") * w_err)
+        held.append((_shape_curves(problem, theta, "center"), c_err))
+        held.append((_shape_curves(problem, theta, "width"), w_err))
+    local = problem.jacobian_blocks(theta)[0] if held else None
+    sens_list = [_local_response(problem, local, c) * err for c, err in held]
     var_local = np.diagonal(cov.local, axis1=1, axis2=2)
     area_err = np.zeros((nk, nt, len(names)))
     for k in range(nk):
