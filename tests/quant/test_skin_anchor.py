@@ -67,3 +67,21 @@ def test_the_comb_needs_a_held_skin_phase(series):
         D.decompose([s7, s6], skin_phase="series", dendritic="comb")
     with pytest.raises(ProcessingError, match="skin_phase must be"):
         D.decompose([s7, s6], skin_phase="first")
+
+
+def test_electrode_shape_is_the_anchors_and_its_area_follows_the_truth(series):
+    """With the comb the electrode's centre and FWHM are measured on the first point and held:
+    the generator's 250.0 ppm / 8.0 ppm at every time point, and the electrode area (scaled by
+    the LLZO line, whose area is known) within 3.5 SE of the truth while the dendritic line
+    6 ppm above it grows."""
+    s7, s6, truth = series
+    ds = D.decompose([s7, s6])
+    i = list(ds.component.values).index("electrode")
+    assert np.all(np.abs(ds["center"].values[:, i] - 250.0) < 0.05)
+    assert np.all(np.abs(ds["width"].values[:, :, i] - 8.0) < 0.1)
+    ga, ge = ds["group_area"].isel(nucleus=0), ds["group_area_err"].isel(nucleus=0)
+    scale = ga.sel(group="electrolyte").values / np.array([t["7Li"]["llzo"] for t in truth])
+    got = ga.sel(group="electrode").values / scale
+    want = np.array([t["7Li"]["electrode"] for t in truth])
+    z = (got - want) / (ge.sel(group="electrode").values / scale)
+    assert np.all(np.abs(z) < 3.5), z
