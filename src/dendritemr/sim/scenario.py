@@ -193,19 +193,32 @@ class Llzo:
         0.6, "MPa m^0.5", "[default]", doc="fracture toughness of grain boundaries"
     )
     flaw_grain_um: float = _p(0.2, "um", "[default]", doc="median flaw size inside grains")
-    flaw_gb_um: float = _p(0.5, "um", "[default]", doc="median flaw size on boundaries")
+    flaw_gb_um: float = _p(
+        0.5,
+        "um",
+        "[default] order of magnitude from Porz et al. AEM 7, 1701003 (2017): Li enters "
+        "pre-existing surface defects down to submicron size",
+        doc="median flaw size on boundaries",
+    )
     flaw_spread: float = _p(
         0.5, "1", "[default]", "nonnegative", doc="log-normal sigma of the flaw-size distribution"
     )
     surface_flaw_um: float = _p(
         30.0,
         "um",
-        "[default] polishing/sintering damage",
+        "[default] grinding damage, no LLZO measurement found; estimate: abrasion cracks reach "
+        "about (slightly less than) the abrasive diameter (Depths of cracks produced by "
+        "abrasion of brittle materials, 1998, Oxford ORA uuid:b1d25be7-8968-4836-8023-"
+        "2ed55ec46eb1), ~26 um for P600 SiC paper (FEPA P-grades), ~0 after a polish that "
+        "removes it",
         "nonnegative",
         doc="extra flaw size at the electrode surface",
     )
     surface_damage_depth_um: float = _p(
-        20.0, "um", "[default]", doc="e-folding depth of surface damage"
+        20.0,
+        "um",
+        "[default] estimate as surface_flaw_um: cracks below the abrasive diameter deep",
+        doc="e-folding depth of surface damage",
     )
     crack_geometry_factor: float = _p(
         1.12, "1", "[lit] edge crack (Porz 2017)", doc="Y in sigma_c = K_IC / (Y sqrt(pi a))"
@@ -251,7 +264,8 @@ class Interface:
     contact_fraction: float = _p(
         0.5,
         "1",
-        "[default]",
+        "[default] Li2CO3/LiOH surface layers of air-exposed LLZO make Li wet it poorly "
+        "(Sharafi et al. Chem. Mater. 29, 7961 (2017)); no contact fraction given",
         "fraction",
         doc="fraction of the plating interface in contact (rest: voids)",
     )
@@ -308,7 +322,9 @@ class Growth:
     confined_flow_stress_MPa: float = _p(
         800.0,
         "MPa",
-        "[lit] Xu et al. PNAS 2017: Li yield ~ d^-0.68, ~100 MPa at 1 um -> ~800 MPa at 70 nm",
+        "[lit] Xu et al. PNAS 2017: Li yield ~ d^-0.68, ~100 MPa at 1 um -> 800 MPa at ~50 nm "
+        "(610 MPa at 70 nm); the ~50 nm width of Li0 in a boundary is [default]; GPa-level stress "
+        "of confined Li: Nat. Commun. 2022, doi 10.1038/s41467-022-32732-z",
         doc="flow stress of Li confined in a grain boundary (bulk Li0 and the cracks it drives)",
     )
     li_size_exponent: float = _p(
