@@ -14,12 +14,16 @@ known onset of growth.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dendritemr.pipeline import analyze
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "pipeline"))
+from pipegen import write_experiment  # noqa: E402 - the acqus/fid writer of tests/pipeline
 
 FIELD_T = 7.05
 BF_7LI = 42.577478518 * FIELD_T * 0.38863797  # MHz (7Li Xi, IUPAC 2001)
@@ -88,13 +92,7 @@ def write_series(folder: Path, seed: int = 11, snr: float = 400.0) -> None:
             "AQ_mod": 3,
             "DIGMOD": 1,
         }
-        with open(exp / "acqus", "w") as fh:
-            fh.write("##TITLE= Parameter file, TopSpin 3.6\n##JCAMPDX= 5.0\n")
-            fh.writelines(f"##${k}= {v}\n" for k, v in acqus.items())
-            fh.write("##END=\n")
-        inter = np.empty(2 * n, dtype="<i4")
-        inter[0::2], inter[1::2] = data.real, data.imag
-        inter.tofile(exp / "fid")
+        write_experiment(exp, data, acqus)
 
 
 @pytest.fixture(scope="module")

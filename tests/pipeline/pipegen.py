@@ -60,14 +60,20 @@ def write_series(folder: Path, n: int = 6, step_h: float = 0.5, seed: int = 5) -
             "DATE": int(T0.timestamp() + round(h * 3600)), "NS": 4, "DS": 0,
             "D": "(0..63)\n0 1.0" + " 0" * 62, "AQ_mod": 3, "DIGMOD": 1,
         }  # fmt: skip
-        with open(exp / "acqus", "w") as fh:
-            fh.write("##TITLE= Parameter file, TopSpin 3.6\n##JCAMPDX= 5.0\n")
-            fh.writelines(f"##${k}= {v}\n" for k, v in acqus.items())
-            fh.write("##END=\n")
-        raw = np.empty(2 * npts, dtype="<i4")
-        raw[0::2], raw[1::2] = data.real, data.imag
-        raw.tofile(exp / "fid")
+        write_experiment(exp, data, acqus)
     return hours
+
+
+def write_experiment(exp: Path, counts: np.ndarray, acqus: dict) -> None:
+    """One TopSpin experiment: ``exp/acqus`` (JCAMP-DX ``##$KEY= value`` lines) and ``exp/fid``
+    (``counts``, complex integers, as interleaved int32 little-endian); ``exp`` must exist."""
+    with open(exp / "acqus", "w") as fh:
+        fh.write("##TITLE= Parameter file, TopSpin 3.6\n##JCAMPDX= 5.0\n")
+        fh.writelines(f"##${k}= {v}\n" for k, v in acqus.items())
+        fh.write("##END=\n")
+    raw = np.empty(2 * counts.size, dtype="<i4")
+    raw[0::2], raw[1::2] = counts.real, counts.imag
+    raw.tofile(exp / "fid")
 
 
 def write_cycler(path: Path, start: dt.datetime, hours: float, current_ma: float = 0.2) -> None:
