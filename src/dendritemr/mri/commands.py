@@ -52,8 +52,9 @@ def analyse_scans(
     ``fit_options``: :class:`dendritemr.mri.csi.CsiModel` settings for all scans;
     ``per_scan_options``: one dict per scan on top (e.g. its ``x6_metal``).
     ``shared_metal_shape``: fit twice; the second time every scan's metal has one line, the
-    mean (weighted by each scan's (total / SE)^2) of the free lines the first pass chose
-    (``CsiModel.metal_line_fixed``); unchanged when no scan chose a free line.
+    mean (weighted by each scan's (total / SE)^2) of the free lines of the scans where the
+    first pass found one (``metal_model_detected`` ``"single"``; ``CsiModel.
+    metal_line_fixed``); unchanged when no scan had a free line.
     """
     from dendritemr.io.paravision import read_raw
     from dendritemr.mri.csi import CsiModel, metal_map
@@ -85,8 +86,11 @@ def analyse_scans(
     if shared_metal_shape:
         lines, weights = [], []
         for m in maps:
-            if m.attrs.get("metal_model") == "single" and float(m["total_umol_err"]) > 0:
-                lines.append(m.attrs["metal_lines_ppm"][0])
+            line = np.asarray(m.attrs.get("metal_single_line_ppm", [np.nan]), float)
+            if m.attrs.get("metal_model_detected") == "single" and np.all(np.isfinite(line)):
+                if float(m["total_umol_err"]) <= 0:
+                    continue
+                lines.append(line)
                 weights.append((float(m["total_umol"]) / float(m["total_umol_err"])) ** 2)
         if lines and sum(weights) > 0:
             shared = np.average(np.asarray(lines, float), axis=0, weights=weights)
