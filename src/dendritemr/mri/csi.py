@@ -424,8 +424,8 @@ class CsiModel:
         wins, the amounts come from the ``"mixture"``, which nests it (unless it fits worse).
         Chi-square cannot tell the one line from two at SNR 50, but the total can: it adds
         the metal of every voxel coherently, and one Lorentzian on crystalline + amorphous
-        metal misses the broad line's tails (5-11 % low noise-free on simulated studies, up
-        to -3.6 SE on a scheme-B image; the mixture 0-5 %, docs/mri.md).
+        metal misses the broad line's tails (up to 12.5 % low noise-free on simulated studies,
+        -3.6 SE on a scheme-B image; the mixture within 5 %, docs/mri.md).
     model_choice_penalty : chi-square penalty per parameter of that choice (None: BIC,
         ``ln`` of the number of real data; 2 is AIC).
     visibility_from_phase : estimate the skin-depth visibility of each voxel from the phase of
