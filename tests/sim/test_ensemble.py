@@ -86,3 +86,29 @@ def test_x6_move_two_end_members():
     e0 = np.hypot(0.05 * s6, 0.95 * s7) / 1.0
     e1 = np.hypot((1 - x_end) * s6, x_end * s7) / 1.5
     assert se == pytest.approx((0.95 - x_end) / np.hypot(e0, e1))
+
+
+def test_run_truth_pins_blas_during_the_run(tiny, monkeypatch):
+    """Each run computes on SIM_BLAS_THREADS BLAS thread(s) and restores the setting after."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import dendritemr.sim.cell as cell
+    from dendritemr.sim.study import SIM_BLAS_THREADS
+
+    def blas_threads_now():
+        info = threadpoolctl.threadpool_info()
+        return [p["num_threads"] for p in info if p["user_api"] == "blas"]
+
+    before = blas_threads_now()
+    if not before:
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    seen = []
+    real_run = cell.run
+
+    def spying_run(scenario, progress=None):
+        seen.append(blas_threads_now())
+        return real_run(scenario, progress)
+
+    monkeypatch.setattr(cell, "run", spying_run)
+    run_truth(tiny, 1)
+    assert seen == [[SIM_BLAS_THREADS] * len(before)]
+    assert blas_threads_now() == before

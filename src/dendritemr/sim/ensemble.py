@@ -200,7 +200,10 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
     """Run one scenario at one seed; return its ground truth and run scalars (JSON-ready).
 
     A pure function of its arguments: the scenario (a :class:`Scenario` or its
-    :meth:`Scenario.to_dict`) with ``seed`` replacing its own.
+    :meth:`Scenario.to_dict`) with ``seed`` replacing its own. BLAS/LAPACK run on
+    :data:`dendritemr.sim.study.SIM_BLAS_THREADS` thread(s) during the run (restored after), as
+    in :func:`dendritemr.sim.study.simulate`: OpenBLAS's two spinning threads made every
+    ensemble run several times slower on the shared 2-core machine.
 
     Returns
     -------
@@ -210,15 +213,17 @@ def run_truth(scenario: Scenario | dict, seed: int) -> dict:
         labels), ``n_steps``, ``runtime_s`` (wall), ``cpu_s`` (CPU time of this process: the
         time on one free core when the machine is shared) and :func:`first_stage_summary`.
     """
+    from dendritemr.backend import blas_threads
     from dendritemr.sim.cell import run
     from dendritemr.sim.observables.truth import ground_truth
-    from dendritemr.sim.study import nmr_time_points
+    from dendritemr.sim.study import SIM_BLAS_THREADS, nmr_time_points
 
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario, "<ensemble>")
     sc = scenario.updated(seed=int(seed))
     t0, c0 = time.perf_counter(), time.process_time()
-    result = run(sc)
+    with blas_threads(SIM_BLAS_THREADS):
+        result = run(sc)
     runtime = time.perf_counter() - t0
     cpu = time.process_time() - c0
     time_h = nmr_time_points(result, sc.observation())
