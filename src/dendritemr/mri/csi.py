@@ -486,8 +486,9 @@ def _metal_candidates(model: CsiModel) -> tuple[str, ...]:
     if model.metal_line_fixed is not None:
         return ("single",)
     if model.metal_shape == "auto":
-        # electrode vs single: is there a metal line of its own (BIC); the mixture: its amount
-        return ("electrode", "single", "mixture")
+        # electrode vs single: is there a metal line of its own (BIC); then the mixture gives
+        # the amounts (fitted in _metal_map when the free line wins)
+        return ("electrode", "single")
     if model.metal_shape not in _METAL_MODELS:
         raise ValueError(f"metal_shape must be auto or one of {_METAL_MODELS}")
     return (model.metal_shape,)
@@ -666,11 +667,13 @@ def _choose_metal_model(fits: list[dict], n_points: int, penalty: float | None =
     ``BIC = chi2 + p ln(n)`` over the ``n = 2 n_points`` real data (complex points of all
     columns), ``p`` the real parameters (amplitudes of every column and shared shapes), ``chi2``
     the residual sum of squares over the real noise variance, estimated from the candidate
-    with the most parameters (the least biased). Sets ``fit["chi2"]`` and ``fit["bic"]``.
+    with the most parameters (the least biased). Sets ``fit["chi2"]``, ``fit["bic"]`` and
+    ``fit["var_real"]``.
     """
     richest = max(fits, key=lambda f: f["n_params"])
     var_real = richest["rss"] / max(2 * n_points - richest["n_params"], 1) + 1e-300
     for f in fits:
+        f["var_real"] = var_real
         f["chi2"] = f["rss"] / var_real
         per = np.log(2 * n_points) if penalty is None else penalty
         f["bic"] = f["chi2"] + f["n_params"] * per
@@ -818,34 +821,26 @@ def _metal_map(image: xr.DataArray, model: CsiModel, across: str) -> xr.Dataset:
     cols = np.unique(np.linspace(0, n_lat - 1, n_refine).round())
     complex_metal = model.complex_metal or model.visibility_from_phase
     candidates = _metal_candidates(model)
-    fits = []
-    for kind in candidates:
-        nest = next((f for f in fits if f["kind"] == "single"), None)
-        fits.append(
-            _fit_metal_model(
-                kind,
-                model,
-                axis,
-                data,
-                cols.astype(int),
-                boxes,
-                responses,
-                complex_metal,
-                (c, w, ce, we, g_llzo, g_e, data[:, inside].sum(axis=(0, 1)), pix),
-                nest=nest if model.metal_shape == "auto" else None,
-            )
+    pellet_sum = data[:, inside].sum(axis=(0, 1))
+
+    def fit_kind(kind, nest=None):
+        init = (c, w, ce, we, g_llzo, g_e, pellet_sum, pix)
+        return _fit_metal_model(
+            kind, model, axis, data, cols.astype(int), boxes, responses, complex_metal, init, nest
         )
+
+    fits = [fit_kind(kind) for kind in candidates]
     best = _choose_metal_model(fits, n_z * n_f * n_lat, model.model_choice_penalty)
     detected = best["kind"]
-    if model.metal_shape == "auto" and best["kind"] == "mixture":
-        # BIC decides electrode vs one free line; the mixture (nesting the free line) gives
-        # the amounts when the free line wins and the mixture fits at least as well
-        best = min((f for f in fits if f["kind"] != "mixture"), key=lambda f: f["bic"])
-        detected = best["kind"]
     single = next((f for f in fits if f["kind"] == "single"), None)
-    mix = next((f for f in fits if f["kind"] == "mixture"), None)
-    if model.metal_shape == "auto" and detected == "single" and mix is not None:
-        if mix["rss"] <= best["rss"]:
+    auto = candidates == ("electrode", "single")  # metal_shape "auto", no line held fixed
+    if auto and detected == "single":
+        # BIC found a free line of its own: the amounts from the mixture nesting it (fitted
+        # from it), kept when it fits at least as well
+        mix = fit_kind("mixture", nest=single)
+        mix["chi2"] = mix["rss"] / best["var_real"]
+        fits.append(mix)
+        if mix["rss"] <= single["rss"]:
             best = mix
     kind, prm, data, dphase = best["kind"], best["prm"], best["data"], best["dphase"]
     phase += dphase
