@@ -49,19 +49,6 @@ def simulate_study(out: Path, preset: str, seed: int, snr: float | None = None) 
     return json.loads((out / "ground_truth.json").read_text())
 
 
-def true_isotopes(truth: dict) -> list[dict]:
-    """Per image: the truth's x6 of the dendritic metal and the mean of the electrode surfaces'."""
-    th = np.array(truth["time_h"], float)
-    xm = np.array([np.nan if v is None else v for v in truth["x6_metal"]], float)
-    xe = 0.5 * (np.array(truth["x6_electrode_b"], float) + np.array(truth["x6_electrode_a"], float))
-    ok = np.isfinite(xm)
-    out = []
-    for im in truth["mri"]:
-        m = float(np.interp(im["time_h"], th[ok], xm[ok])) if ok.any() else float(xe[0])
-        out.append({"x6_metal": m, "x6_electrode": float(np.interp(im["time_h"], th, xe))})
-    return out
-
-
 def fit_image(image, iso: dict, fit: dict):
     """Total and SE (umol) and the metal model of one reconstructed CSI (area 1 cm2, as
     simulated)."""
@@ -91,6 +78,8 @@ def main() -> None:
     parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    from score_mri_sim import true_isotopes  # the truth's x6 per image (benchmarks/ on the path)
+
     from dendritemr.io.paravision import read_raw
     from dendritemr.mri.commands import scan_folders
     from dendritemr.mri.recon import reconstruct
