@@ -47,21 +47,29 @@ def test_default_model_follows_topspin_and_is_stable(li7_dir, spectra):
     ds = _decompose(spectra)
     assert ds.attrs["deposit"] == 0  # 7Li only: no deposit line by default
     tot, err, micro = _totals(ds)
-    # the metal lines' total follows the 1r window (measured +0.141; with free width drifts
+    # the metal lines' total follows the 1r window (measured +0.1485; with free width drifts
     # +0.40). With a deposit line (--deposit yes) +0.09-0.14 and the electrode at -49..-79
     # deg: 7Li alone does not fix that split.
     assert tot[-1] / tot[0] - 1 == pytest.approx(topspin_growth, abs=0.015)
     t = ds["hours"].values
     res = tot - np.polyval(np.polyfit(t, tot, 3), t)
-    assert res.std() / tot.mean() < 0.01  # measured 0.0087
-    assert np.max(np.abs(np.diff(res)) / np.hypot(err[1:], err[:-1])) < 3.0  # measured 2.6
+    assert res.std() / tot.mean() < 0.01  # measured 0.0081
+    # measured 2.96, expno 39 -> 40, where the spectrum phase jumps 3.7 deg
+    assert np.max(np.abs(np.diff(res)) / np.hypot(err[1:], err[:-1])) < 3.0
     # dendritic metal never negative with 7Li only (areas >= 0) and growing
     assert micro.min() >= 0.0
     assert micro[-1] > 2.0 * micro[0]
     assert np.corrcoef(t, micro)[0, 1] > 0.97
-    # a spectrum fitted alone agrees with the series in total metal (measured -0.6, +0.9 SE;
-    # the electrode/microstructure split differs by +4.5 and -2.2 SE)
+    # a spectrum fitted alone agrees with the series in total metal and in microstructure
+    # (printed below; the microstructure of expno 1 read +3.7 SE with one microstructure phase
+    # for the series, decompose.MICRO_PHASE_DRIFT)
+    merr = ds["group_area_err"].isel(nucleus=0).sel(group="microstructure").values
     for i in (0, 49):
         one = _decompose(spectra.isel(time=[i]))
-        t1, e1, _ = _totals(one)
-        assert abs(t1[0] - tot[i]) < 2.0 * np.hypot(e1[0], err[i])
+        t1, e1, m1 = _totals(one)
+        m1_err = float(one["group_area_err"].isel(nucleus=0, time=0).sel(group="microstructure"))
+        z_tot = (t1[0] - tot[i]) / np.hypot(e1[0], err[i])
+        z_micro = (m1[0] - micro[i]) / np.hypot(m1_err, merr[i])
+        print(f"expno {i + 1}: total {z_tot:+.2f} SE, microstructure {z_micro:+.2f} SE")
+        assert abs(z_tot) < 2.0
+        assert abs(z_micro) < 2.0

@@ -152,12 +152,15 @@ class Line:
 @dataclass(frozen=True)
 class PhaseGroup:
     """An extra phase (rad) shared by lines and by every spectrum, with bounds; ``fixed``: held
-    at ``value`` (not a parameter of the fit)."""
+    at ``value`` (not a parameter of the fit); ``drift``: the phase is a smooth function of time
+    (``drift`` of :class:`JointProblem` with ``phase_n_coef`` B-spline coefficients, each within
+    ``bounds``) instead of one value for the series."""
 
     name: str
     value: float
     bounds: tuple[float, float]
     fixed: bool = False
+    drift: bool = False
 
 
 @dataclass
@@ -238,6 +241,9 @@ class JointProblem(BlockArrowLayout):
         background, the half-weighted first FID point, residual curvature of a strong line's
         tail -- that changes slowly over an in situ series).
     baseline_n_coef : B-spline coefficients of the ``"smooth"`` baselines (default ``n_coef``).
+    phase_n_coef : coefficients of a drifting :class:`PhaseGroup`: 2 (default): linear in time
+        from the first to the last spectrum; >= 4: a cubic B-spline with that many (never more
+        than ``n_coef``).
     reference_offset : fit ``delta_k`` for nuclei ``k > 0`` (bounded by +-3 ppm).
     """
 
@@ -256,6 +262,7 @@ class JointProblem(BlockArrowLayout):
         first_order_phase: bool = False,
         baseline_drift: str = "local",
         baseline_n_coef: int | None = None,
+        phase_n_coef: int = 2,
     ) -> None:
         self.nuclei = nuclei
         self.lines = list(lines)
@@ -282,6 +289,13 @@ class JointProblem(BlockArrowLayout):
         self.n_pow = baseline_degree + 1
         self.tau = np.asarray(tau, dtype=float)
         self.basis = time_basis(drift, self.tau, n_coef)
+        if phase_n_coef != 2 and phase_n_coef < 4:
+            raise ValueError(f"phase_n_coef: 2 (linear) or >= 4 (cubic), not {phase_n_coef}")
+        self.phase_basis = (
+            time_basis("linear" if drift != "shared" else drift, self.tau)
+            if phase_n_coef == 2
+            else time_basis(drift, self.tau, min(n_coef, phase_n_coef))
+        )
         self.width_basis = self.basis if width_drift else np.ones((self.n_time, 1))
         if baseline_drift not in ("local", "shared", "linear", "smooth"):
             raise ValueError(
@@ -339,7 +353,7 @@ class JointProblem(BlockArrowLayout):
         one = np.ones((nt, 1))
         for gi, g in enumerate(self.groups):
             if not g.fixed:
-                add_global("psi", one, *g.bounds, extra=gi)
+                add_global("psi", self.phase_basis if g.drift else one, *g.bounds, extra=gi)
         if self.reference_offset:
             for k in range(1, len(self.nuclei)):
                 add_global("delta", one, -3.0, 3.0, k=k)
@@ -391,7 +405,8 @@ class JointProblem(BlockArrowLayout):
         """Per-spectrum values: ``center`` ``(n_time, n_lines)`` (absolute), ``offset`` (as
         fitted: offsets for tied lines), ``width`` ``(n_nuclei, n_time, n_lines)``, ``area``
         ``(n_nuclei, n_time, n_lines)``, ``phi0`` ``(n_nuclei, n_time)``, ``psi``
-        ``(n_groups,)``, ``delta`` ``(n_nuclei,)``, ``baseline`` ``(n_nuclei, n_time,
+        ``(n_groups,)`` (a drifting group: its mean over the series), ``psi_t`` ``(n_time,
+        n_groups)``, ``delta`` ``(n_nuclei,)``, ``baseline`` ``(n_nuclei, n_time,
         n_windows * n_pow)`` complex."""
         nt, nk, nl = self.n_time, len(self.nuclei), len(self.lines)
         out = {
@@ -400,6 +415,7 @@ class JointProblem(BlockArrowLayout):
             "area": np.zeros((nk, nt, nl)),
             "phi0": np.zeros((nk, nt)),
             "psi": np.array([g.value for g in self.groups], dtype=float),
+            "psi_t": np.tile(np.array([g.value for g in self.groups], dtype=float), (nt, 1)),
             "delta": np.zeros(nk),
             "phi1": np.zeros(nk),
         }
@@ -430,7 +446,8 @@ class JointProblem(BlockArrowLayout):
                 else:
                     out["width"][b.k, :, b.line] = v
             elif b.kind == "psi":
-                out["psi"][b.extra] = v[0]
+                out["psi"][b.extra] = v.mean()
+                out["psi_t"][:, b.extra] = v
             elif b.kind == "delta":
                 out["delta"][b.k] = v[0]
             elif b.kind == "phi1":
@@ -455,7 +472,7 @@ class JointProblem(BlockArrowLayout):
             vals["width"][k],
             vals["delta"][k],
             vals["phi0"][k],
-            vals["psi"],
+            vals["psi_t"],
             vals["phi1"][k],
         )
         cache = self.__dict__.setdefault("_terms_cache", {})
@@ -484,8 +501,11 @@ class JointProblem(BlockArrowLayout):
             qw[:, composite] = (1 - fc) * q[:, composite]
             p[:, composite] = (1 - fc) * p[:, composite] + fc * pb
             q[:, composite] = (1 - fc) * q[:, composite] + fc * qb
-        psi = np.array([0.0 if g < 0 else vals["psi"][g] for g in self.group_of])
-        e = np.exp(1j * (vals["phi0"][k][:, None] + psi[None, :]))[:, :, None]
+        psi = np.stack(
+            [np.zeros(self.n_time) if g < 0 else vals["psi_t"][:, g] for g in self.group_of],
+            axis=1,
+        )  # (time, line)
+        e = np.exp(1j * (vals["phi0"][k][:, None] + psi))[:, :, None]
         if self.first_order_phase:
             e = e * np.exp(1j * vals["phi1"][k] * self._ramp(k))[None, None, :]
         return e * p, e * q, e * qw
