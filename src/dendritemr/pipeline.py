@@ -1126,6 +1126,7 @@ def _run_study(
         )
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
     traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
+    model_err = None
     if routes_known:
         # growth tests on the statistical route errors: the end-member (model) errors are shared
         # by neighbouring points and cancel in their differences (timeline.routes)
@@ -1134,6 +1135,11 @@ def _run_study(
         )
         bulk_stat = r.bulk_umol_stat_err if r.bulk_umol_stat_err is not None else bulk_err
         traj.update(interface=(inter, inter_stat), bulk=(bulk, bulk_stat))
+        # the end members' model error, common to neighbouring points: into the rates' errors
+        model_err = {
+            "interface": np.sqrt(np.maximum(inter_err**2 - inter_stat**2, 0.0)),
+            "bulk": np.sqrt(np.maximum(bulk_err**2 - bulk_stat**2, 0.0)),
+        }
     short_h = short.time_h if short is not None else None
     stages = detect_stages(
         t_h,
@@ -1143,6 +1149,7 @@ def _run_study(
         routes_known=routes_known,
         n_boot=n_boot,
         seed=opts.seed,
+        model_err=model_err,
     )
     stage_list = [st.to_dict() for st in stages.stages]
     if np.isfinite(metal).sum() < 3 and not relative_stages:

@@ -474,10 +474,15 @@ def _wls(t, y, e):
     return float(beta[0]), float(np.sqrt(err2))
 
 
-def _segment_rates(t, y, e, sl, names, cur) -> dict:
+def _segment_rates(t, y, e, sl, names, cur, m=None) -> dict:
+    """Rates of each trajectory over the points ``sl``; ``m`` ``(names, time)``: systematic
+    errors shared by neighbouring points (NaN: none), whose own slope over the stage is the
+    rate's systematic error, added in quadrature to the statistical one."""
     rates = {}
     for d, nm in enumerate(names):
         slope, err = _wls(t[sl], y[d, sl], e[d, sl])
+        if m is not None and np.all(np.isfinite(m[d, sl])) and m[d, sl].any():
+            err = float(np.hypot(err, abs(_wls(t[sl], m[d, sl], e[d, sl])[0])))
         rates[f"{nm}_umol_per_h"] = slope
         rates[f"{nm}_umol_per_h_err"] = err
         if cur is not None:
@@ -606,6 +611,7 @@ def detect_stages(
     window_h: float = STAGE_WINDOW_H,
     detection_sigmas: float = STAGE_DETECTION_SIGMAS,
     seed: int = 0,
+    model_err: dict[str, np.ndarray] | None = None,
 ) -> StageResult:
     """Find and name growth stages in metal trajectories (method: module docstring).
 
@@ -622,6 +628,11 @@ def detect_stages(
     window_h : trailing window of the stage rule (h).
     detection_sigmas : ``z`` of the stage rule (standard errors of a difference).
     seed : random seed of the bootstrap.
+    model_err : ``{name: (n,)}``: systematic errors of a trajectory shared by neighbouring
+        points (a route's end-member model error: one end-member value moves every point the
+        same way), umol. They do not enter the growth test (they cancel in differences); the
+        slope of each over a stage is added in quadrature to that stage's rate error (the rate's
+        change when the error is one standard deviation everywhere).
 
     Returns
     -------
@@ -642,6 +653,10 @@ def detect_stages(
         keep &= t_all <= short_h
     t, y, e = t_all[keep], y_all[:, keep], e_all[:, keep]
     cur = None if current_ma is None else np.asarray(current_ma, float)[keep]
+    m_all = np.array(
+        [np.asarray((model_err or {}).get(k, np.full(t_all.size, np.nan)), float) for k in names]
+    )
+    m = m_all[:, keep]
     det = [1, 2] if routes_known else [0]
     det_names = [names[d] for d in det]
     pen = bic_penalty(t.size, 1)
@@ -678,7 +693,7 @@ def detect_stages(
     stages = []
     for k, ((a, b), (start, end)) in enumerate(zip(runs, times, strict=True)):
         lo = int(np.searchsorted(t, start))
-        rates = _segment_rates(t, y, e_pp, slice(lo, b + 1), names, cur) if b > lo else {}
+        rates = _segment_rates(t, y, e_pp, slice(lo, b + 1), names, cur, m) if b > lo else {}
         if routes_known and rates:
             si = max(rates["interface_umol_per_h"], 0.0)
             sb = max(rates["bulk_umol_per_h"], 0.0)
