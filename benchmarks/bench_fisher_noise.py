@@ -12,10 +12,14 @@ best. An ideal observer knows all of them.
 Measured on the demo study (default scenario, seed 3, first 20 time points; 2026-11-30):
 phase x0.93-1.00, baselines x0.68-0.72, electrode area x0.87-0.90, electrode area and
 baselines x0.53-0.57 (both nuclei); scheme B seed 11: x0.99-1.00, x0.72-0.73, x0.75-0.81,
-x0.55-0.57. Smooth electrode areas with smooth baselines would bring the interface metal's
+x0.55-0.57. Knowing the electrode area with the baselines would bring the interface metal's
 point-to-point error from ~1.7x to about the ideal observer's (issue 10's first hour of
-interface growth needs that); smooth baselines alone read scheme B seed 12 +1.2 umol high
-(docs/quantification.md), so the pair must be checked for bias on every study.
+interface growth needs that). But the electrode area is not slow where it matters: in the demo
+study's truth the 7Li electrode signal rises 5.6 % and the 6Li one falls 5 % within the first
+2 h (plating changes the electrode's skin-depth layer), and an electrode area as a cubic
+B-spline in time (tried, not kept) read the 7Li electrode 6 % high at the first point and the
+6Li one 4 % low; knots every 6 h did not follow it either. Smooth baselines alone read scheme
+B seed 12 +1.2 umol high (docs/quantification.md).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_fisher_noise.py STUDY [--points N]``
 (STUDY: a folder written by ``dendritemr simulate``).
