@@ -49,11 +49,44 @@ def simulate_study(out: Path, preset: str, seed: int, snr: float | None = None) 
     return json.loads((out / "ground_truth.json").read_text())
 
 
-def fit_image(image, iso: dict, fit: dict):
-    """Total and SE (umol) and the metal model of one reconstructed CSI (area 1 cm2, as
-    simulated)."""
-    from dendritemr.mri.csi import CsiModel, metal_map
+def nmr_decomposition(study: Path, cache: Path):
+    """The series fit of the study's NMR (7Li, 6Li paired) as ``analyze`` runs it
+    (:func:`dendritemr.quant.decompose.decompose`); kept in ``cache`` (netCDF) and reused."""
+    import xarray as xr
 
+    from dendritemr.pipeline import _load, _pair_li6
+    from dendritemr.quant.decompose import decompose
+    from dendritemr.study import load_study
+
+    if cache.is_file():
+        return xr.load_dataset(cache)
+    st = load_study(study)
+    li7 = _load(st.li7, "nmr.li7")
+    series = [li7]
+    if st.li6 is not None:
+        li7, li6, _ = _pair_li6(li7, _load(st.li6, "nmr.li6"))
+        s6 = li6.assign_coords(hours=("time", li7["hours"].values))
+        s6.attrs = {k: v for k, v in li6.attrs.items() if k != "paired_index"}
+        series = [li7, s6]
+    ds = decompose(series)[["area", "area_err", "center", "width", "micro_phase"]]
+    ds.attrs = {}
+    ds.to_netcdf(cache)
+    return ds
+
+
+def fit_image(image, iso: dict, fit: dict, decomp=None):
+    """Total and SE (umol) and the metal model of one reconstructed CSI (area 1 cm2, as
+    simulated); ``decomp``: the NMR series fit, whose dendritic 7Li shape at the scan's time
+    is then held fixed (:func:`dendritemr.mri.nmr_shape.dendritic_shape`)."""
+    from dendritemr.mri.csi import CsiModel, metal_map
+    from dendritemr.mri.nmr_shape import dendritic_shape
+
+    fit = dict(fit)
+    if decomp is not None:
+        when = np.datetime64(str(image.attrs["time_mid"]).replace("+00:00", ""), "ns")
+        lines = dendritic_shape(decomp, when)
+        if lines is not None:
+            fit["metal_shape_lines"] = lines
     m = metal_map(image, CsiModel(electrode_area_cm2=1.0, **{**fit, **iso}))
     return float(m["total_umol"]), float(m["total_umol_err"]), m.attrs["metal_model"]
 
@@ -77,6 +110,11 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=0, help="noise draws on a noise-free copy")
     parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--nmr-shape",
+        action="store_true",
+        help="hold the metal line shape at the NMR series' dendritic 7Li shape",
+    )
     args = parser.parse_args()
     from score_mri_sim import true_isotopes  # the truth's x6 per image (benchmarks/ on the path)
 
@@ -94,6 +132,11 @@ def main() -> None:
         truth = simulate_study(root / f"{preset}-{seed}", preset, int(seed))
         iso = true_isotopes(truth)
         folders = scan_folders(root / f"{preset}-{seed}" / "mri")
+        decomp = None
+        if args.nmr_shape:
+            decomp = nmr_decomposition(
+                root / f"{preset}-{seed}", root / f"{preset}-{seed}-decomposition.nc"
+            )
         nf_folders, sigma = [], 0.0
         if args.draws:
             nf = root / f"{preset}-{seed}-noisefree"
@@ -102,7 +145,7 @@ def main() -> None:
             sigma = noise_sigma_raw(read_raw(nf_folders[0]), truth["mri"][0]["snr_stated"])
         for j, (folder, im) in enumerate(zip(folders, truth["mri"], strict=True)):
             true = float(np.sum(im["metal_umol_map"]))
-            tot, err, kind = fit_image(reconstruct(read_raw(folder)), iso[j], fit)
+            tot, err, kind = fit_image(reconstruct(read_raw(folder)), iso[j], fit, decomp)
             pull = (tot - true) / err
             study_pulls.append(pull)
             line = (
@@ -111,13 +154,13 @@ def main() -> None:
             )
             if args.draws:
                 raw = read_raw(nf_folders[j])
-                t0, _, _ = fit_image(reconstruct(raw), iso[j], fit)
+                t0, _, _ = fit_image(reconstruct(raw), iso[j], fit, decomp)
                 biases.append((t0 - true) / true if true > 0 else np.nan)
                 rng = np.random.default_rng([int(seed), j, 2718])
                 pulls = []
                 for _ in range(args.draws):
                     noise = rng.standard_normal(raw.shape) + 1j * rng.standard_normal(raw.shape)
-                    t, e, _ = fit_image(reconstruct(raw + sigma * noise), iso[j], fit)
+                    t, e, _ = fit_image(reconstruct(raw + sigma * noise), iso[j], fit, decomp)
                     pulls.append((t - true) / e)
                 pulls = np.array(pulls)
                 draw_pulls.extend(pulls)

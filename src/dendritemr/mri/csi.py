@@ -440,6 +440,15 @@ class CsiModel:
     metal_line_fixed : ``(centre, FWHM)`` ppm of one metal line held fixed (not refined): a
         shape shared by a series of scans or measured elsewhere; the metal model is then
         ``"single"``.
+    metal_shape_lines : the metal's line shape measured elsewhere, held fixed: ``(offset from
+        the electrode line, FWHM, weight)`` ppm, ppm, any unit, one per Lorentzian (e.g. the
+        dendritic lines of the 7Li NMR series of the same cell at the scan's time,
+        :func:`dendritemr.mri.nmr_shape.dendritic_shape`). One amplitude per term as always;
+        the shape is ``sum_k w_k g(c_E + o_k, fwhm_k) / sum_k w_k`` with ``c_E`` the CSI's own
+        refined electrode centre, so a constant offset between the two ppm references drops
+        out. The metal model is then ``"nmr"`` (no model choice; only the electrode's centre
+        and width move the shape, and their errors are propagated; the NMR shape's own error is
+        not).
     """
 
     electrode_area_cm2: float | None = None
@@ -473,16 +482,19 @@ class CsiModel:
     model_choice_penalty: float | None = None
     shape_errors: bool = True
     metal_line_fixed: tuple[float, float] | None = None
+    metal_shape_lines: tuple[tuple[float, float, float], ...] | None = None
 
 
 _METAL_MODELS = ("single", "mixture", "separate", "electrode")
-_LINES = {"electrode": 0, "single": 1, "mixture": 2, "separate": 2}
+_LINES = {"electrode": 0, "nmr": 0, "single": 1, "mixture": 2, "separate": 2}
 
 
 def _metal_candidates(model: CsiModel) -> tuple[str, ...]:
     """Metal models to fit: ``metal_lines = 2`` is ``"separate"``; ``"auto"`` tries two."""
     if int(model.metal_lines) == 2:
         return ("separate",)
+    if model.metal_shape_lines is not None:
+        return ("nmr",)
     if model.metal_line_fixed is not None:
         return ("single",)
     if model.metal_shape == "auto":
@@ -542,11 +554,22 @@ def _fit_metal_model(
         f0 = 0.0 if nest is not None else float(np.clip(frac, 0.05, 0.95))
         extra, lo_x, hi_x = [f0], [0.0], [1.0]
 
+    if kind == "nmr":
+        nmr_lines = np.asarray(model.metal_shape_lines, float).reshape(-1, 3)
+        if nmr_lines.shape[0] == 0 or not np.all(np.isfinite(nmr_lines)):
+            raise ProcessingError("metal_shape_lines: no finite line given")
+        if not nmr_lines[:, 2].sum() > 0:
+            raise ProcessingError("metal_shape_lines: the weights do not sum to a positive value")
+        nmr_w = nmr_lines[:, 2] / nmr_lines[:, 2].sum()
+        nmr_lines[:, 1] = np.abs(nmr_lines[:, 1])
+
     def shapes(prm):  # prm: LLZO, electrode centre, width; metal centres, widths (ppm); f
         g_l = line_shapes(axis, prm[0:1], prm[1:2])[0]
         g_el = line_shapes(axis, prm[2:3], prm[3:4])[0]
         if kind == "electrode":  # metal seen with the electrode's line (same shift, width)
             g_me = g_el[None]
+        elif kind == "nmr":  # a shape measured elsewhere, placed relative to the electrode
+            g_me = (nmr_w @ line_shapes(axis, prm[2] + nmr_lines[:, 0], nmr_lines[:, 1]))[None]
         else:
             g_me = line_shapes(axis, prm[4 : 4 + n_lines], prm[4 + n_lines : 4 + 2 * n_lines])
         if kind == "mixture":
