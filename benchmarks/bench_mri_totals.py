@@ -68,7 +68,9 @@ def nmr_decomposition(study: Path, cache: Path):
         s6 = li6.assign_coords(hours=("time", li7["hours"].values))
         s6.attrs = {k: v for k, v in li6.attrs.items() if k != "paired_index"}
         series = [li7, s6]
-    ds = decompose(series)[["area", "area_err", "center", "width", "micro_phase"]]
+    ds = decompose(series)[
+        ["area", "area_err", "group_area", "group_area_err", "center", "width", "micro_phase"]
+    ]
     ds.attrs = {}
     ds.to_netcdf(cache)
     return ds

@@ -100,3 +100,18 @@ def test_dendritic_shape_from_a_decomposition():
     np.testing.assert_allclose(early, [(11.0, 6.0, 8.0), (-3.0, 3.0, 2.0)], atol=1e-9)
     # nothing significant anywhere: no shape
     assert dendritic_shape(_decomposition(areas, 10.0), np.datetime64("2026-01-01", "ns")) is None
+
+
+def test_dendritic_shape_uses_the_group_error():
+    # a comb's lines trade area: their errors in quadrature (10 each) hide a group area of 8
+    # whose own error (the covariance summed, 2) makes it significant from the 1 h point
+    areas = np.array([[1.0, 0.5], [6.0, 2.0], [20.0, -2.0]])
+    ds = _decomposition(areas, 10.0)
+    assert dendritic_shape(ds, np.datetime64("2026-01-01", "ns")) is None
+    group = np.zeros((2, 3, 3))
+    group[0, :, 1] = areas.sum(axis=1)
+    ds["group_area"] = (("nucleus", "time", "group"), group)
+    ds["group_area_err"] = (("nucleus", "time", "group"), np.full((2, 3, 3), 2.0))
+    ds = ds.assign_coords(group=["electrode", "microstructure", "electrolyte"])
+    early = dendritic_shape(ds, np.datetime64("2026-01-01T00:00", "ns"))
+    np.testing.assert_allclose(early, [(11.0, 6.0, 6.0), (-3.0, 3.0, 2.0)], atol=1e-9)

@@ -43,8 +43,10 @@ def dendritic_shape(
         ``width`` ``(nucleus, time, component)``, coordinate ``time`` (UTC datetime64).
     when : the scan's mid-time (UTC datetime64).
     nucleus : the imaged nucleus (``7Li``).
-    k : a time point is used when its dendritic area exceeds ``k`` standard errors
-        (quadrature sum of the lines' errors).
+    k : a time point is used when its dendritic area exceeds ``k`` standard errors (the
+        microstructure group's ``group_area_err`` where given, which holds the lines'
+        covariance; else the quadrature sum of the lines' errors, larger for a comb whose
+        neighbouring lines trade area).
 
     Returns
     -------
@@ -68,7 +70,11 @@ def dendritic_shape(
     names = [str(c) for c in decomposition["component"].values]
     offset = centre[:, idx] - centre[:, [names.index("electrode")]]
     tot = area.sum(axis=1)
-    tot_err = np.sqrt((err**2).sum(axis=1))
+    if "group_area" in decomposition and "group_area_err" in decomposition:
+        # the group's error holds the lines' covariance (a comb's neighbours trade area)
+        tot_err = decomposition["group_area_err"].isel(sel).sel(group="microstructure").values
+    else:
+        tot_err = np.sqrt((err**2).sum(axis=1))
     ok = np.isfinite(tot) & (tot > k * tot_err)
     ok &= np.all(np.isfinite(offset) & np.isfinite(width), axis=1)
     if not ok.any():
