@@ -318,7 +318,11 @@ def isotope_rel_err(isotopes: list[dict]) -> np.ndarray:
 
 
 def mri_dataset(
-    study: Study, scans: list[Path], mri_doc: dict, isotopes: list[dict] | None = None
+    study: Study,
+    scans: list[Path],
+    mri_doc: dict,
+    isotopes: list[dict] | None = None,
+    metal_shapes: list | None = None,
 ) -> tuple[xr.Dataset | None, str]:
     """Metal maps, profiles and penetration depths of the study's CSI scans
     (:func:`dendritemr.mri.commands.analyse_scans`) in the report's ``mri`` layout
@@ -332,6 +336,11 @@ def mri_dataset(
     as ``isotope_rel_err``); the maps' and profiles' errors stay the noise's (the depths' walk
     tests significance against the noise).
 
+    ``metal_shapes``: per scan the metal's line shape held fixed in the CSI fit
+    (``CsiModel.metal_shape_lines``, e.g. :func:`dendritemr.mri.nmr_shape.dendritic_shape` of
+    the NMR series fit at the scan's mid-time) or None (the per-map model choice); None: the
+    model choice for every scan.
+
     Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
     electrode area, not a CSI scan, a failed fit): the images then only have their times.
     """
@@ -342,6 +351,11 @@ def mri_dataset(
     fit_iso = None
     if isotopes is not None:
         fit_iso = [{k: d[k] for k in ("x6_metal", "x6_electrode")} for d in isotopes]
+    if metal_shapes is not None:
+        fit_iso = [
+            {**(fit_iso[i] if fit_iso else {}), **({"metal_shape_lines": m} if m else {})}
+            for i, m in enumerate(metal_shapes)
+        ]
     try:
         with _recorded("mri maps"):
             maps, series = analyse_scans(
