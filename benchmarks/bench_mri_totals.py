@@ -14,6 +14,11 @@ noise at the study's own level (the simulator's SNR definition, :mod:`dendritemr
 noise`: per-channel sigma = band peak of the first image / (SNR sqrt(size))). The coverage over
 all scans and draws is the figure to compare with the nominal 95.4 % of +-2 SE.
 
+``--nmr-shape``: each scan's metal line shape held fixed at the NMR series' dendritic 7Li lines
+at its mid-time (``CsiModel.metal_shape_lines``, :func:`dendritemr.mri.nmr_shape.dendritic_shape`
+of the series fit ``analyze`` runs, :func:`dendritemr.quant.decompose.decompose`, cached as
+``PRESET-SEED-decomposition.nc`` in ``--out``).
+
 Run: ``nice -n 5 python benchmarks/bench_mri_totals.py [--studies default:3 scheme-b:11]
 [--draws 8] [--out DIR] [--fit '{"metal_shape": "single"}']`` (``--out`` keeps the studies and
 reuses them on the next run; each simulation takes ~25 s, each fit ~1-2 s).
