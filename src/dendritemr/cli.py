@@ -221,8 +221,20 @@ def demo(out: Path, preset: str, seed: int | None) -> None:
     default=True,
     help="Fit the CSI scans of a study with MRI (metal maps, depths; ~1 s per scan; default on).",
 )
+@click.option(
+    "--mri-nmr-shape/--no-mri-nmr-shape",
+    default=True,
+    help="Hold each CSI scan's metal line shape at the 7Li NMR series' dendritic lines at its "
+    "time (default on; off: the CSI fit chooses its metal model per scan; docs/mri.md).",
+)
 def analyze(
-    study_dir: Path, out: Path, as_json: bool, exchange_per_h: float, bootstrap, mri_maps: bool
+    study_dir: Path,
+    out: Path,
+    as_json: bool,
+    exchange_per_h: float,
+    bootstrap,
+    mri_maps: bool,
+    mri_nmr_shape: bool,
 ) -> None:
     """Analyse a study folder (study.toml): routes, stages, short -> results.json and more.
 
@@ -246,7 +258,12 @@ def analyze(
     from dendritemr.pipeline import analyze as run_analysis
 
     try:
-        opts = AnalyzeOptions(exchange_per_h=exchange_per_h, n_boot=bootstrap, mri_maps=mri_maps)
+        opts = AnalyzeOptions(
+            exchange_per_h=exchange_per_h,
+            n_boot=bootstrap,
+            mri_maps=mri_maps,
+            mri_nmr_shape=mri_nmr_shape,
+        )
         doc = run_analysis(study_dir, out, opts, _step_printer())
     except DendriteMRError as exc:
         exit_with(exc)

@@ -130,6 +130,11 @@ class AnalyzeOptions:
     mri_maps : fit the CSI scans of ``[mri]`` when the study has them (metal maps, profiles,
         totals and penetration depths with their errors; ~1 s per 64 x 8 x 256 scan on one BLAS
         thread). Default True; False (``analyze --no-mri-maps``): their acquisition windows only.
+    mri_nmr_shape : hold each CSI scan's metal line shape at the 7Li NMR series' dendritic
+        lines at the scan's mid-time (:func:`mri_metal_shapes`; ``CsiModel.metal_shape_lines``,
+        ``docs/mri.md``); a scan before the series' first significant dendritic 7Li keeps the
+        per-map model choice. Default True; False (``analyze --no-mri-nmr-shape``): the model
+        choice for every scan.
     blas_threads : BLAS/LAPACK threads while analysing (``threadpoolctl``; None: as the
         environment sets them). Default 1: the fits multiply many small matrices, where
         threaded BLAS gains little and, on a shared machine, its spinning threads cost far
@@ -142,6 +147,7 @@ class AnalyzeOptions:
     exchange_per_h: float | None = None
     exchange_range_per_h: tuple[float, float] = (0.0, 0.02)
     mri_maps: bool = True
+    mri_nmr_shape: bool = True
     n_boot: int | None = None
     collapse_fraction: float = 0.01
     seed: int = 0
@@ -339,7 +345,10 @@ def mri_dataset(
     ``metal_shapes``: per scan the metal's line shape held fixed in the CSI fit
     (``CsiModel.metal_shape_lines``, e.g. :func:`dendritemr.mri.nmr_shape.dendritic_shape` of
     the NMR series fit at the scan's mid-time) or None (the per-map model choice); None: the
-    model choice for every scan.
+    model choice for every scan. The metal model each fit used (``"nmr"``: the shape given;
+    else the choice, ``"electrode"``, ``"single"``, ``"mixture"``) is the coordinate
+    ``metal_model(scan)``; the shapes given are the attribute ``metal_shape_lines`` (JSON, per
+    scan a list of ``[offset ppm, FWHM ppm, weight]`` or null).
 
     Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
     electrode area, not a CSI scan, a failed fit): the images then only have their times.
@@ -378,7 +387,9 @@ def mri_dataset(
     ds["metal_umol_err"] = stacked["metal_umol_err"].transpose("scan", *lateral, "z_mm")
     hours = np.array([np.nan if h is None else h for h in mri_doc["time_h"]], float)
     ds = ds.assign_coords(
-        scan=("scan", [s.name for s in scans]), hours=("scan", hours, {"units": "h"})
+        scan=("scan", [s.name for s in scans]),
+        hours=("scan", hours, {"units": "h"}),
+        metal_model=("scan", [str(m.attrs.get("metal_model", "")) for m in maps], {"units": "1"}),
     )
     if isotopes is not None:  # the 6Li fractions' errors scale the whole map: into the totals
         rel = isotope_rel_err(isotopes)
@@ -387,7 +398,46 @@ def mri_dataset(
         ds["total_umol_err"] = ("scan", np.hypot(ds["total_umol_err"].values, tot * rel),
                                 {"units": "umol"})  # fmt: skip
     ds.attrs = {"source": "dendritemr.mri.commands.analyse_scans (CSI metal maps)"}
+    if metal_shapes is not None:
+        ds.attrs["metal_shape_lines"] = json.dumps(
+            [None if not m else [[float(v) for v in line] for line in m] for m in metal_shapes]
+        )
     return ds, ""
+
+
+def mri_metal_shapes(
+    lines: xr.Dataset | None,
+    windows: list[tuple[str, np.datetime64, np.datetime64]],
+    hours: Callable[[np.ndarray], np.ndarray],
+) -> tuple[list, list[str], list]:
+    """The metal line shape of each CSI scan from the NMR series' dendritic 7Li lines.
+
+    ``lines``: the series' dendritic line table (:func:`dendritemr.mri.nmr_shape.
+    dendritic_lines`, as :func:`_quantify_metal` returns it split off by
+    :func:`_split_dendritic_lines`) or None; ``windows``: :func:`mri_windows`; ``hours``: UTC
+    datetime64 -> hours on the study clock. Rule (:mod:`dendritemr.mri.nmr_shape`): at each
+    scan's mid-time the lines' offsets, widths and 7Li areas interpolated linearly between the
+    two significant series points around it, held after the last; before the first significant
+    point (or without any) None, i.e. the CSI's own model choice.
+
+    Returns ``(shapes, sources, nmr_h)`` per scan: the ``metal_shapes`` for
+    :func:`mri_dataset`, one phrase saying where the shape came from, and the series' time
+    points used (h on the study clock; None without a shape).
+    """
+    from dendritemr.mri.nmr_shape import scan_shape
+
+    shapes, sources, used = [], [], []
+    for _, start, end in windows:
+        sh = scan_shape(lines, start + (end - start) / 2)
+        shapes.append(sh.lines)
+        if sh.lines is None:
+            sources.append(f"model choice: {sh.reason}")
+            used.append(None)
+        else:
+            h = [float(x) for x in hours(np.asarray(sh.nmr_times, "datetime64[ns]"))]
+            sources.append(f"NMR series, {sh.reason} (" + ", ".join(f"{x:.2f}" for x in h) + " h)")
+            used.append(h)
+    return shapes, sources, used
 
 
 def _load(path: Path, role: str) -> xr.DataArray:
@@ -672,6 +722,13 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     ``(time, ppm_<nucleus>)`` (:func:`dendritemr.quant.decompose.fit_curves`: the fitted
     windows, rotated by each spectrum's zero-order phase),
 
+    for the MRI step (not per time point quantities of the timeline: split them off with
+    :func:`_split_dendritic_lines`), the 7Li dendritic lines of the series fit
+    (:func:`dendritemr.mri.nmr_shape.dendritic_lines`, each variable prefixed ``dendritic_``
+    over ``(time, dendritic_line)``: ``offset_ppm`` from the electrode line, ``fwhm_ppm``,
+    ``area``/``area_err``, and over ``time`` ``group_area``/``group_area_err`` and
+    ``significant``; absent when the fit has no electrode or dendritic 7Li line),
+
     and ``attrs``: ``method`` (one line), ``limitations`` (JSON list of sentences), ``calibration``
     (JSON). Raises :class:`~dendritemr.errors.DendriteMRError` for bad data only; anything that
     merely cannot be computed is NaN plus a sentence in ``limitations``.
@@ -800,9 +857,11 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     if not study.electrode_area_cm2 and q.amounts is None and np.isfinite(rel).any():
         calib["relative"] = {"unit": METAL_RELATIVE_UNIT}
     curves = fit_curves(ds).drop_vars("hours", errors="ignore")
+    lines = _dendritic_line_vars(ds, li7["time"].values)
     return xr.Dataset(
         {
             **{name: curves[name] for name in curves.data_vars},
+            **lines,
             "metal_rel": ("time", rel, {"units": "1", "long_name": METAL_RELATIVE_UNIT}),
             "metal_rel_err": ("time", rel_err, {"units": "1"}),
             "metal_rel_stat_err": ("time", rel_stat, {"units": "1"}),
@@ -824,6 +883,33 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             "calibration": json.dumps(calib, default=str),
         },
     )
+
+
+def _dendritic_line_vars(ds: xr.Dataset, times: np.ndarray) -> dict[str, xr.DataArray]:
+    """The series fit's 7Li dendritic line table (:func:`dendritemr.mri.nmr_shape.
+    dendritic_lines`) as ``dendritic_<name>`` variables on the 7Li ``times``; {} without one."""
+    from dendritemr.mri.nmr_shape import dendritic_lines
+
+    table = dendritic_lines(ds, "7Li")
+    if table is None or table.sizes["time"] != len(times):
+        return {}
+    table = table.assign_coords(time=times).rename({"line": "dendritic_line"})
+    return {f"dendritic_{name}": table[name] for name in table.data_vars}
+
+
+def _split_dendritic_lines(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
+    """Split :func:`_quantify_metal`'s ``dendritic_*`` variables off: ``(the rest, the
+    table of :func:`dendritemr.mri.nmr_shape.dendritic_lines` or None)``."""
+    names = [v for v in quant.data_vars if str(v).startswith("dendritic_")]
+    if not names:
+        return quant, None
+    table = quant[names].rename({v: v[len("dendritic_") :] for v in names})
+    table = table.rename({"dendritic_line": "line"}) if "dendritic_line" in table.dims else table
+    table.attrs = {"nucleus": "7Li"}
+    rest = quant.drop_vars(names)
+    if "dendritic_line" in rest.coords:
+        rest = rest.drop_vars("dendritic_line")
+    return rest, table
 
 
 def _on_study_clock(calib: dict, t_h) -> dict:
@@ -924,6 +1010,7 @@ def _run_study(
     say("quantifying")
     quant = _quantify_metal(li7, li6, study_q)
     not_computed += json.loads(quant.attrs["limitations"])
+    quant, dendritic = _split_dendritic_lines(quant)
     quant, display = _split_display(quant)
     start, mid, end = nmr_windows(li7)
     doc_cycler: dict[str, Any] = {}
@@ -1034,11 +1121,19 @@ def _run_study(
                 x6_metal_err=quant["x6_metal_err"].values,
                 x6_electrode_err=quant["x6_electrode_err"].values,
             )
+            shapes = sources = used = None
+            if opts.mri_nmr_shape:
+                shapes, sources, used = mri_metal_shapes(dendritic, wins, hours)
             mri_ds, mri_note = mri_dataset(
-                study, [study.mri / w[0] for w in wins], mri_doc, isotopes
+                study, [study.mri / w[0] for w in wins], mri_doc, isotopes, metal_shapes=shapes
             )
             if mri_ds is not None:
                 datasets["mri"] = mri_ds
+                mri_doc["metal_model"] = [str(m) for m in mri_ds["metal_model"].values]
+                mri_doc["metal_shape_from"] = sources or [
+                    "model choice: --no-mri-nmr-shape" for _ in wins
+                ]
+                mri_doc["metal_shape_nmr_h"] = used or [None for _ in wins]
                 mri_doc["total_umol"] = _clean(mri_ds["total_umol"].values)
                 mri_doc["total_umol_err"] = _clean(mri_ds["total_umol_err"].values)
                 mri_doc["depth_b_um"] = _clean(mri_ds["depth_b_um"].values)
