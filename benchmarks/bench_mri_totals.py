@@ -6,7 +6,7 @@ writes it, every CSI scan fitted by the ``analyze`` path (:func:`dendritemr.mri.
 analyse_scans`) with the truth's 6Li fractions at its time (``x6_metal`` of the truth,
 ``x6_electrode`` the mean of the two electrode surfaces': the MRI scored apart from the NMR
 series' x6), and the total compared with the truth's ``metal_umol_map`` sum. Printed per scan:
-estimate +- SE, truth, pull (estimate - truth) / SE, the metal line model chosen.
+estimate +- SE, truth, pull (estimate - truth) / SE, the metal line model used.
 
 ``--draws N``: also the same study simulated with a noise-free CSI (stated SNR 1e9; same seed,
 same cell), fitted noise-free (the model's bias) and with ``N`` fresh draws of white k-space
@@ -14,14 +14,23 @@ noise at the study's own level (the simulator's SNR definition, :mod:`dendritemr
 noise`: per-channel sigma = band peak of the first image / (SNR sqrt(size))). The coverage over
 all scans and draws is the figure to compare with the nominal 95.4 % of +-2 SE.
 
-``--nmr-shape``: each scan's metal line shape held fixed at the NMR series' dendritic 7Li lines
-at its mid-time (``CsiModel.metal_shape_lines``, :func:`dendritemr.mri.nmr_shape.dendritic_shape`
-of the series fit ``analyze`` runs, :func:`dendritemr.quant.decompose.decompose`, cached as
-``PRESET-SEED-decomposition.nc`` in ``--out``).
+Metal line shape, as ``analyze`` by default (``--nmr-shape``, the default): each scan's shape
+held fixed at the NMR series' dendritic 7Li lines at its mid-time (``CsiModel.metal_shape_lines``,
+:func:`dendritemr.mri.nmr_shape.scan_shape`: linear between the two significant series points
+around it, held after the last; before the first significant point the CSI's own model choice)
+from the series fit ``analyze`` runs (:func:`dendritemr.quant.decompose.decompose`, cached as
+``PRESET-SEED-decomposition.nc`` in ``--out``). ``--no-nmr-shape``: the per-map model choice
+for every scan (``analyze --no-mri-nmr-shape``).
+
+``--analyzed DIR``: instead, the MRI totals that ``analyze`` wrote against the truth, per scan
+(``DIR`` a ``dendritemr demo --out`` folder: ``DIR/results/results.json`` against
+``DIR/study/ground_truth.json``): the estimate +- SE with the series' x6 as ``analyze`` uses
+it, the truth, the pull and where the metal line shape came from.
 
 Run: ``nice -n 5 python benchmarks/bench_mri_totals.py [--studies default:3 scheme-b:11]
-[--draws 8] [--out DIR] [--fit '{"metal_shape": "single"}']`` (``--out`` keeps the studies and
-reuses them on the next run; each simulation takes ~25 s, each fit ~1-2 s).
+[--draws 8] [--out DIR] [--no-nmr-shape] [--fit '{"metal_shape": "single"}']`` (``--out``
+keeps the studies and reuses them on the next run; each simulation takes ~25 s, each fit
+~1-2 s).
 """
 
 from __future__ import annotations
@@ -84,7 +93,8 @@ def nmr_decomposition(study: Path, cache: Path):
 def fit_image(image, iso: dict, fit: dict, decomp=None):
     """Total and SE (umol) and the metal model of one reconstructed CSI (area 1 cm2, as
     simulated); ``decomp``: the NMR series fit, whose dendritic 7Li shape at the scan's time
-    is then held fixed (:func:`dendritemr.mri.nmr_shape.dendritic_shape`)."""
+    is then held fixed by ``analyze``'s rule (:func:`dendritemr.mri.nmr_shape.dendritic_shape`;
+    None before the series' first significant dendritic 7Li: the model choice)."""
     from dendritemr.mri.csi import CsiModel, metal_map
     from dendritemr.mri.nmr_shape import dendritic_shape
 
@@ -109,6 +119,29 @@ def noise_sigma_raw(first_raw, snr: float) -> float:
     return noise_sigma(peak, snr, first_raw.size)
 
 
+def print_analyzed(folder: Path) -> None:
+    """Per scan: ``analyze``'s MRI total +- SE against the truth (``--analyzed``)."""
+    doc = json.loads((folder / "results" / "results.json").read_text())
+    truth = json.loads((folder / "study" / "ground_truth.json").read_text())
+    m = doc["mri_images"]
+    print("scan   t_h    total +- SE       true   pull  model      shape from")
+    pulls = []
+    for j, scan in enumerate(m["scans"]):
+        true = float(np.sum(truth["mri"][j]["metal_umol_map"]))
+        tot, err = m["total_umol"][j], m["total_umol_err"][j]
+        pulls.append((tot - true) / err)
+        print(
+            f"{scan:>4s} {m['time_h'][j]:5.2f} {tot:7.2f} +- {err:5.2f}  {true:7.2f} "
+            f"{pulls[-1]:+6.2f}  {m.get('metal_model', ['?'] * len(m['scans']))[j]:9s}  "
+            f"{m.get('metal_shape_from', [''] * len(m['scans']))[j]}"
+        )
+    p = np.array(pulls)
+    print(
+        f"{(np.abs(p) <= 2).sum()}/{p.size} within 2 SE; "
+        f"pulls mean {p.mean():+.2f}, SD {p.std():.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -118,11 +151,19 @@ def main() -> None:
     parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--analyzed", type=Path, default=None, help="a demo --out folder: its MRI totals"
+    )
+    parser.add_argument(
         "--nmr-shape",
-        action="store_true",
-        help="hold the metal line shape at the NMR series' dendritic 7Li shape",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="hold the metal line shape at the NMR series' dendritic 7Li shape (default, as "
+        "analyze); --no-nmr-shape: the per-map model choice",
     )
     args = parser.parse_args()
+    if args.analyzed is not None:
+        print_analyzed(args.analyzed)
+        return
     from score_mri_sim import true_isotopes  # the truth's x6 per image (benchmarks/ on the path)
 
     from dendritemr.io.paravision import read_raw

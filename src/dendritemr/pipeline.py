@@ -1500,6 +1500,11 @@ def summary_text(doc: dict) -> str:
                     if depth is not None
                     else ""
                 )
+                + (
+                    f"  (metal line: {_shape_word(at('metal_model', k))})"
+                    if at("metal_model", k)
+                    else ""
+                )
             )
     if doc.get("cycler"):
         c = doc["cycler"]
@@ -1521,6 +1526,11 @@ def summary_text(doc: dict) -> str:
             for w in doc["warnings"]
         )
     return "\n".join(lines) + "\n"
+
+
+def _shape_word(model: str) -> str:
+    """The summary's word for a CSI fit's metal line model (``mri_images.metal_model``)."""
+    return "NMR series" if model == "nmr" else f"model choice, {model}"
 
 
 def _route_lines(doc: dict, fmt: Callable) -> list[str]:

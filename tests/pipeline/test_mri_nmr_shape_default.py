@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from dendritemr.cli import main
-from dendritemr.pipeline import AnalyzeOptions, run_study
+from dendritemr.pipeline import AnalyzeOptions, run_study, summary_text
 from dendritemr.sim.presets import load_preset
 from dendritemr.sim.study import simulate
 from dendritemr.study import load_study
@@ -54,6 +54,9 @@ def test_analyze_holds_the_nmr_shape_by_default(analysed):
     for j in range(1, n):
         true = float(np.sum(truth["mri"][j]["metal_umol_map"]))
         assert abs(m["total_umol"][j] - true) < 3 * m["total_umol_err"][j]
+    text = summary_text(doc)
+    assert text.count("(metal line: NMR series)") == n - 1
+    assert f"(metal line: model choice, {m['metal_model'][0]})" in text
     # the line table is the MRI step's input, not a per time point quantity of the timeline
     assert not [v for v in datasets["timeline"].data_vars if str(v).startswith("dendritic_")]
 
