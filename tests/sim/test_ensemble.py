@@ -9,11 +9,16 @@ import pytest
 
 from dendritemr.sim.ensemble import ensemble, first_stage_summary, run_truth, x6_move
 
+#: A tiny cell; the surface-damage profile is given (30 um / 20 um e-folding) so that both
+#: seeds grow interface metal within 3 h whatever the default's profile (with a P1200 face,
+#: 15 / 7.5 um, seed 2 of this 40 um section grows none in 3 h at either current).
 CHANGES = {
     "geometry.thickness_um": 200.0,
     "geometry.width_um": 40.0,
     "protocol.max_time_h": 3.0,
     "isotopes.rest_h": 0.5,
+    "llzo.surface_flaw_um": 30.0,
+    "llzo.surface_damage_depth_um": 20.0,
 }
 
 

@@ -80,8 +80,17 @@ def test_filling_strength_per_mode():
 def test_depth_strength_moves_the_first_arrest_deeper():
     """Seed 8's tips arrest at 25 um, 3 % below the fracture stress, on the bulk 100 MPa cap;
     with the strength of Li at the opening of its crack (0.31 GPa at 25 um) they run on and
-    arrest where that strength falls below the fracture stress (the surface damage fades)."""
-    base = load_scenario().updated(seed=8, **{"protocol.max_time_h": 3.0})
+    arrest where that strength falls below the fracture stress (the surface damage fades).
+    The damage profile is given (30 um / 20 um e-folding, a P600-like face), so the test does
+    not move with the default's profile."""
+    base = load_scenario().updated(
+        seed=8,
+        **{
+            "protocol.max_time_h": 3.0,
+            "llzo.surface_flaw_um": 30.0,
+            "llzo.surface_damage_depth_um": 20.0,
+        },
+    )
     tips = {}
     for mode in ("bulk", "depth"):
         h = run(base.updated(**{"growth.crack_filling_strength": mode})).history
