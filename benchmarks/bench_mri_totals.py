@@ -22,6 +22,11 @@ from the series fit ``analyze`` runs (:func:`dendritemr.quant.decompose.decompos
 ``PRESET-SEED-decomposition.nc`` in ``--out``). ``--no-nmr-shape``: the per-map model choice
 for every scan (``analyze --no-mri-nmr-shape``).
 
+``--shape-spread`` (with ``--draws``): also each noise-free image fitted with the shape of each
+of the two NMR points its shape is interpolated between, printed as the change of its total
+in units of the study's SE: how far the series' point-to-point scatter of the shape (fit noise
+and 0.5 h of evolution) moves a total; ``analyze`` does not propagate that error yet.
+
 ``--analyzed DIR``: instead, the MRI totals that ``analyze`` wrote against the truth, per scan
 (``DIR`` a ``dendritemr demo --out`` folder: ``DIR/results/results.json`` against
 ``DIR/study/ground_truth.json``): the estimate +- SE with the series' x6 as ``analyze`` uses
@@ -108,6 +113,25 @@ def fit_image(image, iso: dict, fit: dict, decomp=None):
     return float(m["total_umol"]), float(m["total_umol_err"]), m.attrs["metal_model"]
 
 
+def shape_spread(image, iso: dict, decomp, total: float) -> list[float]:
+    """Change of ``image``'s total (umol) with the shape of each NMR point around its time
+    instead of the interpolated one (``--shape-spread``); [] without a shape."""
+    from dendritemr.mri.csi import CsiModel, metal_map
+    from dendritemr.mri.nmr_shape import dendritic_lines, scan_shape
+
+    table = dendritic_lines(decomp)
+    when = np.datetime64(str(image.attrs["time_mid"]).replace("+00:00", ""), "ns")
+    sh = scan_shape(table, when)
+    if sh.lines is None or len(sh.nmr_times) < 2:
+        return []
+    out = []
+    for t in sh.nmr_times:
+        lines = scan_shape(table, t).lines
+        model = CsiModel(electrode_area_cm2=1.0, metal_shape_lines=lines, **iso)
+        out.append(float(metal_map(image, model)["total_umol"]) - total)
+    return out
+
+
 def noise_sigma_raw(first_raw, snr: float) -> float:
     """Per-channel k-space noise (raw units) of stated ``snr`` on the first image."""
     from dendritemr.mri.recon import reconstruct
@@ -151,6 +175,11 @@ def main() -> None:
     parser.add_argument("--fit", default="{}", help="CsiModel options as JSON")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--shape-spread",
+        action="store_true",
+        help="with --draws: noise-free totals with the shapes of the two NMR points around",
+    )
+    parser.add_argument(
         "--analyzed", type=Path, default=None, help="a demo --out folder: its MRI totals"
     )
     parser.add_argument(
@@ -172,7 +201,7 @@ def main() -> None:
 
     fit = json.loads(args.fit)
     root = args.out or Path(tempfile.mkdtemp(prefix="bench-mri-totals-"))
-    study_pulls, draw_pulls, biases = [], [], []
+    study_pulls, draw_pulls, biases, spreads = [], [], [], []
     cpu = time.process_time()
     print("study          t_h    total +- SE       true   pull  model    | noise-free  draws")
     for spec in args.studies:
@@ -204,6 +233,10 @@ def main() -> None:
                 raw = read_raw(nf_folders[j])
                 t0, _, _ = fit_image(reconstruct(raw), iso[j], fit, decomp)
                 biases.append((t0 - true) / true if true > 0 else np.nan)
+                spread = []
+                if args.shape_spread and decomp is not None:
+                    spread = [d / err for d in shape_spread(reconstruct(raw), iso[j], decomp, t0)]
+                    spreads.extend(spread)
                 rng = np.random.default_rng([int(seed), j, 2718])
                 pulls = []
                 for _ in range(args.draws):
@@ -216,6 +249,8 @@ def main() -> None:
                     f" {100 * biases[-1]:+6.1f} %   pulls {pulls.mean():+.2f} +- {pulls.std():.2f}"
                     f", outside 2 SE {(np.abs(pulls) > 2).sum()}/{args.draws}"
                 )
+                if spread:
+                    line += "; neighbours' shapes " + " ".join(f"{d:+.2f}" for d in spread) + " SE"
             print(line, flush=True)
     p = np.array(study_pulls)
     print(
@@ -230,6 +265,12 @@ def main() -> None:
             f"({100 * np.mean(np.abs(d) <= 2):.1f} %, nominal 95.4 %); pulls mean {d.mean():+.2f}, "
             f"SD {d.std():.2f}; noise-free bias {100 * np.nanmean(b):+.1f} % mean, "
             f"{100 * np.nanmin(b):+.1f} to {100 * np.nanmax(b):+.1f} %"
+        )
+    if spreads:
+        sp = np.abs(np.array(spreads))
+        print(
+            f"NMR neighbours' shapes move the noise-free totals by {np.sqrt(np.mean(sp**2)):.2f} "
+            f"SE rms, at most {sp.max():.2f} SE ({sp.size} shapes)"
         )
     print(f"fits: {time.process_time() - cpu:.0f} s CPU (with simulation); studies in {root}")
 
