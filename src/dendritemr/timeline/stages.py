@@ -48,7 +48,11 @@ Method
    in 25-45 % of ideal-observer draws). The search's cost lets each segment its own intercept,
    so it also offers kinks that only a jump would need: the kinks found are then pruned by
    backward elimination under the continuous spline (:func:`prune_knots`: drop the kink whose
-   removal raises the spline's chi-square least while that is below the penalty). Measured on
+   removal raises the spline's chi-square least while that is below the penalty), then moved by
+   up to two time points each while that lowers the spline's chi-square (:func:`refine_knots`),
+   pruning and moving again until the kinks repeat (a one-interval step of bulk metal was
+   offered as a 2-h ramp, whose spline fits worse and whose rate fell below the threshold; the
+   figures below predate this step). Measured on
    independent Gaussian series (errors stated right, then checked as in 2.;
    ``tests/timeline/test_stage_rule.py``): a straight line shows any change point in 4.0 % of
    52-point and 0.7 % of 200-point series (300 each; 2.0 % and 0.3 % with ``3 ln n``), but a
@@ -111,6 +115,7 @@ __all__ = [
     "point_to_point_errors",
     "change_points",
     "prune_knots",
+    "refine_knots",
     "linear_spline",
     "growth_labels",
 ]
@@ -282,7 +287,13 @@ def change_points(t: np.ndarray, y: np.ndarray, e: np.ndarray, pen: float) -> li
         return []
     cost = CostLinearCumsum(t, np.asarray(e, float)[None, :], shared=True).fit(np.asarray(y, float))
     knots = [c - 1 for c in optimal_partition(cost, pen, 1) if 0 < c - 1 < n - 1]
-    return prune_knots(t, y, e, knots, pen)
+    knots = prune_knots(t, y, e, knots, pen)
+    for _ in range(10):  # refine and prune until neither changes the kinks
+        moved = prune_knots(t, y, e, refine_knots(t, y, e, knots), pen)
+        if moved == knots:
+            break
+        knots = moved
+    return knots
 
 
 def _spline_chi2(t, y, e, knots) -> float:
@@ -312,6 +323,49 @@ def prune_knots(t: np.ndarray, y: np.ndarray, e: np.ndarray, knots: list[int], p
         if gain[j] >= pen:
             break
         knots.pop(j)
+    return knots
+
+
+def refine_knots(
+    t: np.ndarray, y: np.ndarray, e: np.ndarray, knots: list[int], reach: int = 2
+) -> list[int]:
+    """Move kinks to where the continuous spline fits best (step 3): while moving one kink by
+    up to ``reach`` time points (not onto or past a neighbouring kink, nor onto the first or last
+    point) lowers the spline's chi-square, make the move that lowers it most.
+
+    The search's cost gives each segment its own intercept, so the kinks it offers are placed for
+    a trajectory that may jump; pruning only removes kinks. A step of bulk metal within one
+    interval (0.16 -> 1.03 umol at 5.51 -> 6.01 h on the default study, seed 3) was offered as a
+    ramp 5.01 -> 7.01 h, whose continuous spline fits worse (chi-square 94.7 against 89.7) and
+    whose rate per window fell below the growth threshold.
+
+    Parameters
+    ----------
+    t, y, e : times (h), amounts, errors, shape ``(n,)``.
+    knots : kink indices, increasing. reach : largest move per step (time points).
+
+    Returns
+    -------
+    list of int, the kinks moved, increasing (as many as given).
+    """
+    knots = sorted(knots)
+    n = np.asarray(t).size
+    best = _spline_chi2(t, y, e, knots)
+    while knots:
+        trial = None
+        for j, k in enumerate(knots):
+            lo = knots[j - 1] + 1 if j > 0 else 1
+            hi = knots[j + 1] - 1 if j + 1 < len(knots) else n - 2
+            for step in range(-reach, reach + 1):
+                if step == 0 or not lo <= k + step <= hi:
+                    continue
+                cand = knots[:j] + [k + step] + knots[j + 1 :]
+                c = _spline_chi2(t, y, e, cand)
+                if c < best - 1e-9 and (trial is None or c < trial[0]):
+                    trial = (c, cand)
+        if trial is None:
+            break
+        best, knots = trial
     return knots
 
 
