@@ -351,7 +351,9 @@ def mri_dataset(
     scan a list of ``[offset ppm, FWHM ppm, weight]`` or null).
 
     Returns ``(dataset, "")``, or ``(None, sentence)`` when the scans cannot be analysed (no
-    electrode area, not a CSI scan, a failed fit): the images then only have their times.
+    electrode area, not a CSI scan, a failed fit): the images then only have their times. A
+    fit that fails with the ``metal_shapes`` given is repeated with the model choice for every
+    scan: ``(dataset, sentence)`` (no ``metal_shape_lines`` attribute then).
     """
     from dendritemr.mri.commands import analyse_scans
 
@@ -374,6 +376,15 @@ def mri_dataset(
                 per_scan_options=fit_iso,
             )
     except (DendriteMRError, ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        if metal_shapes is not None and any(m for m in metal_shapes):
+            # the NMR shape is a refinement: without it the scans still have the model choice
+            ds, note = mri_dataset(study, scans, mri_doc, isotopes)
+            if ds is None:
+                return None, note
+            return ds, (
+                f"MRI: the NMR series' metal line shape failed in the CSI fit ({exc}); every "
+                "scan fitted with the per-map model choice"
+            )
         return None, f"MRI: images not analysed ({exc}); acquisition times aligned only"
     if not maps:
         return None, "MRI: no scans"
@@ -1127,6 +1138,10 @@ def _run_study(
             mri_ds, mri_note = mri_dataset(
                 study, [study.mri / w[0] for w in wins], mri_doc, isotopes, metal_shapes=shapes
             )
+            if mri_ds is not None and mri_note:  # the NMR shape failed: the model choice
+                not_computed.append(mri_note)
+                sources = ["model choice: the NMR shape failed in the CSI fit" for _ in wins]
+                used = None
             if mri_ds is not None:
                 datasets["mri"] = mri_ds
                 mri_doc["metal_model"] = [str(m) for m in mri_ds["metal_model"].values]

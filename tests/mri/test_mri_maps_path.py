@@ -229,3 +229,21 @@ def test_metal_shapes_reach_the_fit(csi_study):
     assert abs(tot - true) < 4 * err
     none, _ = pipeline.mri_dataset(study, scans, {"time_h": [1.0]}, metal_shapes=[None])
     assert float(none["total_umol"][0]) == pytest.approx(float(plain["total_umol"]), rel=1e-9)
+
+
+def test_a_failing_metal_shape_falls_back_to_the_model_choice(csi_study):
+    """A shape the CSI fit refuses (weights without a positive sum) does not cost the scans
+    their maps: every scan is fitted with the model choice and a sentence says why."""
+    study, _ = csi_study
+    wins = pipeline.mri_windows(study.mri)
+    scans = [study.mri / w[0] for w in wins[-1:]]
+    plain, note = pipeline.mri_dataset(study, scans, {"time_h": [1.0]})
+    assert note == "" and plain["metal_model"].values.tolist() != ["nmr"]
+    ds, note = pipeline.mri_dataset(
+        study, scans, {"time_h": [1.0]}, metal_shapes=[((5.0, 5.0, -1.0),)]
+    )
+    assert ds is not None and "metal line shape failed in the CSI fit" in note
+    assert "weights" in note and "\n" not in note
+    assert ds["metal_model"].values.tolist() == plain["metal_model"].values.tolist()
+    assert float(ds["total_umol"][0]) == pytest.approx(float(plain["total_umol"][0]), rel=1e-9)
+    assert "metal_shape_lines" not in ds.attrs
