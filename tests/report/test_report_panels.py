@@ -257,7 +257,9 @@ def test_mri_panels_show_the_dataset_values(synthetic):
     assert set(lines) >= {"metal in the image", "penetration depth from B"}
     np.testing.assert_array_equal(arr(lines["metal in the image"].y), mri["total_umol"].values)
     np.testing.assert_array_equal(arr(lines["penetration depth from B"].x), [1.0, 4.0, 8.0])
-    assert fig.layout.yaxis2.title.text == "µm"
+    # "quantity / unit" on both rows, not the unit alone ("µm" before)
+    assert fig.layout.yaxis.title.text == "n(Li<sup>0</sup>) / µmol"
+    assert fig.layout.yaxis2.title.text == "depth / µm"
     prof = panels["mri-profile-profile-umol"].figure
     # readable headings and axes, not variable names
     title = panels["mri-profile-profile-umol"].title

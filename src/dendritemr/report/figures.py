@@ -802,13 +802,63 @@ def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
     return Panel("fit-quality", "Fit quality", fig, note)
 
 
+def mri_scan_texts(m) -> list[str]:
+    """One line per scan: its time and the metal line model its CSI fit used
+    (``mri_images.metal_model`` / ``metal_shape_from``), e.g. ``"10.13 h: metal line from the
+    NMR series (NMR series, interpolated (10.01, 10.51 h))"``; the time alone where no model is
+    recorded."""
+    out = []
+    for k, h in enumerate(m.hours):
+        when = f"{h:.2f} h" if np.isfinite(h) else f"scan {k + 1}"
+        model = m.metal_model[k] if m.metal_model else ""
+        src = m.shape_from[k] if m.shape_from else ""
+        if model == "nmr":
+            text = "metal line shape from the ⁷Li NMR series"
+        elif model:
+            text = f"metal line model '{model}', chosen by this scan's own fit"
+        else:
+            text = ""
+        for said in ("NMR series, ", "model choice: "):  # the words before say it already
+            if text and src.startswith(said):
+                src = src[len(said) :]
+        if src and not text:
+            text = f"metal line: {src}"
+        elif src:  # no brackets in brackets: 'interpolated (10.01, 10.51 h)'
+            text = f"{text}, {src}" if "(" in src else f"{text} ({src})"
+        out.append(f"{when}: {text}" if text else when)
+    return out
+
+
+def _mri_model_note(m) -> str:
+    """Caption sentence: each scan's metal line model and what the models mean."""
+    if not m.metal_model and not m.shape_from:
+        return ""
+    note = " Metal line model of each scan's CSI fit (results.json: mri_images.metal_model): " + (
+        "; ".join(mri_scan_texts(m)) + "."
+    )
+    if m.metal_model and "nmr" in m.metal_model:
+        note += (
+            " 'From the NMR series': the dendritic ⁷Li lines of the NMR series fit at the scan's"
+            " mid-time, held fixed as offsets from the image's own electrode line (docs/mri.md)"
+        )
+        note += (
+            "; otherwise the fit chose its own metal line model for the map."
+            if any(x != "nmr" for x in m.metal_model)
+            else "."
+        )
+    return note
+
+
 def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
-    """MRI maps (heatmap per scan) and profiles (line per scan), each with its own slider."""
+    """MRI maps (heatmap per scan) and profiles (line per scan), each with its own slider; the
+    title of each frame names the scan's time and the metal line model of its CSI fit."""
     m, why = I.mri_series(datasets, doc)
     if m is None:
         return [Panel("mri", "MRI maps and profiles", None, why)]
     panels = []
     labels = [f"{h:.2f}" if np.isfinite(h) else f"scan {k + 1}" for k, h in enumerate(m.hours)]
+    titles = [f"scan at {t}" for t in mri_scan_texts(m)]
+    model_note = _mri_model_note(m)
     for name, (arr, rows, cols, rname, cname, units) in m.maps.items():
         vmax = I.magnitude(arr)
         fig = go.Figure(
@@ -820,25 +870,36 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 zmin=0.0,
                 zmax=vmax,
                 colorbar=dict(title=dict(text=_mri_axis(name, units))),
+                hovertemplate=f"{_axis_title(cname)} %{{x:.3f}}, {_axis_title(rname)} %{{y:.3f}}: "
+                "%{z:.3g}<extra></extra>",
             )
         )
         fig.frames = [
-            go.Frame(name=str(k), data=[go.Heatmap(z=arr[k].astype(np.float32))], traces=[0])
+            go.Frame(
+                name=str(k),
+                data=[go.Heatmap(z=arr[k].astype(np.float32))],
+                traces=[0],
+                layout=_frame_title(titles[k]),
+            )
             for k in range(arr.shape[0])
         ]
         _slider(fig, labels, "scan at time / h: ")
         _style(
             fig,
-            440,
+            460,
             xaxis=dict(title=_axis_title(cname), **AXIS),
             yaxis=dict(title=_axis_title(rname), **AXIS),
+            margin=dict(l=70, r=30, t=50, b=55),
+            **_frame_title(titles[-1]),
         )
+        _faces(fig, m, cname)
         panels.append(
             Panel(
                 f"mri-map-{_slug(name)}",
                 f"MRI map: {mri_label(name)}",
                 fig,
-                f"{arr.shape[0]} scans; colour scale fixed over the series.",
+                f"{arr.shape[0]} scans; colour scale fixed over the series (0 to the largest "
+                "voxel of all scans)." + _faces_note(m) + model_note,
             )
         )
     if m.series and np.isfinite(m.hours).any():
@@ -862,14 +923,16 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
             d = {"y": arr[k]}
             if err is not None:
                 d["error_y"] = dict(type="data", array=err[k], visible=True)
-            frames.append(go.Frame(name=str(k), data=[d], traces=[0]))
+            frames.append(
+                go.Frame(name=str(k), data=[d], traces=[0], layout=_frame_title(titles[k]))
+            )
         fig.frames = frames
         lo = float(np.nanmin(arr - (0 if err is None else err)))
         hi = float(np.nanmax(arr + (0 if err is None else err)))
         _slider(fig, labels, "scan at time / h: ")
         _style(
             fig,
-            380,
+            400,
             showlegend=False,
             xaxis=dict(title=_axis_title(zname), **AXIS),
             yaxis=dict(
@@ -877,16 +940,49 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 range=[lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)],
                 **AXIS,
             ),
+            margin=dict(l=70, r=30, t=50, b=55),
+            **_frame_title(titles[-1]),
         )
+        fig.add_hline(y=0.0, line=dict(color="#999", width=0.8, dash="dot"))
+        _faces(fig, m, zname)
         panels.append(
             Panel(
                 f"mri-profile-{_slug(name)}",
                 f"MRI profile: {mri_label(name)}",
                 fig,
-                f"{arr.shape[0]} scans" + ("; bars: ±1 SE." if err is not None else "."),
+                f"{arr.shape[0]} scans; the map summed over the lateral axis, per row of z"
+                + ("; bars: ±1 SE." if err is not None else ".")
+                + _faces_note(m)
+                + ("" if m.maps else model_note),
             )
         )
     return panels
+
+
+def _frame_title(text: str) -> dict:
+    """Layout of a slider frame's title (the scan's time and metal line model)."""
+    return {"title": dict(text=text, x=0.0, xanchor="left", y=0.98, font=dict(size=12))}
+
+
+def _faces(fig: go.Figure, m, axis_name: str) -> None:
+    """The pellet faces (electrode B, electrode A) as grey lines on a z axis, when known."""
+    if m.faces_mm is None or not axis_name.startswith("z"):
+        return
+    for z, label in zip(m.faces_mm, ("B", "A"), strict=True):
+        fig.add_vline(
+            x=z,
+            line=dict(color="#555", width=1, dash="dash"),
+            annotation_text=f"face of {label}",
+            annotation_position="top",
+            annotation_font=dict(size=10, color="#444"),
+        )
+
+
+def _faces_note(m) -> str:
+    if m.faces_mm is None:
+        return ""
+    b, a = m.faces_mm
+    return f" Dashed: the faces of electrode B (z = {b:g} mm) and A (z = {a:g} mm)."
 
 
 def _mri_axis(name: str, units: str | None) -> str:
@@ -907,26 +1003,46 @@ def mri_value_range(*arrays) -> tuple[float, float]:
 MRI_SERIES_SHOWN = ("total_umol", "depth_b_um", "depth_a_um")
 
 
+#: y-axis titles of the MRI per-scan rows, by unit ("quantity / unit", not the unit alone)
+MRI_SERIES_AXES = {"umol": "n(Li<sup>0</sup>) / µmol", "um": "depth / µm"}
+
+
 def _mri_series_panel(doc: dict, m) -> Panel:
     """Per-scan numbers vs time, one row per unit: the MRI total metal (with the NMR series'
     dendritic total beside it, dashed) and the penetration depths from B and A, each with its
-    ±1 SE band (``docs/mri.md``: CRLB of the map's total; bootstrap of the front walk)."""
+    ±1 SE band (``docs/mri.md``: CRLB of the map's total; bootstrap of the front walk). The
+    map totals are filled markers where the CSI fit held the NMR series' metal line shape,
+    open where the scan's own fit chose its line model (hover: the model)."""
     shown = {k: v for k, v in m.series.items() if k in MRI_SERIES_SHOWN} or m.series
     by_unit: dict[str, list] = {}
     for name, (y, err, units) in shown.items():
         by_unit.setdefault(units, []).append((name, y, err))
-    units = list(by_unit)
+    # the metal first (what the NMR panels above show), then the depths
+    units = sorted(by_unit, key=lambda u: (u != "umol", list(by_unit).index(u)))
     fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.08)
     # one colour per quantity over all rows (numbered per row, the first of each row was black:
     # 'metal in the image' and 'penetration depth from B' shared one legend style); not the
     # route colours (interface blue, bulk orange), which a depth from B or A is not
     named = {"total_umol": "total", "depth_b_um": "depth_b", "depth_a_um": "depth_a"}
     spare = iter(["#999999", "#F0E442", "#7F7F7F", "#B8860B"] * 4)
+    texts = mri_scan_texts(m)
     for r, unit in enumerate(units, start=1):
         for name, y, err in by_unit[unit]:
             e = np.full(y.size, np.nan) if err is None else err
             color = COLORS[named[name]] if name in named else next(spare)
             _band(fig, m.hours, y, e, color, mri_label(name), row=r)
+            if name == "total_umol" and m.metal_model:
+                tr = fig.data[-1]
+                tr.marker.symbol = [
+                    "circle" if x == "nmr" else "circle-open" for x in m.metal_model
+                ]
+                tr.marker.size = 8
+                tr.text = texts
+                tr.hovertemplate = (
+                    "%{text}<br>%{y:.4g} ± %{customdata:.2g} µmol<extra>"
+                    + mri_label(name)
+                    + "</extra>"
+                )
         values = [y for _, y, _ in by_unit[unit]]
         if unit == "umol" and "total_umol" in shown:
             nmr = doc.get("metal_umol") or {}
@@ -938,18 +1054,28 @@ def _mri_series_panel(doc: dict, m) -> Panel:
                 values.append(y)
         # around the values: a huge error (x6 near 1 at the first scan) must not flatten them
         fig.update_yaxes(range=list(mri_value_range(*values)), row=r, col=1)
-        fig.update_yaxes(title_text=pretty_unit(unit) or "value", row=r, col=1)
+        title = MRI_SERIES_AXES.get(unit, pretty_unit(unit) or "value")
+        fig.update_yaxes(title_text=title, row=r, col=1)
     add_stages(fig, doc, rows=list(range(1, len(units) + 1)))
-    _style(fig, 200 + 170 * len(units), legend=LEGEND_INSIDE, margin=dict(l=70, r=30, t=40, b=55))
-    fig.update_xaxes(title_text=TIME_TITLE, row=len(units), col=1)
-    return Panel(
-        "mri-series",
-        "MRI: per-scan totals and depths",
+    # legend outside the data, on the right (inside it hid the first scans' bands)
+    _style(
         fig,
+        200 + 170 * len(units),
+        legend=dict(x=1.01, y=1.0, xanchor="left", yanchor="top", font=dict(size=11)),
+        margin=dict(l=70, r=200, t=40, b=55),
+    )
+    fig.update_xaxes(title_text=TIME_TITLE, row=len(units), col=1)
+    note = (
         f"{m.hours.size} scans at the mid-points of their acquisitions; total metal from the "
         "map (the NMR series' dendritic total dashed) and penetration depths from electrodes "
-        "B and A; bands: ±1 SE where given.",
+        "B and A; bands: ±1 SE where given."
     )
+    if m.metal_model and "total_umol" in shown:
+        note += (
+            " Map totals: filled markers where the CSI fit held the metal line shape of the ⁷Li "
+            "NMR series, open where the scan's own fit chose its line model (hover for it)."
+        )
+    return Panel("mri-series", "MRI: per-scan totals and depths", fig, note)
 
 
 def _slug(name: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "spectra_series",
     "spectra_from_decomposition",
     "mri_series",
+    "metal_model_word",
     "cycler_series",
     "histories",
     "citations",
@@ -267,12 +268,45 @@ class MriSeries:
     profiles : name -> (array (n_scan, n_z), z axis, z name, error array or None, units).
     series : name -> (array (n_scan,), error array or None, units): one number per scan, e.g.
         ``total_umol``, ``depth_b_um``.
+    metal_model : per scan, the CSI fit's metal line model (``"nmr"``: the 7Li NMR series'
+        dendritic line shape held fixed; else the per-map model choice, e.g. ``"mixture"``),
+        from the dataset's ``metal_model(scan)`` coordinate or ``doc["mri_images"]``; None when
+        neither records it.
+    shape_from : per scan, where that line shape came from, in words
+        (``doc["mri_images"]["metal_shape_from"]``), or None.
+    faces_mm : ``(z_B, z_A)`` of the pellet faces, mm, when the dataset's attributes
+        ``z_b_mm``/``z_a_mm`` give them, else None.
     """
 
     hours: np.ndarray
     maps: dict[str, tuple] = field(default_factory=dict)
     profiles: dict[str, tuple] = field(default_factory=dict)
     series: dict[str, tuple] = field(default_factory=dict)
+    metal_model: list[str] | None = None
+    shape_from: list[str] | None = None
+    faces_mm: tuple[float, float] | None = None
+
+
+def metal_model_word(model: str | None) -> str:
+    """Short words for a CSI fit's metal line model (``mri_images.metal_model``): ``"nmr"`` ->
+    ``"NMR line shape"``; a per-map choice such as ``"mixture"`` -> ``"own fit: mixture"``;
+    ``""``/None -> ``""``."""
+    if not model:
+        return ""
+    return "NMR line shape" if model == "nmr" else f"own fit: {model}"
+
+
+def _per_scan_strings(ds: xr.Dataset, sdim: str, doc: dict, key: str, n: int) -> list[str] | None:
+    """``key`` per scan: the dataset's ``key(scan)`` variable or coordinate, else
+    ``doc["mri_images"][key]``; None when neither has ``n`` values."""
+    if key in ds.variables and ds[key].dims == (sdim,):
+        vals = [str(v) for v in np.asarray(ds[key].values).ravel()]
+    else:
+        got = (doc.get("mri_images") or {}).get(key)
+        if not isinstance(got, list) or len(got) != n:
+            return None
+        vals = ["" if v is None else str(v) for v in got]
+    return vals if any(vals) else None
 
 
 def _with_unit(ds: xr.Dataset, dim: str) -> str:
@@ -306,6 +340,13 @@ def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | 
     elif doc.get("mri_images") and len(doc["mri_images"].get("time_h") or []) == n:
         hours = as_float(doc["mri_images"]["time_h"])
     out = MriSeries(hours=hours)
+    out.metal_model = _per_scan_strings(ds, sdim, doc, "metal_model", n)
+    out.shape_from = _per_scan_strings(ds, sdim, doc, "metal_shape_from", n)
+    try:
+        faces = float(ds.attrs["z_b_mm"]), float(ds.attrs["z_a_mm"])
+        out.faces_mm = faces if all(np.isfinite(faces)) else None
+    except (KeyError, TypeError, ValueError):
+        pass
     for name, da in ds.data_vars.items():
         if (
             name.endswith("_err")

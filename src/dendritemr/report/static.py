@@ -397,7 +397,10 @@ def _fit_quality(doc, datasets, folder, plt) -> tuple[list[Path], str]:
 
 def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
     """Last map and the profiles; under them, when the dataset has them, the map totals (with
-    the NMR series' dendritic total) and the penetration depths vs time, ±1 SE bars."""
+    the NMR series' dendritic total) and the penetration depths vs time, ±1 SE bars. The metal
+    line model of each scan's CSI fit (``mri_images.metal_model``) is named in the map's title
+    and the profiles' legend, and marked on the totals (filled: the NMR series' line shape;
+    open: the scan's own model choice)."""
     m, why = I.mri_series(datasets, doc)
     if m is None:
         return [], why
@@ -413,39 +416,66 @@ def _mri(doc, datasets, folder, plt) -> tuple[list[Path], str]:
         extra.set_visible(False)
     if timed:
         _mri_series_axes(doc, m, list(grid[1]))
-    fig.subplots_adjust(wspace=0.55, hspace=0.35)  # the map's colour bar label and the profiles'
+    fig.subplots_adjust(wspace=0.55, hspace=0.45)  # the map's colour bar label and the profiles'
     cmap = plt.get_cmap("viridis")
+    words = [I.metal_model_word(x) for x in m.metal_model] if m.metal_model else None
     if m.maps:
         name, (arr, rows, cols, rname, cname, units) = next(iter(m.maps.items()))
         ax = axes.pop(0)
-        mesh = ax.pcolormesh(cols, rows, arr[-1], shading="nearest", cmap="viridis")
+        # the interactive map's colour scale: 0 to the largest voxel of all scans
+        mesh = ax.pcolormesh(
+            cols, rows, arr[-1], shading="nearest", cmap="viridis", vmin=0.0,
+            vmax=I.magnitude(arr), rasterized=True,
+        )  # fmt: skip
         label = mri_label(name)
-        fig.colorbar(mesh, ax=ax, label=f"{label} / {pretty_unit(units)}" if units else label)
+        fig.colorbar(
+            mesh, ax=ax, label=f"{label} / {pretty_unit(units)}" if units else label, extend="min"
+        )
         ax.set_xlabel(cname.replace("_", " / "))
         ax.set_ylabel(rname.replace("_", " / "))
         h = m.hours[-1]
-        ax.set_title(f"last scan ({h:.1f} h)" if np.isfinite(h) else "last scan")
+        title = f"last scan, {h:.1f} h" if np.isfinite(h) else "last scan"
+        if words and words[-1]:
+            title += f"\nmetal line: {words[-1]}"
+        ax.set_title(title, fontsize=7)
+        _faces_static(ax, m, cname)
     if m.profiles:
         name, (arr, z, zname, err, units) = next(iter(m.profiles.items()))
         ax = axes.pop(0)
         k = arr.shape[0]
         for i in range(k):
             h = m.hours[i]
-            ax.plot(
-                z,
-                arr[i],
-                color=cmap(i / max(1, k - 1) * 0.9),
-                label=f"{h:.1f} h" if np.isfinite(h) else f"scan {i + 1}",
-            )
+            lab = f"{h:.1f} h" if np.isfinite(h) else f"scan {i + 1}"
+            if words and words[i]:
+                lab += f" ({words[i]})"
+            ax.plot(z, arr[i], color=cmap(i / max(1, k - 1) * 0.9), lw=0.8, label=lab)
+        ax.axhline(0.0, color="#888", lw=0.5, ls=":")
         ax.set_xlabel(zname.replace("_", " / "))
         label = mri_label(name)
         ax.set_ylabel(f"{label} / {pretty_unit(units)}" if units else label)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=5.5)
+        _faces_static(ax, m, zname)
+    shown = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"]
+    for j, ax in enumerate(shown):
+        ax.set_title(f"({chr(97 + j)}) " + ax.get_title(), loc="left", fontsize=7)
+        if ax.get_title(loc="center"):
+            ax.set_title("")
     return _save(fig, folder, "mri", plt), ""
 
 
+def _faces_static(ax, m, axis_name: str) -> None:
+    """The pellet faces (B, A) as dashed grey lines on a z axis, when the dataset gives them."""
+    if m.faces_mm is None or not axis_name.startswith("z"):
+        return
+    for z, label in zip(m.faces_mm, ("B", "A"), strict=True):
+        ax.axvline(z, color="#555", lw=0.6, ls="--")
+        ax.text(z, 1.01, label, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize=6)  # fmt: skip
+
+
 def _mri_series_axes(doc, m, axes) -> None:
-    """Map totals vs time (NMR dendritic total dashed) and depths from B and A, ±1 SE."""
+    """Map totals vs time (NMR dendritic total dashed) and depths from B and A, ±1 SE; a total
+    whose CSI fit chose its own metal line model is an open marker."""
     from dendritemr.report.figures import mri_value_range
 
     ax_t, ax_d = axes[0], axes[1]
@@ -455,14 +485,21 @@ def _mri_series_axes(doc, m, axes) -> None:
         _stages(ax, doc)
     if "total_umol" in m.series:
         y, err, _ = m.series["total_umol"]
-        ax_t.errorbar(m.hours, y, yerr=err, fmt="o-", ms=3, color=COLORS["total"], capsize=2,
-                      label="MRI map total")  # fmt: skip
+        own = np.array([x not in ("nmr", "") for x in m.metal_model]) if m.metal_model else None
+        ax_t.errorbar(m.hours, y, yerr=err, fmt="-", color=COLORS["total"], capsize=2, lw=1.0)
+        nmr_shape = np.ones(y.size, bool) if own is None else ~own
+        label = "MRI map total" + (" (metal line from NMR)" if own is not None else "")
+        ax_t.plot(m.hours[nmr_shape], y[nmr_shape], "o", ms=3.5, color=COLORS["total"],
+                  label=label)  # fmt: skip
+        if own is not None and own.any():
+            ax_t.plot(m.hours[own], y[own], "o", ms=3.5, mfc="white", mec=COLORS["total"],
+                      label="MRI map total (own line model)")  # fmt: skip
         nmr = doc.get("metal_umol") or {}
         t = I.as_float(doc.get("time_h"))
         yn = I.as_float(nmr.get("total"), t.size)
         if t.size and np.isfinite(yn).any():
             ax_t.plot(t, yn, ls="--", color=COLORS["fraction"], label="NMR dendritic total")
-        ax_t.set_ylabel("metal / µmol")
+        ax_t.set_ylabel(r"$n(\mathrm{Li}^0)$ / µmol")
         ax_t.legend(fontsize=6)
         ax_t.set_ylim(*mri_value_range(y, yn))  # a huge error must not flatten the values
     for key, color, label in (
