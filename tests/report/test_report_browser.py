@@ -76,6 +76,22 @@ JS_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).m
 JS_Y = "([id, k]) => Array.from(document.getElementById(id)._fullData[k].y)"
 
 
+def _drag_slider_to_start(page, fid: str) -> None:
+    """Drag the slider of figure ``fid`` with the mouse from where it is to its first step."""
+    page.locator(f"#{fid} .slider-grip-rect").scroll_into_view_if_needed()
+    grip = page.locator(f"#{fid} .slider-grip-rect").bounding_box()
+    rail = page.locator(f"#{fid} .slider-rail-rect").bounding_box()
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rail["x"] + 1, rail["y"] + rail["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        f"() => document.getElementById('{fid}').layout.sliders[0].active === 0",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(300)
+
+
 def test_report_in_headless_chromium(analysed, tmp_path):
     sync_playwright = _need_browser()
     from dendritemr.report import write_report
@@ -135,18 +151,7 @@ def test_report_in_headless_chromium(analysed, tmp_path):
         # move the 7Li time slider with the mouse: from the last spectrum to the first
         fid = "fig-spectra"
         before = np.array(page.evaluate(JS_Y, [fid, 1]), float)
-        page.locator(f"#{fid} .slider-grip-rect").scroll_into_view_if_needed()
-        grip = page.locator(f"#{fid} .slider-grip-rect").bounding_box()
-        rail = page.locator(f"#{fid} .slider-rail-rect").bounding_box()
-        page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(rail["x"] + 1, rail["y"] + rail["height"] / 2, steps=8)
-        page.mouse.up()
-        page.wait_for_function(
-            f"() => document.getElementById('{fid}').layout.sliders[0].active === 0",
-            timeout=20_000,
-        )
-        page.wait_for_timeout(300)
+        _drag_slider_to_start(page, fid)
         after = np.array(page.evaluate(JS_Y, [fid, 1]), float)
         label = page.evaluate(
             f"() => Array.from(document.querySelectorAll('#{fid} .slider-label'))"
@@ -161,6 +166,12 @@ def test_report_in_headless_chromium(analysed, tmp_path):
         ranges = page.evaluate(
             f"() => ['xaxis', 'xaxis2'].map(a => document.getElementById('{fid}').layout[a].range)"
         )
+        # the MRI map names each scan's metal line model in its title, which follows its slider
+        mid = "fig-mri-map-metal-umol"
+        js_title = f"() => document.querySelector('#{mid} .gtitle').textContent"
+        mri_titles = [page.evaluate(js_title)]
+        _drag_slider_to_start(page, mid)
+        mri_titles.append(page.evaluate(js_title))
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot))
         browser.close()
@@ -175,4 +186,16 @@ def test_report_in_headless_chromium(analysed, tmp_path):
     np.testing.assert_allclose(after, series.data[0] / scale, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(before, series.data[-1] / scale, rtol=1e-5, atol=1e-6)
     assert label.endswith(f"{doc['time_h'][0]:.2f}")
+    # the scans' metal line models (results.json mri_images.metal_model) on the page: the first
+    # scan has no significant NMR metal before it (its own model choice), a later one the shape
+    from dendritemr.report.figures import mri_scan_texts
+    from dendritemr.report.inputs import mri_series
+
+    models = doc["mri_images"]["metal_model"]
+    assert models[0] != "nmr" and "nmr" in models, models
+    texts = mri_scan_texts(mri_series(datasets, doc)[0])
+    assert mri_titles == [f"scan at {texts[-1]}", f"scan at {texts[0]}"]
+    page_text = html.read_text(encoding="utf-8")
+    assert f"metal line model &#x27;{models[0]}&#x27;" in page_text  # the map's caption
+    assert "metal line shape from the ⁷Li NMR series" in page_text
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
