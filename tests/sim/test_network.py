@@ -103,3 +103,47 @@ def test_restart_from_previous_factor_matches_a_fresh_factorisation(monkeypatch)
     again = Network(n, fa, fb, g, fixed, previous)
     assert np.shares_memory(again._chol, previous._chol)
     np.testing.assert_array_equal(again.solve(values), previous.solve(values))
+
+
+def test_recycled_factor_memory_gives_the_same_numbers(monkeypatch):
+    # recycle=True (the field solver's chain of electron networks) reuses the previous
+    # network's factor memory instead of copying its kept rows: every solution of the chain
+    # must be bitwise the one of the copying chain, also when the number of free nodes changes
+    # (pinned nodes freed and pinned) and when a network repeats its predecessor's matrix
+    in_place = []
+    restart = network._restart
+
+    def counted(ab, chol, r, out=None):
+        in_place.append(out is not None and np.shares_memory(out, chol))
+        return restart(ab, chol, r, out)
+
+    monkeypatch.setattr(network, "_restart", counted)
+    rng = np.random.default_rng(23)
+    n, fa, fb, g, fixed = _grid_network(rng, nz=60)
+    chain_copy, chain_recycle = None, None
+    n_free = set()
+    for step in range(10):
+        fixed = fixed.copy()
+        if step % 4 != 3:  # every fourth network repeats the previous one
+            flip = rng.integers(8, 40 + 20 * step, 10)
+            fixed[flip] = ~fixed[flip]
+            g = g.copy()
+            near = (fa < 100) & (rng.random(fa.size) < 0.2)
+            g[near] = 10.0 ** rng.uniform(-6.0, 0.0, near.sum())
+        values = rng.normal(size=(n, 2))
+        source = rng.normal(size=(n, 2))
+        chain_copy = Network(n, fa, fb, g, fixed, chain_copy)
+        chain_recycle = Network(n, fa, fb, g, fixed, chain_recycle, recycle=True)
+        n_free.add(int((~chain_copy.fixed).sum()))
+        np.testing.assert_array_equal(
+            chain_recycle.solve(values, source), chain_copy.solve(values, source)
+        )
+        np.testing.assert_array_equal(
+            chain_recycle.solve(values[:, 0]), chain_copy.solve(values[:, 0])
+        )
+        ref = _dense_solution(n, fa, fb, g, fixed, values[:, 1])
+        np.testing.assert_allclose(
+            chain_recycle.solve(values[:, 1]), ref, rtol=0, atol=1e-10 * np.abs(ref).max()
+        )
+    assert len(n_free) > 3
+    assert sum(in_place) >= 4  # restarts inside the previous factor's memory happened

@@ -235,7 +235,8 @@ def solve_fields(
         # the previous electron network of the run: the rows of its factor that this one
         # leaves unchanged are reused (same numbers to round-off)
         previous = cache.get("electronic") if cache is not None else None
-        electronic = Network(n_nodes, fa, fb, g_e, fixed_e, previous)
+        # (given up: it is replaced in the cache, so its factor's memory is reused)
+        electronic = Network(n_nodes, fa, fb, g_e, fixed_e, previous, recycle=previous is not None)
         if cache is not None:
             cache.update(electronic_key=key_e, electronic=electronic)
     trap = np.concatenate([sets.trap_open, [False, False]])

@@ -50,9 +50,30 @@ _RESTART_MIN = 0.2
 _ORDER: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 #: Whether a face list joins every pair of nodes at most once, per face array.
 _UNIQUE: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
+#: Index patterns of ``_restart`` per (band, coupled columns).
+_PATTERN: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
 
-def _restart(ab: np.ndarray, chol: np.ndarray, r: int) -> np.ndarray:
+def _restart_pattern(band: int, k: int) -> tuple[np.ndarray, ...]:
+    """Index patterns of :func:`_restart` for a band and a tail of ``k >= 1`` coupled columns
+    (cached: they depend only on the two sizes)."""
+    key = (band, k)
+    pat = _PATTERN.get(key)
+    if pat is None:
+        q = np.arange(k)
+        p = np.arange(band)[:, None]
+        lower = q[None, :] <= p
+        src = np.maximum(p - q[None, :], 0)
+        upper = q[:, None] <= q[None, :]
+        rows, cols = np.nonzero(upper)
+        keep = (band - np.arange(band)[:, None]) > q[None, :]
+        b_idx, q_idx = np.nonzero(keep)
+        pat = (lower, src, q, rows, cols, band + rows - cols, b_idx, q_idx)
+        _PATTERN[key] = pat
+    return pat
+
+
+def _restart(ab: np.ndarray, chol: np.ndarray, r: int, out: np.ndarray | None = None) -> np.ndarray:
     """Banded Cholesky factor of ``ab`` whose rows ``< r`` are those of ``chol``.
 
     ``chol`` (upper band storage, ``A = U^T U``) factorises a matrix equal to ``ab`` in every
@@ -60,30 +81,60 @@ def _restart(ab: np.ndarray, chol: np.ndarray, r: int) -> np.ndarray:
     The trailing block is ``A[r:, r:] - W^T W`` with ``W = U[r - b:r, r:r + b]`` (the band
     ``b`` confines the coupling to its first ``b`` rows and columns); it is factorised by LAPACK
     and joined to the kept rows. Same factor as a full factorisation to round-off.
+
+    ``out``: a Fortran-ordered array of ``ab``'s shape whose first ``r`` columns are the memory
+    of ``chol``'s (the previous factor's buffer, which is given up): the kept rows are then
+    already in place and only the tail is written (None: a new array).
     """
     band = ab.shape[0] - 1
     n = ab.shape[1]
     k = min(band, n - r)
-    q = np.arange(k)
-    p = np.arange(band)[:, None]
+    lower, src, q, rows, cols, tail_row, b_idx, q_idx = _restart_pattern(band, k)
     # W[p, q] = U[r - band + p, r + q], stored at chol[p - q, r + q] (zero for q > p)
-    w = np.where(q[None, :] <= p, chol[np.maximum(p - q[None, :], 0), r + q[None, :]], 0.0)
+    w = np.where(lower, chol[src, r + q[None, :]], 0.0)
     c = w.T @ w
-    tail = ab[:, r:].copy(order="F")
-    upper = q[:, None] <= q[None, :]
-    rows, cols = np.nonzero(upper)
-    tail[band + rows - cols, cols] -= c[rows, cols]
+    # entries U[i, j] with i < r <= j (the top-left triangle of the tail's band) are kept rows
+    kept_triangle = chol[b_idx, r + q_idx]
+    if out is None:
+        out = np.empty(ab.shape, order="F")
+        out[:, :r] = chol[:, :r]
+    # the tail is factorised in place inside ``out`` (column slices of a Fortran array are
+    # contiguous, so LAPACK works on the memory of ``out`` without a copy)
+    tail = out[:, r:]
+    tail[...] = ab[:, r:]
+    tail[tail_row, cols] -= c[rows, cols]
     tail_u, info = _dpbtrf(tail, lower=0, overwrite_ab=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
-    out = np.empty_like(chol, shape=ab.shape, order="F")
-    out[:, :r] = chol[:, :r]
-    out[:, r:] = tail_u
-    # entries U[i, j] with i < r <= j (the top-left triangle of the tail's band) are kept rows
-    keep = (band - np.arange(band)[:, None]) > q[None, :]
-    b_idx, q_idx = np.nonzero(keep[:, :k])
-    out[b_idx, r + q_idx] = chol[b_idx, r + q_idx]
+    if tail_u is not tail:
+        out[:, r:] = tail_u
+    out[b_idx, r + q_idx] = kept_triangle
     return out
+
+
+def _first_changed_row(ab: np.ndarray, prev: np.ndarray, m: int) -> int:
+    """First row ``i < m`` of the matrix where the band arrays ``ab`` and ``prev`` (Fortran
+    order) differ in their first ``m`` columns, ``m`` if none.
+
+    Entry ``ab[b, j]`` is ``A[j + b - band, j]``, so the row is the minimum of ``j + b - band``
+    over the changed entries. The columns are scanned in blocks up to the first changed one,
+    ``j0``; every changed entry of a later column than ``j0 + band`` lies in a later row.
+    """
+    band = ab.shape[0] - 1
+    a = ab[:, :m].reshape(-1, order="F")
+    b = prev[:, :m].reshape(-1, order="F")
+    start, size = 0, a.size
+    block = 64 * (band + 1)
+    while start < size:
+        hit = np.flatnonzero(a[start : start + block] != b[start : start + block])
+        if hit.size:
+            j0 = (start + int(hit[0])) // (band + 1)
+            j1 = min(j0 + band + 1, m)
+            bb, jj = np.nonzero(ab[:, j0:j1] != prev[:, j0:j1])
+            return int(np.min(jj + bb)) + j0 - band
+        start += block
+        block *= 2
+    return m
 
 
 def _unique_pairs(face_a: np.ndarray, face_b: np.ndarray) -> bool:
@@ -141,6 +192,8 @@ class Network:
         are reused (``_restart``). The free nodes are numbered from the last node down, so in
         the cell grid (rows from B at z = 0 to A) changes near the plating electrode, where
         Li0 particles and traps change between solves, leave the rows toward A unchanged.
+    recycle : the previous network is given up (never solved with again): its factor's memory
+        is reused for this one's (the kept rows are not copied). Same numbers either way.
     """
 
     def __init__(
@@ -151,9 +204,13 @@ class Network:
         g: np.ndarray,
         fixed: np.ndarray,
         previous: Network | None = None,
+        recycle: bool = False,
     ):
         self.n_nodes = n_nodes
         self._previous = previous
+        self._recycle = recycle
+        #: Fortran-ordered buffer whose first columns hold the banded factor (recycle mode)
+        self._buf: np.ndarray | None = None
         self.face_a, self.face_b, self.g = face_a, face_b, g
         diag = np.bincount(face_a, g, n_nodes) + np.bincount(face_b, g, n_nodes)
         self.floating = np.zeros(n_nodes, bool)
@@ -230,15 +287,17 @@ class Network:
     @staticmethod
     def _banded(n_free, band, lo, hi, g, diag, face_a, face_b) -> np.ndarray:
         """Upper band storage of the free-node matrix: ``ab[band + i - j, j] = A[i, j]``."""
-        ab = np.zeros((band + 1, n_free))
+        # Fortran order, as LAPACK takes it (no transposed copy per factorisation)
+        ab = np.zeros((band + 1, n_free), order="F")
         ab[band] = diag
         if band:
             # parallel faces between the same two nodes add up, as in the sparse assembly
-            flat = (band + lo - hi) * n_free + hi
+            flat = (band + lo - hi) + hi * (band + 1)
+            view = ab.reshape(-1, order="F")
             if _unique_pairs(face_a, face_b):
-                ab.reshape(-1)[flat] = -g
+                view[flat] = -g
             else:
-                np.subtract.at(ab.reshape(-1), flat, g)
+                np.subtract.at(view, flat, g)
         return ab
 
     def _banded_cholesky(self, ab: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -253,21 +312,50 @@ class Network:
         r = 0
         if prev is not None and prev._chol is not None and prev._ab.shape[0] == band + 1:
             m = min(n_free, prev._ab.shape[1])
-            b, j = np.nonzero(ab[:, :m] != prev._ab[:, :m])
-            r = int(np.min(j + b)) - band if j.size else m
+            # first changed row of the matrix: min over changed entries (b, j) of j + b - band
+            # (entry ab[b, j] is A[j + b - band, j]); per band row its first changed column
+            r = _first_changed_row(ab, prev._ab, m)
             if n_free != prev._ab.shape[1]:
                 r = min(r, m - band)
             if r < max(band, _RESTART_MIN * n_free):
                 r = 0
+        buf = None
+        if self._recycle:
+            # one buffer of the largest size serves the whole chain of networks
+            old = prev._buf if prev is not None else None
+            if old is not None and old.shape[0] == band + 1 and old.shape[1] >= n_free:
+                buf = old
+            else:
+                buf = np.empty((band + 1, max(n_free, self.n_nodes)), order="F")
+                if r and r < n_free:
+                    buf[:, :r] = prev._chol[:, :r]
         try:
             if r == 0:
-                return sla.cholesky_banded(ab, lower=False, check_finite=False), 0
+                if buf is None:
+                    return sla.cholesky_banded(ab, lower=False, check_finite=False), 0
+                # LAPACK's dpbtrf in place, as cholesky_banded calls it
+                view = buf[:, :n_free]
+                view[...] = ab
+                chol, info = _dpbtrf(view, lower=0, overwrite_ab=1)
+                if info > 0:
+                    raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+                if info < 0:
+                    raise ValueError(f"illegal value in {-info}-th argument of internal pbtrf")
+                if chol is not view:
+                    view[...] = chol
+                self._buf = buf
+                return view, 0
             if r >= n_free:
                 # the matrix is the leading block of the previous one (the same matrix, or a
                 # diagonal one): the leading block of its factor
+                self._buf = prev._buf
                 return prev._chol[:, :n_free], n_free
-            return _restart(ab, prev._chol, r), r
+            if buf is None:
+                return _restart(ab, prev._chol, r), r
+            self._buf = buf
+            return _restart(ab, prev._chol, r, out=buf[:, :n_free]), r
         except np.linalg.LinAlgError:
+            self._buf = None
             return None, 0
 
     def solve(self, fixed_values: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
@@ -283,28 +371,36 @@ class Network:
         ndarray
             Node values, same shape as ``fixed_values``.
         """
-        values = np.array(fixed_values, dtype=float, copy=True)
-        single = values.ndim == 1
-        if single:
-            values = values[:, None]
-        values[self._floating_idx] = 0.0
+        fixed_values = np.asarray(fixed_values, dtype=float)
+        single = fixed_values.ndim == 1
+        # one contiguous row per right-hand side (``values.T`` is returned: columns as given)
+        values = np.array(fixed_values[None, :] if single else fixed_values.T, order="C")
+        values[:, self._floating_idx] = 0.0
         free = self._free_idx
         n_free = free.size
-        rhs = np.empty((n_free, values.shape[1]), order="F")
+        n_rhs = values.shape[0]
+        rhs = np.empty((n_free, n_rhs), order="F")
         row, node, g = self._cpl
-        for k in range(values.shape[1]):
-            rhs[:, k] = np.bincount(row, g * values[node, k], n_free)
+        src = None
         if source is not None:
-            src = source[:, None] if single else source
-            rhs += src[free]
+            source = np.asarray(source, dtype=float)
+            src = source[None, :] if single else source.T
+        for k in range(n_rhs):
+            rhs[:, k] = np.bincount(row, g * values[k, node], n_free)
+            if src is not None:
+                rhs[:, k] += src[k, free]
         if self._chol is not None:
             x, info = _dpbtrs(self._chol, rhs, lower=0, overwrite_b=1)
             if info != 0:
                 raise ValueError(f"banded Cholesky solve failed (info {info})")
-            values[free] = x
         elif self._lu is not None:
-            values[free] = self._lu.solve(rhs)
-        return values[:, 0] if single else values
+            x = self._lu.solve(rhs)
+        else:
+            x = None
+        if x is not None:
+            for k in range(n_rhs):
+                values[k, free] = x[:, k]
+        return values[0] if single else values.T
 
     def face_current(self, phi: np.ndarray) -> np.ndarray:
         """Current through every face from ``face_a`` to ``face_b``: ``g (phi_a - phi_b)``."""
