@@ -266,6 +266,20 @@ def _reason(doc: dict, word: str | tuple[str, ...], default: str) -> str:
     return default
 
 
+def _no_6li_note(doc: dict) -> str:
+    """Why there is no x6 panel: the analysis' own "no 6Li data: ..." sentence alone (it said
+    "no 6Li series: ... cannot be computed (no 6Li data: ... cannot be computed; ...)"), else
+    a generic sentence with the first reason naming 6Li."""
+    said = _reason(doc, "no 6Li data", "")
+    if said:
+        return said[0].upper() + said[1:]
+    return (
+        "no 6Li series: x6 of the metal and the route attribution cannot be computed ("
+        + _reason(doc, "6Li", "no x6 values in the results")
+        + ")"
+    )
+
+
 def isotope_panel(doc: dict) -> Panel:
     """x6 of the dendritic metal and the interface fraction vs time, +-1 SE bands."""
     t = I.as_float(doc.get("time_h"))
@@ -277,9 +291,7 @@ def isotope_panel(doc: dict) -> Panel:
             "isotopes",
             "⁶Li fraction of the metal and interface fraction",
             None,
-            "no 6Li series: x6 of the metal and the route attribution cannot be computed ("
-            + _reason(doc, "6Li", "no x6 values in the results")
-            + ")",
+            _no_6li_note(doc),
         )
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
     _band(fig, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6 (metal)", row=1)

@@ -37,6 +37,8 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .absent {{ font-size: 13.5px; color: #7a4b00; background: #fff6e5; border-left: 3px solid #e0a030;
   padding: 6px 10px; }}
 .limits li {{ font-size: 13px; }}
+div.absent {{ margin: 6px 0 10px; }}
+code {{ font-size: 12px; background: #f3f3f3; padding: 0 3px; }}
 .chip {{ display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 12px;
   border: 1px solid #999; vertical-align: middle; }}
 .legend {{ font-size: 12.5px; color: #333; }}
@@ -122,9 +124,44 @@ def _last_with_err(values: Any, errs: Any) -> tuple[Any, Any]:
     return None, None
 
 
+#: what a study without 6Li data cannot give (the summary's n/a cells say why)
+NO_6LI = "n/a (no ⁶Li data)"
+
+
+def no_li6_sentence(doc: dict) -> str | None:
+    """The analysis' own sentence on what a 7Li-only study cannot give (``doc["not_computed"]``,
+    starting "no 6Li data"), or None when the study has 6Li results (any finite x6 of the
+    metal) or the document says nothing about it."""
+    if any(v is not None for v in doc.get("x6_metal") or []):
+        return None
+    for s in doc.get("not_computed") or []:
+        if str(s).lower().startswith("no 6li data"):
+            return str(s)
+    return None
+
+
+def _li6_box(doc: dict) -> str:
+    """A box at the top of the page for a 7Li-only study: what could not be computed without
+    6Li data and what gives it (the TEGDME tour study showed 'n/a' in four summary rows, and
+    the reason only in a list further down)."""
+    said = no_li6_sentence(doc)
+    if said is None:
+        return ""
+    return (
+        "<div class='absent' id='no-li6'><b>⁷Li only: not computed without ⁶Li data.</b> "
+        + _e(said[0].upper() + said[1:])
+        + ". The stages below are therefore named by the total metal only (<i>mixed-growth</i>"
+        " where it grows), and the summary's per-route and isotope rows read "
+        + _e(f"'{NO_6LI}'")
+        + ". A study with a 6Li series (<code>[nmr.li6]</code>) and the electrodes' "
+        "enrichment (<code>[isotopes]</code>) gets them (docs/study-format.md).</div>"
+    )
+
+
 def _summary(doc: dict) -> str:
     t = doc.get("time_h") or []
     m = doc.get("metal_umol") or {}
+    no6 = no_li6_sentence(doc) is not None
     rows = [
         (
             "time points",
@@ -135,6 +172,8 @@ def _summary(doc: dict) -> str:
     for route in ("total", "interface", "bulk"):
         v, e = _last_with_err(m.get(route), m.get(f"{route}_err"))
         shown = "n/a (not calibrated)" if v is None and rel.get("primary") else _num(v, e)
+        if v is None and no6 and route != "total":
+            shown = NO_6LI
         rows.append((f"dendritic metal, {route}, last value / µmol", shown))
     if rel.get("primary"):  # no umol: the metal relative to the first electrode line
         v, e = _last_with_err(rel.get("total"), rel.get("total_stat_err"))
@@ -154,9 +193,9 @@ def _summary(doc: dict) -> str:
             growth = f"n/a ({_one_point()})"
         rows.append(("dendritic metal growth / first spectrum's electrode line", growth))
     v, e = _last_with_err(doc.get("x6_metal"), doc.get("x6_metal_err"))
-    rows.append(("x(⁶Li) of the metal, last value", _num(v, e)))
+    rows.append(("x(⁶Li) of the metal, last value", NO_6LI if v is None and no6 else _num(v, e)))
     v, e = _last_with_err(doc.get("interface_fraction"), doc.get("interface_fraction_err"))
-    rows.append(("interface fraction, last value", _num(v, e)))
+    rows.append(("interface fraction, last value", NO_6LI if v is None and no6 else _num(v, e)))
     rows.append(
         (
             "short circuit / h",
@@ -471,6 +510,7 @@ def render_html(
         f"<p class='meta'>results schema {_e(doc.get('schema', '?'))} · dendritemr "
         f"{_e(__version__)} · generated {made}</p>",
         "<h2>Summary</h2>",
+        _li6_box(doc),
         _summary(doc),
         "<h3>Growth stages</h3>",
         _stages(doc),
