@@ -91,6 +91,24 @@ REFERENCES: dict[str, Citation] = {
             "10.1063/1.1719961",
         ),
         Citation(
+            "schwarz1978",
+            "G. Schwarz, Estimating the dimension of a model, Ann. Statist. 6, 461-464 (1978)",
+            "10.1214/aos/1176344136",
+        ),
+        Citation(
+            "jackson2005",
+            "B. Jackson, J. D. Scargle, D. Barnes, S. Arabhi, A. Alt, P. Gioumousis, E. Gwin, "
+            "P. Sangtrakulcharoen, L. Tan, T. T. Tsai, An algorithm for optimal partitioning of "
+            "data on an interval, IEEE Signal Process. Lett. 12, 105-108 (2005), "
+            "arXiv:math/0309285",
+        ),
+        Citation(
+            "birge1932",
+            "R. T. Birge, The calculation of errors by the method of least squares, "
+            "Phys. Rev. 40, 207-227 (1932)",
+            "10.1103/PhysRev.40.207",
+        ),
+        Citation(
             "landau_emcm",
             "L. D. Landau, E. M. Lifshitz, Electrodynamics of Continuous Media, 2nd ed., "
             "section 59 (skin effect; eddy currents in a slab and a cylinder)",
