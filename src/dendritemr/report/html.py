@@ -45,6 +45,7 @@ code {{ font-size: 12px; background: #f3f3f3; padding: 0 3px; }}
 pre {{ font-size: 12px; background: #f6f6f6; padding: 8px; white-space: pre-wrap;
   overflow-wrap: anywhere; }}
 ol.refs li {{ font-size: 13px; margin-bottom: 3px; }}
+table.record td {{ font-size: 12px; overflow-wrap: anywhere; }}
 """
 
 
@@ -356,6 +357,39 @@ def _json_block(obj: Any) -> str:
     return f"<pre>{_e(json.dumps(_rounded(obj), indent=1, default=str))}</pre>"
 
 
+def _flat(v: Any) -> str:
+    """One table cell: numbers to 4 digits, lists joined, dicts as 'key: value; ...'."""
+    v = _rounded(v)
+    if v is None:
+        return "n/a"
+    if isinstance(v, list) and all(not isinstance(x, dict | list) for x in v):
+        return ", ".join("n/a" if x is None else str(x) for x in v) or "none"
+    if isinstance(v, dict) and all(not isinstance(x, dict | list) for x in v.values()):
+        return "; ".join(f"{k}: {'n/a' if x is None else x}" for k, x in v.items()) or "none"
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_flat(x)}" for k, x in v.items()) or "none"
+    if isinstance(v, list) and all(isinstance(x, dict) for x in v):
+        return " | ".join(f"({k + 1}) {_flat(x)}" for k, x in enumerate(v))
+    if isinstance(v, list | dict):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+def _record_table(obj: dict, table_id: str) -> str:
+    """A record of the analysis (stage or short detection, study) as a readable table: its
+    ``criterion`` sentence first, then one row per entry (they were JSON dumps with one number
+    per line)."""
+    if not isinstance(obj, dict):
+        return _json_block(obj)
+    head = f"<p class='note'>{_e(obj['criterion'])}</p>" if obj.get("criterion") else ""
+    rows = "".join(
+        f"<tr><th>{_e(k)}</th><td>{_e(_flat(v))}</td></tr>"
+        for k, v in obj.items()
+        if k != "criterion"
+    )
+    return f"{head}<table id='{_e(table_id)}' class='record'>{rows}</table>"
+
+
 def _history(doc: dict, datasets: dict) -> str:
     parts = []
     q = doc.get("quantification") or {}
@@ -368,7 +402,14 @@ def _history(doc: dict, datasets: dict) -> str:
             + "".join(f"<tr><th>{_e(n)}</th><td>{_e(src)}</td></tr>" for n, src in sources)
             + "</table>"
         )
-    for label, steps in I.histories(datasets).items():
+    hist = I.histories(datasets)
+    if "spectra" in datasets and not any(k.startswith("spectra") for k in hist):
+        parts.append(
+            "<p class='note' id='no-spectra-history'>The spectra dataset records no processing "
+            "steps (apodisation, zero filling, phasing are not stored with it); the method above "
+            "names the fit.</p>"
+        )
+    for label, steps in hist.items():
         rows = "".join(
             f"<tr><td class='num'>{i + 1}</td><td>{_e(s.get('step', '?'))}</td><td>"
             + _e(", ".join(f"{k}={v}" for k, v in s.items() if k != "step"))
@@ -386,32 +427,119 @@ def _history(doc: dict, datasets: dict) -> str:
         )
         parts.append("</ul>")
     if doc.get("stage_detection"):
-        parts.append("<h3>Stage detection</h3>" + _json_block(doc["stage_detection"]))
+        parts.append(
+            "<h3>Stage detection</h3>" + _record_table(doc["stage_detection"], "stage-detection")
+        )
     if doc.get("short"):
-        parts.append("<h3>Short detection</h3>" + _json_block(doc["short"]))
+        parts.append("<h3>Short detection</h3>" + _record_table(doc["short"], "short-detection"))
     if doc.get("study"):
-        parts.append("<h3>Study</h3>" + _json_block(doc["study"]))
+        parts.append("<h3>Study (study.toml as read)</h3>" + _record_table(doc["study"], "study"))
     if not parts:
         return "<p class='absent'>no processing history recorded</p>"
     return "".join(parts)
 
 
+def _pct(rel: Any) -> str:
+    """A relative error as ' ± 0.52 %' ('' when absent)."""
+    try:
+        r = float(rel)
+    except (TypeError, ValueError):
+        return ""
+    return f" ± {100 * r:.2g} %" if r == r else ""
+
+
+def _c7_row(c: dict) -> tuple[str, str, str]:
+    """The 7Li amount calibration (``calibration["li7"]``, ``quant.atoms``) in words."""
+    value = _num(c.get("c7_signal_per_umol"), digits=4) + _pct(c.get("rel_err"))
+    how = str(c.get("method", ""))
+    if how == "electrode":
+        t = c.get("time_h")
+        parts = [
+            f"{label} {_num(c[key], digits=3)}{unit}"
+            for key, label, unit in (
+                ("face_area_cm2", "electrode face area", " cm²"),
+                ("skin_depth_um", "⁷Li skin depth", " µm"),
+                ("deff_over_delta", "visible depth / skin depth", ""),
+                ("x6_electrode", "x(⁶Li) of the electrode", ""),
+            )
+            if c.get(key) is not None
+        ]
+        how = (
+            f"from the bulk electrode line of spectrum {int(c.get('time_index', 0)) + 1}"
+            + (f" ({_num(t)} h)" if t is not None else "")
+            + f", whose skin-depth layer holds {_num(c.get('visible_7li_umol'))} µmol of "
+            "visible ⁷Li (" + ", ".join(parts) + ")"
+        )
+    else:
+        extra = {
+            k: v
+            for k, v in c.items()
+            if k not in ("c7_signal_per_umol", "rel_err", "method") and v is not None
+        }
+        how = how + (
+            f" ({', '.join(f'{k}: {_num(v)}' for k, v in extra.items())})" if extra else ""
+        )
+    return "⁷Li signal per µmol of ⁷Li atoms (C₇)", value, how
+
+
+#: calibration entries in words: key -> (label, what it is)
+CALIBRATION_LABELS = {
+    "model": (
+        "line model of the series fit",
+        "Bayesian information criterion of each candidate line model on the series mean (lower is "
+        "better; docs/quantification.md)",
+    ),
+    "atoms_from": ("metal atoms from", ""),
+    "relative": ("amounts relative to", "no electrode area: no µmol"),
+}
+
+
 def _calibration(doc: dict) -> str:
+    """The calibration used, one row per entry with its meaning (the raw dictionaries were shown
+    as 'c7_signal_per_umol: 35500000.0, rel_err: 0.00524, method: "electrode", ...')."""
     cal = (doc.get("quantification") or {}).get("calibration")
     if not cal:
         return "<p class='absent'>no calibration recorded (amounts not calibrated)</p>"
     rows = []
     for k, v in cal.items():
+        if k == "k_line":
+            continue  # said with K
+        if k == "li7" and isinstance(v, dict):
+            rows.append(_c7_row(v))
+            continue
+        if k == "k" and isinstance(v, dict) and "k" in v:
+            src = cal.get("k_line")
+            rows.append(
+                (
+                    "⁶Li/⁷Li instrument ratio K = C₆/C₇",
+                    _num(v["k"], digits=4) + _pct(v.get("rel_err")),
+                    f"from {src}" if src else "",
+                )
+            )
+            continue
         if isinstance(v, float):
             shown = f"{v:.4g}"
         elif isinstance(v, str | int):
-            shown = v
+            shown = str(v)
         elif isinstance(v, dict):
             shown = ", ".join(f"{a}: {json.dumps(_rounded(b), default=str)}" for a, b in v.items())
         else:
             shown = json.dumps(_rounded(v), default=str)
-        rows.append(f"<tr><th>{_e(k)}</th><td>{_e(shown)}</td></tr>")
-    return f"<table id='calibration'>{''.join(rows)}</table>"
+        label, what = CALIBRATION_LABELS.get(k, (k, ""))
+        rows.append((label, shown, what))
+    t1 = (doc.get("quantification") or {}).get("t1")
+    if t1:  # the relaxation times behind the signal-per-atom factors (not shown before)
+        if isinstance(t1, dict):
+            how = t1.get("method", "")
+            shown = _flat({k: v for k, v in t1.items() if k != "method"})
+        else:
+            how, shown = "", str(t1)
+        rows.append(("T₁ used for the saturation factors", shown, how))
+    body = "".join(
+        f"<tr><th>{_e(a)}</th><td>{_e(b)}</td><td class='note'>{_e(c)}</td></tr>"
+        for a, b, c in rows
+    )
+    return f"<table id='calibration'>{body}</table>"
 
 
 def _hours_text(v: float) -> str:
@@ -444,11 +572,20 @@ def _score(doc: dict) -> str:
     return "<h2>Score against the ground truth</h2><table id='score'>" + "".join(rows) + "</table>"
 
 
-def _citations(doc: dict) -> str:
-    refs = I.citations(doc)
+def _citations(doc: dict, datasets: dict | None = None) -> str:
+    refs = I.citation_entries(doc, datasets)
     if not refs:
         return "<p class='absent'>no citations registered by the methods used</p>"
-    return "<ol class='refs' id='citations'>" + "".join(f"<li>{_e(r)}</li>" for r in refs) + "</ol>"
+    return (
+        "<ol class='refs' id='citations'>"
+        + "".join(
+            f"<li>{_e(r)}"
+            + (f" <span class='meta'>(used for: {_e(u)})</span>" if u else "")
+            + "</li>"
+            for r, u in refs
+        )
+        + "</ol>"
+    )
 
 
 def _static(figures: dict | None) -> str:
@@ -524,7 +661,7 @@ def render_html(
         "<h2>Calibration used</h2>",
         _calibration(doc),
         "<h2>Citations</h2>",
-        _citations(doc),
+        _citations(doc, datasets),
         _static(static_figures),
     ]
     return (

@@ -29,6 +29,8 @@ __all__ = [
     "cycler_series",
     "histories",
     "citations",
+    "citation_entries",
+    "methods_used",
 ]
 
 #: nuclei the report knows, in display order
@@ -483,24 +485,91 @@ def histories(datasets: dict[str, xr.Dataset]) -> dict[str, list]:
     return out
 
 
-def citations(doc: dict) -> list[str]:
-    """Citation lines: the results' ``citations`` key, else the registry's :func:`cited`.
+#: what each registered reference is used for (the report's citation list says it)
+CITATION_USE: dict[str, str] = {
+    "harris2001": "chemical shift scale and axis conventions",
+    "anderson1959": "Korringa T1 of the metal lines",
+    "ernst1966": "saturation factor of a line at the recycle delay used",
+    "crc_resistivity": "Li resistivity for the skin depth",
+    "crc_susceptibility": "Li magnetic susceptibility",
+    "landau_emcm": "skin effect in the electrodes and the metal",
+    "osborn1945": "demagnetizing factors (susceptibility shifts)",
+    "ilott2014": "skin effect in 7Li MRI of Li metal",
+    "chandrashekar2012": "7Li MRI of microstructural Li",
+    "bhattacharyya2010": "in situ 7Li NMR quantification of Li metal microstructures",
+    "schwarz1978": "Bayesian information criterion (line model choice, stage penalty)",
+    "jackson2005": "exact optimal partitioning (growth-stage change points)",
+    "birge1932": "standard errors scaled by the square root of the reduced chi-square",
+}
+
+
+def methods_used(doc: dict, datasets: dict | None = None) -> list[str]:
+    """Keys of :data:`~dendritemr.physics.citations.REFERENCES` for the methods the results show
+    were used (the registry only holds what the running process registered: an analysis read
+    back from disk listed none of them, and the change-point and model-choice methods never
+    registered anything).
+
+    - dendritic metal from the 7Li NMR series (``metal_umol`` or ``metal_relative``):
+      ``bhattacharyya2010``;
+    - a line model chosen by BIC (``quantification.calibration.model``) or a stage detection
+      with a BIC penalty: ``schwarz1978``; optimal partitioning: ``jackson2005``;
+    - MRI metal maps (``mri_images.total_umol``): ``chandrashekar2012``, ``ilott2014``;
+    - a spectrum fit above :data:`dendritemr.quant.decompose.REDCHI_FLAG` (its errors scaled
+      by the Birge ratio): ``birge1932``.
+    """
+    keys: list[str] = []
+    metal = doc.get("metal_umol") or {}
+    rel = doc.get("metal_relative") or {}
+    if any(v is not None for v in (metal.get("total") or []) + (rel.get("total") or [])):
+        keys.append("bhattacharyya2010")
+    model = str(((doc.get("quantification") or {}).get("calibration") or {}).get("model", ""))
+    crit = str((doc.get("stage_detection") or {}).get("criterion", ""))
+    if "BIC" in model or "BIC" in crit:
+        keys.append("schwarz1978")
+    if "optimal partitioning" in crit:
+        keys.append("jackson2005")
+    if any(v is not None for v in (doc.get("mri_images") or {}).get("total_umol") or []):
+        keys += ["chandrashekar2012", "ilott2014"]
+    if datasets:
+        from dendritemr.quant.decompose import REDCHI_FLAG
+
+        for nuc in NUCLEI:
+            s, _ = spectra_series(datasets, nuc, doc)
+            if s is not None and s.redchi is not None and np.any(s.redchi > REDCHI_FLAG):
+                keys.append("birge1932")
+                break
+    return keys
+
+
+def citation_entries(doc: dict, datasets: dict | None = None) -> list[tuple[str, str]]:
+    """``[(reference text, what it is used for), ...]``: the results' ``citations`` when given,
+    else the registry's :func:`~dendritemr.physics.citations.cited` followed by
+    :func:`methods_used` (each reference once)."""
+    from dendritemr.physics.citations import REFERENCES, cited
+
+    items = doc.get("citations")
+    if items:
+        out = []
+        for item in items:
+            if isinstance(item, dict):
+                text = item.get("text", item.get("key", ""))
+                text = f"{text} doi:{item['doi']}" if item.get("doi") else str(text)
+                out.append((text, CITATION_USE.get(str(item.get("key", "")), "")))
+            elif item in REFERENCES:
+                out.append((str(REFERENCES[item]), CITATION_USE.get(item, "")))
+            else:
+                out.append((str(item), ""))
+        return out
+    keys = [c.key for c in cited()]
+    keys += [k for k in methods_used(doc, datasets) if k not in keys]
+    return [(str(REFERENCES[k]), CITATION_USE.get(k, "")) for k in keys]
+
+
+def citations(doc: dict, datasets: dict | None = None) -> list[str]:
+    """Citation lines: the results' ``citations`` key, else the registry's :func:`cited` and
+    the methods the results show were used (:func:`methods_used`).
 
     ``doc["citations"]`` may hold strings, keys of :data:`~dendritemr.physics.citations.REFERENCES`
     or ``{key, text, doi}`` dicts.
     """
-    from dendritemr.physics.citations import REFERENCES, cited
-
-    items = doc.get("citations")
-    if not items:
-        return [str(c) for c in cited()]
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            text = item.get("text", item.get("key", ""))
-            out.append(f"{text} doi:{item['doi']}" if item.get("doi") else str(text))
-        elif item in REFERENCES:
-            out.append(str(REFERENCES[item]))
-        else:
-            out.append(str(item))
-    return out
+    return [text for text, _ in citation_entries(doc, datasets)]
