@@ -101,8 +101,10 @@ def test_summary_says_when_time_zero_is_and_json_is_rounded_and_wrapped():
     doc["stage_detection"] = {"penalty": 12.658523115528322, "criterion": "x" * 400}
     page = render_html(doc, ds, panels=[])
     assert "(0.25 to 8.25 h since the first 7Li acquisition started)" in page  # no cycler
-    assert "&quot;penalty&quot;: 12.66" in page and "12.658523" not in page
-    assert "white-space: pre-wrap" in page
+    # a table row rounded to 4 digits, the long criterion a wrapped paragraph above it
+    assert "<th>penalty</th><td>12.66</td>" in page and "12.658523" not in page
+    assert f"<p class='note'>{'x' * 400}</p>" in page
+    assert "white-space: pre-wrap" in page and "overflow-wrap: anywhere; }" in page
     assert nucleus_text("7Li") == "⁷Li" and nucleus_text("133Cs") == "¹³³Cs"
 
 

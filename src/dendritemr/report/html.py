@@ -33,7 +33,7 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 3px 10px 3px 0; text-align: le
   vertical-align: top; }}
 th {{ font-weight: 600; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.note {{ font-size: 12.5px; color: #444; margin: 2px 0 0; }}
+.note {{ font-size: 12.5px; color: #444; margin: 2px 0 0; overflow-wrap: anywhere; }}
 .absent {{ font-size: 13.5px; color: #7a4b00; background: #fff6e5; border-left: 3px solid #e0a030;
   padding: 6px 10px; }}
 .limits li {{ font-size: 13px; }}
