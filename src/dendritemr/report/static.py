@@ -486,11 +486,13 @@ def _mri_series_axes(doc, m, axes) -> None:
     if "total_umol" in m.series:
         y, err, _ = m.series["total_umol"]
         own = np.array([x not in ("nmr", "") for x in m.metal_model]) if m.metal_model else None
-        ax_t.errorbar(m.hours, y, yerr=err, fmt="-", color=COLORS["total"], capsize=2, lw=1.0)
-        nmr_shape = np.ones(y.size, bool) if own is None else ~own
-        label = "MRI map total" + (" (metal line from NMR)" if own is not None else "")
-        ax_t.plot(m.hours[nmr_shape], y[nmr_shape], "o", ms=3.5, color=COLORS["total"],
-                  label=label)  # fmt: skip
+        if own is None:  # no model recorded: one marker style
+            ax_t.errorbar(m.hours, y, yerr=err, fmt="o-", ms=3, color=COLORS["total"],
+                          capsize=2, label="MRI map total")  # fmt: skip
+        else:
+            ax_t.errorbar(m.hours, y, yerr=err, fmt="-", color=COLORS["total"], capsize=2, lw=1.0)
+            ax_t.plot(m.hours[~own], y[~own], "o", ms=3.5, color=COLORS["total"],
+                      label="MRI map total (metal line from NMR)")  # fmt: skip
         if own is not None and own.any():
             ax_t.plot(m.hours[own], y[own], "o", ms=3.5, mfc="white", mec=COLORS["total"],
                       label="MRI map total (own line model)")  # fmt: skip
