@@ -81,7 +81,21 @@ def _work_run(seed: int, max_h: float | None) -> dict:
         "steps": int(res.history["time_h"].size),
         "end_h": float(res.history["time_h"][-1]),
         "short_h": res.short_circuit_h,
+        "history_sha256": _history_digest(res.history),
     }
+
+
+def _history_digest(history: dict) -> str:
+    """SHA-256 of every history array (keys sorted, values as stored): equal digests mean a
+    bit-for-bit identical trajectory (every step's ledger, amounts, x6, voltage, stage)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for key in sorted(history):
+        value = np.asarray(history[key])
+        h.update(key.encode())
+        h.update(value.astype(str).tobytes() if value.dtype.kind == "U" else value.tobytes())
+    return h.hexdigest()
 
 
 def _work_grid(grid_h: float) -> dict:
@@ -298,6 +312,14 @@ def _baseline(args: argparse.Namespace) -> None:
         }
         if len(same) > 1:
             print(f"    NOTE: the codes differ in steps or short time: {sorted(same, key=str)}")
+        digests = {o.get("history_sha256") for o in b + c}
+        if job["kind"] == "run" and None not in digests:
+            if len(digests) == 1:
+                print(
+                    f"    history bit-for-bit identical in both codes (sha256 {digests.pop()[:16]})"
+                )
+            else:
+                print("    NOTE: the histories differ (not bit-for-bit identical)")
         if job["kind"] == "grid":
             for name, outs in (("baseline", b), ("current", c)):
                 rows = outs[0]["rows"]

@@ -44,6 +44,8 @@ def test_baseline_mode_runs_both_codes_and_cleans_up(capsys):
     ratio = re.search(r"seed 4 to 0.25 h\s+[\d.]+ /\s+[\d.]+\s+[\d.]+ /\s+[\d.]+\s+([\d.]+)", out)
     assert ratio is not None and float(ratio.group(1)) > 0
     assert "command: python benchmarks/bench_cell.py --baseline HEAD" in out
+    # and the same trajectory bit for bit (digest of every history array)
+    assert "history bit-for-bit identical in both codes" in out
     assert set(Path(tempfile.gettempdir()).glob("bench_cell_*")) == before
 
 
