@@ -90,3 +90,27 @@ def test_citations_list_the_methods_the_results_used():
     assert "(used for: exact optimal partitioning (growth-stage change points))" in refs
     # no metal, no BIC, no MRI, no fit record: none of them
     assert I.methods_used({"time_h": [0.0]}) == []
+
+
+def test_static_figures_get_draft_captions(tmp_path):
+    from dendritemr.report import write_report
+
+    doc, ds = synthetic_inputs()
+    doc["mri_images"] = {"time_h": [1.0, 4.0, 8.0], "metal_model": ["mixture", "nmr", "nmr"]}
+    page = write_report(tmp_path, doc, ds).read_text(encoding="utf-8")
+    text = (tmp_path / "figures" / "captions.md").read_text(encoding="utf-8")
+    heads = [line for line in text.splitlines() if line.startswith("## ")]
+    assert heads[0] == "## overview (overview.png, overview.pdf)" and len(heads) == 7
+    assert "(b) dendritic Li metal n(Li⁰) in µmol per growth route (interface, bulk)" in text
+    assert "Dashed red line: short circuit at 7.00 h." in text
+    assert "8 of 9 spectra from 0.2 to 8.2 h" in text  # synthetic: 9 spectra, 0.25-8.25 h
+    # the MRI caption names each scan's metal line model, filled/open markers explained
+    mri = text.split("## mri (mri.png, mri.pdf)", 1)[1]
+    assert "1.00 h: metal line model 'mixture', chosen by this scan's own fit" in mri
+    assert "4.00 h: metal line shape from the ⁷Li NMR series" in mri
+    assert "(filled markers in (c))" in mri
+    # the page shows each caption under its files
+    assert "Draft captions: figures/captions.md." in page
+    assert (
+        "8.00 h: metal line shape from the ⁷Li NMR series" in page.split("id='static-figures'")[1]
+    )

@@ -588,21 +588,32 @@ def _citations(doc: dict, datasets: dict | None = None) -> str:
     )
 
 
-def _static(figures: dict | None) -> str:
+def _static(figures: dict | None, texts: dict[str, str] | None = None) -> str:
+    """The static figures written (or why not), each with its draft caption."""
     if not figures:
         return ""
+    texts = texts or {}
     rows = []
     for name, got in figures.items():
         if isinstance(got, str):
             rows.append(f"<tr><td>{_e(name)}</td><td class='note'>not written: {_e(got)}</td></tr>")
         else:
             files = ", ".join(f"figures/{p.name}" for p in got)
-            rows.append(f"<tr><td>{_e(name)}</td><td>{_e(files)}</td></tr>")
+            cap = f"<p class='note'>{_e(texts[name])}</p>" if name in texts else ""
+            rows.append(f"<tr><td>{_e(name)}</td><td>{_e(files)}{cap}</td></tr>")
     return (
-        "<h2>Static figures (PNG 300 dpi, PDF)</h2><table id='static-figures'>"
-        + "".join(rows)
-        + "</table>"
+        "<h2>Static figures (PNG 300 dpi, PDF)</h2><p class='note'>Draft captions: "
+        "figures/captions.md.</p><table id='static-figures'>" + "".join(rows) + "</table>"
     )
+
+
+def _captions(doc: dict, datasets: dict) -> dict[str, str]:
+    from dendritemr.report.static import captions
+
+    try:
+        return captions(doc, datasets)
+    except Exception:  # noqa: BLE001 - the figure list without captions then
+        return {}
 
 
 def render_html(
@@ -662,7 +673,7 @@ def render_html(
         _calibration(doc),
         "<h2>Citations</h2>",
         _citations(doc, datasets),
-        _static(static_figures),
+        _static(static_figures, _captions(doc, datasets) if static_figures else None),
     ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -17,6 +17,7 @@ from dendritemr.report.style import (
     COLORS,
     STAGE_BOUNDARY,
     mri_label,
+    nucleus_text,
     pretty_unit,
     same_name_boundaries,
     soft_shorts,
@@ -24,7 +25,10 @@ from dendritemr.report.style import (
     stage_label_positions,
 )
 
-__all__ = ["write_static", "FIGURE_NAMES"]
+__all__ = ["write_static", "captions", "FIGURE_NAMES", "CAPTIONS_NAME"]
+
+#: draft captions of the written figures, beside them
+CAPTIONS_NAME = "captions.md"
 
 #: base names of the static figures (each written as .png and .pdf when its data exist)
 FIGURE_NAMES = (
@@ -519,6 +523,124 @@ def _mri_series_axes(doc, m, axes) -> None:
         ax.set_xlabel("time / h")
 
 
+def _stage_sentence(doc: dict) -> str:
+    """The stage bands and short marks of a time axis, in words."""
+    names = list(dict.fromkeys(s.get("name", "") for s in doc.get("stages") or []))
+    out = ""
+    if names:
+        out += " Shaded bands: growth stages (" + ", ".join(names) + "; names above the axis)."
+    if doc.get("short_circuit_h") is not None:
+        out += f" Dashed red line: short circuit at {doc['short_circuit_h']:.2f} h."
+    if soft_shorts(doc):
+        out += " Dotted red outline: soft shorts that recovered."
+    return out
+
+
+def captions(doc: dict, datasets: dict) -> dict[str, str]:
+    """A draft caption for each static figure whose data exist (figure name -> text): what
+    each panel shows, the units, what the bands and marks are, and for ``mri`` the metal line
+    model of each scan's CSI fit. Written beside the figures as ``captions.md``."""
+    out: dict[str, str] = {}
+    t0 = I.time_zero(doc)
+    metal, relative = I.metal_series(doc)
+    rows = []
+    cyc, _ = I.cycler_series(datasets, doc)
+    if cyc is not None and cyc.voltage_V is not None:
+        rows.append("cell voltage U")
+    if metal:
+        what = (
+            "dendritic Li metal relative to the first spectrum's electrode line"
+            if relative
+            else "dendritic Li metal n(Li⁰) in µmol"
+        )
+        routes = [r for r in metal if r != "total"]
+        if routes:
+            what += " per growth route (" + ", ".join(routes) + ") and in total"
+        rows.append(what)
+    n = len(doc.get("time_h") or [])
+    if np.isfinite(I.as_float(doc.get("x6_metal"), n)).any():
+        rows.append("⁶Li atom fraction x(⁶Li) of the metal")
+    if np.isfinite(I.as_float(doc.get("interface_fraction"), n)).any():
+        rows.append("interface fraction, interface / (interface + bulk)")
+    if rows:
+        panels = "; ".join(f"({chr(97 + k)}) {r}" for k, r in enumerate(rows))
+        out["overview"] = (
+            f"In situ NMR of the cell over time (h since {t0}): {panels}. Bands: ±1 standard "
+            "error; fractions on 0 to 1, values off the axis as open triangles on its edge."
+            + _stage_sentence(doc)
+        )
+    from dendritemr.nmr.defaults import METAL_WINDOW
+    from dendritemr.quant.decompose import REDCHI_FLAG
+
+    lo, hi = METAL_WINDOW
+    for nuc in I.NUCLEI:
+        s, _ = I.spectra_series(datasets, nuc, doc)
+        if s is None:
+            continue
+        k = min(s.data.shape[0], 8)
+        label = nucleus_text(nuc)
+        out[f"spectra_{nuc}"] = (
+            f"In situ {label} NMR spectra (real part), {k} of {s.data.shape[0]} spectra from "
+            f"{np.nanmin(s.hours):.1f} to {np.nanmax(s.hours):.1f} h, stacked with offsets and "
+            "labelled with their time; dashed black: the fitted line model. (a) the metal "
+            f"window, {hi:g} to {lo:g} ppm, normalised to the series maximum there; (b) the "
+            "whole range."
+        )
+        if s.data.shape[0] >= 2:
+            out[f"map_{nuc}"] = (
+                f"{label} intensity (real part, normalised to the series maximum) against "
+                f"shift and time: (a) the metal window, {hi:g} to {lo:g} ppm, colour scale its "
+                "0.5th to 99.5th percentile; "
+                "(b) the whole range, 0 to the 99.5th percentile."
+                + (
+                    f" Dashed red: short circuit at {doc['short_circuit_h']:.2f} h."
+                    if doc.get("short_circuit_h") is not None
+                    else ""
+                )
+            )
+        if s.redchi is not None and "fit_quality" not in out:
+            out["fit_quality"] = (
+                "Reduced chi-square of each spectrum's fit (1: residual at the noise level; "
+                f"above {REDCHI_FLAG:g} the standard errors of that spectrum's amounts are scaled "
+                "up by its square root)." + _stage_sentence(doc)
+            )
+    m, _ = I.mri_series(datasets, doc)
+    if m is not None:
+        from dendritemr.report.figures import mri_scan_texts
+
+        text = (
+            "⁷Li chemical-shift imaging of the dendritic metal: (a) metal per voxel in the last "
+            "scan, (b) metal per row along z (the map summed over the lateral axis), one line "
+            "per scan"
+        )
+        if any(k in m.series for k in ("total_umol", "depth_b_um")) and np.isfinite(m.hours).any():
+            text += (
+                "; (c) metal in the image per scan (±1 SE) with the NMR series' dendritic total "
+                "(dashed); (d) penetration depth of the metal from electrodes B and A (±1 SE)"
+            )
+        text += "."
+        if m.metal_model:
+            text += (
+                " Metal line model of each scan's CSI fit: "
+                + "; ".join(mri_scan_texts(m))
+                + ". 'From the ⁷Li NMR series': the dendritic ⁷Li lines of the NMR series fit "
+                "at the scan's mid-time, held fixed (filled markers in (c)); otherwise the "
+                "scan's own model choice (open markers)."
+            )
+        out["mri"] = text
+    return out
+
+
+def _write_captions(folder: Path, texts: dict[str, str], written: dict) -> None:
+    """``captions.md``: one draft caption per figure written (PNG and PDF beside it)."""
+    parts = ["# Figure captions (drafts, from the analysis)\n"]
+    for name, got in written.items():
+        if isinstance(got, list) and got and name in texts:
+            parts.append(f"## {name} ({', '.join(p.name for p in got)})\n\n{texts[name]}\n")
+    if len(parts) > 1:
+        (folder / CAPTIONS_NAME).write_text("\n".join(parts), encoding="utf-8")
+
+
 def write_static(folder: Path, doc: dict, datasets: dict) -> dict[str, list[Path] | str]:
     """Write the static figures into ``folder`` (created).
 
@@ -547,4 +669,8 @@ def write_static(folder: Path, doc: dict, datasets: dict) -> dict[str, list[Path
                 )
                 paths, why = [], f"not written ({exc.__class__.__name__}: {exc})"
             out[name] = paths or why
+    try:
+        _write_captions(folder, captions(doc, datasets), out)
+    except Exception as exc:  # noqa: BLE001 - a caption must not cost the figures
+        warnings.warn(f"figure captions not written: {exc!r}", RuntimeWarning, stacklevel=2)
     return out
