@@ -242,3 +242,20 @@ def test_score_table_in_words_first():
     b = table.index("x6 of the metal: mean absolute error")
     c = table.index("zz_other")
     assert a < b < c and "(x6_metal_mae)" in table and ">0.01623<" in table
+
+
+def test_time_shift_map_shows_the_stages_inside_its_right_edge():
+    from dendritemr.report.figures import map_panel
+
+    doc, ds = synthetic_inputs()  # stages 0-4, 4-7, 7-8.5 h
+    fig = map_panel(doc, ds, "7Li").figure
+    strip = [s for s in fig.layout.shapes if s.type == "rect" and s.xref == "paper"]
+    assert [(s.x0, s.x1, s.y0, s.y1) for s in strip] == [
+        (0.975, 1.0, 0.0, 4.0),
+        (0.975, 1.0, 4.0, 7.0),
+        (0.975, 1.0, 7.0, 8.5),
+    ]
+    lines = [s.y0 for s in fig.layout.shapes if s.type == "line" and s.line.color == "white"]
+    assert lines == [4.0, 7.0]  # boundaries, not the start of the first stage
+    names = {a.text: a.y for a in fig.layout.annotations if a.yref == "y"}
+    assert names == {"interface-growth": 2.0, "mixed-growth": 5.5, "shorted": 7.75}

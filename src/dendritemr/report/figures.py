@@ -670,21 +670,7 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
             hovertemplate="%{x:.1f} ppm, %{y:.2f} h: %{z:.3g}<extra></extra>",
         )
     )
-    for st in doc.get("stages") or []:
-        a, b = st.get("start_h"), st.get("end_h")
-        if a is None or b is None or not b > a:
-            continue
-        fig.add_shape(
-            type="rect",
-            xref="paper",
-            x0=-0.012,
-            x1=0.0,
-            y0=a,
-            y1=b,
-            yref="y",
-            fillcolor=stage_color(st["name"]),
-            line=dict(width=0.5, color="#888"),
-        )
+    _map_stages(fig, doc, s.hours)
     if doc.get("short_circuit_h") is not None:
         fig.add_hline(
             y=doc["short_circuit_h"], line=dict(color=COLORS["short"], width=1, dash="dash")
@@ -739,8 +725,63 @@ def map_panel(doc: dict, datasets: dict, nucleus: str) -> Panel:
         fig,
         "Real part of each spectrum, normalised to the series maximum. Colour scale: metal "
         "window, its 0.5th to 99.5th percentile; whole range, 0 to the 99.5th percentile "
-        f"(shown: {view}). The strip at the left edge shows the growth stages.",
+        f"(shown: {view}). The strip at the right edge shows the growth stages (names beside "
+        "it where they fit), dotted white lines their boundaries.",
     )
+
+
+#: plot-area height of a time x shift map, px (440 px figure less its margins)
+MAP_PLOT_PX = 345
+
+
+def _map_stages(fig: go.Figure, doc: dict, hours: np.ndarray) -> None:
+    """The growth stages on a time x shift map: an opaque strip in their colours inside the
+    right edge (the strip at the left edge, 1 % wide and pale behind the tick marks, was not
+    seen), white dotted lines across the map at their boundaries, and their names beside the
+    strip where a 12 px label fits without overlapping another (longest stages first)."""
+    stages = [
+        s
+        for s in doc.get("stages") or []
+        if s.get("start_h") is not None and s.get("end_h") is not None and s["end_h"] > s["start_h"]
+    ]
+    if not stages:
+        return
+    lo = min(float(np.nanmin(hours)), min(s["start_h"] for s in stages))
+    hi = max(float(np.nanmax(hours)), max(s["end_h"] for s in stages))
+    for st in stages:
+        fig.add_shape(
+            type="rect",
+            xref="paper",
+            x0=0.975,
+            x1=1.0,
+            y0=st["start_h"],
+            y1=st["end_h"],
+            yref="y",
+            fillcolor=stage_color(st["name"]),
+            line=dict(width=0.5, color="#666"),
+            layer="above",
+        )
+    for st in stages[1:]:
+        fig.add_hline(y=st["start_h"], line=dict(color="white", width=1, dash="dot"))
+    per_h = MAP_PLOT_PX / ((hi - lo) or 1.0)
+    taken: list[tuple[float, float]] = []
+    for st in sorted(stages, key=lambda x: x["start_h"] - x["end_h"]):
+        mid = 0.5 * (st["start_h"] + st["end_h"])
+        half = 7.0 / per_h  # half a 12 px label, in h
+        if any(mid + half > a and mid - half < b for a, b in taken):
+            continue
+        taken.append((mid - half, mid + half))
+        fig.add_annotation(
+            x=0.97,
+            xref="paper",
+            xanchor="right",
+            y=mid,
+            yref="y",
+            text=st["name"],
+            showarrow=False,
+            font=dict(size=10, color="white"),
+            bgcolor="rgba(0,0,0,0.35)",
+        )
 
 
 def fit_quality_panel(doc: dict, datasets: dict) -> Panel:
