@@ -259,3 +259,18 @@ def test_time_shift_map_shows_the_stages_inside_its_right_edge():
     assert lines == [4.0, 7.0]  # boundaries, not the start of the first stage
     names = {a.text: a.y for a in fig.layout.annotations if a.yref == "y"}
     assert names == {"interface-growth": 2.0, "mixed-growth": 5.5, "shorted": 7.75}
+
+
+def test_a_long_cycler_record_marks_the_span_of_the_nmr_series():
+    doc, ds = synthetic_inputs()  # spectra 0.25-8.25 h
+    th = np.linspace(-1e-9, 45.0, ds["cycler"].sizes["hours"])  # a 45 h record (the TEGDME
+    ds["cycler"] = ds["cycler"].assign_coords(hours=th)  # tour: 45 h, 4 h of spectra)
+    panel = cycler_panel(doc, ds)
+    bar = [s for s in panel.figure.layout.shapes if s.fillcolor == "#555555"]
+    assert [(b.x0, b.x1) for b in bar] == [(0.25, 8.25)]
+    assert "the NMR series (0.25 to 8.25 h); the record runs from 0.00 to 45.00 h" in panel.note
+    # a record no longer than the series: no bar
+    doc2, ds2 = synthetic_inputs()
+    short = cycler_panel(doc2, ds2)
+    assert not [s for s in short.figure.layout.shapes if s.fillcolor == "#555555"]
+    assert "Dark bar" not in short.note

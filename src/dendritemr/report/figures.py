@@ -325,6 +325,13 @@ def isotope_panel(doc: dict) -> Panel:
     return Panel("isotopes", "⁶Li fraction of the metal and interface fraction", fig, note)
 
 
+def _nmr_span(doc: dict) -> tuple[float, float] | None:
+    """First and last NMR time point, h (None without any)."""
+    t = I.as_float(doc.get("time_h"))
+    t = t[np.isfinite(t)]
+    return (float(t.min()), float(t.max())) if t.size else None
+
+
 def cycler_panel(doc: dict, datasets: dict) -> Panel:
     """Cell voltage and current vs time (full record when the cycler dataset is there)."""
     cyc, why = I.cycler_series(datasets, doc)
@@ -361,6 +368,32 @@ def cycler_panel(doc: dict, datasets: dict) -> Panel:
     fig.update_yaxes(title_text="I / mA", row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
     note = f"Source: {cyc.source}."
+    span = _nmr_span(doc)
+    # + 0.0: a record starting at -1e-9 h read '-0.00'
+    rec = (
+        (round(float(np.nanmin(cyc.hours)), 2) + 0.0, round(float(np.nanmax(cyc.hours)), 2) + 0.0)
+        if cyc.hours.size
+        else None
+    )
+    if span is not None and rec is not None and (span[1] - span[0]) < 0.8 * (rec[1] - rec[0]):
+        # a long record (the TEGDME tour: 45 h of cycling, 4 h of spectra): where the NMR is
+        fig.add_shape(
+            type="rect",
+            xref="x",
+            yref="y domain",
+            x0=span[0],
+            x1=span[1],
+            y0=0.0,
+            y1=0.035,
+            fillcolor="#555555",
+            line=dict(width=0),
+            row=1,
+            col=1,
+        )
+        note += (
+            f" Dark bar at the foot of the voltage axis: the NMR series ({span[0]:.2f} to "
+            f"{span[1]:.2f} h); the record runs from {rec[0]:.2f} to {rec[1]:.2f} h."
+        )
     given = doc.get("cycler") or {}
     if given.get("current_given"):
         said = [c for c in given.get("clock") or [] if c.startswith("current:")]

@@ -561,7 +561,8 @@ def _score(doc: dict) -> str:
         v = sc[k]
         hours = k.endswith("_h")  # times: to 0.001 h (3.6 s), as the demo's table ('-3.897e-08')
         if isinstance(v, float):
-            v = _hours_text(v) if hours else f"{v:.4g}"
+            # a float residue of zero reads 0 (an error fraction showed '1.158e-09')
+            v = _hours_text(v) if hours else ("0" if abs(v) < 1e-6 else f"{v:.4g}")
         elif isinstance(v, list) and hours:
             v = "[" + ", ".join(_hours_text(x) if isinstance(x, float) else str(x) for x in v) + "]"
         elif isinstance(v, list | dict):
