@@ -138,8 +138,26 @@ def _ionic_conductance(
     return g, fixed, metal_b, metal_a, robin, side, cell, i0
 
 
+def _face_conductance(
+    sig: np.ndarray, fa: np.ndarray, fb: np.ndarray, kind: np.ndarray, weight: np.ndarray, depth
+) -> np.ndarray:
+    """Electronic conductance of the faces ``fa``-``fb`` (S) from the node conductivities:
+    harmonic mean inside the pellet, the cell's half-cell conductance times the contact
+    weight at the electrode planes (``kind`` > 0)."""
+    g = _harmonic(sig[fa], sig[fb]) * depth
+    plane = kind > 0
+    g[plane] = 2.0 * sig[fb[plane]] * depth
+    g[plane] *= weight[plane]
+    return g
+
+
 def _electronic_conductance(
-    grid: Grid, props: CellProperties, sets: ElectrodeSets, contact_b: np.ndarray, contact_a: float
+    grid: Grid,
+    props: CellProperties,
+    sets: ElectrodeSets,
+    contact_b: np.ndarray,
+    contact_a: float,
+    cache: dict | None = None,
 ) -> np.ndarray:
     fa, fb, kind = grid.face_a, grid.face_b, grid.face_kind
     metal = sets.b_metal | sets.a_metal | sets.bulk_metal
@@ -148,11 +166,24 @@ def _electronic_conductance(
         sig_llzo = np.where(sets.reduced, props.sigma_e_reduced, props.sigma_e)
     sig = np.where(metal, SIGMA_METAL_S_M, sig_llzo)
     sig = np.concatenate([sig, [0.0, 0.0]])
-    g = _harmonic(sig[fa], sig[fb]) * grid.depth
-    plane = kind > 0
-    g[plane] = 2.0 * sig[fb[plane]] * grid.depth
-    g[kind == 1] *= contact_b
-    g[kind == 2] *= contact_a
+    prev = cache.get("electronic_g") if cache is not None else None
+    if prev is None:
+        weight = np.ones(fa.size)
+        weight[kind == 1] = contact_b
+        weight[kind == 2] = contact_a
+        g = _face_conductance(sig, fa, fb, kind, weight, grid.depth)
+    else:
+        # only the faces of cells whose conductivity changed since the last network are
+        # computed again (elementwise: the same numbers as computing every face)
+        sig_prev, g_prev, weight = prev
+        changed = sig != sig_prev
+        faces = np.flatnonzero(changed[fa] | changed[fb])
+        g = g_prev.copy()
+        g[faces] = _face_conductance(
+            sig, fa[faces], fb[faces], kind[faces], weight[faces], grid.depth
+        )
+    if cache is not None:
+        cache["electronic_g"] = (sig, g.copy(), weight)
     has_trap = sets.trap_open if sets.trap_idle is None else sets.trap_open | sets.trap_idle
     trap = np.concatenate([has_trap, [False, False]])
     g[trap[fa] & trap[fb]] = 0.0
@@ -231,7 +262,7 @@ def solve_fields(
     if cache is not None and cache.get("electronic_key") == key_e:
         electronic = cache["electronic"]
     else:
-        g_e = _electronic_conductance(grid, props, sets, contact_b, contact_a)
+        g_e = _electronic_conductance(grid, props, sets, contact_b, contact_a, cache)
         # the previous electron network of the run: the rows of its factor that this one
         # leaves unchanged are reused (same numbers to round-off)
         previous = cache.get("electronic") if cache is not None else None

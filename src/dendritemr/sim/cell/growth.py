@@ -42,6 +42,8 @@ Bulk route
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import constants as sc
 
@@ -84,19 +86,47 @@ def plating_pressure(
     ndarray
         ``F eta / V_m`` per face for plating faces, 0 elsewhere.
     """
+    return _pressure(sol.plated_face, _i0_area(sol, grid, tip_area_fraction), props.thermal_v)
+
+
+def _i0_area(sol: FieldSolution, grid: Grid, tip_area_fraction: float) -> np.ndarray:
+    """``i0 A_f`` of each face (A): the tip area on dendrite-cell faces, the face elsewhere."""
     on_metal = (grid.face_kind == 0) & sol.robin
-    i0_area = sol.robin_i0 * grid.face_area * np.where(on_metal, tip_area_fraction, 1.0)
-    eta = np.divide(
-        sol.plated_face * props.thermal_v, i0_area, out=np.zeros_like(i0_area), where=i0_area > 0
-    )
-    return np.where(sol.plated_face > 0, FARADAY * eta / LI_MOLAR_VOLUME_M3_MOL, 0.0)
+    return sol.robin_i0 * grid.face_area * np.where(on_metal, tip_area_fraction, 1.0)
+
+
+def _pressure(plated_face: np.ndarray, i0_area: np.ndarray, thermal_v: float) -> np.ndarray:
+    """``P = F eta / V_m`` with ``eta = I_f RT / (F i0 A)`` on plating faces, 0 elsewhere."""
+    eta = np.divide(plated_face * thermal_v, i0_area, out=np.zeros_like(i0_area), where=i0_area > 0)
+    return np.where(plated_face > 0, FARADAY * eta / LI_MOLAR_VOLUME_M3_MOL, 0.0)
+
+
+def _metal_side(sol: FieldSolution, grid: Grid) -> np.ndarray:
+    """Node on the metal side of each face (the other node than ``robin_cell``), <= n + 1."""
+    cell = sol.robin_cell
+    return np.minimum(np.where(grid.face_a == cell, grid.face_b, grid.face_a), grid.n + 1)
+
+
+def _own_cap(
+    sol: FieldSolution, metal_side: np.ndarray, growth: Growth, filling: np.ndarray | None
+) -> np.ndarray:
+    """Creep cap of each face's unconfined Li (Pa): its crack filling's or the electrode's."""
+    bulk = growth.li_flow_stress_MPa * 1e6
+    if filling is None:
+        return np.full(metal_side.size, bulk)
+    side = np.where(sol.robin, sol.robin_side, 0)
+    padded = np.concatenate([filling, np.full((2, 2), bulk)], axis=1)
+    return padded[side, metal_side]
+
+
+def _cap(conf: np.ndarray, own: np.ndarray, growth: Growth) -> np.ndarray:
+    """Creep cap per face: confined Li holds ``confined_flow_stress``, other Li ``own``."""
+    return np.where(conf, growth.confined_flow_stress_MPa * 1e6, own)
 
 
 def metal_side_confined(sol: FieldSolution, grid: Grid, confined: np.ndarray) -> np.ndarray:
     """Bool per face: the metal on the face's metal side is confined Li (electrodes: no)."""
-    cell = sol.robin_cell
-    metal_side = np.where(grid.face_a == cell, grid.face_b, grid.face_a)
-    return np.concatenate([confined, [False, False]])[np.minimum(metal_side, grid.n + 1)]
+    return np.concatenate([confined, [False, False]])[_metal_side(sol, grid)]
 
 
 def flow_stress(
@@ -129,17 +159,9 @@ def flow_stress(
     ndarray
         Pressure cap per face (Pa).
     """
-    cell = sol.robin_cell
-    metal_side = np.where(grid.face_a == cell, grid.face_b, grid.face_a)
-    conf = metal_side_confined(sol, grid, confined)
-    bulk = growth.li_flow_stress_MPa * 1e6
-    if filling is None:
-        own = np.full(metal_side.size, bulk)
-    else:
-        side = np.where(sol.robin, sol.robin_side, 0)
-        padded = np.concatenate([filling, np.full((2, 2), bulk)], axis=1)
-        own = padded[side, np.minimum(metal_side, grid.n + 1)]
-    return np.where(conf, growth.confined_flow_stress_MPa * 1e6, own)
+    metal_side = _metal_side(sol, grid)
+    conf = np.concatenate([confined, [False, False]])[metal_side]
+    return _cap(conf, _own_cap(sol, metal_side, growth, filling), growth)
 
 
 def crack_share(
@@ -167,18 +189,65 @@ def crack_share(
     """
     if confined is None:
         confined = np.zeros(grid.n, bool)
-    cap = flow_stress(sol, grid, confined, growth, props.filling_flow_stress)
-    pressure = np.minimum(plating_pressure(sol, grid, props, growth.tip_area_fraction), cap)
-    cell = sol.robin_cell
-    target_ok = sol.robin & (cell < grid.n)
-    cell_safe = np.where(target_ok, cell, 0)
-    stress = props.fracture_stress[cell_safe]
-    open_ = target_ok & ~metal[cell_safe] & (pressure > stress) & (sol.plated_face > 0)
+    fx = _face_statics(sol, grid, props, growth)
+    # flow_stress and plating_pressure, their parts fixed by the ionic network from the cache
+    cap = _cap(np.concatenate([confined, [False, False]])[fx.metal_side], fx.own, growth)
+    pressure = np.minimum(_pressure(sol.plated_face, fx.i0_area, props.thermal_v), cap)
+    target_ok, cell_safe = fx.target_ok, fx.cell_safe
+    open_ = target_ok & ~metal[cell_safe] & (pressure > fx.stress) & (sol.plated_face > 0)
     share = np.zeros(sol.plated_face.size)
     if np.any(open_):
         top = sol.plated_face[open_].max()
         share[open_] = (sol.plated_face[open_] / top) ** max(growth.dbm_exponent - 1.0, 0.0)
     return share
+
+
+@dataclass(frozen=True)
+class _FaceStatics:
+    """Parts of :func:`crack_share` fixed by the ionic network (its Robin faces)."""
+
+    metal_side: np.ndarray  # metal-side node of each face, clipped to n + 1
+    own: np.ndarray  # creep cap of the face's own (unconfined) Li (Pa)
+    i0_area: np.ndarray  # i0 A_f of each face, tip-weighted on dendrite faces (A)
+    target_ok: np.ndarray
+    cell_safe: np.ndarray
+    stress: np.ndarray  # fracture stress of the face's electrolyte cell (Pa)
+
+
+#: One entry per run: the statics of the last ionic network (checked by identity).
+_STATICS: dict[int, tuple] = {}
+
+
+def _face_statics(
+    sol: FieldSolution, grid: Grid, props: CellProperties, growth: Growth
+) -> _FaceStatics:
+    """:class:`_FaceStatics` of ``sol``'s ionic network, cached while the field solver hands
+    out the same arrays (it does while the electrode metal is unchanged)."""
+    key = id(sol.robin_cell)
+    hit = _STATICS.get(key)
+    if hit is not None:
+        arrays, grid_c, props_c, growth_c, statics = hit
+        same = arrays[0] is sol.robin_cell and arrays[1] is sol.robin
+        same = same and arrays[2] is sol.robin_i0 and arrays[3] is sol.robin_side
+        if same and grid_c is grid and props_c is props and growth_c is growth:
+            return statics
+    metal_side = _metal_side(sol, grid)
+    own = _own_cap(sol, metal_side, growth, props.filling_flow_stress)
+    i0_area = _i0_area(sol, grid, growth.tip_area_fraction)
+    target_ok = sol.robin & (sol.robin_cell < grid.n)
+    cell_safe = np.where(target_ok, sol.robin_cell, 0)
+    statics = _FaceStatics(
+        metal_side, own, i0_area, target_ok, cell_safe, props.fracture_stress[cell_safe]
+    )
+    _STATICS.clear()
+    _STATICS[key] = (
+        (sol.robin_cell, sol.robin, sol.robin_i0, sol.robin_side),
+        grid,
+        props,
+        growth,
+        statics,
+    )
+    return statics
 
 
 def nucleation_rate(

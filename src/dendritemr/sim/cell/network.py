@@ -117,24 +117,19 @@ def _first_changed_row(ab: np.ndarray, prev: np.ndarray, m: int) -> int:
     order) differ in their first ``m`` columns, ``m`` if none.
 
     Entry ``ab[b, j]`` is ``A[j + b - band, j]``, so the row is the minimum of ``j + b - band``
-    over the changed entries. The columns are scanned in blocks up to the first changed one,
-    ``j0``; every changed entry of a later column than ``j0 + band`` lies in a later row.
+    over the changed entries. The first changed column ``j0`` comes from one comparison of the
+    arrays in memory order (``argmax`` stops at the first change); every changed entry of a
+    later column than ``j0 + band`` lies in a later row, so only that window is searched.
     """
     band = ab.shape[0] - 1
-    a = ab[:, :m].reshape(-1, order="F")
-    b = prev[:, :m].reshape(-1, order="F")
-    start, size = 0, a.size
-    block = 64 * (band + 1)
-    while start < size:
-        hit = np.flatnonzero(a[start : start + block] != b[start : start + block])
-        if hit.size:
-            j0 = (start + int(hit[0])) // (band + 1)
-            j1 = min(j0 + band + 1, m)
-            bb, jj = np.nonzero(ab[:, j0:j1] != prev[:, j0:j1])
-            return int(np.min(jj + bb)) + j0 - band
-        start += block
-        block *= 2
-    return m
+    diff = ab[:, :m].reshape(-1, order="F") != prev[:, :m].reshape(-1, order="F")
+    first = int(diff.argmax())
+    if not diff[first]:
+        return m
+    j0 = first // (band + 1)
+    j1 = min(j0 + band + 1, m)
+    bb, jj = np.nonzero(ab[:, j0:j1] != prev[:, j0:j1])
+    return int(np.min(jj + bb)) + j0 - band
 
 
 def _unique_pairs(face_a: np.ndarray, face_b: np.ndarray) -> bool:
@@ -223,12 +218,11 @@ class Network:
             self.floating = _floating(n_nodes, face_a, face_b, g, fixed)
             self._factorise(face_a, face_b, g, fixed | self.floating, diag, check=False)
         self._previous = None
-        fixed = self.fixed
-        free = self.free
         index = self.index
+        free_a, free_b = self._free_ends
         # faces from a free node to a fixed one: they carry the fixed values into the rhs
-        fa_free = free[face_a] & fixed[face_b]
-        fb_free = free[face_b] & fixed[face_a]
+        fa_free = np.flatnonzero(free_a & ~free_b)
+        fb_free = np.flatnonzero(free_b & ~free_a)
         self._cpl = (
             np.concatenate([index[face_a[fa_free]], index[face_b[fb_free]]]),
             np.concatenate([face_b[fa_free], face_a[fb_free]]),
@@ -246,7 +240,8 @@ class Network:
         index[free_idx] = np.arange(n_free)
         diag_free = diag[free_idx]
         diag_free[diag_free <= 0.0] = 1.0
-        both = free[face_a] & free[face_b] & (g != 0.0)
+        free_a, free_b = free[face_a], free[face_b]
+        both = np.flatnonzero(free_a & free_b & (g != 0.0))
         ia, ib = index[face_a[both]], index[face_b[both]]
         self._lu = None
         self._chol = None
@@ -280,6 +275,7 @@ class Network:
                     options={"SymmetricMode": True},
                 )
         self.fixed, self.free, self.index = fixed, free, index
+        self._free_ends = (free_a, free_b)
         self._free_idx = free_idx
         self._floating_idx = np.flatnonzero(self.floating)
         return True
