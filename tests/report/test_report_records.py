@@ -76,7 +76,10 @@ def test_citations_list_the_methods_the_results_used():
     keys = I.methods_used(doc, ds)
     # synthetic reduced chi-squares are 1.0-1.1: no Birge scaling
     assert keys == [
+        "harris2001",
         "bhattacharyya2010",
+        "landau_emcm",
+        "crc_resistivity",
         "schwarz1978",
         "jackson2005",
         "chandrashekar2012",
@@ -88,8 +91,9 @@ def test_citations_list_the_methods_the_results_used():
     refs = _block(page.replace("</ol>", "</table>"), "<ol class='refs' id='citations'>")
     assert str(REFERENCES["jackson2005"]) in refs
     assert "(used for: exact optimal partitioning (growth-stage change points))" in refs
-    # no metal, no BIC, no MRI, no fit record: none of them
-    assert I.methods_used({"time_h": [0.0]}) == []
+    # no metal, no BIC, no MRI, no fit record: the shift axis convention only; no data: none
+    assert I.methods_used({"time_h": [0.0]}) == ["harris2001"]
+    assert I.methods_used({}) == []
 
 
 def test_static_figures_get_draft_captions(tmp_path):

@@ -509,8 +509,11 @@ def methods_used(doc: dict, datasets: dict | None = None) -> list[str]:
     back from disk listed none of them, and the change-point and model-choice methods never
     registered anything).
 
+    - a time series with shift axes: ``harris2001`` (the axis convention);
     - dendritic metal from the 7Li NMR series (``metal_umol`` or ``metal_relative``):
-      ``bhattacharyya2010``;
+      ``bhattacharyya2010``; calibrated on the electrode's skin-depth layer
+      (``calibration.li7.skin_depth_um``): ``landau_emcm``, ``crc_resistivity``; saturation
+      factors from T1 (``quantification.t1``): ``ernst1966``;
     - a line model chosen by BIC (``quantification.calibration.model``) or a stage detection
       with a BIC penalty: ``schwarz1978``; optimal partitioning: ``jackson2005``;
     - MRI metal maps (``mri_images.total_umol``): ``chandrashekar2012``, ``ilott2014``;
@@ -518,11 +521,19 @@ def methods_used(doc: dict, datasets: dict | None = None) -> list[str]:
       by the Birge ratio): ``birge1932``.
     """
     keys: list[str] = []
+    if doc.get("time_h"):  # the shift axes' convention (report.style)
+        keys.append("harris2001")
     metal = doc.get("metal_umol") or {}
     rel = doc.get("metal_relative") or {}
     if any(v is not None for v in (metal.get("total") or []) + (rel.get("total") or [])):
         keys.append("bhattacharyya2010")
-    model = str(((doc.get("quantification") or {}).get("calibration") or {}).get("model", ""))
+    quant = doc.get("quantification") or {}
+    cal = quant.get("calibration") or {}
+    if isinstance(cal.get("li7"), dict) and cal["li7"].get("skin_depth_um") is not None:
+        keys += ["landau_emcm", "crc_resistivity"]  # the electrode's visible skin-depth layer
+    if quant.get("t1"):
+        keys.append("ernst1966")  # saturation factors at the recycle delay
+    model = str(cal.get("model", ""))
     crit = str((doc.get("stage_detection") or {}).get("criterion", ""))
     if "BIC" in model or "BIC" in crit:
         keys.append("schwarz1978")
