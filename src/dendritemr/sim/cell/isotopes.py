@@ -116,7 +116,7 @@ def _solve(matrix: sp.csr_matrix, diag: np.ndarray, rhs: np.ndarray, x0: np.ndar
     # rows scaled by the diagonal (Jacobi): the residual is then a 6Li fraction per node, so
     # a particle of a few nmol is solved as accurately as an electrode
     inv = 1.0 / diag
-    scaled = sp.diags(inv) @ matrix
+    scaled = _row_scaled(matrix, inv)
     x, info = spla.bicgstab(
         scaled, inv * rhs, x0=x0.copy(), rtol=_ISO_RTOL, atol=0.0, maxiter=_ISO_MAXITER
     )
@@ -129,3 +129,30 @@ def _solve(matrix: sp.csr_matrix, diag: np.ndarray, rhs: np.ndarray, x0: np.ndar
         options={"SymmetricMode": True},
     )
     return lu.solve(rhs)
+
+
+def _row_scaled(matrix: sp.csr_matrix, inv: np.ndarray) -> sp.csr_matrix:
+    """``diag(inv) @ matrix`` as SciPy's sparse product stores it, without the product.
+
+    SciPy's ``csr_matmat`` (what ``sp.diags(inv) @ matrix`` runs) writes each row's entries
+    in the reverse of their order in ``matrix`` and leaves out products equal to zero; the
+    matrix-vector products of BiCGSTAB sum a row in its stored order, so the same order gives
+    the same iterates bit for bit (tested against the product). Rows of a matrix that is not
+    in canonical form (sorted, no duplicates) take the product itself.
+    """
+    if not matrix.has_canonical_format:
+        return sp.diags(inv) @ matrix
+    indptr = matrix.indptr
+    counts = np.diff(indptr)
+    row = np.repeat(np.arange(counts.size), counts)
+    # position p of a row [start, end) takes the entry end - 1 - (p - start)
+    rev = indptr[:-1][row] + indptr[1:][row] - 1 - np.arange(row.size)
+    data = inv[row] * matrix.data[rev]
+    keep = data != 0
+    indices = matrix.indices[rev]
+    if not keep.all():
+        data, indices = data[keep], indices[keep]
+        counts = np.bincount(row[keep], minlength=counts.size)
+    new_ptr = np.zeros(counts.size + 1, dtype=indptr.dtype)
+    np.cumsum(counts, out=new_ptr[1:])
+    return sp.csr_matrix((data, indices, new_ptr), shape=matrix.shape)
