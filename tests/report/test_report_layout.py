@@ -274,3 +274,35 @@ def test_a_long_cycler_record_marks_the_span_of_the_nmr_series():
     short = cycler_panel(doc2, ds2)
     assert not [s for s in short.figure.layout.shapes if s.fillcolor == "#555555"]
     assert "Dark bar" not in short.note
+
+
+def test_static_map_leaves_the_gap_between_stored_windows_empty(tmp_path):
+    import xarray as xr
+
+    from dendritemr.report import static
+
+    class Keep(static._Figures):  # the real figures, kept instead of cleared after saving
+        figs: list = []
+
+        def close(self, fig) -> None:
+            self.figs.append(fig)
+
+    rng = np.random.default_rng(5)
+    ppm = np.concatenate([np.linspace(360, 160, 101), np.linspace(40, -40, 41)])  # 2 ppm steps
+    hours = np.array([0.5, 1.5, 2.5, 3.5])
+    ds = xr.Dataset(
+        {"spectrum_7Li": (("time_7Li", "ppm_7Li"), rng.random((hours.size, ppm.size)))},
+        coords={"ppm_7Li": ppm, "hours_7Li": ("time_7Li", hours)},
+    )
+    doc = {"time_h": hours.tolist(), "stages": [{"name": "stall", "start_h": 0, "end_h": 4}]}
+    plt = Keep()
+    paths, why = static._map(doc, {"spectra": ds}, tmp_path, plt, "7Li")
+    assert [p.name for p in paths] == ["map_7Li.png", "map_7Li.pdf"], why
+    whole = plt.figs[0].axes[1]  # (b) the whole range
+    meshes = [c for c in whole.collections if hasattr(c, "get_coordinates")]
+    # one mesh per stored window; cell edges half a step beyond the outer points only
+    spans = sorted(
+        (float(m.get_coordinates()[..., 0].min()), float(m.get_coordinates()[..., 0].max()))
+        for m in meshes
+    )
+    assert spans == [pytest.approx((-41.0, 41.0)), pytest.approx((159.0, 361.0))]

@@ -357,17 +357,25 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     fig, axes = plt.subplots(
         1, len(views), figsize=(WIDTH_IN, 3.0), squeeze=False, gridspec_kw={"wspace": 0.25}
     )
+    gap = np.all(~np.isfinite(z), axis=0)  # the NaN columns between stored windows
     for k, (ax, (mask, (vmin, vmax), title)) in enumerate(zip(axes[0], views, strict=True)):
-        mesh = ax.pcolormesh(
-            s.ppm[mask],
-            s.hours[order],
-            z[:, mask],
-            shading="nearest",
-            cmap="viridis",
-            vmin=vmin,
-            vmax=vmax,
-            rasterized=True,
-        )
+        # one mesh per stored window: a single mesh stretched the cells next to a gap halfway
+        # into it (the whole-range map showed data at 160-130 ppm that were never stored)
+        cols = np.flatnonzero(mask & ~gap)
+        for seg in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1):
+            if seg.size == 0:
+                continue
+            mesh = ax.pcolormesh(
+                s.ppm[seg],
+                s.hours[order],
+                z[:, seg],
+                shading="nearest",
+                cmap="viridis",
+                vmin=vmin,
+                vmax=vmax,
+                rasterized=True,
+            )
+        _map_stages_static(ax, doc)
         ax.set_xlim(np.nanmax(s.ppm[mask]), np.nanmin(s.ppm[mask]))
         ax.set_xlabel(_shift_label(nucleus))
         ax.set_title(f"({chr(97 + k)}) {title}", loc="left")
@@ -376,6 +384,21 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
         fig.colorbar(mesh, ax=ax, label="intensity / max", pad=0.02)
     axes[0, 0].set_ylabel("time / h")
     return _save(fig, folder, f"map_{nucleus}", plt), ""
+
+
+def _map_stages_static(ax, doc: dict) -> None:
+    """Growth stages on a time x shift map: a strip in their colours inside the right edge and
+    dotted white lines at their boundaries (as the interactive map)."""
+    stages = [
+        s
+        for s in doc.get("stages") or []
+        if s.get("start_h") is not None and s.get("end_h") is not None and s["end_h"] > s["start_h"]
+    ]
+    for k, st in enumerate(stages):
+        ax.axhspan(st["start_h"], st["end_h"], xmin=0.97, xmax=1.0, color=stage_color(st["name"]),
+                   lw=0, zorder=3)  # fmt: skip
+        if k:
+            ax.axhline(st["start_h"], color="white", lw=0.6, ls=":", zorder=3)
 
 
 def _fit_quality(doc, datasets, folder, plt) -> tuple[list[Path], str]:
