@@ -235,6 +235,7 @@ def test_all_nan_spectra_and_a_failing_panel_do_not_stop_the_report(tmp_path, mo
     ds["spectra"]["spectrum_7Li"][:] = np.nan
     path = write_report(tmp_path, doc, ds)  # no exception: NaN spectra draw empty, not crash
     assert path.is_file() and "static-figures" in path.read_text()
+    assert "not written: the spectra hold no finite values" in path.read_text()  # the map
 
     def boom(doc):
         raise ValueError("boom")

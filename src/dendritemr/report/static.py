@@ -348,6 +348,9 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     scale = I.magnitude(s.data)
     order = np.argsort(s.hours)
     z = s.data[order] / scale
+    gap = np.all(~np.isfinite(z), axis=0)  # the NaN columns between stored windows
+    if gap.all():
+        return [], "the spectra hold no finite values"
     lo, hi = METAL_WINDOW
     inside = (s.ppm >= lo) & (s.ppm <= hi)
     views = [(np.ones_like(inside), (0.0, float(np.nanpercentile(z, 99.5))), "whole range")]
@@ -357,7 +360,6 @@ def _map(doc, datasets, folder, plt, nucleus) -> tuple[list[Path], str]:
     fig, axes = plt.subplots(
         1, len(views), figsize=(WIDTH_IN, 3.0), squeeze=False, gridspec_kw={"wspace": 0.25}
     )
-    gap = np.all(~np.isfinite(z), axis=0)  # the NaN columns between stored windows
     for k, (ax, (mask, (vmin, vmax), title)) in enumerate(zip(axes[0], views, strict=True)):
         # one mesh per stored window: a single mesh stretched the cells next to a gap halfway
         # into it (the whole-range map showed data at 160-130 ppm that were never stored)
