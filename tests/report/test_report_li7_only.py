@@ -62,3 +62,21 @@ def test_a_study_with_6li_has_no_such_box():
     assert no_li6_sentence(doc) is None
     page = render_html(doc, ds)
     assert "id='no-li6'" not in page and NO_6LI not in page
+
+
+def test_li7_only_captions_say_only_what_the_figures_show():
+    from dendritemr.report.static import captions
+
+    doc, ds = _li7_only()
+    doc["stages"] = [
+        {"name": "mixed-growth", "start_h": 0.0, "end_h": 4.0},
+        {"name": "mixed-growth", "start_h": 4.0, "end_h": 8.5},
+    ]
+    doc["short_circuit_h"] = None
+    # a soft short long after the last spectrum (the TEGDME tour: 23.8-27.9 h, spectra to 3.7 h)
+    doc["short"] = {"soft_shorts": [{"kind": "partial", "start_h": 23.8, "end_h": 27.9}]}
+    text = captions(doc, ds)["overview"]
+    assert "(b) dendritic Li metal n(Li⁰) in µmol. Bands: ±1 standard error." in text
+    assert "fractions" not in text and "per growth route" not in text
+    assert "soft short" not in text  # outside the overview's time span
+    assert "Dotted grey lines: boundaries between consecutive stages of one name." in text

@@ -548,15 +548,21 @@ def _mri_series_axes(doc, m, axes) -> None:
         ax.set_xlabel("time / h")
 
 
-def _stage_sentence(doc: dict) -> str:
-    """The stage bands and short marks of a time axis, in words."""
+def _stage_sentence(doc: dict, span: tuple[float, float] | None = None) -> str:
+    """The stage bands and short marks of a time axis, in words (soft shorts only where they
+    meet ``span``, h: the overview is cropped to the NMR series)."""
     names = list(dict.fromkeys(s.get("name", "") for s in doc.get("stages") or []))
     out = ""
     if names:
         out += " Shaded bands: growth stages (" + ", ".join(names) + "; names above the axis)."
+    if same_name_boundaries(doc.get("stages") or []):
+        out += " Dotted grey lines: boundaries between consecutive stages of one name."
     if doc.get("short_circuit_h") is not None:
         out += f" Dashed red line: short circuit at {doc['short_circuit_h']:.2f} h."
-    if soft_shorts(doc):
+    softs = [
+        (a, b) for a, b, _ in soft_shorts(doc) if span is None or (b >= span[0] and a <= span[1])
+    ]
+    if softs:
         out += " Dotted red outline: soft shorts that recovered."
     return out
 
@@ -587,12 +593,21 @@ def captions(doc: dict, datasets: dict) -> dict[str, str]:
         rows.append("⁶Li atom fraction x(⁶Li) of the metal")
     if np.isfinite(I.as_float(doc.get("interface_fraction"), n)).any():
         rows.append("interface fraction, interface / (interface + bulk)")
+    t = I.as_float(doc.get("time_h"))
+    t = t[np.isfinite(t)]
+    span = (float(t.min()), float(t.max())) if t.size else None
     if rows:
         panels = "; ".join(f"({chr(97 + k)}) {r}" for k, r in enumerate(rows))
+        fractions = any(r.startswith(("⁶Li atom", "interface fraction")) for r in rows)
         out["overview"] = (
             f"In situ NMR of the cell over time (h since {t0}): {panels}. Bands: ±1 standard "
-            "error; fractions on 0 to 1, values off the axis as open triangles on its edge."
-            + _stage_sentence(doc)
+            "error"
+            + (
+                "; fractions on 0 to 1, values off the axis as open triangles on its edge."
+                if fractions
+                else "."
+            )
+            + _stage_sentence(doc, span)
         )
     from dendritemr.nmr.defaults import METAL_WINDOW
     from dendritemr.quant.decompose import REDCHI_FLAG
@@ -627,7 +642,7 @@ def captions(doc: dict, datasets: dict) -> dict[str, str]:
             out["fit_quality"] = (
                 "Reduced chi-square of each spectrum's fit (1: residual at the noise level; "
                 f"above {REDCHI_FLAG:g} the standard errors of that spectrum's amounts are scaled "
-                "up by its square root)." + _stage_sentence(doc)
+                "up by its square root)." + _stage_sentence(doc, span)
             )
     m, _ = I.mri_series(datasets, doc)
     if m is not None:
