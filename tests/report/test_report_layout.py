@@ -306,3 +306,14 @@ def test_static_map_leaves_the_gap_between_stored_windows_empty(tmp_path):
         for m in meshes
     )
     assert spans == [pytest.approx((-41.0, 41.0)), pytest.approx((159.0, 361.0))]
+
+
+def test_metal_caption_says_what_the_routes_are():
+    doc, _ = synthetic_inputs()
+    note = metal_panel(doc).note
+    assert "Interface: metal grown from an electrode at the electrode | electrolyte" in note
+    assert "bulk: metal formed by reduction of Li⁺ inside the electrolyte" in note
+    doc, _ = synthetic_inputs(li6=False)
+    for route in ("interface", "bulk"):
+        doc["metal_umol"][route] = [None] * len(doc["time_h"])
+    assert "Interface: metal grown" not in metal_panel(doc).note  # total only: no routes

@@ -241,6 +241,13 @@ def metal_panel(doc: dict) -> Panel:
         legend=LEGEND_INSIDE,
     )
     note = "Dendritic metal (electrodes excluded); bands: ±1 standard error."
+    if "interface" in drawn:
+        note += (
+            " Interface: metal grown from an electrode at the electrode | electrolyte interface "
+            "(the electrode's ⁶Li fraction); bulk: metal formed by reduction of Li⁺ inside the "
+            "electrolyte (the electrolyte's ⁶Li fraction); the split follows from the ⁶Li "
+            "fraction of the metal (panel below); total = interface + bulk."
+        )
     if relative:
         note += (
             " Not calibrated in µmol ("
