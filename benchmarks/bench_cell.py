@@ -39,7 +39,12 @@ Measured (docs/simulator-model.md, "Cheaper field solves"): ``--baseline 30adaf5
 10,4`` at load average 2.5-5.6: seed 10 to its short (1630 steps, 36.4887 h in both) CPU 156.9 ->
 96.3 s (ratio 0.61), seed 4 (357 steps, 32.3410 h in both) 12.3 -> 8.8 s (0.72), three grids
 0.63; ``--baseline 30adaf5^ --repeat 3`` at load 2.5 (medians): seed 4 9.3 -> 6.0 s (0.64),
-grids 0.68.
+grids 0.68. Tenth pass (less overhead, same numbers): ``--baseline c0fee14 --seeds 10,1`` at
+load 2.1-3.9: seed 10 67.2 -> 55.4 s CPU (0.82), seed 1 28.0 -> 21.3 s (0.76), grids 0.93
+(13.4 ms per step at 6000 cells, ~ n_cells^0.65); both histories bit-for-bit identical.
+
+Each run's history is hashed (SHA-256 of every history array); the summary says whether the
+two codes' trajectories are bit-for-bit identical.
 """
 
 from __future__ import annotations

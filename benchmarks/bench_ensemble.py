@@ -15,6 +15,12 @@ runs every seed (and every scan point) on the default scenario with these change
 ``--set llzo.sigma_ion_grain_mS_cm=0.2`` prints the must-show table at that value (``true`` /
 ``false`` set a flag, other words a choice, e.g. ``--set growth.crack_filling_strength=depth``).
 
+Same physics as another code: ``--compare-to DIR`` (with ``--out``) compares, after the runs,
+every number of each run's ground truth with the same file in DIR (e.g. the ``--out`` of a run
+with ``PYTHONPATH=<other checkout>/src``) to ``--rel`` relative (1e-9; run times excluded) and
+prints the largest difference per run. Issue 11, tenth pass: seeds 3, 10 and 1 at c0fee14 and
+after the speed-ups agree in every number (largest relative difference 0).
+
 Sensitivity scan: ``--scan KEY=V1,V2 [--scan KEY2=...] [--max-h H]`` runs the base scenario and
 each value of each key alone (one change at a time) and prints, per point, the shorts and the
 medians over the seeds.
@@ -26,6 +32,7 @@ import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -138,6 +145,73 @@ def _scan(ds, points: list[dict], max_h: float) -> None:
     )
 
 
+#: Run scalars that may differ between two runs of the same physics (not compared).
+_RUN_SCALARS = frozenset({"runtime_s", "cpu_s"})
+
+
+def _differences(a, b, path: str, out: list) -> None:
+    """Walk two ground truths; append ``(path, relative difference or message)`` per leaf."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key in _RUN_SCALARS:
+                continue
+            if key not in a or key not in b:
+                out.append((f"{path}.{key}", "only in one file"))
+            else:
+                _differences(a[key], b[key], f"{path}.{key}", out)
+    elif (
+        isinstance(a, list)
+        and isinstance(b, list)
+        and any(isinstance(v, (dict, list, str)) for v in a + b)
+    ):
+        if len(a) != len(b):
+            out.append((path, f"lengths {len(a)} and {len(b)}"))
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            _differences(x, y, f"{path}[{i}]", out)
+    elif isinstance(a, (str, bool)) or a is None or isinstance(b, (str, bool)) or b is None:
+        if a != b:
+            out.append((path, f"{a!r} != {b!r}"))
+    else:
+        x, y = np.asarray(a, float), np.asarray(b, float)
+        if x.shape != y.shape:
+            out.append((path, f"shapes {x.shape} and {y.shape}"))
+        elif not np.array_equal(np.isnan(x), np.isnan(y)):
+            out.append((path, "NaN at different places"))
+        else:
+            scale = np.maximum(np.abs(x), np.abs(y))
+            both = np.isfinite(x) & np.isfinite(y) & (scale > 0)
+            rel = np.abs(x - y)[both] / scale[both]
+            inf_diff = np.any((x != y) & ~np.isnan(x) & ~both)
+            out.append((path, np.inf if inf_diff else float(rel.max(initial=0.0))))
+
+
+def _compare(out_dir: str, other_dir: str, points: int, seeds: list[int], rel: float) -> bool:
+    """Compare every run's ground truth in OUT_DIR with the same file in OTHER_DIR: every
+    number to REL relative (run times excluded); print one line per run. True if all agree."""
+    ok = True
+    for p in range(points):
+        for seed in seeds:
+            name = f"point{p}_seed{seed}.json"
+            a = json.loads((Path(out_dir) / name).read_text())
+            b_path = Path(other_dir) / name
+            if not b_path.exists():
+                print(f"compare {name}: missing in {other_dir}")
+                ok = False
+                continue
+            diffs: list = []
+            _differences(a, json.loads(b_path.read_text()), "", diffs)
+            nums = [d for d in diffs if not isinstance(d[1], str)]
+            bad = [d for d in diffs if isinstance(d[1], str) or d[1] > rel]
+            worst = max((d[1] for d in nums), default=0.0)
+            print(
+                f"compare {name}: {len(nums)} numeric entries, largest relative difference "
+                f"{worst:.3g}; {len(bad)} over {rel:g} or not equal"
+                + "".join(f"\n    {path}: {what}" for path, what in bad[:10])
+            )
+            ok = ok and not bad
+    return ok
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
@@ -146,7 +220,15 @@ def main() -> None:
     ap.add_argument("--scan", action="append", default=[], help="KEY=V1,V2 (one at a time)")
     ap.add_argument("--max-h", type=float, default=None, help="protocol.max_time_h")
     ap.add_argument("--set", action="append", default=[], help="KEY=V: change the base scenario")
+    ap.add_argument(
+        "--compare-to",
+        metavar="DIR",
+        help="after the runs, compare each ground truth in --out with the same file in DIR",
+    )
+    ap.add_argument("--rel", type=float, default=1e-9, help="--compare-to tolerance (relative)")
     args = ap.parse_args()
+    if args.compare_to and not args.out:
+        ap.error("--compare-to needs --out (the files to compare)")
     seeds = _seeds(args.seeds)
     base = load_scenario()
     for spec in args.set:
@@ -168,6 +250,9 @@ def main() -> None:
         f"ensemble wall time: {wall:.1f} s for {ds.point.size * len(seeds)} runs, "
         f"{args.workers} workers"
     )
+    if args.compare_to:
+        same = _compare(args.out, args.compare_to, int(ds.point.size), seeds, args.rel)
+        print(f"ground truths {'agree' if same else 'DIFFER'} with {args.compare_to}")
 
 
 if __name__ == "__main__":
