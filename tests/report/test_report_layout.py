@@ -317,3 +317,41 @@ def test_metal_caption_says_what_the_routes_are():
     for route in ("interface", "bulk"):
         doc["metal_umol"][route] = [None] * len(doc["time_h"])
     assert "Interface: metal grown" not in metal_panel(doc).note  # total only: no routes
+
+
+def test_x6_panels_show_the_route_end_members(tmp_path):
+    from dendritemr.report import static
+    from dendritemr.report.figures import isotope_panel
+
+    doc, ds = synthetic_inputs()
+    n = len(doc["time_h"])
+    inter = np.linspace(0.95, 0.85, n)  # exchange pulls the interface end member down
+    doc["routes"] = {
+        "x6_interface_end_member": inter.tolist(),
+        "x6_interface_model_err": [0.01] * n,
+        "x6_bulk_end_member": [0.0759] * n,
+        "x6_bulk_model_err": [0.001] * n,
+        "exchange_per_h": 0.01,  # a scalar among the lists is not a series
+    }
+    panel = isotope_panel(doc)
+    lines = {t.name: t for t in panel.figure.data if t.fill is None}
+    np.testing.assert_allclose(np.asarray(lines["interface metal (end member)"].y), inter)
+    np.testing.assert_allclose(np.asarray(lines["bulk metal (end member)"].y), 0.0759)
+    assert lines["bulk metal (end member)"].line.dash == "dash"
+    assert panel.figure.layout.showlegend and "Dashed: the ⁶Li fraction of pure" in panel.note
+    # without end members: no legend, as before
+    doc.pop("routes")
+    assert isotope_panel(doc).figure.layout.showlegend is False
+
+    class Keep(static._Figures):  # the real figures, kept instead of cleared after saving
+        figs: list = []
+
+        def close(self, fig) -> None:
+            self.figs.append(fig)
+
+    doc["routes"] = {"x6_interface_end_member": inter.tolist()}
+    plt = Keep()
+    static._overview(doc, ds, tmp_path, plt)
+    labels = [ln.get_label() for ax in plt.figs[0].axes for ln in ax.get_lines()]
+    assert "interface end member" in labels and "bulk end member" not in labels
+    assert "(dashed end members)" in static.captions(doc, ds)["overview"]

@@ -311,13 +311,29 @@ def isotope_panel(doc: dict) -> Panel:
         "interface fraction",
         row=2,
     )
+    ends = I.end_members(doc)
+    for route, (y, err) in ends.items():
+        _band(fig, t, y, err, COLORS[route], f"{route} metal (end member)", row=1, dash="dash")
     add_stages(fig, doc, rows=[1, 2])
-    # no legend: each row's axis title names its quantity (a legend box hid the first points)
-    _style(fig, 460, margin=dict(l=70, r=30, t=40, b=55), showlegend=False)
+    # the legend outside the data, only when the end members need naming (each row's axis
+    # title names its quantity; a legend box inside hid the first points)
+    _style(
+        fig,
+        460,
+        margin=dict(l=70, r=200 if ends else 30, t=40, b=55),
+        showlegend=bool(ends),
+        legend=dict(x=1.01, y=1.0, xanchor="left", yanchor="top", font=dict(size=11)),
+    )
     fig.update_yaxes(title_text="x(<sup>6</sup>Li) of Li<sup>0</sup>", row=1, col=1)
     fig.update_yaxes(title_text="interface fraction", row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
     note = "6Li atom fraction of the dendritic metal and interface / (interface + bulk); ±1 SE."
+    if ends:
+        note += (
+            " Dashed: the ⁶Li fraction of pure interface metal and of pure bulk metal at each "
+            "time (results.json: routes, end members with their model error bands); the "
+            "interface fraction places the metal's x6 between them."
+        )
     # both are fractions: the axes show 0..1; values outside are counted, not hidden silently
     for row, (vals, what) in enumerate(((x6, "x6"), (fr, "interface fraction")), start=1):
         out = int(np.sum(np.isfinite(vals) & ((vals < 0) | (vals > 1))))

@@ -22,6 +22,7 @@ __all__ = [
     "as_float",
     "magnitude",
     "metal_series",
+    "end_members",
     "spectra_series",
     "spectra_from_decomposition",
     "mri_series",
@@ -65,6 +66,24 @@ def metal_series(doc: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], b
 
 #: axis title of the relative metal (plain text; matplotlib and plotly)
 METAL_RELATIVE_AXIS = "Li⁰ / first electrode line"
+
+
+def end_members(doc: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """x6 of pure interface and pure bulk metal per time point (``doc["routes"]``:
+    ``x6_interface_end_member`` / ``x6_bulk_end_member`` with ``x6_*_model_err``):
+    ``{"interface": (x6, err), "bulk": (x6, err)}``, only those with a finite value."""
+    routes = doc.get("routes") or {}
+    n = len(doc.get("time_h") or [])
+    out = {}
+    for route in ("interface", "bulk"):
+        got = routes.get(f"x6_{route}_end_member")
+        if not isinstance(got, list):
+            continue
+        y = as_float(got, n)
+        if y.size == n and np.isfinite(y).any():
+            err = routes.get(f"x6_{route}_model_err")
+            out[route] = (y, as_float(err if isinstance(err, list) else None, n))
+    return out
 
 
 def magnitude(values: Any) -> float:

@@ -258,7 +258,14 @@ def _overview(doc: dict, datasets: dict, folder: Path, plt) -> tuple[list[Path],
             ax.set_ylabel(I.METAL_RELATIVE_AXIS if relative else r"$n(\mathrm{Li}^0)$ / µmol")
             ax.legend(loc="upper left")
         elif r == "x6":
-            _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "x6")
+            _band(ax, t, x6, I.as_float(doc.get("x6_metal_err"), n), COLORS["x6"], "metal")
+            ends = I.end_members(doc)
+            for route, (y, err) in ends.items():  # pure interface / bulk metal, dashed
+                e = np.where(np.isfinite(err), err, 0.0)
+                ax.fill_between(t, y - e, y + e, color=COLORS[route], alpha=0.12, lw=0, zorder=2)
+                ax.plot(t, y, color=COLORS[route], ls="--", lw=0.8, label=f"{route} end member")
+            if ends:
+                ax.legend(loc="center right", ncol=3, fontsize=6)
             ax.set_ylabel(r"$x(^6\mathrm{Li})$ of Li$^0$")
         else:
             _band(
@@ -590,7 +597,14 @@ def captions(doc: dict, datasets: dict) -> dict[str, str]:
         rows.append(what)
     n = len(doc.get("time_h") or [])
     if np.isfinite(I.as_float(doc.get("x6_metal"), n)).any():
-        rows.append("⁶Li atom fraction x(⁶Li) of the metal")
+        rows.append(
+            "⁶Li atom fraction x(⁶Li) of the metal"
+            + (
+                ", with that of pure interface and pure bulk metal (dashed end members)"
+                if I.end_members(doc)
+                else ""
+            )
+        )
     if np.isfinite(I.as_float(doc.get("interface_fraction"), n)).any():
         rows.append("interface fraction, interface / (interface + bulk)")
     t = I.as_float(doc.get("time_h"))
