@@ -355,3 +355,9 @@ def test_x6_panels_show_the_route_end_members(tmp_path):
     labels = [ln.get_label() for ax in plt.figs[0].axes for ln in ax.get_lines()]
     assert "interface end member" in labels and "bulk end member" not in labels
     assert "(dashed end members)" in static.captions(doc, ds)["overview"]
+
+
+def test_current_axis_spans_zero_to_the_current():
+    doc, ds = synthetic_inputs()  # a constant 0.4 mA
+    fig = cycler_panel(doc, ds).figure
+    np.testing.assert_allclose(fig.layout.yaxis2.range, [-0.04, 0.44])

@@ -389,6 +389,12 @@ def cycler_panel(doc: dict, datasets: dict) -> Panel:
     _style(fig, 420, showlegend=False, margin=dict(l=70, r=30, t=40, b=55))
     fig.update_yaxes(title_text="U / V", row=1, col=1)
     fig.update_yaxes(title_text="I / mA", row=2, col=1)
+    if cyc.current_mA is not None and np.isfinite(cyc.current_mA).any():
+        # from 0 to the current with a margin: a constant current was autoscaled to -0.5..1.3
+        lo = min(0.0, float(np.nanmin(cyc.current_mA)))
+        hi = max(0.0, float(np.nanmax(cyc.current_mA)))
+        pad = 0.1 * ((hi - lo) or 1.0)
+        fig.update_yaxes(range=[lo - pad, hi + pad], row=2, col=1)
     fig.update_xaxes(title_text=TIME_TITLE, row=2, col=1)
     note = f"Source: {cyc.source}."
     span = _nmr_span(doc)
