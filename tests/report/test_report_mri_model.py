@@ -102,3 +102,20 @@ def test_static_mri_figure_names_the_models(tmp_path):
     own = next(li for li in ax.get_lines() if li.get_label() == "MRI map total (own line model)")
     np.testing.assert_allclose(own.get_xdata(), [1.0])
     assert own.get_markerfacecolor() == "white"
+
+
+def test_map_hover_gives_each_voxels_standard_error():
+    doc, ds = synthetic_inputs()
+    maps = ds["mri"]["metal_umol"]
+    err = 0.1 + 0.01 * np.arange(maps.size).reshape(maps.shape)
+    ds["mri"]["metal_umol_err"] = (maps.dims, err, {"units": "umol"})
+    panel = next(p for p in build_panels(doc, ds) if p.key == "mri-map-metal-umol")
+    fig = panel.figure
+    assert "± %{customdata:.2g}" in fig.data[0].hovertemplate
+    np.testing.assert_allclose(np.asarray(fig.data[0].customdata), err[-1], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(fig.frames[1].data[0].customdata), err[1], rtol=1e-6)
+    assert "hover: each voxel's value ± its standard error" in panel.note
+    # without errors: the value alone
+    doc, ds = synthetic_inputs()
+    panel = next(p for p in build_panels(doc, ds) if p.key == "mri-map-metal-umol")
+    assert "customdata" not in panel.figure.data[0].hovertemplate

@@ -976,23 +976,34 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
     model_note = _mri_model_note(m)
     for name, (arr, rows, cols, rname, cname, units) in m.maps.items():
         vmax = I.magnitude(arr)
+        err = m.map_errors.get(name)
+        where = f"{_axis_title(cname)} %{{x:.3f}}, {_axis_title(rname)} %{{y:.3f}}: %{{z:.3g}}"
+        if err is not None:  # the voxel's standard error in the hover
+            where += " ± %{customdata:.2g}"
         fig = go.Figure(
             go.Heatmap(
                 x=cols,
                 y=rows,
                 z=arr[-1].astype(np.float32),
+                customdata=None if err is None else err[-1].astype(np.float32),
                 colorscale="Viridis",
                 zmin=0.0,
                 zmax=vmax,
                 colorbar=dict(title=dict(text=_mri_axis(name, units))),
-                hovertemplate=f"{_axis_title(cname)} %{{x:.3f}}, {_axis_title(rname)} %{{y:.3f}}: "
-                "%{z:.3g}<extra></extra>",
+                hovertemplate=where
+                + (f" {pretty_unit(units)}" if units else "")
+                + "<extra></extra>",
             )
         )
         fig.frames = [
             go.Frame(
                 name=str(k),
-                data=[go.Heatmap(z=arr[k].astype(np.float32))],
+                data=[
+                    go.Heatmap(
+                        z=arr[k].astype(np.float32),
+                        customdata=None if err is None else err[k].astype(np.float32),
+                    )
+                ],
                 traces=[0],
                 layout=_frame_title(titles[k]),
             )
@@ -1014,7 +1025,10 @@ def mri_panels(doc: dict, datasets: dict) -> list[Panel]:
                 f"MRI map: {mri_label(name)}",
                 fig,
                 f"{arr.shape[0]} scans; colour scale fixed over the series (0 to the largest "
-                "voxel of all scans)." + _faces_note(m) + model_note,
+                "voxel of all scans)"
+                + ("; hover: each voxel's value ± its standard error." if err is not None else ".")
+                + _faces_note(m)
+                + model_note,
             )
         )
     if m.series and np.isfinite(m.hours).any():

@@ -295,6 +295,8 @@ class MriSeries:
         neither records it.
     shape_from : per scan, where that line shape came from, in words
         (``doc["mri_images"]["metal_shape_from"]``), or None.
+    map_errors : map name -> its standard error per voxel (the dataset's ``<name>_err``,
+        same shape), where given.
     faces_mm : ``(z_B, z_A)`` of the pellet faces, mm, when the dataset's attributes
         ``z_b_mm``/``z_a_mm`` give them, else None.
     """
@@ -303,6 +305,7 @@ class MriSeries:
     maps: dict[str, tuple] = field(default_factory=dict)
     profiles: dict[str, tuple] = field(default_factory=dict)
     series: dict[str, tuple] = field(default_factory=dict)
+    map_errors: dict[str, np.ndarray] = field(default_factory=dict)
     metal_model: list[str] | None = None
     shape_from: list[str] | None = None
     faces_mm: tuple[float, float] | None = None
@@ -381,6 +384,8 @@ def mri_series(datasets: dict[str, xr.Dataset], doc: dict) -> tuple[MriSeries | 
             out.series[name] = (np.asarray(da.values, float), err, units)
         elif da.ndim == 3:
             r, c = da.dims[1:]
+            if err is not None and err.shape == da.shape:
+                out.map_errors[name] = err
             out.maps[name] = (
                 np.real(da.values).astype(float),
                 np.asarray(ds[r].values if r in ds.coords else np.arange(da.sizes[r]), float),
