@@ -119,3 +119,21 @@ def test_map_hover_gives_each_voxels_standard_error():
     doc, ds = synthetic_inputs()
     panel = next(p for p in build_panels(doc, ds) if p.key == "mri-map-metal-umol")
     assert "customdata" not in panel.figure.data[0].hovertemplate
+
+
+def test_summary_counts_the_scans_by_metal_line_model():
+    from dendritemr.report.html import render_html
+
+    doc, ds = _inputs(on_dataset=False)
+    doc["mri_images"].update(total_umol=[0.5, 2.0, 3.9], total_umol_err=[0.2, 0.3, 0.4])
+    page = render_html(doc, ds, panels=[])
+    table = page.split("<table id='summary'>", 1)[1].split("</table>", 1)[0]
+    assert (
+        "<th>MRI scans</th><td class='num'>3 (1.00 to 8.00 h); 2 with the ⁷Li NMR series&#x27; "
+        "metal line shape, 1 with their own line model (mixture)</td>"
+    ) in table
+    # the NMR total nearest 8.00 h: the synthetic series ends at 8.25 h, 0.3 * 8.25 + 0.5 * 4.25
+    assert (
+        "<th>metal in the last image (8.00 h) / µmol</th><td class='num'>3.9 ± 0.4 "
+        "(NMR dendritic total at 8.25 h: 4.6 ± 0.21)</td>"
+    ) in table

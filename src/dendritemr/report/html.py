@@ -208,6 +208,7 @@ def _summary(doc: dict) -> str:
     soft = _soft_shorts(doc)
     if soft is not None:
         rows.append(("soft shorts (recovered)", soft))
+    rows += _mri_rows(doc)
     warning = ""
     cov = _coverage(doc)
     if cov is not None:
@@ -233,6 +234,45 @@ def _summary(doc: dict) -> str:
             )
     body = "".join(f"<tr><th>{_e(a)}</th><td class='num'>{_e(b)}</td></tr>" for a, b in rows)
     return f"{warning}<table id='summary'>{body}</table>"
+
+
+def _mri_rows(doc: dict) -> list[tuple[str, str]]:
+    """Summary rows of the MRI scans: how many, when, which metal line model their CSI fits
+    used, and the metal in the last image beside the NMR series' dendritic total nearest it."""
+    mri = doc.get("mri_images") or {}
+    t = [h for h in mri.get("time_h") or [] if h is not None]
+    if not t:
+        return []
+    text = f"{len(mri['time_h'])} ({t[0]:.2f} to {t[-1]:.2f} h)"
+    models = [m for m in mri.get("metal_model") or [] if m]
+    if models:
+        nmr = sum(m == "nmr" for m in models)
+        own = sorted({m for m in models if m != "nmr"})
+        parts = []
+        if nmr:
+            parts.append(f"{nmr} with the ⁷Li NMR series' metal line shape")
+        if own:
+            parts.append(f"{len(models) - nmr} with their own line model ({', '.join(own)})")
+        text += "; " + ", ".join(parts)
+    rows = [("MRI scans", text)]
+    v, e = _last_with_err(mri.get("total_umol"), mri.get("total_umol_err"))
+    if v is not None:
+        k = max(i for i, x in enumerate(mri["total_umol"]) if x is not None)
+        th = mri["time_h"][k]
+        shown = _num(v, e)
+        times = doc.get("time_h") or []
+        total = (doc.get("metal_umol") or {}).get("total") or []
+        near = [
+            (abs(h - th), i)
+            for i, h in enumerate(times)
+            if th is not None and i < len(total) and total[i] is not None
+        ]
+        if near:
+            i = min(near)[1]
+            errs = (doc.get("metal_umol") or {}).get("total_err") or [None] * len(total)
+            shown += f" (NMR dendritic total at {times[i]:.2f} h: {_num(total[i], errs[i])})"
+        rows.append((f"metal in the last image ({th:.2f} h) / µmol", shown))
+    return rows
 
 
 def _charge(doc: dict) -> tuple[str, str] | None:
