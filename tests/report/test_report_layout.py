@@ -361,3 +361,14 @@ def test_current_axis_spans_zero_to_the_current():
     doc, ds = synthetic_inputs()  # a constant 0.4 mA
     fig = cycler_panel(doc, ds).figure
     np.testing.assert_allclose(fig.layout.yaxis2.range, [-0.04, 0.44])
+
+
+def test_stage_table_gives_each_stages_growth():
+    doc, _ = synthetic_inputs()
+    doc["stages"][1]["rates"] = {"total_umol_per_h": 0.8, "total_umol_per_h_err": 0.05}
+    page = render_html(doc, {}, panels=[])
+    table = page.split("<table id='stages'>", 1)[1].split("</table>", 1)[0]
+    assert "<th>growth in the stage / µmol</th>" in table
+    # mixed-growth 4-7 h at 0.8 +- 0.05 umol/h: 2.4 +- 0.15 umol; no rate: n/a
+    assert "<td class='num'>0.8 ± 0.05</td><td class='num'>2.4 ± 0.15</td>" in table
+    assert table.count("<td class='num'>n/a</td><td class='num'>n/a</td>") == 2

@@ -319,9 +319,10 @@ def _stages(doc: dict) -> str:
     unit, key = (
         ("electrode lines h⁻¹", "total_rel_per_h") if relative else ("µmol h⁻¹", "total_umol_per_h")
     )
+    gain_unit = "electrode lines" if relative else "µmol"
     head = (
         f"<tr><th></th><th>stage</th><th>start / h</th><th>end / h</th><th>rate / {unit}</th>"
-        "<th>growth by route</th></tr>"
+        f"<th>growth in the stage / {gain_unit}</th><th>growth by route</th></tr>"
     )
     rows = []
     for s in stages:
@@ -332,7 +333,7 @@ def _stages(doc: dict) -> str:
             f"<tr><td><span class='chip' style='background:{stage_color(s['name'])};margin:0'>"
             f"</span></td><td>{_e(s['name'])}</td><td class='num'>{_e(start)}</td>"
             f"<td class='num'>{_e(_num(s.get('end_h')))}</td><td class='num'>{_e(rate)}</td>"
-            f"<td>{_e(_route_cell(s))}</td></tr>"
+            f"<td class='num'>{_e(_gain(s, key))}</td><td>{_e(_route_cell(s))}</td></tr>"
         )
     note = ""
     det = doc.get("stage_detection") or {}
@@ -342,9 +343,20 @@ def _stages(doc: dict) -> str:
             f"than {_num(det['detection_sigmas'])} standard errors within "
             f"{_num(det['window_h'])} h (results.json: stage_detection); in a "
             "<i>stall</i> no route did, so slow steady growth can go on in a stall: see its "
-            "rate.</p>"
+            "rate and its growth (rate × duration).</p>"
         )
     return f"<table id='stages'>{head}{''.join(rows)}</table>{note}"
+
+
+def _gain(stage: dict, key: str) -> str:
+    """The stage's growth: its rate times its duration (± the rate's error times it); a long
+    'stall' of the demo grew 17 umol at 0.67 umol/h, which the rate alone hid."""
+    rates = stage.get("rates") or {}
+    r, a, b = rates.get(key), stage.get("start_h"), stage.get("end_h")
+    if r is None or a is None or b is None:
+        return "n/a"
+    e = rates.get(f"{key}_err")
+    return _num(r * (b - a), None if e is None else e * (b - a))
 
 
 def _route_cell(stage: dict) -> str:
