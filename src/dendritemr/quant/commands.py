@@ -76,7 +76,7 @@ def _dump(doc: dict) -> None:
 #: loading the fit machinery; tests/quant/test_commands.py checks the two agree)
 DEPOSIT_DEFAULT = "auto"
 #: default of --baseline-drift, as quant.decompose.BASELINE_DRIFT (checked by the same test)
-BASELINE_DRIFT_DEFAULT = "local"
+BASELINE_DRIFT_DEFAULT = "auto"
 _T1_HELP = "T1 of a line, GROUP:NUCLEUS=SECONDS (repeatable), e.g. electrolyte:6Li=10."
 _MODEL_OPTS = [
     click.option(

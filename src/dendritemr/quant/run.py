@@ -206,7 +206,7 @@ def analyse_pair(
     deposit: bool | str | None = None,
     dendritic: str = "auto",
     skin_phase: str | float = "auto",
-    baseline_drift: str = "local",
+    baseline_drift: str = "auto",
 ) -> dict[str, Any]:
     """Line decomposition, x6 per time point and amounts of a 7Li (and 6Li) series.
 
