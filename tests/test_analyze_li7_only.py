@@ -182,6 +182,7 @@ def test_not_computed_and_summary_say_what_is_missing(li7_only):
     assert "no 6Li data" in notes and "interface fraction" in notes
     assert "metal_relative" in notes
     assert "[[reference]] amount_umol (foil) is read but not used" in notes
+    assert "no 6Li series" in doc["quantification"]["method"]  # not 'joint 6Li/7Li'
     summary = (res / "summary.txt").read_text()
     assert "relative to the first spectrum's electrode line" in summary
     assert "dendritic metal growth" in summary

@@ -409,6 +409,10 @@ def mri_dataset(
         ds["total_umol_err"] = ("scan", np.hypot(ds["total_umol_err"].values, tot * rel),
                                 {"units": "umol"})  # fmt: skip
     ds.attrs = {"source": "dendritemr.mri.commands.analyse_scans (CSI metal maps)"}
+    for face in ("z_b_mm", "z_a_mm"):  # pellet faces (mm, the maps' z axis): the same cell
+        z = [float(m.attrs[face]) for m in maps if face in m.attrs]
+        if z and np.all(np.isfinite(z)):
+            ds.attrs[face] = float(np.median(z))
     if metal_shapes is not None:
         ds.attrs["metal_shape_lines"] = json.dumps(
             [None if not m else [[float(v) for v in line] for line in m] for m in metal_shapes]
@@ -889,7 +893,11 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         },
         coords={"time": li7["time"].values},
         attrs={
-            "method": "quant.decompose (joint 6Li/7Li complex fit) + quant.atoms",
+            "method": (
+                "quant.decompose (joint 6Li/7Li complex fit) + quant.atoms"
+                if li6 is not None
+                else "quant.decompose (7Li complex fit; no 6Li series) + quant.atoms"
+            ),
             "limitations": json.dumps(limits),
             "calibration": json.dumps(calib, default=str),
         },

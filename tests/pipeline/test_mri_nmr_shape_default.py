@@ -44,6 +44,8 @@ def test_analyze_holds_the_nmr_shape_by_default(analysed):
         assert h0 <= m["time_h"][j] <= h1 and h1 - h0 <= step + 1e-6  # the two around it
     mri = datasets["mri"]
     assert mri["metal_model"].values.tolist() == m["metal_model"]
+    # the pellet faces (the report marks them on maps and profiles): 300 um apart
+    assert mri.attrs["z_a_mm"] - mri.attrs["z_b_mm"] == pytest.approx(0.300, abs=0.03)
     shapes = json.loads(mri.attrs["metal_shape_lines"])
     assert shapes[0] is None
     for s in shapes[1:]:
