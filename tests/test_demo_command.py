@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from dendritemr.cli import main
 from dendritemr.demo import demo_table, run_demo
 from dendritemr.errors import DataError
+from dendritemr.pipeline import AnalyzeOptions, run_study
 from dendritemr.results_schema import load_results
+from dendritemr.study import load_study
 
 
 @pytest.mark.slow
@@ -34,6 +36,14 @@ def test_demo_writes_study_results_report_and_scores_against_truth(tmp_path, sma
     assert abs(doc["short_circuit_h"] - truth["short_circuit_h"]) <= float(
         np.median(np.diff(doc["time_h"]))
     )
+    # the references this analysis used, not the simulator's (the registry is reset first):
+    # the same keys as an analysis of the study alone in a fresh registry
+    from dendritemr.physics import citations
+
+    assert set(doc["citations"]) <= set(citations.REFERENCES)
+    citations.reset()
+    again = run_study(load_study(out / "study"), AnalyzeOptions(n_boot=0))[0]
+    assert doc["citations"] == again["citations"]
     table = demo_table(run)
     assert f"{truth['short_circuit_h']:10.3f}" in table  # the truth is printed beside the result
     assert "stages (h since the current started)" in table

@@ -958,21 +958,40 @@ def run_study(
     (per image acquisition window, current, voltage and charge), ``short`` (time,
     uncertainty, soft shorts, criterion), ``stages`` entries with rates and boundary errors,
     ``stage_detection``, ``routes`` (end members, dominant route), ``not_computed``
-    (sentences), ``quantification`` (method, calibration), ``study``.
+    (sentences), ``quantification`` (method, calibration), ``study``, ``citations`` (keys of
+    :data:`dendritemr.physics.citations.REFERENCES` that this analysis registered, then its
+    methods'; the registry is reset first, so a simulation run in the same process, as in
+    ``demo``, is not cited).
 
     Raises
     ------
     DendriteMRError : unreadable data, cycler problems (one line).
     """
+    from dendritemr.physics import citations
+
+    citations.reset()
     opts = options or AnalyzeOptions()
     own = _WARNINGS.get() is None  # analyze() sets it before load_study
     token = _WARNINGS.set([]) if own else None
     try:
         with blas_threads(opts.blas_threads):
-            return _run_study(study, opts, progress)
+            doc, datasets = _run_study(study, opts, progress)
+        doc["citations"] = _cited_keys(doc, datasets)
+        return doc, datasets
     finally:
         if token is not None:
             _WARNINGS.reset(token)
+
+
+def _cited_keys(doc: dict, datasets: dict) -> list[str]:
+    """Keys of the references registered since :func:`run_study` reset the registry, then
+    those of the methods the results show were used (:func:`dendritemr.report.inputs.
+    methods_used`: BIC, optimal partitioning, Birge scaling), each once."""
+    from dendritemr.physics import citations
+    from dendritemr.report.inputs import methods_used
+
+    keys = [c.key for c in citations.cited()]
+    return keys + [k for k in methods_used(doc, datasets) if k not in keys]
 
 
 def _run_study(
