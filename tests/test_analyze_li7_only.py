@@ -252,3 +252,18 @@ def test_summary_names_time_zero_and_the_growth_in_umol():
     assert "0.00 to 2.00 h since the first 7Li acquisition started" in text
     assert "dendritic metal growth: 3 umol +- 0.5 umol from 0.00 to 2.00 h" in text
     assert "since cycling started" in summary_text({**doc, "cycler": {"clock": ["c"]}})
+
+
+def test_spectra_carry_their_processing_history(li7_only):
+    import xarray as xr
+
+    _, res = li7_only
+    with xr.open_dataset(res / "spectra.nc") as ds:
+        attrs = dict(ds.attrs)
+    steps = json.loads(attrs["history_7Li"])
+    names = [s["step"] for s in steps]
+    # as the nmr steps recorded them (with their parameters), then the series fit
+    assert names == ["dc_offset", "digital_filter", "fourier_transform", "quant.decompose"]
+    assert "history_6Li" not in attrs  # no 6Li series
+    html = (res / "report.html").read_text()
+    assert "fourier_transform" in html and "no-spectra-history" not in html

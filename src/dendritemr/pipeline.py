@@ -893,6 +893,7 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         },
         coords={"time": li7["time"].values},
         attrs={
+            **_spectra_histories(li7, li6),
             "method": (
                 "quant.decompose (joint 6Li/7Li complex fit) + quant.atoms"
                 if li6 is not None
@@ -1454,6 +1455,27 @@ def _scale_rel_err(rel: np.ndarray, rel_err: np.ndarray, rel_stat: np.ndarray) -
     return float(np.sqrt(max(rel_err[i] ** 2 - rel_stat[i] ** 2, 0.0)) / abs(rel[i]))
 
 
+def _spectra_histories(li7: xr.DataArray, li6: xr.DataArray | None) -> dict[str, str]:
+    """``history_<nucleus>``: the processing steps of each series' spectra as recorded by
+    :mod:`dendritemr.nmr` (DC offset, digital filter, Fourier transform with their parameters),
+    then the series fit's own step, as JSON (the report's processing history)."""
+    from dendritemr.model import get_history
+
+    out = {}
+    for spectra in (li7, li6):
+        if spectra is None:
+            continue
+        steps = get_history(spectra) + [
+            {
+                "step": "quant.decompose",
+                "what": "series fit of the fitted windows; per-spectrum zero-order phase "
+                "removed for display",
+            }
+        ]
+        out[f"history_{spectra.attrs.get('nucleus', '')}"] = json.dumps(steps, default=str)
+    return out
+
+
 def _split_display(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
     """Split the quantification's display curves (variables over a ``ppm_<nucleus>`` axis:
     ``spectrum_<nucleus>``, ``model_<nucleus>``, ``residual_<nucleus>``) from its per time
@@ -1469,7 +1491,10 @@ def _split_display(quant: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset | None]:
     axes = [c for c in quant.coords if str(c).startswith("ppm_")]
     display = quant[names]
     display.attrs = {"source": "dendritemr.quant (fitted windows, zero-order phase removed)"}
-    return quant.drop_vars(names + axes), display
+    display.attrs.update({k: v for k, v in quant.attrs.items() if k.startswith("history_")})
+    rest = quant.drop_vars(names + axes)
+    rest.attrs = {k: v for k, v in quant.attrs.items() if not k.startswith("history_")}
+    return rest, display
 
 
 def summary_text(doc: dict) -> str:
