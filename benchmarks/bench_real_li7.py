@@ -8,7 +8,14 @@ Prints, for the 50 spectra of ``li7-insitu-LiLi-TEGDME`` read in place from ../s
   about that trend in standard errors (errors as reported: Cramer-Rao, times the Birge ratio
   where the reduced chi-square rejects the model);
 - single spectrum vs series: expnos fitted alone with the same model options, the difference of
-  the microstructure and total metal areas in combined standard errors.
+  the electrode, microstructure and total metal areas in standard errors, twice: over the two
+  errors in quadrature (as before: independent estimates, and the total's error from the two
+  groups' errors without their covariance) and over the standard error of the difference
+  (:mod:`dendritemr.fit.nested`: the same data in both fits; the total's errors with the
+  electrode / microstructure covariance, which is strongly negative where the lines overlap);
+- the root cause at each expno fitted alone: its electrode FWHM and centre against the series'
+  (one FWHM per line for the whole series), and the electrode area alone with the series'
+  electrode centre and FWHM held.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_real_li7.py [--drift centres|smooth|shared]
 [--nonnegative auto|yes|no] [--single 1 20 50]``.
@@ -17,6 +24,8 @@ Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_real_li7.py [--drift centr
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import time
 import warnings
 from pathlib import Path
@@ -53,6 +62,83 @@ def metal_totals(ds):
     return tot, err, micro
 
 
+@contextlib.contextmanager
+def keep_problems(out: list):
+    """Collect ``(problem, theta)`` of every decomposition made inside the block (the fitted
+    :class:`~dendritemr.fit.joint.JointProblem`, which ``decompose`` does not return; needed
+    for covariances across lines and for the influence vectors of :mod:`dendritemr.fit.nested`)."""
+    import dendritemr.quant.decompose as dec
+
+    orig = dec._result
+
+    def wrapped(problem, theta, spectra, best, sol):
+        out.append((problem, theta))
+        return orig(problem, theta, spectra, best, sol)
+
+    dec._result = wrapped
+    try:
+        yield out
+    finally:
+        dec._result = orig
+
+
+def line_weights(problem, group: str) -> np.ndarray:
+    """``(nuclei, lines)`` weights summing nucleus 0's lines of ``group`` (``"metal"``:
+    electrode and microstructure groups)."""
+    from dendritemr.quant.decompose import GROUPS
+
+    groups = ("electrode", "microstructure") if group == "metal" else (group,)
+    names = [ln.name for ln in problem.lines]
+    w = np.zeros((len(problem.nuclei), len(names)))
+    for i, n in enumerate(names):
+        if any(n in GROUPS[g] or (g == "microstructure" and n.startswith("comb_")) for g in groups):
+            w[0, i] = 1.0
+    return w
+
+
+def estimate(problem, theta, scale, t: int, group: str):
+    """``(value, Birge-scaled standard error, variance, influence)`` of a group's 7Li area at
+    time index ``t`` (:func:`dendritemr.fit.nested.influence`)."""
+    from dendritemr.fit.nested import influence
+
+    a, v, g = influence(problem, theta, t, line_weights(problem, group))
+    return a, float(scale * np.sqrt(v)), v, g
+
+
+def held_shape_fit(problem, theta, centre: float, width: float):
+    """Refit a single spectrum with its electrode centre and FWHM held at the given values
+    (the series'); returns ``(problem, theta, chi-square)``."""
+    from dendritemr.fit.block_lm import solve_block_arrow
+    from dendritemr.fit.joint import JointProblem
+    from dendritemr.quant.decompose import BASELINE_DEGREE, CHI2_ATOL
+
+    vals = problem.values(theta)
+    lines = [
+        dataclasses.replace(ln, center=centre, width=width, fixed=True)
+        if ln.name == "electrode"
+        else ln
+        for ln in problem.lines
+    ]
+    held = JointProblem(
+        problem.nuclei,
+        lines,
+        problem.groups,
+        np.zeros(1),
+        drift="shared",
+        width_drift=False,
+        baseline_degree=BASELINE_DEGREE,
+    )
+    init = {
+        "center": {ln.name: float(vals["offset"][0, i]) for i, ln in enumerate(lines)},
+        "width": {ln.name: float(vals["width"][0, 0, i]) for i, ln in enumerate(lines)},
+        "psi": {g.name: float(vals["psi"][i]) for i, g in enumerate(problem.groups)},
+        "phi0": vals["phi0"],
+        "area": vals["area"],
+    }
+    sol = solve_block_arrow(held, held.initial_theta(init), cost_atol=CHI2_ATOL)
+    return held, sol.x, float(sol.cost)
+
+
 def main() -> None:
     from dendritemr.io.bruker import read_pdata
     from dendritemr.quant.decompose import decompose
@@ -71,18 +157,24 @@ def main() -> None:
     kw = {"drift": args.drift, "nonnegative": nonneg, "deposit": dep}
     refs = [read_pdata(SERIES / str(i) / "pdata" / "1") for i in range(1, 51)]
     topspin = np.array([window_integral(r["ppm"].values, r.values[0]) for r in refs])
-    with warnings.catch_warnings():
+    fits: list = []
+    with warnings.catch_warnings(), keep_problems(fits):
         warnings.simplefilter("ignore")
         s7 = fit_spectra(SERIES)
         t0 = time.perf_counter()
         ds = decompose([s7], **kw)
         wall = time.perf_counter() - t0
+    p_s, th_s = fits[-1]
+    scale_s = ds["error_scale"].values[0]
     t = ds["hours"].values
     tot, err, (micro, micro_err) = metal_totals(ds)
+    # the total's error with the electrode / microstructure covariance of each spectrum
+    err_cov = np.array([estimate(p_s, th_s, scale_s[i], i, "metal")[1] for i in range(t.size)])
     print(f"series fit ({kw}): {wall:.1f} s, model {ds.attrs['model_choice'][:200]}")
     print(
         f"skin phase {np.degrees(float(ds['skin_phase'])):.1f} +- "
-        f"{np.degrees(float(ds['skin_phase_err'])):.1f} deg; deposit {ds.attrs['deposit']}"
+        f"{np.degrees(float(ds['skin_phase_err'])):.1f} deg; deposit {ds.attrs['deposit']}; "
+        f"baselines {ds.attrs['baseline_drift']}; solver: {ds.attrs['solver_message']}"
     )
     print(
         f"reduced chi-square median {np.median(ds['redchi']):.2f}, max "
@@ -93,23 +185,60 @@ def main() -> None:
     for name, y, e in (
         ("TopSpin 1r window 200-300 ppm", topspin, None),
         ("total fitted metal (areas)", tot, err),
+        ("  same, error with covariance", tot, err_cov),
         ("microstructure (areas)", micro, micro_err),
     ):
         g, sc, j = trend_stats(t, y, e)
         print(f"{name:32s} {g:+8.4f} {sc:9.3f} {j:11.1f}")
-    print("single spectrum alone vs in the series (difference / combined SE)")
+    print(
+        "total metal error with the electrode/microstructure covariance over the errors in "
+        f"quadrature: {np.min(err_cov / err):.2f}-{np.max(err_cov / err):.2f}"
+    )
+    print(
+        "single spectrum alone vs in the series: difference / errors in quadrature (as before; "
+        "total: groups without covariance) | / standard error of the difference (fit.nested)"
+    )
+    from dendritemr.fit.nested import difference_se
+
+    w_series = float(ds["width"].values[0, 0, list(ds["component"].values).index("electrode")])
     for expno in args.single:
         i = expno - 1
-        with warnings.catch_warnings():
+        one_fits: list = []
+        with warnings.catch_warnings(), keep_problems(one_fits):
             warnings.simplefilter("ignore")
             one = decompose([s7.isel(time=[i])], **kw)
+        p1, th1 = one_fits[-1]
+        scale1 = float(one["error_scale"].values[0, 0])
         t1, e1, (m1, me1) = metal_totals(one)
-        dm = (m1[0] - micro[i]) / np.hypot(me1[0], micro_err[i])
-        dt = (t1[0] - tot[i]) / np.hypot(e1[0], err[i])
+        old_m = (m1[0] - micro[i]) / np.hypot(me1[0], micro_err[i])
+        old_t = (t1[0] - tot[i]) / np.hypot(e1[0], err[i])
+        same = [ln.name for ln in p1.lines] == [ln.name for ln in p_s.lines]
+        parts = []
+        for group in ("electrode", "microstructure", "metal"):
+            a1, se1, v1, g1 = estimate(p1, th1, scale1, 0, group)
+            a2, se2, v2, g2 = estimate(p_s, th_s, scale_s[i], i, group)
+            zq = (a1 - a2) / np.hypot(se1, se2)
+            zd = (a1 - a2) / difference_se(v1, g1, v2, g2, scale1)
+            parts.append(f"{group} {a1:.4g} vs {a2:.4g} ({zq:+.1f} | {zd:+.1f} SE)")
         print(
-            f"  expno {expno:2d}: microstructure {m1[0]:.4g} vs {micro[i]:.4g} ({dm:+.1f} SE), "
-            f"total {t1[0]:.4g} vs {tot[i]:.4g} ({dt:+.1f} SE); model alone "
-            f"{one.attrs['n_microstructure']} micro"
+            f"  expno {expno:2d}: " + "; ".join(parts) + f"; as before: microstructure "
+            f"{old_m:+.1f}, total {old_t:+.1f} SE; model alone {one.attrs['n_microstructure']} "
+            f"micro{'' if same else ' (other lines than the series: not nested)'}"
+        )
+        # root cause: the electrode's shape alone against the series' one FWHM per line
+        v1 = p1.values(th1)
+        c_s = float(ds["center"].values[i, 0])
+        chi2_1 = float(np.sum(p1.residual(th1) ** 2))
+        held, th_h, chi2_h = held_shape_fit(p1, th1, c_s, w_series)
+        a_h, se_h, v_h, g_h = estimate(held, th_h, scale1, 0, "electrode")
+        a2, se2, v2, g2 = estimate(p_s, th_s, scale_s[i], i, "electrode")
+        z_h = (a_h - a2) / difference_se(v_h, g_h, v2, g2, scale1)
+        dchi = chi2_h - chi2_1
+        print(
+            f"           electrode alone: FWHM {v1['width'][0, 0, 0]:.2f} ppm, centre "
+            f"{v1['center'][0, 0]:.2f} (series {w_series:.2f}, {c_s:.2f}); with the series' "
+            f"centre and FWHM held: electrode {a_h:.4g} ({z_h:+.1f} SE), chi-square "
+            f"+{dchi:.0f} (+{dchi / scale1**2:.0f} in Birge units)"
         )
 
 
