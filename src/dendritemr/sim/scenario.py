@@ -237,6 +237,24 @@ class Llzo:
         "fraction",
         doc="Poisson's ratio of LLZO (elastic opening of a Li-filled crack)",
     )
+    scg_velocity_m_s: float = _p(
+        0.0,
+        "m/s",
+        "[default] 0 = no subcritical crack growth. Law v = v_c (K_I / K_IC)^n of stress "
+        "corrosion in glasses and ceramics (Charles 1958; Wiederhorn 1967; Freiman, J. Geophys. "
+        "Res. 89, 4072 (1984)); LLZO in air: Yan et al., J. Mater. Sci. 54, 5671 (2019), values "
+        "not retrieved; no value known for a Li-filled crack in LLZO",
+        "nonnegative",
+        doc="velocity at K_I = K_IC of the subcritical growth of the flaw ahead of a plating tip "
+        "(docs/simulator-model.md, 'Subcritical crack growth at arrested tips'); 0 = off",
+    )
+    scg_exponent: float = _p(
+        30.0,
+        "1",
+        "[lit] n = 11 (some binary glasses) to > 100 (some polycrystalline ceramics), Freiman, "
+        "J. Geophys. Res. 89, 4072 (1984); 30 is [default] within that range",
+        doc="exponent n of the subcritical crack velocity v = v_c (K_I / K_IC)^n (> 2)",
+    )
     li_site_density_cm3: float = _p(
         2.4e22,
         "1/cm3",
@@ -585,6 +603,8 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<dict>") -> Sce
         raise DataError(path, "geometry.cell_um must be at most a quarter of thickness and width")
     if g.surface_layer_um >= g.electrode_thickness_um:
         raise DataError(path, "geometry.surface_layer_um must be below electrode_thickness_um")
+    if sc.llzo.scg_exponent <= 2.0:
+        raise DataError(path, "llzo.scg_exponent must be above 2 (finite time to fracture)")
     for name in ("li7", "li6"):
         if getattr(sc, name).td % 2:
             raise DataError(path, f"{name}.td must be even (real points of complex data)")

@@ -60,6 +60,9 @@ __all__ = [
     "nucleation_rate",
     "spill_targets",
     "plating_pressure",
+    "subcritical_damage",
+    "subcritical_fracture_stress",
+    "tip_load",
 ]
 
 #: Faraday constant (C/mol), CODATA via scipy.constants.
@@ -171,6 +174,7 @@ def crack_share(
     metal: np.ndarray,
     growth: Growth,
     confined: np.ndarray | None = None,
+    fracture_stress: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fraction of each face's plated Li that goes into the crack ahead of it.
 
@@ -181,25 +185,125 @@ def crack_share(
     metal : bool per cell, metal cells.
     growth : growth parameters (flow stresses, DBM exponent).
     confined : bool per cell, metal confined in a boundary (None: none).
+    fracture_stress : fracture stress per cell (Pa) after subcritical crack growth
+        (:func:`subcritical_fracture_stress`); None: ``props.fracture_stress``.
 
     Returns
     -------
     ndarray
         Share in [0, 1] per face (0 off plating Robin faces or where the tip arrests).
     """
+    fx, pressure, loaded = _tip_load(sol, grid, props, metal, growth, confined)
+    stress = fx.stress if fracture_stress is None else fracture_stress[fx.cell_safe]
+    open_ = loaded & (pressure > stress)
+    share = np.zeros(sol.plated_face.size)
+    if np.any(open_):
+        top = sol.plated_face[open_].max()
+        share[open_] = (sol.plated_face[open_] / top) ** max(growth.dbm_exponent - 1.0, 0.0)
+    return share
+
+
+def _tip_load(
+    sol: FieldSolution,
+    grid: Grid,
+    props: CellProperties,
+    metal: np.ndarray,
+    growth: Growth,
+    confined: np.ndarray | None,
+) -> tuple[_FaceStatics, np.ndarray, np.ndarray]:
+    """Statics, creep-capped plating pressure per face (Pa) and the faces that load a crack
+    (plating faces whose electrolyte cell is not metal)."""
     if confined is None:
         confined = np.zeros(grid.n, bool)
     fx = _face_statics(sol, grid, props, growth)
     # flow_stress and plating_pressure, their parts fixed by the ionic network from the cache
     cap = _cap(np.concatenate([confined, [False, False]])[fx.metal_side], fx.own, growth)
     pressure = np.minimum(_pressure(sol.plated_face, fx.i0_area, props.thermal_v), cap)
-    target_ok, cell_safe = fx.target_ok, fx.cell_safe
-    open_ = target_ok & ~metal[cell_safe] & (pressure > fx.stress) & (sol.plated_face > 0)
-    share = np.zeros(sol.plated_face.size)
-    if np.any(open_):
-        top = sol.plated_face[open_].max()
-        share[open_] = (sol.plated_face[open_] / top) ** max(growth.dbm_exponent - 1.0, 0.0)
-    return share
+    loaded = fx.target_ok & ~metal[fx.cell_safe] & (sol.plated_face > 0)
+    return fx, pressure, loaded
+
+
+def tip_load(
+    sol: FieldSolution,
+    grid: Grid,
+    props: CellProperties,
+    metal: np.ndarray,
+    growth: Growth,
+    confined: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pressure on the crack ahead of each electrolyte cell's most loaded plating face (Pa).
+
+    The same creep-capped plating pressure ``min(F eta / V_m, cap)`` that :func:`crack_share`
+    compares with the fracture stress; the largest over the faces into a cell.
+
+    Parameters
+    ----------
+    sol, grid, props, metal, growth, confined : as :func:`crack_share`.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(grid.n,)``, Pa; 0 for cells without a plating face or that are metal.
+    """
+    fx, pressure, loaded = _tip_load(sol, grid, props, metal, growth, confined)
+    out = np.zeros(grid.n)
+    np.maximum.at(out, fx.cell_safe[loaded], pressure[loaded])
+    return out
+
+
+def subcritical_damage(
+    damage: np.ndarray,
+    load_pa: np.ndarray,
+    fracture_stress_pa: np.ndarray,
+    flaw_m: np.ndarray,
+    velocity_m_s: float,
+    exponent: float,
+    dt_s: float,
+) -> np.ndarray:
+    """Advance the subcritical (stress-corrosion) growth of each cell's flaw over one step.
+
+    Crack velocity ``v = v_c (K_I / K_IC)^n`` (Charles 1958; Wiederhorn 1967; Freiman 1984)
+    with ``K_I = Y P sqrt(pi a)`` for a flaw ``a`` held open by the pressure ``P``, so
+    ``K_I / K_IC = (P / sigma_0) sqrt(a / a_0)`` with ``sigma_0 = K_IC / (Y sqrt(pi a_0))``
+    the fracture stress of the pristine flaw ``a_0``. With ``x = a / a_0`` the growth law
+    ``dx/dt = (v_c / a_0) (P / sigma_0)^n x^(n/2)`` integrates exactly at constant ``P``:
+    the state ``u = x^(1 - n/2)`` (1 for a pristine flaw, 0 for a crack grown without bound)
+    falls linearly, ``du/dt = -(n/2 - 1) (v_c / a_0) (P / sigma_0)^n``   [derived].
+    The time to fracture of a pristine flaw at constant ``P`` follows,
+    ``t_f = (1 - (P / sigma_0)^(n-2)) a_0 / ((n/2 - 1) v_c (P / sigma_0)^n)`` (the lifetime
+    formula of power-law slow crack growth, Evans & Wiederhorn 1974).
+
+    Parameters
+    ----------
+    damage : ``u`` per cell before the step (1 = pristine).
+    load_pa : pressure on each cell's crack during the step (Pa; 0 = unloaded).
+    fracture_stress_pa : pristine fracture stress ``sigma_0`` per cell (Pa).
+    flaw_m : pristine flaw ``a_0`` per cell (m).
+    velocity_m_s : ``v_c``, the velocity at ``K_I = K_IC`` (m/s); 0 returns ``damage``.
+    exponent : ``n`` (> 2).
+    dt_s : step (s).
+
+    Returns
+    -------
+    ndarray
+        ``u`` after the step, clipped at 0.
+    """
+    if velocity_m_s <= 0 or not np.any(load_pa > 0):
+        return damage
+    ratio = load_pa / fracture_stress_pa
+    rate = (exponent / 2.0 - 1.0) * velocity_m_s / flaw_m * ratio**exponent
+    return np.maximum(damage - rate * dt_s, 0.0)
+
+
+def subcritical_fracture_stress(
+    fracture_stress_pa: np.ndarray, damage: np.ndarray, exponent: float
+) -> np.ndarray:
+    """Fracture stress of flaws grown subcritically: ``sigma_0 u^(1/(n-2))`` (Pa).
+
+    ``sigma_c = K_IC / (Y sqrt(pi a))`` with ``a = a_0 u^(-2/(n-2))``
+    (:func:`subcritical_damage`); 0 where the crack has run (``u = 0``).
+    """
+    return fracture_stress_pa * damage ** (1.0 / (exponent - 2.0))
 
 
 @dataclass(frozen=True)

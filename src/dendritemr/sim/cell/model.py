@@ -46,6 +46,9 @@ from dendritemr.sim.cell.growth import (
     metal_side_confined,
     nucleation_rate,
     spill_targets,
+    subcritical_damage,
+    subcritical_fracture_stress,
+    tip_load,
 )
 from dendritemr.sim.cell.isotopes import IsotopeStep, solve_isotopes
 from dendritemr.sim.cell.microstructure import Microstructure, build_microstructure
@@ -105,6 +108,8 @@ class CellState:
     confined : bool per cell, metal confined in a grain boundary (bulk Li0 and the cracks it
         drives); it holds the higher confined flow stress.
     pool_confined : bool per cell, crack pool fed from confined metal.
+    scg_damage : subcritical growth state ``u`` of each cell's flaw (1 = pristine, 0 = run;
+        :func:`dendritemr.sim.cell.growth.subcritical_damage`).
     """
 
     time_s: float
@@ -126,6 +131,7 @@ class CellState:
     clusters: Clusters
     confined: np.ndarray = None  # type: ignore[assignment]
     pool_confined: np.ndarray = None  # type: ignore[assignment]
+    scg_damage: np.ndarray = None  # type: ignore[assignment]
 
     def isotope_totals(self) -> tuple[float, float]:
         """Total 6Li and 7Li in the cell (mol), all pools included."""
@@ -248,6 +254,7 @@ def _initial_state(sc_: Scenario, grid: Grid, props: CellProperties) -> CellStat
         clusters=label_clusters(metal, grid.nz, grid.nx),
         confined=np.zeros(n, bool),
         pool_confined=np.zeros(n, bool),
+        scg_damage=np.ones(n),
     )
 
 
@@ -347,6 +354,10 @@ class _Simulation:
         #: Li0 of vanishing particles oxidised in this step, and the Li+ its electrons reduced
         #: onto other particles and into traps (mol; :meth:`_relay`).
         self.relay = {"relay_out_mol": 0.0, "relay_bulk_mol": 0.0, "relay_trap_mol": 0.0}
+        #: subcritical crack growth at loaded tips (llzo.scg_velocity_m_s > 0): the fracture
+        #: stress of each cell after its flaw grew (None: pristine flaws, props.fracture_stress)
+        self.scg = scenario.llzo.scg_velocity_m_s > 0
+        self.fracture_stress = self.props.fracture_stress.copy() if self.scg else None
 
     # ------------------------------------------------------------------ isotope links
     def _exchange_links(self, links: _Links, metal_node: np.ndarray, el0: int) -> None:
@@ -507,6 +518,31 @@ class _Simulation:
             self.relay["relay_trap_mol"] += float(t_t.sum())
         self._dissolve(cells)
 
+    def _grow_flaws(self, sol: FieldSolution, dt: float) -> None:
+        """Subcritical (stress-corrosion) growth of the flaws ahead of loaded plating faces.
+
+        Each electrolyte cell in front of a plating face carries the creep-capped plating
+        pressure of its most loaded face (:func:`tip_load`, the pressure of the crack
+        criterion); its flaw grows at ``v_c (K_I / K_IC)^n`` over the step
+        (:func:`subcritical_damage`), which lowers its fracture stress; the crack opens in a
+        later step once the pressure exceeds it. Arrested tips thus advance slowly where they
+        are close to fracture and practically never where they are far below it.
+        """
+        s, p, llzo = self.state, self.props, self.sc.llzo
+        load = tip_load(sol, self.grid, p, s.metal, self.sc.growth, s.confined)
+        s.scg_damage = subcritical_damage(
+            s.scg_damage,
+            load,
+            p.fracture_stress,
+            self.micro.flaw_m,
+            llzo.scg_velocity_m_s,
+            llzo.scg_exponent,
+            dt,
+        )
+        self.fracture_stress = subcritical_fracture_stress(
+            p.fracture_stress, s.scg_damage, llzo.scg_exponent
+        )
+
     def _dissolve(self, cells: np.ndarray) -> None:
         """Return the Li of vanishing particles to the LLZO of their cell (conservative)."""
         s = self.state
@@ -533,7 +569,7 @@ class _Simulation:
         self.relay = dict.fromkeys(self.relay, 0.0)
         for attempt in range(_DISSOLVE_ATTEMPTS):
             sets, sol = self._solve_capture_only(current)
-            share = crack_share(sol, g, p, s.metal, gr, s.confined)
+            share = crack_share(sol, g, p, s.metal, gr, s.confined, self.fracture_stress)
             crack_face = share * sol.plated_face
             pool_rate = np.bincount(
                 np.where(share > 0, sol.robin_cell, 0), crack_face / FARADAY, g.n + 2
@@ -551,6 +587,8 @@ class _Simulation:
             # oxidised into the LLZO of their cell and its electrons reduce Li+ at the sinks
             # they were flowing to (relay, charge-conserving); the fields are solved again
             self._relay(np.flatnonzero(doomed), sol, sets)
+        if self.scg:
+            self._grow_flaws(sol, dt)
         ledger = self._transfer(sol, sets, crack_face, dt)
         dry = s.metal & (s.metal_mol <= 1e-9 * p.metal_capacity)
         if np.any(dry):
