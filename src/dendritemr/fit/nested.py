@@ -20,7 +20,7 @@ passes too many differences (``tests/fit/test_single_vs_series.py``, four spectr
 overlapping lines' shapes: z standard deviation 0.88 with ``hypot``, 1.04 with this error; |z| <
 2 in 97.7 % and 94.7 % of 300 draws, nominal 95.4 %). How much smaller depends on how much the
 series adds: on the real TEGDME 7Li series, where the series' error of the first spectrum's
-electrode area is 0.27 of the error alone, by 7 %.
+electrode area is 0.27 of the error alone, by 5-7 % (exact / nested).
 
 A difference beyond ~2 of these standard errors rejects the series' restrictions for that
 spectrum (Hausman's specification test): the spectrum alone wants other shapes than the
