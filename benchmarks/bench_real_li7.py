@@ -201,6 +201,7 @@ def main() -> None:
     from dendritemr.fit.nested import difference_se
 
     w_series = float(ds["width"].values[0, 0, list(ds["component"].values).index("electrode")])
+    alone_total = {}
     for expno in args.single:
         i = expno - 1
         one_fits: list = []
@@ -216,6 +217,8 @@ def main() -> None:
         parts = []
         for group in ("electrode", "microstructure", "metal"):
             a1, se1, v1, g1 = estimate(p1, th1, scale1, 0, group)
+            if group == "metal":
+                alone_total[expno] = a1
             a2, se2, v2, g2 = estimate(p_s, th_s, scale_s[i], i, group)
             zq = (a1 - a2) / np.hypot(se1, se2)
             zd = (a1 - a2) / difference_se(v1, g1, v2, g2, scale1)
@@ -239,6 +242,13 @@ def main() -> None:
             f"{v1['center'][0, 0]:.2f} (series {w_series:.2f}, {c_s:.2f}); with the series' "
             f"centre and FWHM held: electrode {a_h:.4g} ({z_h:+.1f} SE), chi-square "
             f"+{dchi:.0f} (+{dchi / scale1**2:.0f} in Birge units)"
+        )
+    first, last = min(alone_total, default=None), max(alone_total, default=None)
+    if first is not None and last != first:
+        print(
+            f"total metal of the fits alone, expno {last} / expno {first} - 1: "
+            f"{alone_total[last] / alone_total[first] - 1:+.4f} (series "
+            f"{tot[last - 1] / tot[first - 1] - 1:+.4f})"
         )
 
 
