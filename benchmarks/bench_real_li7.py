@@ -139,6 +139,95 @@ def held_shape_fit(problem, theta, centre: float, width: float):
     return held, sol.x, float(sol.cost)
 
 
+def held_fit(problem, theta, series, series_theta, t: int, hold: set):
+    """Refit a single spectrum (``problem``, ``theta``: its fit alone) with some of its shape
+    parameters held at the series' values at time index ``t``.
+
+    ``hold``: ``(kind, name)`` pairs, kind ``"center"`` (the offset for a tied line),
+    ``"width"`` or ``"psi"`` (a phase group's name). Held parameters are pinned by their bounds
+    during the fit and left out of the covariance. Returns ``(value, Birge-free variance,
+    influence)`` of the electrode area (as :func:`estimate`) and the chi-square.
+    """
+    import copy
+
+    from dendritemr.fit.block_lm import solve_block_arrow
+    from dendritemr.quant.decompose import CHI2_ATOL
+
+    vs = series.values(series_theta)
+    names = [ln.name for ln in problem.lines]
+    gnames = [g.name for g in problem.groups]
+    pr = copy.copy(problem)
+    for cache in ("_terms_cache", "_jacobian_buffers"):
+        pr.__dict__.pop(cache, None)
+    pr.lower, pr.upper = problem.lower.copy(), problem.upper.copy()
+    th = np.asarray(theta, dtype=float).copy()
+    cols = []
+    for b in problem.blocks[problem.n_local :]:
+        name = gnames[b.extra] if b.kind == "psi" else names[b.line] if b.line >= 0 else None
+        if (b.kind, name) not in hold:
+            continue
+        if b.kind == "center":
+            v = vs["offset"][t, b.line]
+        elif b.kind == "width":
+            v = vs["width"][max(b.k, 0), t, b.line]
+        else:
+            v = vs["psi_t"][t, b.extra]
+        sl = slice(b.start, b.start + b.basis.shape[1])
+        th[sl], pr.lower[sl], pr.upper[sl] = v, v - 1e-9, v + 1e-9
+        cols += list(range(sl.start, sl.stop))
+    sol = solve_block_arrow(pr, th, cost_atol=CHI2_ATOL, max_iter=400)
+    th = sol.x
+    jac = pr.jacobian(th).toarray()
+    keep = np.setdiff1d(np.arange(pr.n_theta), cols)
+    jk = jac[:, keep]
+    norm = np.where(np.linalg.norm(jk, axis=0) > 0, np.linalg.norm(jk, axis=0), 1.0)
+    cov = np.linalg.pinv((jk / norm).T @ (jk / norm), hermitian=True) / np.outer(norm, norm)
+    w = line_weights(pr, "electrode")
+    u = np.zeros(pr.n_theta)
+    for i in np.flatnonzero(w[0]):
+        u[pr.blocks[pr.local_index("area", 0, i)].start] = 1.0
+    cu = cov @ u[keep]
+    value = float(u @ th)
+    return value, float(u[keep] @ cu), jk @ cu, float(np.sum(pr.residual(th) ** 2))
+
+
+ATTRIBUTION = {
+    "nothing (the fit alone)": set(),
+    "skin phase": {("psi", "skin")},
+    "microstructure phase": {("psi", "micro")},
+    "both phases": {("psi", "skin"), ("psi", "micro")},
+    "electrode centre": {("center", "electrode")},
+    "electrode FWHM": {("width", "electrode")},
+    "electrode centre + FWHM": {("center", "electrode"), ("width", "electrode")},
+}
+
+
+def attribute(problem, theta, series, series_theta, t: int, scale: float) -> None:
+    """Print the electrode area of spectrum ``t`` alone with each group of shape parameters
+    held at the series' values (:data:`ATTRIBUTION`, then every line's shape, then shapes and
+    phases), its difference from the series in standard errors of the difference, and the rise
+    of chi-square (also over the Birge ratio squared)."""
+    from dendritemr.fit.nested import difference_se
+
+    a2, _, v2, g2 = estimate(series, series_theta, 1.0, t, "electrode")
+    names = [ln.name for ln in problem.lines]
+    shapes = {(k, n) for n in names for k in ("center", "width")}
+    cases = dict(ATTRIBUTION)
+    for prefix in ("micro", "electrolyte"):
+        cases[f"{prefix} lines' centres + FWHMs"] = {x for x in shapes if x[1].startswith(prefix)}
+    cases["every line's centre + FWHM"] = shapes
+    cases["every shape and both phases"] = shapes | ATTRIBUTION["both phases"]
+    chi0 = None
+    for label, hold in cases.items():
+        a, v, g, chi2 = held_fit(problem, theta, series, series_theta, t, hold)
+        chi0 = chi2 if chi0 is None else chi0
+        z = (a - a2) / difference_se(v, g, v2, g2, scale)
+        print(
+            f"    held at the series' values: {label:34s} electrode {a:.4g} ({z:+.1f} SE), "
+            f"chi-square {chi2 - chi0:+.0f} ({(chi2 - chi0) / scale**2:+.1f} in Birge units)"
+        )
+
+
 def main() -> None:
     from dendritemr.io.bruker import read_pdata
     from dendritemr.quant.decompose import decompose
@@ -149,6 +238,12 @@ def main() -> None:
     ap.add_argument("--nonnegative", default="auto", choices=["auto", "yes", "no"])
     ap.add_argument("--deposit", default="auto", choices=["auto", "yes", "no"])
     ap.add_argument("--single", type=int, nargs="*", default=[1, 20, 50], help="expnos")
+    ap.add_argument(
+        "--attribute",
+        action="store_true",
+        help="for each --single expno: the electrode alone with groups of shape parameters held "
+        "at the series' values",
+    )
     args = ap.parse_args()
     if not SERIES.is_dir():
         raise SystemExit(f"{SERIES}: real data not found (../shared/data/real)")
@@ -243,6 +338,8 @@ def main() -> None:
             f"centre and FWHM held: electrode {a_h:.4g} ({z_h:+.1f} SE), chi-square "
             f"+{dchi:.0f} (+{dchi / scale1**2:.0f} in Birge units)"
         )
+        if args.attribute:
+            attribute(p1, th1, p_s, th_s, i, scale1)
     first, last = min(alone_total, default=None), max(alone_total, default=None)
     if first is not None and last != first:
         print(
