@@ -9,16 +9,21 @@ Prints, for the 50 spectra of ``li7-insitu-LiLi-TEGDME`` read in place from ../s
   where the reduced chi-square rejects the model);
 - single spectrum vs series: expnos fitted alone with the same model options, the difference of
   the electrode, microstructure and total metal areas in standard errors, twice: over the two
-  errors in quadrature (as before: independent estimates, and the total's error from the two
-  groups' errors without their covariance) and over the standard error of the difference
-  (:mod:`dendritemr.fit.nested`: the same data in both fits; the total's errors with the
-  electrode / microstructure covariance, which is strongly negative where the lines overlap);
+  errors in quadrature (independent estimates) and over the standard error of the difference
+  (:mod:`dendritemr.fit.nested`: the same data in both fits); the total's errors with the
+  electrode / microstructure covariance, strongly negative where the lines overlap (the
+  figures of earlier stops, the total's error from the two groups' errors in quadrature, are
+  printed after "as before");
 - the root cause at each expno fitted alone: its electrode FWHM and centre against the series'
   (one FWHM per line for the whole series), and the electrode area alone with the series'
-  electrode centre and FWHM held.
+  electrode centre and FWHM held; with ``--attribute`` the same for each group of shape
+  parameters (phases, each line's centre and FWHM) held at the series' values.
+
+The fitted :class:`~dendritemr.fit.joint.JointProblem` of each decomposition (which
+``decompose`` does not return) is kept by wrapping ``decompose._result`` (:func:`keep_problems`).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_real_li7.py [--drift centres|smooth|shared]
-[--nonnegative auto|yes|no] [--single 1 20 50]``.
+[--nonnegative auto|yes|no] [--single 1 20 50] [--attribute]``.
 """
 
 from __future__ import annotations
