@@ -41,7 +41,7 @@ def series(tmp_path_factory):
 def test_anchor_holds_the_first_points_phase_and_the_comb_finds_the_dendritic_metal(series):
     s7, s6, truth = series
     ds = D.decompose([s7, s6], skin_phase="anchor", dendritic="comb")
-    assert ds.attrs["skin_phase_source"] == "anchored on the first time point"
+    assert ds.attrs["skin_phase_source"].startswith("anchored on the first time point")
     assert ds.attrs["dendritic_comb"] == 1
     psi, err = np.degrees(float(ds.skin_phase)), np.degrees(float(ds.skin_phase_err))
     assert 0.0 < err < 1.0

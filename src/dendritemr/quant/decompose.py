@@ -1088,9 +1088,17 @@ def _skin_phase_anchor(
     free area per spectrum it held 1 -> 26 % of the 7Li electrode over the simulated default
     study, seed 12).
 
-    ``"anchor"``: fitted to the first time point alone (every nucleus; the model chosen there by
-    BIC, without the ``deposit`` line, whose absorptive signal at the electrode's shift is told
-    from the electrode only by this phase). The skin phase of bulk metal does not change while
+    ``"anchor"``: fitted to the first time point alone (the model chosen there by BIC, without
+    the ``deposit`` line, whose absorptive signal at the electrode's shift is told from the
+    electrode only by this phase). With several nuclei each is fitted alone and the anchor with
+    the smallest phase error is held (its centre, FWHM and base too): the young dendritic metal
+    of a tracer experiment is richer in 6Li than the electrode's skin layer, so at the first
+    point it is a larger share of the 6Li electrode line (simulated default study: 0.8 % against
+    0.01 % of the 7Li one), and a joint anchor read it as electrode phase (noise-free default,
+    seed 3: -44.67 deg joint, -45.005 7Li alone, -44.91 6Li alone, truth -45.0; at SNR 300
+    +0.14..+0.24 deg on seeds 3-5, 1.3-2.1 standard errors, all toward the dendritic metal's
+    phase; 7Li alone +0.04..+0.12, errors 0.11 -> 0.12 deg;
+    ``tests/quant/test_anchor_nucleus.py``). The skin phase of bulk metal does not change while
     metal grows elsewhere (a semi-infinite conductor: -45 deg, Bhattacharyya et al. Nat. Mater.
     9, 504 (2010); any receiver phase between the electrolyte and the metal shifts adds to it),
     so it is measured where the electrode is alone, before the dendritic metal that trades with
@@ -1108,20 +1116,33 @@ def _skin_phase_anchor(
             )
         if skin_phase == "series" or spectra[0].sizes["time"] < 2:
             return None, 0.0, "fitted to the series", None, None
-        first = [_nucleus_data(s.isel(time=[0]), electrolyte, mean=False) for s in spectra]
-        try:
-            a = choose_model(
-                first,
-                el_ppm,
-                n_micro,
-                broad,
-                electrode_ppm,
-                split,
-                micro_phase,
-                nonnegative,
-                False,
-            )
-        except ValueError:  # no candidate model converged
+        first_all = [_nucleus_data(s.isel(time=[0]), electrolyte, mean=False) for s in spectra]
+        fits = []
+        # one anchor per nucleus (ANCHOR_NUCLEUS): the most precise is held
+        for k in range(len(first_all)) if len(first_all) > 1 else [None]:
+            first = first_all if k is None else [first_all[k]]
+            try:
+                a = choose_model(
+                    first,
+                    el_ppm,
+                    n_micro,
+                    broad,
+                    electrode_ppm,
+                    split,
+                    micro_phase,
+                    nonnegative,
+                    False,
+                )
+            except ValueError:  # no candidate model converged
+                continue
+            pr, th = a["problem"], a["theta"]
+            cov = pr.covariance(th)
+            psl = pr.global_slice("psi", extra=0)
+            redchi, dof = _reduced_chi2(pr, pr.values(th))
+            scale = float(birge_scale(np.array([redchi.mean()]), np.array([dof.sum()]))[0])
+            err = scale * float(np.sqrt(max(cov.glob[psl, psl][0, 0], 0.0)))
+            fits.append((err, 0 if k is None else k, a, first, cov, scale))
+        if not fits:
             return (
                 None,
                 0.0,
@@ -1129,12 +1150,8 @@ def _skin_phase_anchor(
                 None,
                 None,
             )
+        err, k_anchor, a, first, cov, scale = min(fits, key=lambda f: f[0])
         pr, th = a["problem"], a["theta"]
-        cov = pr.covariance(th)
-        psl = pr.global_slice("psi", extra=0)
-        redchi, dof = _reduced_chi2(pr, pr.values(th))
-        scale = float(birge_scale(np.array([redchi.mean()]), np.array([dof.sum()]))[0])
-        err = scale * float(np.sqrt(max(cov.glob[psl, psl][0, 0], 0.0)))
         vals = pr.values(th)
         base = None
         names = [ln.name for ln in pr.lines]
@@ -1154,7 +1171,11 @@ def _skin_phase_anchor(
             scale * float(np.sqrt(max(cov.glob[csl, csl][0, 0], 0.0))),
             scale * float(np.sqrt(max(cov.glob[wsl, wsl][0, 0], 0.0))),
         )
-        return float(vals["psi"][0]), err, "anchored on the first time point", base, shape
+        source = "anchored on the first time point"
+        if len(first_all) > 1:
+            nuc = spectra[k_anchor].attrs.get("nucleus") or f"nucleus {k_anchor + 1}"
+            source += f" ({nuc}: the most precise of the nuclei fitted alone)"
+        return float(vals["psi"][0]), err, source, base, shape
     value = float(skin_phase)
     if not np.isfinite(value):
         raise ProcessingError(f"skin_phase must be finite, not {skin_phase!r}")
