@@ -7,7 +7,8 @@ of the global block: ``n_time`` small ``m x m`` solves and one ``g x g`` solve, 
 instead of a sparse iterative solve of the whole system. Columns are Jacobi-scaled and the
 damping is Marquardt's (``D = diag(J^T J)``; ``lambda`` divided by 3 after a success,
 doubled increasingly after a failure; More 1978). Box bounds are kept by projecting each
-trial point onto the box.
+trial point onto the box, and parameters held at a bound by their gradient are left out of the
+step (:func:`_freeze_active`).
 
 The problem object provides ``n_time``, ``n_local``, ``n_global``, ``lower``, ``upper``,
 ``residual(theta)`` (flattened time-major, ``n_time * n_pts``) and ``jacobian_blocks(theta)``
@@ -114,6 +115,45 @@ def _partitions(support, m: int) -> bool:
 LAMBDA_DOWN = 3.0
 
 
+def _freeze_active(problem, theta, an, cn, sn, gln, ggn):
+    """Take the parameters held by their bounds out of the step (an active set).
+
+    A parameter at its lower (upper) bound whose descent direction ``-J^T r`` points below
+    (above) it would be clipped back after the step; the step of the other parameters, solved
+    as if it moved, is then inconsistent, the trial fails, the damping rises and the solver
+    crawls. Those parameters get a zero row and column in the (scaled) normal matrix, a unit
+    diagonal and a zero gradient, so their step is exactly zero and the others' step is the
+    Levenberg-Marquardt step of the problem with them held (the projected-gradient active set;
+    e.g. Kanzow, Yamashita & Fukushima, J. Comput. Appl. Math. 172, 375 (2004)). Real TEGDME
+    7Li series (a microstructure area at 0 in 8 spectra, a centre spline at its offset bound):
+    chi-square 1755955 after the 200-iteration limit without it, 1752440 in 12 iterations with
+    it. Returns new arrays (the inputs are not changed) or the inputs when nothing is held.
+    """
+    lo, hi = problem.lower, problem.upper
+    loc, glo = _split(problem, theta)
+    lol, log_ = _split(problem, lo)
+    hil, hig = _split(problem, hi)
+    fl = ((loc <= lol) & (gln > 0)) | ((loc >= hil) & (gln < 0))
+    fg = ((glo <= log_) & (ggn > 0)) | ((glo >= hig) & (ggn < 0))
+    if not (fl.any() or fg.any()):
+        return an, cn, sn, gln, ggn
+    an, cn, sn, gln, ggn = an.copy(), cn.copy(), sn.copy(), gln.copy(), ggn.copy()
+    tt, ii = np.nonzero(fl)
+    an[tt, ii, :] = 0.0
+    an[tt, :, ii] = 0.0
+    an[tt, ii, ii] = 1.0
+    cn[tt, ii, :] = 0.0
+    gln[tt, ii] = 0.0
+    jj = np.flatnonzero(fg)
+    if jj.size:
+        sn[jj, :] = 0.0
+        sn[:, jj] = 0.0
+        sn[jj, jj] = 1.0
+        cn[:, :, jj] = 0.0
+        ggn[jj] = 0.0
+    return an, cn, sn, gln, ggn
+
+
 def solve_block_arrow(
     problem,
     theta0: np.ndarray,
@@ -160,6 +200,7 @@ def solve_block_arrow(
         cn = c / (dl[:, :, None] * dg[None, None, :]) if g else c
         sn = s / np.outer(dg, dg) if g else s
         gln, ggn = gl / dl, (gg / dg if g else gg)
+        an, cn, sn, gln, ggn = _freeze_active(problem, theta, an, cn, sn, gln, ggn)
         eye_m, eye_g = np.eye(m), np.eye(g)
         accepted = False
         for _ in range(30):
