@@ -62,3 +62,13 @@ def test_single_spectrum_finds_the_electrode_beside_weak_bumps(li7):
     # (1.3 ppm wide) and the electrode's signal into two microstructure lines
     assert float(ga.sel(group="electrode")) / ref == pytest.approx(1.0 / 3.0, rel=0.03)
     assert metal / ref == pytest.approx((1.0 + 0.35 + 0.3) / 3.0, rel=0.05)
+
+
+def test_two_microstructure_lines_when_asked_for(li7):
+    # n_micro=2 fixed: the search tried single lines only and returned one (stop 16)
+    ds = D.decompose([li7], n_micro=2, broad=False)
+    names = list(ds.component.values)
+    assert "microstructure_2" in names
+    centres = sorted(float(ds.center[0, names.index(n)]) for n in names if n.startswith("micro"))
+    assert centres[0] == pytest.approx(252.0, abs=1.0)
+    assert centres[1] == pytest.approx(272.0, abs=1.5)

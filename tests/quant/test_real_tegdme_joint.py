@@ -1,5 +1,13 @@
 """The joint decomposition on the 50 real in situ 7Li spectra (TEGDME cell, 7.05 T), against
-TopSpin's own 1r (figures: ``benchmarks/bench_real_li7.py``)."""
+TopSpin's own 1r (figures: ``benchmarks/bench_real_li7.py``).
+
+Errors of the total metal (electrode + microstructure) are those of the sum, with the two
+groups' covariance (``decompose.metal_total``): the overlapping lines trade area, so the errors
+in quadrature, used here before stop 16, overstated it 1.5-2.2x in the series and passed
+figures that the correct errors do not. A spectrum fitted alone is compared with the same
+spectrum in the series over the standard error of their difference (Hausman's nested form,
+``fit.nested.nested_difference_se``: same data in both fits), not over the errors in quadrature.
+"""
 
 import warnings
 
@@ -15,10 +23,11 @@ def _window(ppm, y, lo=200.0, hi=300.0):
 
 
 def _totals(ds):
-    ga, ge = ds["group_area"].isel(nucleus=0), ds["group_area_err"].isel(nucleus=0)
-    tot = ga.sel(group="electrode").values + ga.sel(group="microstructure").values
-    err = np.hypot(ge.sel(group="electrode").values, ge.sel(group="microstructure").values)
-    return tot, err, ga.sel(group="microstructure").values
+    from dendritemr.quant.decompose import metal_total
+
+    m = metal_total(ds).isel(nucleus=0)
+    ga = ds["group_area"].isel(nucleus=0)
+    return m["area"].values, m["area_err"].values, ga.sel(group="microstructure").values
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +47,76 @@ def _decompose(s7, **kw):
         return decompose([s7], **kw)
 
 
-def test_default_model_follows_topspin_and_is_stable(li7_dir, spectra):
+@pytest.fixture(scope="module")
+def series(spectra):
+    return _decompose(spectra)
+
+
+@pytest.fixture(scope="module")
+def singles(spectra, series):
+    # the series' model (numbers of lines) fitted alone: the series is then a restriction of it
+    kw = {"n_micro": int(series.attrs["n_microstructure"]), "broad": False}
+    return {i: _decompose(spectra.isel(time=[i]), **kw) for i in (0, 49)}
+
+
+def test_default_model_follows_topspin(li7_dir, series):
     from dendritemr.io.bruker import read_pdata
 
     refs = [read_pdata(li7_dir / str(i) / "pdata" / "1") for i in (1, 50)]
     ts = [_window(r["ppm"].values, r.values[0]) for r in refs]
     topspin_growth = ts[1] / ts[0] - 1  # +0.146
-    ds = _decompose(spectra)
+    ds = series
     assert ds.attrs["deposit"] == 0  # 7Li only: no deposit line by default
+    assert "iteration limit" not in ds.attrs["solver_message"]
     tot, err, micro = _totals(ds)
-    # the metal lines' total follows the 1r window (measured +0.1485; with free width drifts
-    # +0.40). With a deposit line (--deposit yes) +0.09-0.14 and the electrode at -49..-79
-    # deg: 7Li alone does not fix that split.
+    # the metal lines' total follows the 1r window (measured +0.1545; +0.1485 when the fit
+    # stopped at its iteration limit, before stop 16; with free width drifts +0.40). With a
+    # deposit line (--deposit yes) +0.09-0.14 and the electrode at -49..-79 deg: 7Li alone
+    # does not fix that split.
     assert tot[-1] / tot[0] - 1 == pytest.approx(topspin_growth, abs=0.015)
     t = ds["hours"].values
     res = tot - np.polyval(np.polyfit(t, tot, 3), t)
     assert res.std() / tot.mean() < 0.01  # measured 0.0081
-    # measured 2.96, expno 39 -> 40, where the spectrum phase jumps 3.7 deg
-    assert np.max(np.abs(np.diff(res)) / np.hypot(err[1:], err[:-1])) < 3.0
     # dendritic metal never negative with 7Li only (areas >= 0) and growing
     assert micro.min() >= 0.0
     assert micro[-1] > 2.0 * micro[0]
     assert np.corrcoef(t, micro)[0, 1] > 0.97
-    # a spectrum fitted alone agrees with the series in total metal and in microstructure
-    # (printed below; the microstructure of expno 1 read +3.7 SE with one microstructure phase
-    # for the series, decompose.MICRO_PHASE_DRIFT)
-    merr = ds["group_area_err"].isel(nucleus=0).sel(group="microstructure").values
-    for i in (0, 49):
-        one = _decompose(spectra.isel(time=[i]))
-        t1, e1, m1 = _totals(one)
-        m1_err = float(one["group_area_err"].isel(nucleus=0, time=0).sel(group="microstructure"))
-        z_tot = (t1[0] - tot[i]) / np.hypot(e1[0], err[i])
-        z_micro = (m1[0] - micro[i]) / np.hypot(m1_err, merr[i])
-        print(f"expno {i + 1}: total {z_tot:+.2f} SE, microstructure {z_micro:+.2f} SE")
-        assert abs(z_tot) < 2.0
-        assert abs(z_micro) < 2.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 4.9 SE (expno 39 -> 40, where the spectrum phase jumps 3.7 deg) with the "
+    "total's own error; the 2.96-3.0 SE of earlier stops used the groups' errors in "
+    "quadrature, which overstate it 1.5-2.2x: the must-show 'no neighbour jump > 3 SE' is "
+    "not met",
+)
+def test_no_neighbour_jump_beyond_3_se(series):
+    tot, err, _ = _totals(series)
+    t = series["hours"].values
+    res = tot - np.polyval(np.polyfit(t, tot, 3), t)
+    jumps = np.abs(np.diff(res)) / np.hypot(err[1:], err[:-1])
+    print("largest neighbour jump", jumps.max(), "SE at expno", np.argmax(jumps) + 1)
+    assert jumps.max() < 3.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured over the SE of the difference (Hausman, the series' model alone): expno 1 "
+    "-4.05, expno 50 +3.37 SE (over the errors in quadrature with each fit's own model, as "
+    "before: -0.5 / +1.0). The series shares one electrode FWHM (5.81 ppm) that expno 1 alone "
+    "does not want (5.39): the must-show 'a spectrum alone and in its series within 2 SE' is "
+    "not met for the total metal",
+)
+def test_single_spectrum_agrees_with_the_series(series, singles):
+    from dendritemr.fit.nested import nested_difference_se
+
+    tot, err, _ = _totals(series)
+    scale = series["error_scale"].values[0]
+    z = {}
+    for i, one in singles.items():
+        assert list(one.component.values) == list(series.component.values)  # nested models
+        t1, e1, _ = _totals(one)
+        se = nested_difference_se(e1[0], err[i], one["error_scale"].values[0, 0], scale[i])
+        z[i + 1] = (t1[0] - tot[i]) / se
+    print("total metal alone - series, over the SE of the difference:", z)
+    assert all(abs(v) < 2.0 for v in z.values())

@@ -794,8 +794,11 @@ def choose_model(
         for nm in n_opts:
             if nm == 0:
                 trials = [[]]
-            elif nm == 1 or 1 not in best_by_n:
+            elif nm == 1:
                 trials = [[s] for s in starts]
+            elif 1 not in best_by_n:  # two lines asked for (n_micro=2): every pair of starts
+                trials = [[s1, s2] for i, s1 in enumerate(starts) for s2 in starts[i + 1 :]]
+                trials = [t for t in trials if t[1] - t[0] > 3.0]
             else:
                 o1 = _offsets(best_by_n[1])[0]
                 trials = [sorted([o1, s]) for s in starts if abs(s - o1) > 3.0]
