@@ -6,14 +6,15 @@ Prints, for the 50 spectra of ``li7-insitu-LiLi-TEGDME`` read in place from ../s
   metal (electrode + microstructure line areas, each line at its own phase);
 - scatter of each about a cubic trend (%), and the largest neighbour jump of the residuals
   about that trend in standard errors (errors as reported: Cramer-Rao, times the Birge ratio
-  where the reduced chi-square rejects the model);
+  where the reduced chi-square rejects the model; the total's with the groups' covariance,
+  then in quadrature as before stop 16);
 - single spectrum vs series: expnos fitted alone with the same model options, the difference of
   the electrode, microstructure and total metal areas in standard errors, twice: over the two
   errors in quadrature (independent estimates) and over the standard error of the difference
   (:mod:`dendritemr.fit.nested`: the same data in both fits); the total's errors with the
-  electrode / microstructure covariance, strongly negative where the lines overlap (the
-  figures of earlier stops, the total's error from the two groups' errors in quadrature, are
-  printed after "as before");
+  electrode / microstructure covariance (``decompose.metal_total``), strongly negative where
+  the lines overlap (the figures of earlier stops, the total's error from the two groups'
+  errors in quadrature, are printed after "as before");
 - the root cause at each expno fitted alone: its electrode FWHM and centre against the series'
   (one FWHM per line for the whole series), and the electrode area alone with the series'
   electrode centre and FWHM held; with ``--attribute`` the same for each group of shape
@@ -58,13 +59,18 @@ def trend_stats(t: np.ndarray, y: np.ndarray, err: np.ndarray | None = None):
 
 
 def metal_totals(ds):
-    """Electrode + microstructure areas of the 7Li decomposition and their errors (the two
-    groups' covariance neglected: it is small next to each)."""
-    ga, ge = ds["group_area"].isel(nucleus=0), ds["group_area_err"].isel(nucleus=0)
-    tot = ga.sel(group="electrode").values + ga.sel(group="microstructure").values
-    err = np.hypot(ge.sel(group="electrode").values, ge.sel(group="microstructure").values)
+    """Electrode + microstructure areas of the 7Li decomposition, the error of that sum with
+    the groups' covariance (:func:`dendritemr.quant.decompose.metal_total`), the two groups'
+    errors in quadrature (the figure of stops before 16, which overstates it), and the
+    microstructure's areas and errors."""
+    from dendritemr.quant.decompose import metal_total
+
+    m = metal_total(ds).isel(nucleus=0)
+    ge = ds["group_area_err"].isel(nucleus=0)
+    quad = np.hypot(ge.sel(group="electrode").values, ge.sel(group="microstructure").values)
+    ga = ds["group_area"].isel(nucleus=0)
     micro = ga.sel(group="microstructure").values, ge.sel(group="microstructure").values
-    return tot, err, micro
+    return m["area"].values, m["area_err"].values, quad, micro
 
 
 @contextlib.contextmanager
@@ -267,14 +273,14 @@ def main() -> None:
     p_s, th_s = fits[-1]
     scale_s = ds["error_scale"].values[0]
     t = ds["hours"].values
-    tot, err, (micro, micro_err) = metal_totals(ds)
-    # the total's error with the electrode / microstructure covariance of each spectrum
-    err_cov = np.array([estimate(p_s, th_s, scale_s[i], i, "metal")[1] for i in range(t.size)])
+    tot, err_cov, err, (micro, micro_err) = metal_totals(ds)
     print(f"series fit ({kw}): {wall:.1f} s, model {ds.attrs['model_choice'][:200]}")
     print(
         f"skin phase {np.degrees(float(ds['skin_phase'])):.1f} +- "
         f"{np.degrees(float(ds['skin_phase_err'])):.1f} deg; deposit {ds.attrs['deposit']}; "
-        f"baselines {ds.attrs['baseline_drift']}; solver: {ds.attrs['solver_message']}"
+        f"baselines {ds.attrs['baseline_drift']}; solver: {ds.attrs['solver_message']}; "
+        f"chi-square {float(np.sum(p_s.residual(th_s) ** 2)):.0f}; electrode FWHM "
+        f"{float(ds['width'].values[0, 0, 0]):.2f} ppm"
     )
     print(
         f"reduced chi-square median {np.median(ds['redchi']):.2f}, max "
@@ -284,8 +290,8 @@ def main() -> None:
     print("quantity                         growth   scatter%  max jump/SE")
     for name, y, e in (
         ("TopSpin 1r window 200-300 ppm", topspin, None),
-        ("total fitted metal (areas)", tot, err),
-        ("  same, error with covariance", tot, err_cov),
+        ("total fitted metal (areas)", tot, err_cov),
+        ("  same, errors in quadrature", tot, err),
         ("microstructure (areas)", micro, micro_err),
     ):
         g, sc, j = trend_stats(t, y, e)
@@ -310,7 +316,7 @@ def main() -> None:
             one = decompose([s7.isel(time=[i])], **kw)
         p1, th1 = one_fits[-1]
         scale1 = float(one["error_scale"].values[0, 0])
-        t1, e1, (m1, me1) = metal_totals(one)
+        t1, _, e1, (m1, me1) = metal_totals(one)
         old_m = (m1[0] - micro[i]) / np.hypot(me1[0], micro_err[i])
         old_t = (t1[0] - tot[i]) / np.hypot(e1[0], err[i])
         same = [ln.name for ln in p1.lines] == [ln.name for ln in p_s.lines]
