@@ -727,6 +727,9 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     ``<name>_err`` (one standard error, same units; NaN where not computable):
 
     - ``metal_umol``: dendritic (non-electrode) metallic Li, umol of atoms (6Li + 7Li);
+      ``metal_umol_stat_err`` its error without the parts common to every time point (the
+      calibration, C7 and K, and the decomposition's held skin phase and electrode shape);
+      ``x6_metal_stat_err`` likewise;
     - ``x6_metal``: 6Li atom fraction of that metal (NaN without 6Li data);
     - ``x6_electrode``: 6Li atom fraction of the electrode metal line (its surface layer);
     - ``x6_electrolyte``: 6Li atom fraction of the electrolyte line per time point;
@@ -840,13 +843,14 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
         calibration_required=False,
     )
     limits += q.notes
-    x6 = x6_err = x6e = x6e_err = x6l = x6l_err = nan
+    x6 = x6_err = x6_stat = x6e = x6e_err = x6l = x6l_err = nan
     if q.k is not None:
         calib["k"] = {"k": q.k[0], "rel_err": q.k[1]}
         calib["k_line"] = q.k_source
         x = q.x6
         x6 = x["x6"].sel(group="microstructure").values
         x6_err = x["x6_err"].sel(group="microstructure").values
+        x6_stat = x["x6_stat_err"].sel(group="microstructure").values
         x6e = x["x6"].sel(group="electrode").values
         x6e_err = x["x6_err"].sel(group="electrode").values
         x6l = x["x6"].sel(group="electrolyte").values
@@ -857,12 +861,13 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
                 f"{bad} of {n} time points: no dendritic metal measured (6Li + 7Li atoms of "
                 "the microstructure lines <= 0), x6 not computable there"
             )
-    metal = metal_err = electrode = electrode_err = nan
+    metal = metal_err = metal_stat = electrode = electrode_err = nan
     if q.amounts is not None:
         calib["li7"] = q.calibration
         am = q.amounts
         metal = am["umol"].sel(group="microstructure").values
         metal_err = am["umol_err"].sel(group="microstructure").values
+        metal_stat = am["umol_stat_err"].sel(group="microstructure").values
         electrode = am["umol"].sel(group="electrode").values
         electrode_err = am["umol_err"].sel(group="electrode").values
         calib["atoms_from"] = am.attrs["atoms_from"]
@@ -882,8 +887,10 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             "metal_rel_stat_err": ("time", rel_stat, {"units": "1"}),
             "metal_umol": ("time", metal, {"units": "umol"}),
             "metal_umol_err": ("time", metal_err, {"units": "umol"}),
+            "metal_umol_stat_err": ("time", metal_stat, {"units": "umol"}),
             "x6_metal": ("time", x6),
             "x6_metal_err": ("time", x6_err),
+            "x6_metal_stat_err": ("time", x6_stat),
             "x6_electrode": ("time", x6e),
             "x6_electrode_err": ("time", x6e_err),
             "x6_electrolyte": ("time", x6l),
@@ -1190,6 +1197,7 @@ def _run_study(
     t_h = hours(mid)
     metal = quant["metal_umol"].values
     metal_err = quant["metal_umol_err"].values
+    metal_stat = quant["metal_umol_stat_err"].values
     x6 = quant["x6_metal"].values
     x6_err = quant["x6_metal_err"].values
     routes_known = bool(np.isfinite(x6).sum() >= 3) and study.x6_electrolyte is not None
@@ -1240,6 +1248,8 @@ def _run_study(
                 kappa,
                 exchange_range_per_h=kappa_range,
                 x6_local_bounds=bounds,
+                metal_umol_stat_err=metal_stat,
+                x6_metal_stat_err=quant["x6_metal_stat_err"].values,
             )
         except ValueError as exc:
             routes_known = False
@@ -1277,8 +1287,17 @@ def _run_study(
             "a growth stage needs a trajectory"
         )
     n_boot = opts.n_boot if opts.n_boot is not None else (100 if t_h.size <= 100 else 40)
-    traj = {"total": (rel, rel_stat) if relative_stages else (metal, metal_err)}
-    model_err = None
+    # growth tests on the statistical errors: the calibration (C7, K) and the decomposition's
+    # held parameters are one error for the whole series, common to every point (into the
+    # rates' errors, as the end members' below)
+    stat_ok = np.isfinite(metal_stat) & (metal_stat > 0)
+    total_stat = np.where(stat_ok, metal_stat, metal_err)
+    traj = {"total": (rel, rel_stat) if relative_stages else (metal, total_stat)}
+    model_err = (
+        None
+        if relative_stages
+        else {"total": np.sqrt(np.maximum(metal_err**2 - total_stat**2, 0.0))}
+    )
     if routes_known:
         # growth tests on the statistical route errors: the end-member (model) errors are shared
         # by neighbouring points and cancel in their differences (timeline.routes)
@@ -1289,6 +1308,7 @@ def _run_study(
         traj.update(interface=(inter, inter_stat), bulk=(bulk, bulk_stat))
         # the end members' model error, common to neighbouring points: into the rates' errors
         model_err = {
+            **(model_err or {}),
             "interface": np.sqrt(np.maximum(inter_err**2 - inter_stat**2, 0.0)),
             "bulk": np.sqrt(np.maximum(bulk_err**2 - bulk_stat**2, 0.0)),
         }

@@ -114,12 +114,17 @@ def signal_per_atom(
     }
 
 
-def _pair(ds: xr.Dataset, group: str, i6: int, i7: int):
+def _pair(ds: xr.Dataset, group: str, i6: int, i7: int, stat: bool = False):
+    """Areas, errors and covariance of a group's 6Li and 7Li lines; ``stat``: the errors
+    without the held parameters' (``group_area_stat_err``, when the decomposition has them)."""
+    err, cov_name = "group_area_err", "group_area_cov"
+    if stat and "group_area_stat_err" in ds:
+        err, cov_name = "group_area_stat_err", "group_area_stat_cov"
     a6 = ds["group_area"].sel(group=group).isel(nucleus=i6).values
     a7 = ds["group_area"].sel(group=group).isel(nucleus=i7).values
-    e6 = ds["group_area_err"].sel(group=group).isel(nucleus=i6).values
-    e7 = ds["group_area_err"].sel(group=group).isel(nucleus=i7).values
-    cov = ds["group_area_cov"].sel(group=group).values
+    e6 = ds[err].sel(group=group).isel(nucleus=i6).values
+    e7 = ds[err].sel(group=group).isel(nucleus=i7).values
+    cov = ds[cov_name].sel(group=group).values
     if i6 == 1 and i7 == 0:
         pass  # group_area_cov is cov(nucleus 0, nucleus 1): symmetric
     return a6, e6, a7, e7, np.nan_to_num(cov)
@@ -190,7 +195,8 @@ def x6_series(
 ) -> xr.Dataset:
     """x6 of every group at every time point, with standard errors.
 
-    Returns a Dataset with ``x6``, ``x6_err`` and ``x6_stat_err`` (without the K error)
+    Returns a Dataset with ``x6``, ``x6_err`` and ``x6_stat_err`` (without the K error and the
+    held parameters' of the decomposition: errors common to every time point)
     ``(time, group)`` and the signal-per-atom factors in attrs. NaN where the group's atoms
     ``n6 + n7`` are not positive (no line); x6 may fall just outside [0, 1] where one isotope's
     area scatters about zero (its error says so).
@@ -207,7 +213,9 @@ def x6_series(
         f7 = signal_per_atom(g, acq7, relax, field_t)
         factors[g] = {"6Li": f6, "7Li": f7}
         kw = {"a6_err": e6, "a7_err": e7, "cov": cov}
-        xx, se_stat = x6_from_areas(a6, a7, k, f6["total"], f7["total"], **kw)
+        _, s6, _, s7, scov = _pair(ds, g, i6, i7, stat=True)
+        kw_stat = {"a6_err": s6, "a7_err": s7, "cov": scov}
+        xx, se_stat = x6_from_areas(a6, a7, k, f6["total"], f7["total"], **kw_stat)
         _, se = x6_from_areas(a6, a7, k, f6["total"], f7["total"], k_err=k * k_rel_err, **kw)
         # defined where the group holds atoms: n6 + n7 > 0 (one isotope's area may scatter
         # about zero, e.g. the 7Li line of 6Li-enriched metal)
@@ -293,7 +301,9 @@ def amount_series(
 
     With 6Li spectra and ``k``: ``N = N6 + N7`` from both areas. Otherwise ``N7`` from the 7Li
     area and ``N = N7 / (1 - x6_assumed)`` (attrs say which). Errors: ``umol_stat_err`` from
-    the fit (with the 6Li/7Li covariance), ``umol_err`` adds the calibration errors (C7, K).
+    the fit (with the 6Li/7Li covariance; without the held parameters' errors of the
+    decomposition, ``group_area_stat_err``, common to every time point like the calibration's),
+    ``umol_err`` from the fit with them plus the calibration errors (C7, K).
     The electrode group is a fully-visible equivalent (its surface layer only).
     """
     groups = [str(g) for g in ds["group"].values]
@@ -309,6 +319,8 @@ def amount_series(
         f7 = signal_per_atom(g, acq7, relax, field_t)["total"]
         a7 = ds["group_area"].sel(group=g).isel(nucleus=i7).values
         e7 = ds["group_area_err"].sel(group=g).isel(nucleus=i7).values
+        has_stat = "group_area_stat_err" in ds
+        s7 = ds["group_area_stat_err"].sel(group=g).isel(nucleus=i7).values if has_stat else e7
         n7 = a7 / (c7 * f7)
         u7[:, gi] = n7
         if both:
@@ -320,13 +332,16 @@ def amount_series(
             g6, g7 = 1.0 / (k * c7 * f6), 1.0 / (c7 * f7)
             n = a6 * g6 + n7
             var = (g6 * e6) ** 2 + (g7 * e7) ** 2 + 2 * g6 * g7 * cov
+            _, s6, _, s7_, scov = _pair(ds, g, i6, i7, stat=True)
+            var_stat = (g6 * s6) ** 2 + (g7 * s7_) ** 2 + 2 * g6 * g7 * scov
             sys2 = (n * c7_rel_err) ** 2 + (a6 * g6 * k_rel_err) ** 2
         else:
             n = n7 / (1.0 - x6_assumed)
             var = (e7 / (c7 * f7) / (1.0 - x6_assumed)) ** 2
+            var_stat = (s7 / (c7 * f7) / (1.0 - x6_assumed)) ** 2
             sys2 = (n * c7_rel_err) ** 2
         umol[:, gi] = n
-        stat[:, gi] = np.sqrt(np.maximum(var, 0))
+        stat[:, gi] = np.sqrt(np.maximum(var_stat, 0))
         tot[:, gi] = np.sqrt(np.maximum(var, 0) + sys2)
     coords = {k_: v for k_, v in ds.coords.items() if v.dims in (("time",), ("group",))}
     out = xr.Dataset(

@@ -950,7 +950,10 @@ def decompose(
         Dims ``nucleus``, ``time``, ``component``. ``area``/``area_err`` (nucleus, time,
         component; signal x ppm), group sums ``group_area``/``group_area_err`` (nucleus, time,
         group: electrode, microstructure, electrolyte), ``group_area_cov`` (time, group) the
-        covariance of the first two nuclei's group areas, ``metal_area``/``metal_area_err``
+        covariance of the first two nuclei's group areas, ``group_area_stat_err`` /
+        ``group_area_stat_cov`` the same without the held parameters' errors (the anchored skin
+        phase and electrode shape: one error for the whole series, common to every time point,
+        for tests between time points), ``metal_area``/``metal_area_err``
         (nucleus, time) the electrode + microstructure total with the covariance of the two
         groups (:func:`metal_total`), ``center``/``center_err`` (time,
         component, ppm), ``width`` (nucleus, time, component), ``phase0`` (nucleus, time, rad),
@@ -1385,7 +1388,9 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     gnames = list(GROUPS)
     g_area = np.zeros((nk, nt, len(gnames)))
     g_err = np.zeros_like(g_area)
+    g_stat = np.zeros_like(g_area)  # without the held parameters' errors
     g_cov = np.full((nt, len(gnames)), np.nan)
+    g_cov_stat = np.full((nt, len(gnames)), np.nan)
     for gi, g in enumerate(gnames):
         members = [
             i
@@ -1398,10 +1403,12 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
             if members:
                 sub = cov.local[:, idx[k]][:, :, idx[k]]
                 g_err[k, :, gi] = scale[k] * np.sqrt(np.maximum(sub.sum(axis=(1, 2)), 0))
+                g_stat[k, :, gi] = g_err[k, :, gi]
                 for sens in sens_list:
                     g_err[k, :, gi] = np.hypot(g_err[k, :, gi], sens[:, idx[k]].sum(axis=1))
         if nk > 1 and members:
             g_cov[:, gi] = scale[0] * scale[1] * cov.local[:, idx[0]][:, :, idx[1]].sum(axis=(1, 2))
+            g_cov_stat[:, gi] = g_cov[:, gi]
             for sens in sens_list:
                 g_cov[:, gi] += sens[:, idx[0]].sum(axis=1) * sens[:, idx[1]].sum(axis=1)
     # the total metal (electrode + microstructure groups) with the covariance of the two groups'
@@ -1463,6 +1470,16 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
             "group_area": (("nucleus", "time", "group"), g_area, {"units": "signal*ppm"}),
             "group_area_err": (("nucleus", "time", "group"), g_err, {"units": "signal*ppm"}),
             "group_area_cov": (("time", "group"), g_cov, {"long_name": "cov(nucleus 0, 1)"}),
+            "group_area_stat_err": (
+                ("nucleus", "time", "group"),
+                g_stat,
+                {"units": "signal*ppm", "long_name": "std error without the held parameters'"},
+            ),
+            "group_area_stat_cov": (
+                ("time", "group"),
+                g_cov_stat,
+                {"long_name": "cov(nucleus 0, 1) without the held parameters'"},
+            ),
             "metal_area": (
                 ("nucleus", "time"),
                 m_area,

@@ -40,7 +40,9 @@ way. Metal per route: ``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigm
 ``sigma_n``. The end members' errors are common to neighbouring time points (they cancel in the
 difference of two points), so the route amounts also carry *statistical* errors without them
 (``sigma_f`` from ``sigma_x6`` alone: ``interface_umol_stat_err``, ``bulk_umol_stat_err``), the
-errors a growth test between time points needs (:func:`dendritemr.timeline.detect_stages`).
+errors a growth test between time points needs (:func:`dendritemr.timeline.detect_stages`); so
+are the calibration's and the decomposition's held parameters' (one error for the series), left
+out of them when ``metal_umol_stat_err`` / ``x6_metal_stat_err`` are given.
 """
 
 from __future__ import annotations
@@ -243,6 +245,8 @@ def attribute_routes(
     exchange_range_per_h: tuple[float, float] | None = None,
     x6_local_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     route_weights: bool = True,
+    metal_umol_stat_err: np.ndarray | None = None,
+    x6_metal_stat_err: np.ndarray | None = None,
 ) -> RouteAttribution:
     """Interface fraction and metal per route over time (see the module docstring).
 
@@ -254,6 +258,9 @@ def attribute_routes(
     members, e.g. :class:`LocalLLZO`'s ``x6_lo`` / ``x6_hi``; None: none).
     ``route_weights``: each population's own growth as its formation weights (the fixed point
     of the module docstring); False: the total's growth for both (the former approximation).
+    ``metal_umol_stat_err`` / ``x6_metal_stat_err``: the metal's and its x6's errors without
+    the parts common to every time point (calibration, held fit parameters), for the
+    statistical route errors ``*_stat_err``; None: ``metal_umol_err`` / ``x6_metal_err``.
 
     Raises
     ------
@@ -306,8 +313,10 @@ def attribute_routes(
         s_f = np.sqrt(
             np.asarray(x6_metal_err, float) ** 2 + (f * s_xi) ** 2 + ((1 - f) * s_xl) ** 2
         ) / np.abs(contrast)
-        s_f_stat = np.asarray(x6_metal_err, float) / np.abs(contrast)
+        x6_stat = x6_metal_err if x6_metal_stat_err is None else x6_metal_stat_err
+        s_f_stat = np.asarray(x6_stat, float) / np.abs(contrast)
     s_n = np.asarray(metal_umol_err, float)
+    s_n_stat = s_n if metal_umol_stat_err is None else np.asarray(metal_umol_stat_err, float)
     ni, nb = f * n, (1 - f) * n
     ni_err = np.hypot(f * s_n, n * s_f)
     nb_err = np.hypot((1 - f) * s_n, n * s_f)
@@ -325,6 +334,6 @@ def attribute_routes(
         exchange_per_h,
         mi,
         mb,
-        np.hypot(f * s_n, n * s_f_stat),
-        np.hypot((1 - f) * s_n, n * s_f_stat),
+        np.hypot(f * s_n_stat, n * s_f_stat),
+        np.hypot((1 - f) * s_n_stat, n * s_f_stat),
     )
