@@ -2,8 +2,12 @@
 
 Prints, for the 50 spectra of ``li7-insitu-LiLi-TEGDME`` read in place from ../shared/data/real:
 
-- growth last/first of TopSpin's own 1r window integral (200-300 ppm) and of the total fitted
-  metal (electrode + microstructure line areas, each line at its own phase);
+- growth last/first of TopSpin's own 1r window integral (200-300 ppm), of the fitted metal
+  lines' area inside that window (the like-for-like counterpart: :func:`metal_in_window`) and
+  of the total fitted metal (electrode + microstructure line areas, each line at its own
+  phase). At 8654280+: +14.62 %, +13.62 %, +15.45 %: the fit's lines hold 1 % less of the
+  window's growth than TopSpin's integral (the rest sits in the per-spectrum baselines and
+  residuals) and put 1.8 % of growth outside it (tails of lines that broaden and move);
 - scatter of each about a cubic trend (%), and the largest neighbour jump of the residuals
   about that trend in standard errors (errors as reported: Cramer-Rao, times the Birge ratio
   where the reduced chi-square rejects the model; the total's with the groups' covariance,
@@ -71,6 +75,28 @@ def metal_totals(ds):
     ga = ds["group_area"].isel(nucleus=0)
     micro = ga.sel(group="microstructure").values, ge.sel(group="microstructure").values
     return m["area"].values, m["area_err"].values, quad, micro
+
+
+def metal_in_window(ds) -> np.ndarray:
+    """The fitted 7Li metal lines' area inside ``WINDOW`` per time point (signal x ppm): each
+    electrode / microstructure line's area times the share of its Lorentzian between the
+    window's edges, ``(atan(2 (b - c) / w) - atan(2 (a - c) / w)) / pi``. Its growth is the
+    fit's like-for-like counterpart of TopSpin's window integral: a line that broadens moves
+    area into its tails outside the window, which the full areas count and the window does not."""
+    from dendritemr.quant.decompose import GROUPS
+
+    names = [str(c) for c in ds["component"].values]
+    metal = [
+        i
+        for i, n in enumerate(names)
+        if n in GROUPS["electrode"] or n in GROUPS["microstructure"] or n.startswith("comb_")
+    ]
+    a = ds["area"].values[0][:, metal]
+    c = ds["center"].values[:, metal]
+    w = ds["width"].values[0][:, metal]
+    lo, hi = WINDOW
+    share = (np.arctan(2 * (hi - c) / w) - np.arctan(2 * (lo - c) / w)) / np.pi
+    return (a * share).sum(axis=1)
 
 
 @contextlib.contextmanager
@@ -291,6 +317,7 @@ def main() -> None:
     for name, y, e in (
         ("TopSpin 1r window 200-300 ppm", topspin, None),
         ("total fitted metal (areas)", tot, err_cov),
+        ("  its lines inside 200-300 ppm", metal_in_window(ds), None),
         ("  same, errors in quadrature", tot, err),
         ("microstructure (areas)", micro, micro_err),
     ):
