@@ -326,14 +326,12 @@ def amount_series(
         if both:
             i6 = nuc.index("6Li")
             f6 = signal_per_atom(g, acq6, relax, field_t)["total"]
-            a6 = ds["group_area"].sel(group=g).isel(nucleus=i6).values
-            e6 = ds["group_area_err"].sel(group=g).isel(nucleus=i6).values
-            cov = np.nan_to_num(ds["group_area_cov"].sel(group=g).values)
+            a6, e6, _, _, cov = _pair(ds, g, i6, i7)
+            _, s6, _, s7, scov = _pair(ds, g, i6, i7, stat=True)
             g6, g7 = 1.0 / (k * c7 * f6), 1.0 / (c7 * f7)
             n = a6 * g6 + n7
             var = (g6 * e6) ** 2 + (g7 * e7) ** 2 + 2 * g6 * g7 * cov
-            _, s6, _, s7_, scov = _pair(ds, g, i6, i7, stat=True)
-            var_stat = (g6 * s6) ** 2 + (g7 * s7_) ** 2 + 2 * g6 * g7 * scov
+            var_stat = (g6 * s6) ** 2 + (g7 * s7) ** 2 + 2 * g6 * g7 * scov
             sys2 = (n * c7_rel_err) ** 2 + (a6 * g6 * k_rel_err) ** 2
         else:
             n = n7 / (1.0 - x6_assumed)
