@@ -27,8 +27,13 @@ Prints, for the 50 spectra of ``li7-insitu-LiLi-TEGDME`` read in place from ../s
 The fitted :class:`~dendritemr.fit.joint.JointProblem` of each decomposition (which
 ``decompose`` does not return) is kept by wrapping ``decompose._result`` (:func:`keep_problems`).
 
+Also: the tuning/matching wait of each experiment beyond its scans (:func:`overheads`; expnos
+39-43 waited 71-205 s instead of 14.6 s), every neighbour jump of the total beyond 3 SE (also with
+the scans' own mid-points as time) and the largest step of the spectrum phase (stop 17,
+docs/quantification.md).
+
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_real_li7.py [--drift centres|smooth|shared]
-[--nonnegative auto|yes|no] [--single 1 20 50] [--attribute]``.
+[--nonnegative auto|yes|no] [--single 1 20 50] [--nested] [--attribute]``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import json
 import time
 import warnings
 from pathlib import Path
@@ -97,6 +103,27 @@ def metal_in_window(ds) -> np.ndarray:
     lo, hi = WINDOW
     share = (np.arctan(2 * (hi - c) / w) - np.arctan(2 * (lo - c) / w)) / np.pi
     return (a * share).sum(axis=1)
+
+
+def overheads(spectra) -> np.ndarray:
+    """Seconds of each experiment's audit window (TopSpin's ``go``, started to finished) beyond
+    its scans (NS x (D1 + AQ)), from the reader's ``timing`` attrs. The pulse program
+    (``ATM_zg8new``) runs an automatic tuning/matching step before the scans and waits for the
+    tuning box's end trigger (``trigpe3``): 14.3-14.8 s in 45 of the 50 experiments, 70.9, 121.0,
+    166.2, 203.3 and 204.6 s in expnos 39-43 (stop 17, docs/quantification.md)."""
+    timing = json.loads(spectra.attrs["timing"])
+    return np.array([x["measured_s"] - x["computed_s"] for x in timing])
+
+
+def jumps(t: np.ndarray, y: np.ndarray, err: np.ndarray, above: float = 3.0) -> str:
+    """Neighbour jumps of the residuals of ``y`` about a cubic in ``t`` beyond ``above``
+    standard errors, as ``expno->expno: SE (% of the mean)``."""
+    res = y - np.polyval(np.polyfit(t, y, 3), t)
+    j = np.diff(res) / np.hypot(err[1:], err[:-1])
+    return ", ".join(
+        f"{k + 1}->{k + 2}: {j[k]:+.2f} ({100 * (res[k + 1] - res[k]) / np.abs(y).mean():+.2f} %)"
+        for k in np.flatnonzero(np.abs(j) > above)
+    )
 
 
 @contextlib.contextmanager
@@ -281,6 +308,13 @@ def main() -> None:
         help="for each --single expno: the electrode alone with groups of shape parameters held "
         "at the series' values",
     )
+    ap.add_argument(
+        "--nested",
+        action="store_true",
+        help="fit each --single expno with the series' model (its number of microstructure "
+        "lines and broad base), as tests/quant/test_real_tegdme_joint.py does: the series is "
+        "then a restriction of the fit alone (default: the model each spectrum alone chooses)",
+    )
     args = ap.parse_args()
     if not SERIES.is_dir():
         raise SystemExit(f"{SERIES}: real data not found (../shared/data/real)")
@@ -327,6 +361,28 @@ def main() -> None:
         "total metal error with the electrode/microstructure covariance over the errors in "
         f"quadrature: {np.min(err_cov / err):.2f}-{np.max(err_cov / err):.2f}"
     )
+    over = overheads(s7)
+    odd = np.flatnonzero(over > np.median(over) + 10.0)
+    print(
+        f"tuning/matching wait before the scans: median {np.median(over):.1f} s; "
+        + ", ".join(f"expno {k + 1} {over[k]:.1f} s" for k in odd)
+    )
+    print(f"total metal: neighbour jumps > 3 SE: {jumps(t, tot, err_cov) or 'none'}")
+    # the reader's mid-point is the audit window's, which holds the tuning wait: the scans'
+    # own mid-point is later by half the wait (the trend changes, the fit does not)
+    ts = t + over / 7200.0
+    print(
+        "  same, time at the scans' mid-points (window end - scans / 2): "
+        f"{jumps(ts, tot, err_cov) or 'none'}; scatter "
+        f"{trend_stats(ts, tot, err_cov)[1]:.3f} %, max jump {trend_stats(ts, tot, err_cov)[2]:.1f}"
+    )
+    phase = np.degrees(ds["phase0"].values[0])
+    dp = np.diff(phase)
+    k = int(np.argmax(np.abs(dp)))
+    print(
+        f"spectrum phase: largest neighbour change {dp[k]:+.2f} deg at expno {k + 1}->{k + 2}; "
+        f"the others within {np.max(np.abs(np.delete(dp, k))):.2f} deg"
+    )
     print(
         "single spectrum alone vs in the series: difference / errors in quadrature (as before; "
         "total: groups without covariance) | / standard error of the difference (fit.nested)"
@@ -335,12 +391,17 @@ def main() -> None:
 
     w_series = float(ds["width"].values[0, 0, list(ds["component"].values).index("electrode")])
     alone_total = {}
+    kw1 = dict(kw)
+    if args.nested:
+        kw1.update(
+            n_micro=int(ds.attrs["n_microstructure"]), broad=bool(ds.attrs["broad_electrode"])
+        )
     for expno in args.single:
         i = expno - 1
         one_fits: list = []
         with warnings.catch_warnings(), keep_problems(one_fits):
             warnings.simplefilter("ignore")
-            one = decompose([s7.isel(time=[i])], **kw)
+            one = decompose([s7.isel(time=[i])], **kw1)
         p1, th1 = one_fits[-1]
         scale1 = float(one["error_scale"].values[0, 0])
         t1, _, e1, (m1, me1) = metal_totals(one)

@@ -85,9 +85,13 @@ def test_default_model_follows_topspin(li7_dir, series):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured 4.9 SE (expno 39 -> 40, where the spectrum phase jumps 3.7 deg) with the "
-    "total's own error; the 2.96-3.0 SE of earlier stops used the groups' errors in "
-    "quadrature, which overstate it 1.5-2.2x: the must-show 'no neighbour jump > 3 SE' is "
+    reason="measured 4.86 SE at expno 39 -> 40 and 4.25 SE at 31 -> 32 with the total's own "
+    "error (the 2.96-3.0 SE of earlier stops used the groups' errors in quadrature, which "
+    "overstate it 1.5-2.2x). At 39 -> 40 the spectrum phase steps -3.8 deg, the electrolyte "
+    "narrows (alone 3.38 -> 3.01 ppm FWHM; the series has one) and expnos 39-43 waited 71-205 s "
+    "for the tuning/matching box instead of 14.6 s (stop 17); 31 -> 32 has no such event. A "
+    "first-order phase per spectrum brings every jump within 2.6 SE but the growth to +18.4 % "
+    "and expnos 1 and 5 alone to +3.2 / +3.6 SE: the must-show 'no neighbour jump > 3 SE' is "
     "not met",
 )
 def test_no_neighbour_jump_beyond_3_se(series):
@@ -104,8 +108,10 @@ def test_no_neighbour_jump_beyond_3_se(series):
     reason="measured over the SE of the difference (Hausman, the series' model alone): expno 1 "
     "-4.05, expno 50 +3.37 SE (over the errors in quadrature with each fit's own model, as "
     "before: -0.5 / +1.0). The series shares one electrode FWHM (5.81 ppm) that expno 1 alone "
-    "does not want (5.39): the must-show 'a spectrum alone and in its series within 2 SE' is "
-    "not met for the total metal",
+    "does not want (5.39). Not fixed (stop 17) by a first-order phase per spectrum or for the "
+    "series (expno 1 alone +7 %: +3.2 / +3.3 SE) nor by electrolyte FWHMs per spectrum (expno "
+    "50 -5.8 SE): the must-show 'a spectrum alone and in its series within 2 SE' is not met "
+    "for the total metal",
 )
 def test_single_spectrum_agrees_with_the_series(series, singles):
     from dendritemr.fit.nested import nested_difference_se
