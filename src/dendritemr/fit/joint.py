@@ -684,10 +684,45 @@ class JointProblem(BlockArrowLayout):
         return self.assemble(*self.jacobian_blocks(theta))
 
     # ------------------------------------------------------------------ errors
-    def covariance(self, theta: np.ndarray):
+    def held_at_bounds(self, theta: np.ndarray) -> np.ndarray:
+        """Parameters held at a bound by chi-square, boolean like ``theta``: at (or beyond) the
+        lower bound with the gradient ``J^T r`` positive (chi-square falls only below it), or at
+        the upper bound with it negative (the projected-gradient active set, as the solver's,
+        :func:`dendritemr.fit.block_lm._freeze_active`)."""
+        local, glob = self.jacobian_blocks(theta)
+        r = self.residual(theta).reshape(self.n_time, -1)
+        gl = np.einsum("tmn,tn->tm", local, r)
+        gg = np.einsum("tgn,tn->g", glob, r)
+        grad = np.concatenate([gl.T.ravel(), gg])
+        return ((theta <= self.lower) & (grad > 0)) | ((theta >= self.upper) & (grad < 0))
+
+    def jacobian_free(self, theta: np.ndarray, held: np.ndarray | None = None):
+        """:meth:`jacobian_blocks` with the columns of the parameters ``held`` (boolean like
+        ``theta``, e.g. :meth:`held_at_bounds`; None: none) set to zero: the Jacobian of the
+        problem with them held."""
+        local, glob = self.jacobian_blocks(theta)
+        if held is not None and np.any(held):
+            held = np.asarray(held, bool)
+            nt, g0 = self.n_time, self.n_local * self.n_time
+            bb, tt = np.nonzero(held[:g0].reshape(self.n_local, nt))
+            local[tt, bb, :] = 0.0
+            glob[:, np.flatnonzero(held[g0:]), :] = 0.0
+        return local, glob
+
+    def covariance(self, theta: np.ndarray, held: np.ndarray | None = None):
         """Block-arrow covariance of ``theta`` (:func:`block_arrow_covariance`), in the
-        parameters' units (the residuals are already divided by the noise)."""
-        return block_arrow_covariance(*self.jacobian_blocks(theta))
+        parameters' units (the residuals are already divided by the noise).
+
+        ``held`` (boolean like ``theta``; default None: every parameter free, the Fisher
+        covariance): these parameters get zero variance and covariance, and the others' covariance
+        is that of the problem with them held. With :meth:`held_at_bounds` it is the active-set
+        covariance of the reported areas (``decompose``): a line area bounded at 0 that the data
+        push below it does not add the variance of an unbounded area (of either sign, strongly
+        anticorrelated with its neighbours') to the sums it is part of. Model choice and the
+        skin-phase anchor keep the Fisher covariance: a fit with parameters pinned at bounds
+        would otherwise look precise and win (docs/quantification.md, "Bounded comb
+        areas")."""
+        return block_arrow_covariance(*self.jacobian_free(theta, held))
 
     def local_index(self, kind: str, k: int, line: int = -1) -> int:
         """Position of a local block among the local blocks."""

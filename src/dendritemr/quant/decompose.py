@@ -169,6 +169,13 @@ HOLD_ELECTRODE_SHAPE = True
 #: ramp offered for a one-interval step; fixed by ``timeline.stages.refine_knots``), not by the
 #: amounts: the bulk route with and without it within 0.06 umol at every point
 COMB_PHASE = True
+#: the comb lines' areas bounded at 0 (the other lines as ``nonnegative`` says): a comb line
+#: is a piece of a shift distribution, never negative, and unbounded neighbours of 3 ppm trade
+#: large opposite areas with each other and with the electrode. Errors then come from the
+#: active-set covariance (:meth:`dendritemr.fit.joint.JointProblem.covariance`: comb lines the
+#: data push below 0 are held there). Measured in stop 17 (docs/quantification.md, "Bounded
+#: comb areas")
+COMB_NONNEGATIVE = True
 #: extra comb families ``(FWHM, spacing)`` ppm over the same range (broad lines carry the long
 #: Lorentzian tails of broad dendritic lines that reach beyond the range)
 COMB_EXTRA = ()
@@ -336,7 +343,7 @@ def metal_lines(
                 relative_to="electrode",
                 width=fw,
                 width_bounds=(0.5 * fw, 2.0 * fw),
-                area_min=amin,
+                area_min=0.0 if COMB_NONNEGATIVE else amin,
                 fixed=True,
                 phase_group="micro" if micro_phase and COMB_PHASE else None,
             )
@@ -1359,7 +1366,8 @@ def birge_scale(redchi: np.ndarray, dof: np.ndarray) -> np.ndarray:
 
 def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     vals = problem.values(theta)
-    cov = problem.covariance(theta)
+    at_bound = problem.held_at_bounds(theta)
+    cov = problem.covariance(theta, at_bound)
     nk, nt = len(problem.nuclei), problem.n_time
     redchi, dof = _reduced_chi2(problem, vals)
     scale = birge_scale(redchi, dof)  # (nk, nt)
@@ -1374,7 +1382,7 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
         c_err, w_err = best["electrode_shape"][2:]
         held.append((_shape_curves(problem, theta, "center"), c_err))
         held.append((_shape_curves(problem, theta, "width"), w_err))
-    local = problem.jacobian_blocks(theta)[0] if held else None
+    local = problem.jacobian_free(theta, at_bound)[0] if held else None
     sens_list = [_local_response(problem, local, c) * err for c, err in held]
     var_local = np.diagonal(cov.local, axis1=1, axis2=2)
     area_err = np.zeros((nk, nt, len(names)))
