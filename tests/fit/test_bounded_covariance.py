@@ -2,9 +2,8 @@
 ``covariance(theta, held)``): a line area bounded at 0 that the data push below 0 is held there,
 and the other parameters' covariance is that of the problem without it, checked against the
 dense pseudo-inverse of ``J^T J`` over the free columns (independent numpy). The Fisher
-covariance of all parameters (the default) gives the electrode area a larger error (by 2-11 %
-here: the held line's centre and width, undetermined at zero area, end where the solver
-leaves them): the overlapping bounded line would trade area with it if it could move."""
+covariance of all parameters (the default) gives the electrode area a larger error (by 1.9 %
+here): the overlapping bounded line would trade area with it if it could move."""
 
 import numpy as np
 
@@ -69,9 +68,9 @@ def test_an_area_held_at_its_bound_gets_the_reduced_problems_covariance():
         assert np.isclose(cov.local[0, el[k], el[k]], ref[i, i], rtol=1e-6)
         assert cov.local[0, micro[k], micro[k]] <= 1e-12 * cov.local[0, el[k], el[k]]
         # the Fisher error of the electrode area is inflated by the overlapping line's freedom
-        # (a marginal variance is never below the conditional one)
+        # (a marginal variance is never below the conditional one: 1.019 here)
         ratio = np.sqrt(fisher.local[0, el[k], el[k]] / cov.local[0, el[k], el[k]])
-        assert ratio > 1.01, ratio
+        assert 1.01 < ratio < 1.05, ratio
     g = p.global_slice("center", line=0)
     gi = p.n_local * NT + g.start
     assert np.isclose(cov.glob[g, g][0, 0], ref[gi, gi], rtol=1e-6)
