@@ -277,3 +277,41 @@ def test_statistical_route_errors_leave_out_the_end_members():
     assert (
         model.bulk_umol_err[-1] > 2 * model.bulk_umol_stat_err[-1]
     )  # the model error dominates late
+
+
+def test_a_point_without_measured_metal_keeps_its_route_amounts():
+    """First point with a total consistent with zero but no x6 (6Li + 7Li atoms <= 0, as the
+    decomposition reports on three of nine simulated studies): its routes come from the next
+    point's composition with any x6 (CARRIED_X6_ERR), so the growth tests keep it as the
+    baseline; the fraction there stays undefined. Analytic: interface = f_next * n."""
+    from dendritemr.timeline.routes import CARRIED_X6_ERR
+
+    t = np.array([0.0, 0.5, 1.0, 1.5])
+    n = np.array([-0.3, 1.5, 2.1, 2.2])
+    x6 = np.array([np.nan, 0.9, 0.9, 0.9])
+    args = (
+        t,
+        n,
+        np.full(4, 0.4),
+        x6,
+        np.full(4, 0.02),
+        np.full(4, 0.95),
+        np.full(4, 0.005),
+        np.full(4, 0.0759),
+        np.full(4, 1e-3),
+    )
+    r = attribute_routes(*args)
+    f_next = (0.9 - 0.0759) / (0.95 - 0.0759)
+    assert np.isclose(r.interface_fraction[1], f_next, atol=1e-6)
+    assert np.isnan(r.interface_fraction[0]) and np.isnan(r.interface_fraction_err[0])
+    assert r.dominant[0] is None
+    assert np.isclose(r.interface_umol[0], f_next * -0.3, atol=1e-6)
+    assert np.isclose(r.bulk_umol[0], (1 - f_next) * -0.3, atol=1e-6)
+    # error: the total's share plus the unknown composition's (CARRIED_X6_ERR / contrast)
+    s_f = np.hypot(CARRIED_X6_ERR, 0.95 * 0.005) / (0.95 - 0.0759)
+    assert np.isclose(r.interface_umol_err[0], np.hypot(f_next * 0.4, 0.3 * s_f), rtol=1e-3)
+    # no total either: nothing to attribute
+    n2 = n.copy()
+    n2[0] = np.nan
+    r2 = attribute_routes(t, n2, *args[2:])
+    assert np.isnan(r2.interface_umol[0]) and np.isnan(r2.bulk_umol[0])

@@ -67,6 +67,11 @@ __all__ = [
 METAL_ZONE_MIN_UM = 200.0
 
 #: fixed point of the route-specific formation weights: tolerance on f_I and most rounds
+#: x6 error given to a time point whose dendritic metal has no x6 (none measured: its 6Li +
+#: 7Li atoms <= 0) when its route amounts are attributed with the composition of the next
+#: measured metal (:func:`attribute_routes`): any composition (the route amounts of a total
+#: near 0 are near 0 whatever it is)
+CARRIED_X6_ERR = 0.5
 _WEIGHT_TOL = 1e-6
 _WEIGHT_ROUNDS = 20
 
@@ -250,7 +255,10 @@ def attribute_routes(
 ) -> RouteAttribution:
     """Interface fraction and metal per route over time (see the module docstring).
 
-    All arrays have shape ``(n,)`` (time points, h since cycling started); NaN x6 gives NaN.
+    All arrays have shape ``(n,)`` (time points, h since cycling started); NaN x6 gives NaN,
+    except where the metal is given (no dendritic metal measured there, e.g. 6Li + 7Li atoms
+    <= 0 at the first point): the route amounts there use the next point's x6 with the error
+    :data:`CARRIED_X6_ERR` and the interface fraction stays NaN.
     ``x6_local``: the LLZO where the metal forms and which it exchanges with
     (:func:`local_llzo_x6`). ``exchange_range_per_h``: plausible range of the exchange rate
     (1/h) for the model error of the end members (None: no model error).
@@ -268,7 +276,24 @@ def attribute_routes(
     """
     t = np.asarray(t, float)
     n = np.asarray(metal_umol, float)
-    x6m = np.asarray(x6_metal, float)
+    x6m = np.asarray(x6_metal, float).copy()
+    x6_metal_err = np.asarray(x6_metal_err, float).copy()
+    if x6_metal_stat_err is not None:
+        x6_metal_stat_err = np.asarray(x6_metal_stat_err, float).copy()
+    # a point with a total but no x6 (no dendritic metal measured: 6Li + 7Li atoms <= 0, e.g.
+    # the first point): its routes with the next measured metal's composition, any x6
+    # (CARRIED_X6_ERR): both amounts near 0 with the total's error, so that the growth tests
+    # keep it as the baseline; its interface fraction stays undefined (NaN)
+    carried = np.zeros(t.size, bool)
+    finite = np.flatnonzero(np.isfinite(x6m))
+    for i in np.flatnonzero(~np.isfinite(x6m) & np.isfinite(n)):
+        later = finite[finite > i]
+        if later.size:
+            x6m[i] = x6m[later[0]]
+            x6_metal_err[i] = CARRIED_X6_ERR
+            if x6_metal_stat_err is not None:
+                x6_metal_stat_err[i] = CARRIED_X6_ERR
+            carried[i] = True
     dn = np.diff(np.nan_to_num(n), prepend=0.0)
     xi_src = np.asarray(x6_interface_source, float)
     xl = np.asarray(x6_local, float)
@@ -320,20 +345,10 @@ def attribute_routes(
     ni, nb = f * n, (1 - f) * n
     ni_err = np.hypot(f * s_n, n * s_f)
     nb_err = np.hypot((1 - f) * s_n, n * s_f)
+    ni_stat = np.hypot(f * s_n_stat, n * s_f_stat)
+    nb_stat = np.hypot((1 - f) * s_n_stat, n * s_f_stat)
+    f, s_f = np.where(carried, np.nan, f), np.where(carried, np.nan, s_f)
     dominant = [None if not np.isfinite(x) else ("interface" if x >= 0.5 else "bulk") for x in f]
     return RouteAttribution(
-        f,
-        s_f,
-        ni,
-        ni_err,
-        nb,
-        nb_err,
-        xi,
-        xb,
-        dominant,
-        exchange_per_h,
-        mi,
-        mb,
-        np.hypot(f * s_n_stat, n * s_f_stat),
-        np.hypot((1 - f) * s_n_stat, n * s_f_stat),
+        f, s_f, ni, ni_err, nb, nb_err, xi, xb, dominant, exchange_per_h, mi, mb, ni_stat, nb_stat
     )
