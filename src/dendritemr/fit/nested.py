@@ -53,8 +53,9 @@ def influence(problem, theta: np.ndarray, t: int, weights: np.ndarray):
     Returns
     -------
     value : float, signal x ppm.
-    variance : float, (signal x ppm)^2, from ``(J^T J)^-1`` of the weighted Jacobian (no Birge
-        ratio).
+    variance : float, (signal x ppm)^2, from ``(J^T J)^-1`` of the weighted Jacobian of the
+        parameters not held at their bounds (the active set, as ``decompose``'s errors; no
+        Birge ratio).
     g : ``(problem.n_ppm,)``: ``J_t C w``, the first-order change of the estimate per unit of
         spectrum ``t``'s weighted data rows (real parts then imaginary parts per nucleus, the
         layout of :meth:`JointProblem.residual`), so that two estimates from the same spectrum
@@ -69,8 +70,11 @@ def influence(problem, theta: np.ndarray, t: int, weights: np.ndarray):
         for i in range(nl):
             if weights[k, i]:
                 w[problem.local_index("area", k, i)] = weights[k, i]
-    local, glob = problem.jacobian_blocks(theta)
-    cov = problem.covariance(theta)
+    # the parameters held at their bounds do not respond to the noise (to first order): the
+    # active-set covariance, as the reported errors (JointProblem.covariance)
+    held = problem.held_at_bounds(theta)
+    local, glob = problem.jacobian_free(theta, held)
+    cov = problem.covariance(theta, held)
     c_loc = cov.local[t] @ w  # (m,)
     c_glob = cov.cross[t].T @ w  # (g,)
     g = local[t].T @ c_loc + glob[t].T @ c_glob
