@@ -7,7 +7,8 @@ of the electrode's atoms, x6 0.6), SNR 300. The differences of consecutive point
 the stat errors say, far less than the full errors (which add the anchor's error to each
 point): chi-square per difference ~0.5-1 with the stat errors, 0.1-0.4 with the full ones
 (measured over two noise draws: 7Li 0.51 / 0.14, 6Li 0.93 / 0.39; full / stat errors 1.9x and
-1.5x). With the comb's areas bounded at 0 (stop 17, active-set covariance): 7Li 0.50 / 0.10,
+1.5x). With the comb's areas bounded at 0 (``decompose.COMB_NONNEGATIVE``, not the default; stop 17,
+active-set covariance): 7Li 0.50 / 0.10,
 6Li 1.26 / 0.39 (seed 1000); with the Fisher covariance of the bounded comb instead, 0.24-0.26
 (the held comb lines' variance counted as if they could go negative)."""
 
