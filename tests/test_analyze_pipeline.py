@@ -170,8 +170,10 @@ current_mA = 0.4
     assert result.exit_code == 0, result.output
     doc = load_results(tmp_path / "out" / "results.json")
     assert len(doc["time_h"]) == 50
-    # expno 1 mid-point 11:29:59.7 UTC; current on at 11:40:15 BST-1h + 907.6 s = 11:55:22.6 UTC
-    assert doc["time_h"][0] == pytest.approx(-(25 * 60 + 22.9) / 3600, abs=2 / 3600)
+    # expno 1's scans' mid-point 11:30:06.9 UTC (its audit window's middle, 11:29:59.7, holds
+    # the 14.3 s of automatic tuning before the scans); current on at 11:40:15 BST-1h + 907.6 s
+    # = 11:55:22.6 UTC
+    assert doc["time_h"][0] == pytest.approx(-(25 * 60 + 15.7) / 3600, abs=2 / 3600)
     assert doc["cycler"]["cycling_start_utc"].startswith("2023-08-11T11:55:22.6")
     i = [c for c in doc["cycler"]["current_mA"] if c is not None]
     assert i and all(abs(c - 0.4) < 1e-9 for c in i)
