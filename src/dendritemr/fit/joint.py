@@ -684,23 +684,25 @@ class JointProblem(BlockArrowLayout):
         return self.assemble(*self.jacobian_blocks(theta))
 
     # ------------------------------------------------------------------ errors
-    def held_at_bounds(self, theta: np.ndarray) -> np.ndarray:
+    def held_at_bounds(self, theta: np.ndarray, blocks=None) -> np.ndarray:
         """Parameters held at a bound by chi-square, boolean like ``theta``: at (or beyond) the
         lower bound with the gradient ``J^T r`` positive (chi-square falls only below it), or at
         the upper bound with it negative (the projected-gradient active set, as the solver's,
-        :func:`dendritemr.fit.block_lm._freeze_active`)."""
-        local, glob = self.jacobian_blocks(theta)
+        :func:`dendritemr.fit.block_lm._freeze_active`). ``blocks``: :meth:`jacobian_blocks` at
+        ``theta`` when already computed."""
+        local, glob = self.jacobian_blocks(theta) if blocks is None else blocks
         r = self.residual(theta).reshape(self.n_time, -1)
         gl = np.einsum("tmn,tn->tm", local, r)
         gg = np.einsum("tgn,tn->g", glob, r)
         grad = np.concatenate([gl.T.ravel(), gg])
         return ((theta <= self.lower) & (grad > 0)) | ((theta >= self.upper) & (grad < 0))
 
-    def jacobian_free(self, theta: np.ndarray, held: np.ndarray | None = None):
+    def jacobian_free(self, theta: np.ndarray, held: np.ndarray | None = None, blocks=None):
         """:meth:`jacobian_blocks` with the columns of the parameters ``held`` (boolean like
         ``theta``, e.g. :meth:`held_at_bounds`; None: none) set to zero: the Jacobian of the
-        problem with them held."""
-        local, glob = self.jacobian_blocks(theta)
+        problem with them held. ``blocks``: :meth:`jacobian_blocks` at ``theta`` when already
+        computed (zeroed in place)."""
+        local, glob = self.jacobian_blocks(theta) if blocks is None else blocks
         if held is not None and np.any(held):
             held = np.asarray(held, bool)
             nt, g0 = self.n_time, self.n_local * self.n_time
@@ -709,7 +711,7 @@ class JointProblem(BlockArrowLayout):
             glob[:, np.flatnonzero(held[g0:]), :] = 0.0
         return local, glob
 
-    def covariance(self, theta: np.ndarray, held: np.ndarray | None = None):
+    def covariance(self, theta: np.ndarray, held: np.ndarray | None = None, blocks=None):
         """Block-arrow covariance of ``theta`` (:func:`block_arrow_covariance`), in the
         parameters' units (the residuals are already divided by the noise).
 
@@ -721,8 +723,8 @@ class JointProblem(BlockArrowLayout):
         anticorrelated with its neighbours') to the sums it is part of. Model choice and the
         skin-phase anchor keep the Fisher covariance: a fit with parameters pinned at bounds
         would otherwise look precise and win (docs/quantification.md, "Bounded comb
-        areas")."""
-        return block_arrow_covariance(*self.jacobian_free(theta, held))
+        areas"). ``blocks``: as :meth:`jacobian_free`."""
+        return block_arrow_covariance(*self.jacobian_free(theta, held, blocks))
 
     def local_index(self, kind: str, k: int, line: int = -1) -> int:
         """Position of a local block among the local blocks."""

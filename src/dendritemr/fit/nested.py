@@ -72,9 +72,9 @@ def influence(problem, theta: np.ndarray, t: int, weights: np.ndarray):
                 w[problem.local_index("area", k, i)] = weights[k, i]
     # the parameters held at their bounds do not respond to the noise (to first order): the
     # active-set covariance, as the reported errors (JointProblem.covariance)
-    held = problem.held_at_bounds(theta)
-    local, glob = problem.jacobian_free(theta, held)
-    cov = problem.covariance(theta, held)
+    blocks = problem.jacobian_blocks(theta)
+    local, glob = problem.jacobian_free(theta, problem.held_at_bounds(theta, blocks), blocks)
+    cov = problem.covariance(theta, blocks=(local, glob))
     c_loc = cov.local[t] @ w  # (m,)
     c_glob = cov.cross[t].T @ w  # (g,)
     g = local[t].T @ c_loc + glob[t].T @ c_glob

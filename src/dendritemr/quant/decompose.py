@@ -1368,8 +1368,10 @@ def birge_scale(redchi: np.ndarray, dof: np.ndarray) -> np.ndarray:
 
 def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
     vals = problem.values(theta)
-    at_bound = problem.held_at_bounds(theta)
-    cov = problem.covariance(theta, at_bound)
+    # one Jacobian for the active set, the covariance and the held parameters' responses
+    blocks = problem.jacobian_blocks(theta)
+    free = problem.jacobian_free(theta, problem.held_at_bounds(theta, blocks), blocks)
+    cov = problem.covariance(theta, blocks=free)
     nk, nt = len(problem.nuclei), problem.n_time
     redchi, dof = _reduced_chi2(problem, vals)
     scale = birge_scale(redchi, dof)  # (nk, nt)
@@ -1384,7 +1386,7 @@ def _result(problem: JointProblem, theta, spectra, best, sol) -> xr.Dataset:
         c_err, w_err = best["electrode_shape"][2:]
         held.append((_shape_curves(problem, theta, "center"), c_err))
         held.append((_shape_curves(problem, theta, "width"), w_err))
-    local = problem.jacobian_free(theta, at_bound)[0] if held else None
+    local = free[0]
     sens_list = [_local_response(problem, local, c) * err for c, err in held]
     var_local = np.diagonal(cov.local, axis1=1, axis2=2)
     area_err = np.zeros((nk, nt, len(names)))
