@@ -729,7 +729,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
     - ``metal_umol``: dendritic (non-electrode) metallic Li, umol of atoms (6Li + 7Li);
       ``metal_umol_stat_err`` its error without the parts common to every time point (the
       calibration, C7 and K, and the decomposition's held skin phase and electrode shape);
-      ``x6_metal_stat_err`` likewise;
+      ``x6_metal_stat_err`` likewise; ``metal_umol_x6_cov`` / ``metal_umol_x6_stat_cov`` the
+      covariance of the amount with ``x6_metal`` (umol; same two areas), of those errors;
     - ``x6_metal``: 6Li atom fraction of that metal (NaN without 6Li data);
     - ``x6_electrode``: 6Li atom fraction of the electrode metal line (its surface layer);
     - ``x6_electrolyte``: 6Li atom fraction of the electrolyte line per time point;
@@ -861,13 +862,15 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
                 f"{bad} of {n} time points: no dendritic metal measured (6Li + 7Li atoms of "
                 "the microstructure lines <= 0), x6 not computable there"
             )
-    metal = metal_err = metal_stat = electrode = electrode_err = nan
+    metal = metal_err = metal_stat = electrode = electrode_err = metal_x6_cov = metal_x6_scov = nan
     if q.amounts is not None:
         calib["li7"] = q.calibration
         am = q.amounts
         metal = am["umol"].sel(group="microstructure").values
         metal_err = am["umol_err"].sel(group="microstructure").values
         metal_stat = am["umol_stat_err"].sel(group="microstructure").values
+        metal_x6_cov = am["umol_x6_cov"].sel(group="microstructure").values
+        metal_x6_scov = am["umol_x6_stat_cov"].sel(group="microstructure").values
         electrode = am["umol"].sel(group="electrode").values
         electrode_err = am["umol_err"].sel(group="electrode").values
         calib["atoms_from"] = am.attrs["atoms_from"]
@@ -888,6 +891,8 @@ def _quantify_metal(li7: xr.DataArray, li6: xr.DataArray | None, study: Study) -
             "metal_umol": ("time", metal, {"units": "umol"}),
             "metal_umol_err": ("time", metal_err, {"units": "umol"}),
             "metal_umol_stat_err": ("time", metal_stat, {"units": "umol"}),
+            "metal_umol_x6_cov": ("time", metal_x6_cov, {"units": "umol"}),
+            "metal_umol_x6_stat_cov": ("time", metal_x6_scov, {"units": "umol"}),
             "x6_metal": ("time", x6),
             "x6_metal_err": ("time", x6_err),
             "x6_metal_stat_err": ("time", x6_stat),
@@ -1250,6 +1255,8 @@ def _run_study(
                 x6_local_bounds=bounds,
                 metal_umol_stat_err=metal_stat,
                 x6_metal_stat_err=quant["x6_metal_stat_err"].values,
+                metal_x6_cov=quant["metal_umol_x6_cov"].values,
+                metal_x6_stat_cov=quant["metal_umol_x6_stat_cov"].values,
             )
         except ValueError as exc:
             routes_known = False

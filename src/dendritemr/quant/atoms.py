@@ -284,6 +284,29 @@ def electrode_calibration(
     }
 
 
+#: long name of ``amount_series``' ``umol_x6_cov``
+COV_NAME = "cov(umol, x6)"
+
+
+def _amount_x6_cov(n6, n7, s6, s7, c67, k_rel_err: float = 0.0):
+    """Covariance of ``n = n6 + n7`` with ``x6 = n6 / n`` (umol) by the delta method.
+
+    ``s6``, ``s7``, ``c67``: standard errors and covariance of the atoms ``n6``, ``n7``
+    (umol, umol^2); ``k_rel_err``: relative error of ``K``, which scales ``n6`` alone
+    (``d ln n6 = -d ln K``). ``dn = dn6 + dn7`` and ``dx6 = (n7 dn6 - n6 dn7) / n^2``, so::
+
+        cov(n, x6) = (n7 (s6^2 + c67) - n6 (s7^2 + c67)) / n^2 + n6^2 n7 / n^2 (sK/K)^2
+
+    (``C7`` scales both isotopes: it leaves x6 alone and adds nothing). With ``var(n)`` and
+    ``var(x6)`` of the same errors (:func:`amount_series`, :func:`x6_series`) it is the whole
+    covariance of ``(n, x6)``: the route amounts are linear in it
+    (:func:`dendritemr.timeline.attribute_routes`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n2 = (n6 + n7) ** 2
+        out = (n7 * (s6**2 + c67) - n6 * (s7**2 + c67)) / n2 + n6**2 * n7 / n2 * k_rel_err**2
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
 def amount_series(
     ds: xr.Dataset,
     c7: float,
@@ -304,7 +327,10 @@ def amount_series(
     the fit (with the 6Li/7Li covariance; without the held parameters' errors of the
     decomposition, ``group_area_stat_err``, common to every time point like the calibration's),
     ``umol_err`` from the fit with them plus the calibration errors (C7, K).
-    The electrode group is a fully-visible equivalent (its surface layer only).
+    ``umol_x6_cov`` / ``umol_x6_stat_cov``: the covariance of the amount with the group's x6
+    (:func:`x6_series` with the same ``k``; both come from the same two areas), with the same
+    errors as ``umol_err`` / ``umol_stat_err`` (:func:`_amount_x6_cov`); 0 without 6Li data
+    (x6 assumed). The electrode group is a fully-visible equivalent (its surface layer only).
     """
     groups = [str(g) for g in ds["group"].values]
     nuc = [str(n) for n in ds["nucleus"].values]
@@ -315,6 +341,8 @@ def amount_series(
     stat = np.zeros_like(umol)
     tot = np.zeros_like(umol)
     u7 = np.zeros_like(umol)
+    cov_x6 = np.zeros_like(umol)
+    cov_x6_stat = np.zeros_like(umol)
     for gi, g in enumerate(groups):
         f7 = signal_per_atom(g, acq7, relax, field_t)["total"]
         a7 = ds["group_area"].sel(group=g).isel(nucleus=i7).values
@@ -329,10 +357,13 @@ def amount_series(
             a6, e6, _, _, cov = _pair(ds, g, i6, i7)
             _, s6, _, s7, scov = _pair(ds, g, i6, i7, stat=True)
             g6, g7 = 1.0 / (k * c7 * f6), 1.0 / (c7 * f7)
-            n = a6 * g6 + n7
+            n6 = a6 * g6
+            n = n6 + n7
             var = (g6 * e6) ** 2 + (g7 * e7) ** 2 + 2 * g6 * g7 * cov
             var_stat = (g6 * s6) ** 2 + (g7 * s7) ** 2 + 2 * g6 * g7 * scov
-            sys2 = (n * c7_rel_err) ** 2 + (a6 * g6 * k_rel_err) ** 2
+            sys2 = (n * c7_rel_err) ** 2 + (n6 * k_rel_err) ** 2
+            cov_x6[:, gi] = _amount_x6_cov(n6, n7, g6 * e6, g7 * e7, g6 * g7 * cov, k_rel_err)
+            cov_x6_stat[:, gi] = _amount_x6_cov(n6, n7, g6 * s6, g7 * s7, g6 * g7 * scov)
         else:
             n = n7 / (1.0 - x6_assumed)
             var = (e7 / (c7 * f7) / (1.0 - x6_assumed)) ** 2
@@ -348,6 +379,8 @@ def amount_series(
             "umol_err": (("time", "group"), tot, {"units": "umol"}),
             "umol_stat_err": (("time", "group"), stat, {"units": "umol"}),
             "umol_7li": (("time", "group"), u7, {"units": "umol", "long_name": "7Li atoms"}),
+            "umol_x6_cov": (("time", "group"), cov_x6, {"units": "umol", "long_name": COV_NAME}),
+            "umol_x6_stat_cov": (("time", "group"), cov_x6_stat, {"units": "umol"}),
         },
         coords=coords,
     )

@@ -36,13 +36,27 @@ uniform prior over the range has a standard deviation of ``range / sqrt(12)``; h
 the more conservative choice for a rate known only to an order of magnitude). The local LLZO's
 x6 is a model too (where the metal forms, :func:`local_llzo_x6`): with ``x6_local_bounds`` the
 end members are evaluated at both bounds as well and half their difference is added in the same
-way. Metal per route: ``n_I = f n``, ``n_B = (1 - f) n`` with errors from ``sigma_f`` and
-``sigma_n``. The end members' errors are common to neighbouring time points (they cancel in the
-difference of two points), so the route amounts also carry *statistical* errors without them
-(``sigma_f`` from ``sigma_x6`` alone: ``interface_umol_stat_err``, ``bulk_umol_stat_err``), the
-errors a growth test between time points needs (:func:`dendritemr.timeline.detect_stages`); so
-are the calibration's and the decomposition's held parameters' (one error for the series), left
-out of them when ``metal_umol_stat_err`` / ``x6_metal_stat_err`` are given.
+way. Metal per route: ``n_I = f n``, ``n_B = (1 - f) n``, linear in the metal's ``(n, x6)``
+(``n_I = n (x6 - X_B) / (X_I - X_B)``), with errors by the delta method from ``sigma_n``,
+``sigma_f`` and the covariance of ``n`` and ``x6`` (both come from the same 6Li and 7Li
+areas)::
+
+    sigma_nI^2 = f^2 sigma_n^2 + n^2 sigma_f^2 + 2 f n cov(n, x6) / (X_I - X_B)
+    sigma_nB^2 = (1 - f)^2 sigma_n^2 + n^2 sigma_f^2 - 2 (1 - f) n cov(n, x6) / (X_I - X_B)
+
+(the exact propagation of the covariance of ``(n6, n7)``: ``n_B`` of metal near ``X_I`` = 0.95
+depends almost on ``n7`` alone, and leaving the covariance out counted the ``n6`` error twice:
+2.2-2.4x the bulk's statistical error on the defective-LLZO studies). Where ``f`` is clipped the
+amounts are ``n`` and 0, whose error is ``sigma_n`` and 0, and the unclipped estimate's error
+(above, with the unclipped ``f``) can be much smaller than ``sigma_n`` (interface metal of
+scheme B at ``X_I`` 0.076: ``n_I`` ~ 1.09 ``n7`` while ``n`` carries the ``n6`` error): there
+each amount takes the larger of the two. The end members' errors are common to neighbouring
+time points (they cancel in the difference of two points), so the route amounts also carry
+*statistical* errors without them (``sigma_f`` from ``sigma_x6`` alone, with ``cov(n, x6)`` of
+the same errors: ``interface_umol_stat_err``, ``bulk_umol_stat_err``), the errors a growth test
+between time points needs (:func:`dendritemr.timeline.detect_stages`); so are the calibration's
+and the decomposition's held parameters' (one error for the series), left out of them when
+``metal_umol_stat_err`` / ``x6_metal_stat_err`` are given.
 """
 
 from __future__ import annotations
@@ -236,6 +250,14 @@ def effective_end_member(
     return out
 
 
+def _linear_err(a, s_n, n, s_f, b_cov):
+    """Error of a route amount ``a n + (x6 term)`` by the delta method: ``(a s_n)^2 +
+    (n s_f)^2 + 2 a b cov(n, x6)`` with ``b_cov = b cov(n, x6)``, ``b`` its x6 slope (the
+    end members' part of ``s_f`` is independent of the metal's ``(n, x6)``)."""
+    var = (a * s_n) ** 2 + (n * s_f) ** 2 + 2.0 * a * b_cov
+    return np.sqrt(np.maximum(var, 0.0))
+
+
 def attribute_routes(
     t: np.ndarray,
     metal_umol: np.ndarray,
@@ -252,6 +274,8 @@ def attribute_routes(
     route_weights: bool = True,
     metal_umol_stat_err: np.ndarray | None = None,
     x6_metal_stat_err: np.ndarray | None = None,
+    metal_x6_cov: np.ndarray | None = None,
+    metal_x6_stat_cov: np.ndarray | None = None,
 ) -> RouteAttribution:
     """Interface fraction and metal per route over time (see the module docstring).
 
@@ -269,6 +293,11 @@ def attribute_routes(
     ``metal_umol_stat_err`` / ``x6_metal_stat_err``: the metal's and its x6's errors without
     the parts common to every time point (calibration, held fit parameters), for the
     statistical route errors ``*_stat_err``; None: ``metal_umol_err`` / ``x6_metal_err``.
+    ``metal_x6_cov`` / ``metal_x6_stat_cov``: the covariance of the metal amount with its x6
+    (umol), with the errors of ``metal_umol_err`` / ``metal_umol_stat_err`` (both come from the
+    same 6Li and 7Li areas: :func:`dendritemr.quant.atoms.amount_series`' ``umol_x6_cov``);
+    None: 0 (``metal_x6_stat_cov`` None: ``metal_x6_cov`` when no statistical errors are
+    given either, else 0). 0 at a point with a carried x6.
 
     Raises
     ------
@@ -342,11 +371,30 @@ def attribute_routes(
         s_f_stat = np.asarray(x6_stat, float) / np.abs(contrast)
     s_n = np.asarray(metal_umol_err, float)
     s_n_stat = s_n if metal_umol_stat_err is None else np.asarray(metal_umol_stat_err, float)
+    no_stat = metal_umol_stat_err is None and x6_metal_stat_err is None
+    cov = zero if metal_x6_cov is None else np.asarray(metal_x6_cov, float)
+    if metal_x6_stat_cov is not None:
+        cov_stat = np.asarray(metal_x6_stat_cov, float)
+    else:
+        cov_stat = cov if no_stat else zero
+    # the carried x6 is another point's: no covariance with this point's amount
+    cov, cov_stat = np.where(carried, 0.0, cov), np.where(carried, 0.0, cov_stat)
     ni, nb = f * n, (1 - f) * n
-    ni_err = np.hypot(f * s_n, n * s_f)
-    nb_err = np.hypot((1 - f) * s_n, n * s_f)
-    ni_stat = np.hypot(f * s_n_stat, n * s_f_stat)
-    nb_stat = np.hypot((1 - f) * s_n_stat, n * s_f_stat)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = n / contrast  # d n_I / d x6 = -d n_B / d x6
+        f_lin = (x6m - xb) / contrast  # the fraction before clipping
+    # at a clipped fraction the amounts are n and 0: the larger of that form's error (f s_n)
+    # and the unclipped estimate's
+    clipped = np.isfinite(f_lin) & (f_lin != f)
+    ni_err, nb_err, ni_stat, nb_stat = (
+        np.where(clipped, np.maximum(err, a * s), err)
+        for err, a, s in (
+            (_linear_err(f_lin, s_n, n, s_f, slope * cov), f, s_n),
+            (_linear_err(1 - f_lin, s_n, n, s_f, -slope * cov), 1 - f, s_n),
+            (_linear_err(f_lin, s_n_stat, n, s_f_stat, slope * cov_stat), f, s_n_stat),
+            (_linear_err(1 - f_lin, s_n_stat, n, s_f_stat, -slope * cov_stat), 1 - f, s_n_stat),
+        )
+    )
     f, s_f = np.where(carried, np.nan, f), np.where(carried, np.nan, s_f)
     dominant = [None if not np.isfinite(x) else ("interface" if x >= 0.5 else "bulk") for x in f]
     return RouteAttribution(
