@@ -335,12 +335,14 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, kappa_range=None) -> di
     with np.errstate(invalid="ignore", divide="ignore"):
         x6_obs = np.where(n_obs > 0, n6 / n_obs, np.nan)
         x6_err = np.sqrt(((1 - x6_obs) * s6) ** 2 + (x6_obs * s7) ** 2) / np.abs(n_obs)
+        # n and x6 come from the same n6, n7: cov(n, x6) = (n7 s6^2 - n6 s7^2) / n^2
+        nx_cov = (n7 * s6**2 - n6 * s7**2) / n_obs**2
     xi = np.full(t.size, study.x6_electrode)
     xl = np.full(t.size, study.x6_electrolyte)
     r = attribute_routes(
         t, n_obs, np.full(t.size, s_n), x6_obs, x6_err,
         xi, np.full(t.size, 0.005), xl, np.full(t.size, 0.002), kappa,
-        exchange_range_per_h=kappa_range,
+        exchange_range_per_h=kappa_range, metal_x6_cov=nx_cov,
     )  # fmt: skip
     clock = cycler_clock(read_cycler(study.cycler.path), study.cycler)
     short = detect_short(clock.hours(), clock.voltage_V, clock.current_mA)
@@ -632,6 +634,7 @@ def reattribute(studies: list[Path]) -> None:
         r = attribute_routes(
             t, n, n_err, x6, x6_err, xi, xi_err, zone.x6, zone.x6_err, 0.01,
             exchange_range_per_h=(0.0, 0.02), x6_local_bounds=(zone.x6_lo, zone.x6_hi),
+            metal_x6_cov=ds["metal_umol_x6_cov"].values,
         )  # fmt: skip
         after = dict(before)
         after["metal_umol"] = {
