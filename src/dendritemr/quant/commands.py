@@ -121,7 +121,8 @@ _MODEL_OPTS = [
         type=click.Choice(["auto", "yes", "no"]),
         default=DEPOSIT_DEFAULT,
         help="A flat interface deposit at the electrode's shift, absorptive, counted as "
-        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only; never with the comb).",
+        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only and with the comb; "
+        "yes with the comb: one broad line, FWHM 10-40 ppm, within 12 ppm of the electrode).",
     ),
     click.option(
         "--dendritic",
