@@ -169,3 +169,13 @@ def write_series(root: Path, lines_at, hours, *, snr: float, seed: int) -> dict[
             write_experiment(root / nuc / str(i + 1), nuc, y, p, GRPDLY=67.98,
                              scale=scales[nuc], DATE=1700000000 + int(h * 3600))  # fmt: skip
     return {"7Li": root / "7Li", "6Li": root / "6Li"}
+
+
+def read_series(root: Path):
+    """The ``(7Li, 6Li)`` spectra of a :func:`write_series` folder as ``decompose`` takes them
+    (``dendritemr.quant.run.fit_spectra``: the analysis side, not the generator's), the 6Li on
+    the 7Li series' hours: each time point is one pair."""
+    from dendritemr.quant.run import fit_spectra
+
+    s7, s6 = fit_spectra(root / "7Li"), fit_spectra(root / "6Li")
+    return s7, s6.assign_coords(hours=("time", s7["hours"].values))

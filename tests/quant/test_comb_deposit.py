@@ -20,7 +20,6 @@ import pairgen as pg
 import pytest
 
 from dendritemr.quant import decompose as D
-from dendritemr.quant.run import fit_spectra
 
 HOURS = np.arange(14) * 0.5 + 0.01
 
@@ -39,8 +38,7 @@ def _lines(h):
 def fitted(tmp_path_factory):
     root = tmp_path_factory.mktemp("comb_deposit")
     pg.write_series(root, _lines, HOURS, snr=300.0, seed=20261202)
-    s7, s6 = fit_spectra(root / "7Li"), fit_spectra(root / "6Li")
-    return D.decompose([s7, s6.assign_coords(hours=("time", s7["hours"].values))], deposit=True)
+    return D.decompose(list(pg.read_series(root)), deposit=True)
 
 
 def _z(ds, nucleus, group, truth_of):

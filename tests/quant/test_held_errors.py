@@ -19,7 +19,6 @@ import pairgen as pg
 import pytest
 
 from dendritemr.quant import decompose as D
-from dendritemr.quant.run import fit_spectra
 
 HOURS = np.linspace(0.0, 11.0, 12)
 
@@ -36,8 +35,7 @@ def _lines(h):
 def ds(tmp_path_factory):
     root = tmp_path_factory.mktemp("held")
     pg.write_series(root, _lines, HOURS, snr=300.0, seed=1000)
-    s7, s6 = fit_spectra(root / "7Li"), fit_spectra(root / "6Li")
-    return D.decompose([s7, s6.assign_coords(hours=("time", s7["hours"].values))])
+    return D.decompose(list(pg.read_series(root)))
 
 
 def test_point_to_point_scatter_follows_the_errors_without_the_held_parameters(ds):
