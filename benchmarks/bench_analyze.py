@@ -314,6 +314,7 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, kappa_range=None) -> di
     exchange rate ``kappa`` (1/h; ``kappa_range``: the end members' model error over that
     range, as ``analyze`` does by default); scored."""
     from dendritemr.io.cycler_formats import read_cycler
+    from dendritemr.quant.atoms import amount_x6_cov
     from dendritemr.results_schema import SCHEMA_ID, score
     from dendritemr.study import load_study
     from dendritemr.timeline import attribute_routes, cycler_clock, detect_short, detect_stages
@@ -335,8 +336,7 @@ def oracle(truth: dict, folder: Path, rng, kappa: float, kappa_range=None) -> di
     with np.errstate(invalid="ignore", divide="ignore"):
         x6_obs = np.where(n_obs > 0, n6 / n_obs, np.nan)
         x6_err = np.sqrt(((1 - x6_obs) * s6) ** 2 + (x6_obs * s7) ** 2) / np.abs(n_obs)
-        # n and x6 come from the same n6, n7: cov(n, x6) = (n7 s6^2 - n6 s7^2) / n^2
-        nx_cov = (n7 * s6**2 - n6 * s7**2) / n_obs**2
+        nx_cov = amount_x6_cov(n6, n7, s6, s7)  # n and x6 come from the same n6, n7
     xi = np.full(t.size, study.x6_electrode)
     xl = np.full(t.size, study.x6_electrolyte)
     r = attribute_routes(

@@ -29,12 +29,6 @@ GROUPS = {
 }
 
 
-def read_fid(path: Path) -> np.ndarray:
-    """Complex FID of a written experiment (int32, little-endian, interleaved)."""
-    raw = np.fromfile(path / "fid", dtype="<i4").astype(float)
-    return raw[0::2] + 1j * raw[1::2]
-
-
 def fit_factors(fid: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Real least-squares factors of complex ``columns`` for ``fid`` and their standard errors."""
     a = np.column_stack(columns)
@@ -47,6 +41,7 @@ def fit_factors(fid: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray,
 
 
 def main() -> None:
+    from dendritemr.io.bruker import read_experiment
     from dendritemr.sim.cell import run
     from dendritemr.sim.observables.lines import spectral_lines, tr_seconds
     from dendritemr.sim.observables.snapshot import snapshot
@@ -77,7 +72,8 @@ def main() -> None:
                     fid = line_fids(lines.select(sel), acq, nmr.receiver_phase_deg)
                     cols.append(add_group_delay(fid, acq.grpdly))
                     names.append(name)
-            c, se = fit_factors(read_fid(args.study / nmr.nucleus / str(i + 1)), cols)
+            data = np.ravel(read_experiment(args.study / nmr.nucleus / str(i + 1)))
+            c, se = fit_factors(data, cols)
             ref = c[names.index("llzo")]
             text = " ".join(f"{n} {c[j] / ref:.4f}+-{se[j] / ref:.4f}" for j, n in enumerate(names))
             print(f"{nmr.nucleus} expno {i + 1:3d} {mid_h:6.2f} h: {text}", flush=True)

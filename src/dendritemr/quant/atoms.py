@@ -45,6 +45,7 @@ __all__ = [
     "x6_series",
     "electrode_calibration",
     "amount_series",
+    "amount_x6_cov",
 ]
 
 METAL_GROUPS = ("electrode", "microstructure")
@@ -288,7 +289,7 @@ def electrode_calibration(
 COV_NAME = "cov(umol, x6)"
 
 
-def _amount_x6_cov(n6, n7, s6, s7, c67, k_rel_err: float = 0.0):
+def amount_x6_cov(n6, n7, s6, s7, c67=0.0, k_rel_err: float = 0.0):
     """Covariance of ``n = n6 + n7`` with ``x6 = n6 / n`` (umol) by the delta method.
 
     ``s6``, ``s7``, ``c67``: standard errors and covariance of the atoms ``n6``, ``n7``
@@ -329,7 +330,7 @@ def amount_series(
     ``umol_err`` from the fit with them plus the calibration errors (C7, K).
     ``umol_x6_cov`` / ``umol_x6_stat_cov``: the covariance of the amount with the group's x6
     (:func:`x6_series` with the same ``k``; both come from the same two areas), with the same
-    errors as ``umol_err`` / ``umol_stat_err`` (:func:`_amount_x6_cov`); 0 without 6Li data
+    errors as ``umol_err`` / ``umol_stat_err`` (:func:`amount_x6_cov`); 0 without 6Li data
     (x6 assumed). The electrode group is a fully-visible equivalent (its surface layer only).
     """
     groups = [str(g) for g in ds["group"].values]
@@ -362,8 +363,8 @@ def amount_series(
             var = (g6 * e6) ** 2 + (g7 * e7) ** 2 + 2 * g6 * g7 * cov
             var_stat = (g6 * s6) ** 2 + (g7 * s7) ** 2 + 2 * g6 * g7 * scov
             sys2 = (n * c7_rel_err) ** 2 + (n6 * k_rel_err) ** 2
-            cov_x6[:, gi] = _amount_x6_cov(n6, n7, g6 * e6, g7 * e7, g6 * g7 * cov, k_rel_err)
-            cov_x6_stat[:, gi] = _amount_x6_cov(n6, n7, g6 * s6, g7 * s7, g6 * g7 * scov)
+            cov_x6[:, gi] = amount_x6_cov(n6, n7, g6 * e6, g7 * e7, g6 * g7 * cov, k_rel_err)
+            cov_x6_stat[:, gi] = amount_x6_cov(n6, n7, g6 * s6, g7 * s7, g6 * g7 * scov)
         else:
             n = n7 / (1.0 - x6_assumed)
             var = (e7 / (c7 * f7) / (1.0 - x6_assumed)) ** 2
