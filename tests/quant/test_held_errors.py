@@ -10,7 +10,14 @@ point): chi-square per difference ~0.5-1 with the stat errors, 0.1-0.4 with the 
 1.5x). With the comb's areas bounded at 0 (``decompose.COMB_NONNEGATIVE``, not the default; stop 17,
 active-set covariance): 7Li 0.50 / 0.10,
 6Li 1.26 / 0.39 (seed 1000); with the Fisher covariance of the bounded comb instead, 0.24-0.26
-(the held comb lines' variance counted as if they could go negative)."""
+(the held comb lines' variance counted as if they could go negative).
+
+Since stop 19 the comb's default model is absorptive with the broad deposit
+(``decompose.COMB_MICRO_PHASE``, ``COMB_DEPOSIT``): the held skin phase then moves the 6Li
+dendritic area less. Chi-square per difference stat / full, seeds 1000 / 1001 / 1002: 7Li
+0.32 / 0.13, 0.23 / 0.07, 0.90 / 0.25 (full / stat errors 1.6-1.9x); 6Li 0.57 / 0.54, 0.57 /
+0.25, 1.09 / 0.49 (1.03-1.52x; with the microstructure phase 1.04 / 0.35, 0.81 / 0.43, 1.21 /
+0.61)."""
 
 from __future__ import annotations
 
@@ -50,4 +57,5 @@ def test_point_to_point_scatter_follows_the_errors_without_the_held_parameters(d
         chi_stat = np.mean(d2 / (stat[1:] ** 2 + stat[:-1] ** 2))
         print(k, chi_full, chi_stat, np.median(full / stat))
         assert 0.3 < chi_stat < 2.0
-        assert chi_full < 0.5 * chi_stat
+        # 7Li: the anchor's error is a large part of the full one; 6Li: a smaller part
+        assert chi_full < (0.5 if k == 0 else 1.0) * chi_stat

@@ -120,6 +120,10 @@ class Line:
     fixed : centre (offset, for a tied line) and width held at their start values: only the area
         is fitted (e.g. a comb of lines at set offsets from another line describing a spectrum
         of unknown shape).
+    width_drift : the width is a smooth function of time (the centres' B-spline basis) even
+        where the problem holds one width per line for the series (``width_drift=False`` of
+        :class:`JointProblem`): a line whose shape changes (young, broad metal that
+        crystallises and narrows).
     """
 
     name: str
@@ -134,6 +138,7 @@ class Line:
     base_fraction: float = 0.0
     base_width: float = 0.0
     fixed: bool = False
+    width_drift: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.center_bounds
@@ -349,7 +354,8 @@ class JointProblem(BlockArrowLayout):
             add_global("center", self.basis, *ln.center_bounds, line=i)
             ks = range(len(self.nuclei)) if ln.width_per_nucleus else [-1]
             for k in ks:
-                add_global("width", self.width_basis, *ln.width_bounds, k=k, line=i)
+                basis = self.basis if ln.width_drift else self.width_basis
+                add_global("width", basis, *ln.width_bounds, k=k, line=i)
         one = np.ones((nt, 1))
         for gi, g in enumerate(self.groups):
             if not g.fixed:

@@ -87,9 +87,10 @@ _MODEL_OPTS = [
     ),
     click.option(
         "--micro-phase/--no-micro-phase",
-        default=True,
+        default=None,
         help="Microstructure lines share one fitted phase in -45..+5 deg (dendrites near the "
-        "skin depth; default) or are absorptive (thin filaments).",
+        "skin depth) or are absorptive (thin filaments). Default: absorptive with the comb "
+        "(6Li and 7Li), a phase with the lines (7Li only).",
     ),
     click.option(
         "--split-electrode",
@@ -121,8 +122,8 @@ _MODEL_OPTS = [
         type=click.Choice(["auto", "yes", "no"]),
         default=DEPOSIT_DEFAULT,
         help="A flat interface deposit at the electrode's shift, absorptive, counted as "
-        "dendritic metal (auto: BIC with 6Li and 7Li, none with 7Li only and with the comb; "
-        "yes with the comb: one broad line, FWHM 10-40 ppm, within 12 ppm of the electrode).",
+        "dendritic metal (auto: with the comb one broad line, FWHM 10-40 ppm, within 12 ppm "
+        "of the electrode; BIC with 6Li and 7Li and the lines; none with 7Li only).",
     ),
     click.option(
         "--dendritic",
@@ -171,7 +172,7 @@ def _model_kw(
         "nonnegative": nonnegative if nonnegative == "auto" else nonnegative == "yes",
         "n_micro": n_micro if n_micro == "auto" else int(n_micro),
         "broad": broad if broad == "auto" else broad == "yes",
-        "micro_phase": micro_phase,
+        "micro_phase": "auto" if micro_phase is None else micro_phase,
         "split": split_electrode if split_electrode == "auto" else split_electrode == "yes",
     }
 

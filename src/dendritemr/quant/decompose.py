@@ -30,10 +30,12 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
     dendritic metal next to the electrode line as a comb of absorptive lines of fixed shape
     (3 ppm FWHM every 3 ppm, -12..+12 ppm from the electrode; only their areas fitted; counted
     as microstructure) beside the microstructure lines; the electrode's skin phase is then
-    measured on the first time point alone and held (``skin_phase``). With ``deposit=True`` the
-    deposit beside the comb is one broad absorptive line (FWHM 10-40 ppm, -12..+12 ppm from the
+    measured on the first time point alone and held (``skin_phase``). By default
+    (:data:`COMB_DEPOSIT`) the deposit beside the comb is one broad absorptive line (FWHM 10-40
+    ppm, optionally drifting over the series, :data:`COMB_DEPOSIT_WIDTH_DRIFT`; -12..+12 ppm from the
     electrode: :data:`COMB_DEPOSIT_OFFSET`, :data:`COMB_DEPOSIT_FWHM`): the Lorentzian tails of
-    broad (young, amorphous) dendritic metal that the 3-ppm comb lines cannot build.
+    broad (young, amorphous) dendritic metal that the 3-ppm comb lines cannot build; and the
+    comb and microstructure lines are absorptive (:data:`COMB_MICRO_PHASE`).
 ``electrolyte``
     the LLZO (or liquid electrolyte) line near 0 ppm, absorptive, FWHM per nucleus (quadrupolar
     and dipolar widths differ between 6Li and 7Li). Its whole Lorentzian, tails included, is
@@ -247,6 +249,22 @@ COMB_DEPOSIT_OFFSET = (-12.0, 12.0)
 COMB_DEPOSIT_FWHM = (10.0, 40.0)
 #: default of ``decompose(deposit=...)`` (and of the CLI's --deposit, analyze)
 DEPOSIT = "auto"
+#: with the comb, ``decompose(deposit="auto")`` adds the broad deposit and
+#: ``decompose(micro_phase="auto")`` makes the microstructure and comb lines absorptive. The two
+#: go together: with a free microstructure phase (one for the series) the lines held at
+#: :data:`MICRO_OFFSET`'s +4 ppm bound turned to -8 deg and 11.6 ppm FWHM and took electrode
+#: area from a 5-ppm dendritic line 2.95 ppm above the electrode (long runs +15..+33 %); without
+#: the broad deposit the 3-ppm comb cannot build young, broad dendritic metal (early points
+#: read low). Twelve simulated studies (default and scheme B, seeds 3, 4, 5, 13, 6, 8:
+#: ``benchmarks/bench_sim_quant.py``), amounts outside 10 %/2 SE / x6 outside 2 SE/0.01 of
+#: 1332 scored points: phase + comb alone 162 / 33, absorptive alone 142 / 35, broad deposit
+#: alone 134 / 53, both 104 / 42 (docs/quantification.md, "Absorptive dendritic metal with the
+#: broad deposit")
+COMB_DEPOSIT = True
+COMB_MICRO_PHASE = False
+#: the broad deposit beside the comb has a width that drifts over the series (young amorphous
+#: metal, 14 ppm in the simulator, crystallises into 5-ppm lines within hours)
+COMB_DEPOSIT_WIDTH_DRIFT = False
 #: least SNR (peak magnitude over noise) of the series mean in the metal window
 MIN_SNR = 5.0
 #: reduced chi-square above which a spectrum's fit is flagged
@@ -385,6 +403,7 @@ def metal_lines(
                 ),
                 width_bounds=(w_lo, w_hi),
                 area_min=0.0,
+                width_drift=comb and COMB_DEPOSIT_WIDTH_DRIFT,
             )
         )
     if electrolyte_ppm is not None:
@@ -924,7 +943,7 @@ def decompose(
     electrode_ppm: float | None = None,
     electrolyte: bool | str = "auto",
     split: bool | str = False,
-    micro_phase: bool = True,
+    micro_phase: bool | str = "auto",
     nonnegative: bool | str = "auto",
     deposit: bool | str = DEPOSIT,
     skin_phase: str | float = SKIN_PHASE_MODE,
@@ -950,10 +969,12 @@ def decompose(
         :data:`CENTRE_KNOT_SPACING_H` hours at least: follows lines that move within hours, at
         the price of freedom over long weak stretches; see the constant).
     electrode_ppm : start the electrode line here instead of trying every maximum.
-    micro_phase : give the microstructure lines a phase in -45..+5 deg (default: dendrites as
-        thick as the skin depth have a partial skin phase, exact cylinder visibility; with one
-        nucleus a smooth function of time, :data:`MICRO_PHASE_DRIFT`; output ``micro_phase``);
-        ``False``: absorptive (filaments much thinner than the skin depth).
+    micro_phase : ``True``: give the microstructure lines (and the comb's, :data:`COMB_PHASE`)
+        a phase in -45..+5 deg (dendrites as thick as the skin depth have a partial skin phase,
+        exact cylinder visibility; with one nucleus a smooth function of time,
+        :data:`MICRO_PHASE_DRIFT`; output ``micro_phase``); ``False``: absorptive (filaments
+        much thinner than the skin depth); ``"auto"`` (default): ``False`` with the comb
+        (:data:`COMB_MICRO_PHASE`), ``True`` with the lines model.
     split : a second bulk electrode line (two electrodes at different shifts): ``True``,
         ``False`` (default) or ``"auto"`` (BIC). Off by default: on the simulated cell the BIC
         takes it and it then absorbs dendritic metal near the electrode shift.
@@ -965,9 +986,9 @@ def decompose(
         wins the BIC but puts the electrode at -79 deg (greedy search: -49 deg), i.e. the split
         is not determined by 7Li alone; on simulated 6Li/7Li studies it recovers the flat
         interface metal the model without it misses (``benchmarks/bench_sim_quant.py``). With
-        the comb ``"auto"`` is ``False`` and ``True`` adds the broad deposit
-        (:data:`COMB_DEPOSIT_FWHM`; measured in docs/quantification.md, "Broad deposit beside
-        the comb").
+        the comb the deposit is the broad one (:data:`COMB_DEPOSIT_FWHM`) and ``"auto"`` is
+        :data:`COMB_DEPOSIT` (measured in docs/quantification.md, "Broad deposit beside the
+        comb" and "Absorptive dendritic metal with the broad deposit").
     nonnegative : bound the metal line areas at 0 (see :func:`metal_lines`); ``"auto"``
         (default): with one nucleus (amounts only: a negative metal area has no meaning), not
         with two (x6 of a weak isotope line needs its unbiased area, which may scatter below 0).
@@ -1070,6 +1091,9 @@ def decompose(
         dendritic = "comb" if len(spectra) > 1 else "lines"
     if skin_phase == "auto":
         skin_phase = "anchor" if dendritic == "comb" else "series"
+    micro_phase_auto = micro_phase == "auto"
+    if micro_phase_auto:
+        micro_phase = COMB_MICRO_PHASE if dendritic == "comb" else True
     psi_fixed, psi_err, psi_source, electrode_base, electrode_shape = _skin_phase_anchor(
         skin_phase,
         spectra,
@@ -1092,7 +1116,9 @@ def decompose(
     comb = dendritic == "comb" and psi_fixed is not None
     if comb:
         n_micro = n_micro if COMB_WITH_LINES else 0
-        deposit = deposit is True  # the broad deposit beside the comb only when asked for
+        deposit = COMB_DEPOSIT if deposit == "auto" else deposit is True  # the broad deposit
+    elif micro_phase_auto:
+        micro_phase = True  # the comb fell back to the lines model (no held skin phase)
     if psi_fixed is not None and psi_source.startswith("anchored"):
         broad = False  # the electrode's shape is the anchor's (composite when it has a base)
     dep_opts = [False, True] if deposit == "auto" else [bool(deposit)]

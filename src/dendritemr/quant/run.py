@@ -199,7 +199,7 @@ def analyse_pair(
     temperature_k: float = 298.15,
     n_micro: int | str = "auto",
     broad: bool | str = "auto",
-    micro_phase: bool = True,
+    micro_phase: bool | str = "auto",
     split: bool | str = False,
     drift: str = "centres",
     nonnegative: bool | str = "auto",
