@@ -32,7 +32,7 @@ Every time point may have one spectrum per nucleus (7Li; 6Li and 7Li). The compl
     as microstructure) beside the microstructure lines; the electrode's skin phase is then
     measured on the first time point alone and held (``skin_phase``). By default
     (:data:`COMB_DEPOSIT`) the deposit beside the comb is one broad absorptive line (FWHM 10-40
-    ppm, optionally drifting over the series, :data:`COMB_DEPOSIT_WIDTH_DRIFT`; -12..+12 ppm from the
+    ppm, optionally drifting, :data:`COMB_DEPOSIT_WIDTH_DRIFT`; -12..+12 ppm from the
     electrode: :data:`COMB_DEPOSIT_OFFSET`, :data:`COMB_DEPOSIT_FWHM`): the Lorentzian tails of
     broad (young, amorphous) dendritic metal that the 3-ppm comb lines cannot build; and the
     comb and microstructure lines are absorptive (:data:`COMB_MICRO_PHASE`).
